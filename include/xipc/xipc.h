@@ -1,0 +1,213 @@
+/*
+ * xipc — one API over the inter-process communication mechanisms worth
+ * keeping, between 32-bit and 64-bit processes.
+ *
+ * Every function returns an xipc_err (XIPC_OK = 0 on success) and passes
+ * results out through pointers. Blocking calls take a timeout in
+ * milliseconds: -1 waits forever, 0 polls (returns XIPC_ETIMEDOUT at once
+ * when nothing can be done), a positive value waits at most that long.
+ *
+ * An endpoint (xipc_sock) is either a listener (xipc_listen) or a
+ * connection (xipc_dial, xipc_accept). A connection carries messages in
+ * both directions and keeps their boundaries. One connection may be used by
+ * one sending thread and one receiving thread at the same time; two
+ * threads sending on the same connection must serialise themselves.
+ */
+#ifndef XIPC_XIPC_H
+#define XIPC_XIPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(XIPC_SHARED_BUILD)
+#define XIPC_API __declspec(dllexport)
+#elif defined(_WIN32) && defined(XIPC_SHARED)
+#define XIPC_API __declspec(dllimport)
+#elif defined(__GNUC__)
+#define XIPC_API __attribute__((visibility("default")))
+#else
+#define XIPC_API
+#endif
+
+/*! The version of the library these headers describe. */
+#define XIPC_VERSION_MAJOR 0
+#define XIPC_VERSION_MINOR 1
+#define XIPC_VERSION_PATCH 0
+
+/*!
+ * The error list: code, number, text. The numbers are stable: a code keeps
+ * its number forever, new codes get new numbers at the end.
+ */
+#define XIPC_ERRNO_MAP(XX)                                                    \
+    XX(OK, 0, "success")                                                      \
+    XX(EINVAL, 1, "invalid argument")                                         \
+    XX(ENOMEM, 2, "out of memory")                                            \
+    XX(ETIMEDOUT, 3, "timed out")                                             \
+    XX(ECLOSED, 4, "peer closed or died")                                     \
+    XX(EMSGSIZE, 5, "message too large")                                      \
+    XX(EPROTO, 6, "protocol error: corrupt or hostile data from peer")        \
+    XX(EPERM, 7, "permission denied")                                         \
+    XX(EADDRINUSE, 8, "address in use")                                       \
+    XX(ECONNREFUSED, 9, "connection refused: no listener")                    \
+    XX(ENOTSUP, 10, "operation not supported by this transport")              \
+    XX(ESTATE, 11, "operation not valid in this state")                       \
+    XX(ESYS, 12, "system call failed")                                        \
+    XX(EBUSY, 13, "resource busy")                                            \
+    XX(EOVERRUN, 14, "reader overrun: messages were lost")                    \
+    XX(ENOENT, 15, "no such object")                                          \
+    XX(EINTR, 16, "interrupted")
+
+/*! One error enum for the whole library. */
+typedef enum xipc_err {
+#define XIPC_ERR_ENUM_(name, num, text) XIPC_##name = num,
+    XIPC_ERRNO_MAP(XIPC_ERR_ENUM_)
+#undef XIPC_ERR_ENUM_
+} xipc_err;
+
+/*!
+ * @return a short English sentence for @p err ("timed out"); never NULL,
+ *         "unknown error" for a value outside the enum.
+ */
+XIPC_API const char *xipc_strerror(xipc_err err);
+
+/*! @return the code's name without prefix ("ETIMEDOUT"); never NULL. */
+XIPC_API const char *xipc_err_name(xipc_err err);
+
+/*!
+ * @return the system errno behind the last XIPC_ESYS returned on this
+ *         thread (0 when none), for diagnostics.
+ */
+XIPC_API int xipc_last_syserr(void);
+
+/*! Magic value stored by xipc_opts_init; other calls refuse opts without it. */
+#define XIPC_OPTS_MAGIC 0x7869706fu /* "xipo" */
+
+/*!
+ * Options for listen and dial. Always fill with xipc_opts_init() first,
+ * then change fields; a struct never initialised is refused (XIPC_EINVAL).
+ */
+typedef struct xipc_opts {
+    uint32_t magic; /*!< set by xipc_opts_init; do not touch */
+    uint32_t size;  /*!< sizeof(xipc_opts) at the caller's build */
+    /*! Capacity in bytes of each shared-memory ring (one per direction),
+     *  rounded up to a power of two, 4 KiB .. 1 GiB. Default 1 MiB. The
+     *  largest message is this minus 8 bytes of record header. */
+    uint32_t ring_capacity;
+    /*! How long a blocked shm call spins, in microseconds, before it sleeps
+     *  on a futex. Spinning burns one core but answers within ~0.5 us;
+     *  sleeping costs no CPU but a wake-up takes 40-100 us. Default 50. */
+    uint32_t spin_us;
+    /*! Largest message a stream transport accepts (later transports). */
+    uint32_t max_msg;
+    /*! Pending connection requests a listener holds. Default 64, max 1024. */
+    uint32_t backlog;
+} xipc_opts;
+
+/*!
+ * Fill @p opts with the defaults.
+ * @return XIPC_OK, or XIPC_EINVAL when @p opts is NULL.
+ */
+XIPC_API xipc_err xipc_opts_init(xipc_opts *opts);
+
+/*! A listener or a connection. Opaque. */
+typedef struct xipc_sock xipc_sock;
+
+/*!
+ * Create a listener at @p url ("shm://NAME").
+ * A listener left behind by a crashed process under the same name is
+ * reclaimed; a live one makes this fail with XIPC_EADDRINUSE.
+ * @param out   receives the listener
+ * @param url   where to listen
+ * @param opts  options, or NULL for the defaults
+ * @return XIPC_OK, XIPC_EINVAL (bad URL or options), XIPC_ENOTSUP (unknown
+ *         scheme), XIPC_EADDRINUSE, XIPC_EPERM, XIPC_ESYS, XIPC_ENOMEM
+ */
+XIPC_API xipc_err xipc_listen(xipc_sock **out, const char *url,
+                              const xipc_opts *opts);
+
+/*!
+ * Connect to the listener at @p url.
+ * @param timeout_ms how long to wait for the listener to accept
+ * @return XIPC_OK, XIPC_ECONNREFUSED (no live listener), XIPC_ETIMEDOUT,
+ *         XIPC_EINVAL, XIPC_ENOTSUP, XIPC_EPERM, XIPC_ESYS, XIPC_ENOMEM
+ */
+XIPC_API xipc_err xipc_dial(xipc_sock **out, const char *url,
+                            const xipc_opts *opts, int timeout_ms);
+
+/*!
+ * Take the next connection request from listener @p l.
+ * @return XIPC_OK, XIPC_ETIMEDOUT, XIPC_EINVAL (not a listener), XIPC_ESYS
+ */
+XIPC_API xipc_err xipc_accept(xipc_sock *l, xipc_sock **out, int timeout_ms);
+
+/*!
+ * Send one message of @p len bytes (0 is allowed). Blocks while the
+ * transport has no room.
+ * @return XIPC_OK, XIPC_EMSGSIZE (larger than the transport can ever
+ *         carry; nothing is sent), XIPC_ETIMEDOUT (nothing was sent),
+ *         XIPC_ECLOSED (the peer closed or died), XIPC_EPROTO
+ */
+XIPC_API xipc_err xipc_send(xipc_sock *s, const void *buf, size_t len,
+                            int timeout_ms);
+
+/*!
+ * Receive one message into @p buf of @p cap bytes; its length goes to
+ * @p *len. Messages sent before the peer closed are still delivered; after
+ * the last one, XIPC_ECLOSED.
+ * @return XIPC_OK, XIPC_EMSGSIZE (the message is larger than @p cap: it
+ *         stays queued and @p *len says how large it is), XIPC_ETIMEDOUT,
+ *         XIPC_ECLOSED, XIPC_EPROTO (the peer wrote garbage; the
+ *         connection is unusable from then on)
+ */
+XIPC_API xipc_err xipc_recv(xipc_sock *s, void *buf, size_t cap, size_t *len,
+                            int timeout_ms);
+
+/*!
+ * Zero-copy send, step 1: reserve room for a message of at most @p len
+ * bytes and get a pointer to write it in place.
+ * Only one reservation may be open per connection.
+ * @return as xipc_send; XIPC_ENOTSUP on transports without shared memory
+ */
+XIPC_API xipc_err xipc_reserve(xipc_sock *s, size_t len, void **buf,
+                               int timeout_ms);
+
+/*!
+ * Zero-copy send, step 2: publish the reserved message with its final
+ * length @p len (at most the reserved length).
+ * @return XIPC_OK, XIPC_ESTATE (no reservation), XIPC_EINVAL (too long)
+ */
+XIPC_API xipc_err xipc_commit(xipc_sock *s, size_t len);
+
+/*!
+ * Zero-copy receive, step 1: see the next message in place. The bytes stay
+ * valid until xipc_release(). The peer's memory is not trusted: the length
+ * is checked, but read the bytes once (copy what you validate).
+ * @return as xipc_recv
+ */
+XIPC_API xipc_err xipc_peek(xipc_sock *s, const void **buf, size_t *len,
+                            int timeout_ms);
+
+/*!
+ * Zero-copy receive, step 2: drop the message returned by xipc_peek().
+ * @return XIPC_OK, XIPC_ESTATE (nothing peeked)
+ */
+XIPC_API xipc_err xipc_release(xipc_sock *s);
+
+/*! Process id of the peer of connection @p s (0 when unknown). */
+XIPC_API xipc_err xipc_peer_pid(xipc_sock *s, uint32_t *pid);
+
+/*!
+ * Close a listener or a connection and free it; never blocks. The peer's
+ * blocking calls return XIPC_ECLOSED once it has read what was sent.
+ * xipc_close(NULL) does nothing.
+ */
+XIPC_API void xipc_close(xipc_sock *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* XIPC_XIPC_H */

@@ -1,0 +1,59 @@
+/* Process identity and liveness for the POSIX port (pidfd on Linux). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "core/platform.h"
+
+uint32_t xipc_plat_getpid(void)
+{
+    return (uint32_t)getpid();
+}
+
+uint32_t xipc_plat_getuid(void)
+{
+    return (uint32_t)geteuid();
+}
+
+int xipc_plat_pid_alive(uint32_t pid)
+{
+    if (pid == 0 || pid > 0x3fffffffu)
+        return 0;
+    if (kill((pid_t)pid, 0) == 0)
+        return 1;
+    return errno == EPERM; /* exists, but not ours */
+}
+
+void xipc_plat_proc_open(xipc_plat_proc *p, uint32_t pid)
+{
+    p->pid = pid;
+    p->handle = -1;
+#ifdef SYS_pidfd_open
+    if (pid != 0 && pid <= 0x3fffffffu) {
+        long fd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
+        if (fd >= 0)
+            p->handle = (intptr_t)fd;
+    }
+#endif
+}
+
+void xipc_plat_proc_close(xipc_plat_proc *p)
+{
+    if (p->handle >= 0)
+        close((int)p->handle);
+    p->handle = -1;
+}
+
+int xipc_plat_proc_alive(xipc_plat_proc *p)
+{
+    if (p->handle >= 0) {
+        struct pollfd pfd = {(int)p->handle, POLLIN, 0};
+        int n = poll(&pfd, 1, 0);
+        return n == 0; /* readable: the process has exited */
+    }
+    return xipc_plat_pid_alive(p->pid);
+}

@@ -1,0 +1,122 @@
+/* Named shared memory for the POSIX port: shm_open + mmap. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/platform.h"
+
+static xipc_err shm_syserr(int code)
+{
+    xipc__set_syserr(code);
+    switch (code) {
+    case EEXIST:
+        return XIPC_EADDRINUSE;
+    case ENOENT:
+        return XIPC_ENOENT;
+    case EACCES:
+    case EPERM:
+        return XIPC_EPERM;
+    case ENOMEM:
+    case ENOSPC:
+        return XIPC_ENOMEM;
+    case ENAMETOOLONG:
+    case EINVAL:
+        return XIPC_EINVAL;
+    default:
+        return XIPC_ESYS;
+    }
+}
+
+static xipc_err shm_map(xipc_plat_shm *m, int fd, size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    int e = errno;
+    close(fd);
+    if (p == MAP_FAILED)
+        return shm_syserr(e);
+    m->base = p;
+    m->size = size;
+    m->handle = -1;
+    return XIPC_OK;
+}
+
+xipc_err xipc_plat_shm_create(xipc_plat_shm *m, const char *name, size_t size)
+{
+    int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return shm_syserr(errno);
+    /* fchmod: the umask must not widen or narrow 0600 */
+    if (fchmod(fd, 0600) != 0 || ftruncate(fd, (off_t)size) != 0) {
+        int e = errno;
+        close(fd);
+        shm_unlink(name);
+        return shm_syserr(e);
+    }
+    xipc_err rv = shm_map(m, fd, size);
+    if (rv != XIPC_OK)
+        shm_unlink(name);
+    return rv;
+}
+
+xipc_err xipc_plat_shm_open(xipc_plat_shm *m, const char *name)
+{
+    int fd = shm_open(name, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
+    if (fd < 0)
+        return shm_syserr(errno);
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return shm_syserr(e);
+    }
+    if (st.st_uid != geteuid() || (st.st_mode & 077) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return XIPC_EPERM; /* planted by someone else, or readable by others */
+    }
+    if (st.st_size <= 0 || (unsigned long long)st.st_size > (size_t)-1 / 2) {
+        close(fd);
+        return XIPC_EPROTO;
+    }
+    return shm_map(m, fd, (size_t)st.st_size);
+}
+
+void xipc_plat_shm_unmap(xipc_plat_shm *m)
+{
+    if (m->base != NULL)
+        munmap(m->base, m->size);
+    m->base = NULL;
+    m->size = 0;
+}
+
+void xipc_plat_shm_unlink(const char *name)
+{
+    shm_unlink(name);
+}
+
+void xipc_plat_shm_list(const char *prefix,
+                        void (*fn)(const char *name, void *arg), void *arg)
+{
+    DIR *d = opendir("/dev/shm");
+    if (d == NULL)
+        return;
+    size_t plen = strlen(prefix);
+    /* names are given with a leading '/', the directory lists them without */
+    const char *p = prefix[0] == '/' ? prefix + 1 : prefix;
+    if (prefix[0] == '/')
+        plen--;
+    struct dirent *e;
+    char full[512];
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, p, plen) != 0 || strlen(e->d_name) + 2 > sizeof(full))
+            continue;
+        full[0] = '/';
+        strcpy(full + 1, e->d_name);
+        fn(full, arg);
+    }
+    closedir(d);
+}

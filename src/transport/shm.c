@@ -1,0 +1,497 @@
+/*
+ * shm://NAME — a message channel over shared memory: one segment per
+ * connection holding two SPSC rings (see shm_layout.h for the handshake).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/transport.h"
+#include "ring/ring.h"
+#include "transport/shm_layout.h"
+
+#define SHM_OBJ_MAX 160
+#define SHM_SLICE_US 10000u
+
+typedef struct shm_listener {
+    xipc_sock sock;
+    xipc_plat_shm ctl;
+    char obj[SHM_OBJ_MAX]; /* "/xipc.<uid>.NAME" */
+    xipc_opts opts;
+} shm_listener;
+
+typedef struct shm_conn {
+    xipc_sock sock;
+    xipc_plat_shm seg;
+    xipc_ring tx, rx;
+    xipc_plat_proc peer;
+} shm_conn;
+
+extern const xipc_tran xipc_shm_tran;
+
+static _Atomic uint32_t shm_next_id = 1;
+
+static xipc_ctl_hdr *shm_ctl(xipc_plat_shm *m)
+{
+    return (xipc_ctl_hdr *)m->base;
+}
+
+static xipc_ctl_slot *shm_slot(xipc_plat_shm *m, uint32_t i)
+{
+    return (xipc_ctl_slot *)((uint8_t *)m->base + sizeof(xipc_ctl_hdr)) + i;
+}
+
+static uint64_t shm_deadline(int timeout_ms)
+{
+    if (timeout_ms < 0)
+        return UINT64_MAX;
+    return xipc_plat_now_ns() + (uint64_t)timeout_ms * 1000000u;
+}
+
+/* Sleep slice towards @p deadline; XIPC_ETIMEDOUT once it has passed. */
+static xipc_err shm_slice(uint64_t deadline, uint32_t *slice_us)
+{
+    uint64_t now = xipc_plat_now_ns();
+    if (now >= deadline)
+        return XIPC_ETIMEDOUT;
+    uint64_t left = (deadline - now) / 1000u + 1;
+    *slice_us = left < SHM_SLICE_US ? (uint32_t)left : SHM_SLICE_US;
+    return XIPC_OK;
+}
+
+static void shm_ctl_obj(char *buf, const char *name)
+{
+    snprintf(buf, SHM_OBJ_MAX, "/xipc.%u.%.64s", (unsigned)xipc_plat_getuid(), name);
+}
+
+static void shm_conn_obj(char *buf, const char *ctl_obj, uint32_t pid, uint32_t id)
+{
+    snprintf(buf, SHM_OBJ_MAX, "%.96s@%u.%u", ctl_obj, (unsigned)pid, (unsigned)id);
+}
+
+/* ---- control segment ------------------------------------------------------ */
+
+/* Check a control segment mapped from another process. */
+static xipc_err shm_ctl_check(xipc_plat_shm *m)
+{
+    if (m->size < sizeof(xipc_ctl_hdr))
+        return XIPC_EPROTO;
+    xipc_ctl_hdr *h = shm_ctl(m);
+    uint32_t magic = __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE);
+    if (magic == 0)
+        return XIPC_EBUSY; /* being created */
+    if (magic != XIPC_CTL_MAGIC || h->version != XIPC_SHM_VERSION)
+        return XIPC_EPROTO;
+    uint32_t n = h->backlog;
+    if (n == 0 || n > 1024 || h->total_size != m->size ||
+        m->size != sizeof(xipc_ctl_hdr) + (size_t)n * sizeof(xipc_ctl_slot))
+        return XIPC_EPROTO;
+    return XIPC_OK;
+}
+
+static int shm_ctl_live(xipc_plat_shm *m)
+{
+    xipc_ctl_hdr *h = shm_ctl(m);
+    return !atomic_load(&h->closed) && xipc_plat_pid_alive(atomic_load(&h->listener_pid));
+}
+
+/* Remove connection segments of NAME whose creating client is dead. */
+static void shm_reclaim_one(const char *obj, void *arg)
+{
+    size_t plen = strlen((const char *)arg);
+    unsigned pid, id;
+    char tail;
+    if (sscanf(obj + plen, "%u.%u%c", &pid, &id, &tail) == 2 &&
+        !xipc_plat_pid_alive(pid))
+        xipc_plat_shm_unlink(obj);
+}
+
+static void shm_reclaim(const char *ctl_obj)
+{
+    char prefix[SHM_OBJ_MAX];
+    snprintf(prefix, sizeof(prefix), "%.96s@", ctl_obj);
+    xipc_plat_shm_list(prefix, shm_reclaim_one, prefix);
+}
+
+static xipc_err shm_listen(xipc_sock **out, const xipc_url *url,
+                           const xipc_opts *opts)
+{
+    if (xipc__name_check(url->rest) != XIPC_OK)
+        return XIPC_EINVAL;
+    shm_listener *l = calloc(1, sizeof(*l));
+    if (l == NULL)
+        return XIPC_ENOMEM;
+    l->sock.tran = &xipc_shm_tran;
+    l->sock.listener = 1;
+    l->opts = *opts;
+    shm_ctl_obj(l->obj, url->rest);
+    size_t size = sizeof(xipc_ctl_hdr) + (size_t)opts->backlog * sizeof(xipc_ctl_slot);
+    xipc_err rv = XIPC_EADDRINUSE;
+    for (int attempt = 0; attempt < 4 && rv == XIPC_EADDRINUSE; attempt++) {
+        rv = xipc_plat_shm_create(&l->ctl, l->obj, size);
+        if (rv != XIPC_EADDRINUSE)
+            break;
+        /* the name exists: reclaim it if its listener is gone */
+        xipc_plat_shm old;
+        xipc_err orv = xipc_plat_shm_open(&old, l->obj);
+        if (orv == XIPC_ENOENT)
+            continue; /* vanished meanwhile */
+        if (orv == XIPC_EPERM) {
+            rv = XIPC_EPERM; /* someone else's object under our name */
+            break;
+        }
+        int live = 0;
+        if (orv == XIPC_OK) {
+            xipc_err crv = shm_ctl_check(&old);
+            live = crv == XIPC_EBUSY || (crv == XIPC_OK && shm_ctl_live(&old));
+            xipc_plat_shm_unmap(&old);
+        }
+        if (live) {
+            rv = XIPC_EADDRINUSE;
+            break;
+        }
+        xipc_plat_shm_unlink(l->obj);
+    }
+    if (rv != XIPC_OK) {
+        free(l);
+        return rv;
+    }
+    shm_reclaim(l->obj);
+    xipc_ctl_hdr *h = shm_ctl(&l->ctl);
+    h->version = XIPC_SHM_VERSION;
+    h->total_size = size;
+    h->creator_bits = (uint32_t)(sizeof(void *) * 8);
+    h->backlog = opts->backlog;
+    atomic_store(&h->listener_pid, xipc_plat_getpid());
+    __atomic_store_n(&h->magic, XIPC_CTL_MAGIC, __ATOMIC_RELEASE);
+    *out = &l->sock;
+    return XIPC_OK;
+}
+
+/* ---- connections ------------------------------------------------------------ */
+
+static xipc_err shm_conn_attach(shm_conn *c, int client, uint32_t spin_us)
+{
+    xipc_conn_hdr *h = (xipc_conn_hdr *)c->seg.base;
+    uint64_t size = c->seg.size;
+    xipc_err rv = xipc_ring_attach(client ? &c->tx : &c->rx, c->seg.base, size,
+                                   h->ring_off[0],
+                                   client ? XIPC_RING_PRODUCER : XIPC_RING_CONSUMER,
+                                   spin_us, &c->peer);
+    if (rv == XIPC_OK)
+        rv = xipc_ring_attach(client ? &c->rx : &c->tx, c->seg.base, size,
+                              h->ring_off[1],
+                              client ? XIPC_RING_CONSUMER : XIPC_RING_PRODUCER,
+                              spin_us, &c->peer);
+    return rv;
+}
+
+static shm_conn *shm_conn_alloc(void)
+{
+    shm_conn *c = calloc(1, sizeof(*c));
+    if (c != NULL) {
+        c->sock.tran = &xipc_shm_tran;
+        c->peer.handle = -1;
+    }
+    return c;
+}
+
+static void shm_conn_free(shm_conn *c)
+{
+    xipc_plat_proc_close(&c->peer);
+    xipc_plat_shm_unmap(&c->seg);
+    free(c);
+}
+
+/* Listener side: open, check and accept the segment a client offered. */
+static xipc_err shm_adopt(shm_listener *l, uint32_t pid, uint32_t id,
+                          shm_conn **out)
+{
+    char obj[SHM_OBJ_MAX];
+    shm_conn_obj(obj, l->obj, pid, id);
+    shm_conn *c = shm_conn_alloc();
+    if (c == NULL)
+        return XIPC_ENOMEM;
+    xipc_err rv = xipc_plat_shm_open(&c->seg, obj);
+    if (rv != XIPC_EPERM)
+        xipc_plat_shm_unlink(obj); /* mapped or garbage: the name goes now */
+    if (rv != XIPC_OK) {
+        free(c);
+        return rv;
+    }
+    xipc_conn_hdr *h = (xipc_conn_hdr *)c->seg.base;
+    uint64_t cap = c->seg.size >= XIPC_CONN_DATA_OFF ? h->ring_capacity : 0;
+    if (cap < 4096 || cap > (1u << 30) || (cap & (cap - 1)) != 0 ||
+        h->magic != XIPC_CONN_MAGIC || h->version != XIPC_SHM_VERSION ||
+        h->total_size != c->seg.size ||
+        c->seg.size != XIPC_CONN_DATA_OFF + 2 * cap ||
+        h->ring_off[0] != XIPC_CONN_RING0_OFF ||
+        h->ring_off[1] != XIPC_CONN_RING1_OFF || atomic_load(&h->client_pid) != pid) {
+        shm_conn_free(c);
+        return XIPC_EPROTO;
+    }
+    xipc_plat_proc_open(&c->peer, pid);
+    if (!xipc_plat_proc_alive(&c->peer)) {
+        shm_conn_free(c);
+        return XIPC_ECLOSED;
+    }
+    rv = shm_conn_attach(c, 0, l->opts.spin_us);
+    if (rv != XIPC_OK) {
+        shm_conn_free(c);
+        return rv;
+    }
+    atomic_store(&h->server_pid, xipc_plat_getpid());
+    uint32_t expect = XIPC_CONN_OFFERED;
+    if (!atomic_compare_exchange_strong(&h->state, &expect, XIPC_CONN_ACCEPTED)) {
+        shm_conn_free(c); /* the client gave up */
+        return XIPC_ECLOSED;
+    }
+    xipc_plat_futex_wake((uint32_t *)&h->state);
+    *out = c;
+    return XIPC_OK;
+}
+
+static xipc_err shm_accept(xipc_sock *ls, xipc_sock **out, int timeout_ms)
+{
+    shm_listener *l = (shm_listener *)ls;
+    xipc_ctl_hdr *h = shm_ctl(&l->ctl);
+    uint64_t deadline = shm_deadline(timeout_ms);
+    for (;;) {
+        uint32_t seq = atomic_load(&h->req_seq);
+        for (uint32_t i = 0; i < l->opts.backlog; i++) {
+            xipc_ctl_slot *s = shm_slot(&l->ctl, i);
+            uint64_t w = atomic_load(&s->word);
+            uint32_t pid = XIPC_SLOT_PID(w);
+            if (XIPC_SLOT_STATE(w) == XIPC_SLOT_CLAIMED && !xipc_plat_pid_alive(pid)) {
+                atomic_compare_exchange_strong(&s->word, &w, 0); /* died mid-claim */
+                continue;
+            }
+            if (XIPC_SLOT_STATE(w) != XIPC_SLOT_PENDING ||
+                !atomic_compare_exchange_strong(&s->word, &w,
+                                                XIPC_SLOT_WORD(pid, XIPC_SLOT_TAKEN)))
+                continue;
+            uint32_t id = s->conn_id;
+            atomic_store(&s->word, 0);
+            shm_conn *c;
+            if (shm_adopt(l, pid, id, &c) == XIPC_OK) {
+                *out = &c->sock;
+                return XIPC_OK;
+            }
+            /* a bad or withdrawn request: skip it and go on */
+        }
+        uint32_t slice;
+        if (timeout_ms == 0 || shm_slice(deadline, &slice) != XIPC_OK)
+            return XIPC_ETIMEDOUT;
+        xipc_plat_futex_wait((uint32_t *)&h->req_seq, seq, slice);
+    }
+}
+
+static void shm_conn_format(xipc_plat_shm *seg, uint64_t cap)
+{
+    xipc_conn_hdr *h = (xipc_conn_hdr *)seg->base;
+    h->magic = XIPC_CONN_MAGIC;
+    h->version = XIPC_SHM_VERSION;
+    h->total_size = seg->size;
+    h->ring_capacity = cap;
+    h->creator_bits = (uint32_t)(sizeof(void *) * 8);
+    h->ring_off[0] = XIPC_CONN_RING0_OFF;
+    h->ring_off[1] = XIPC_CONN_RING1_OFF;
+    uint8_t *b = (uint8_t *)seg->base;
+    xipc_ring_format((xipc_ring_hdr *)(b + XIPC_CONN_RING0_OFF), cap, XIPC_CONN_DATA_OFF);
+    xipc_ring_format((xipc_ring_hdr *)(b + XIPC_CONN_RING1_OFF), cap,
+                     XIPC_CONN_DATA_OFF + cap);
+    atomic_store(&h->client_pid, xipc_plat_getpid());
+    atomic_store(&h->state, XIPC_CONN_OFFERED);
+}
+
+/* Client: put a request for @p id into a free slot. */
+static xipc_err shm_claim(xipc_plat_shm *ctl, uint32_t id, uint64_t deadline,
+                          uint32_t *slot_out)
+{
+    xipc_ctl_hdr *h = shm_ctl(ctl);
+    uint64_t mine = XIPC_SLOT_WORD(xipc_plat_getpid(), XIPC_SLOT_CLAIMED);
+    for (;;) {
+        for (uint32_t i = 0; i < h->backlog; i++) {
+            xipc_ctl_slot *s = shm_slot(ctl, i);
+            uint64_t w = 0;
+            if (!atomic_compare_exchange_strong(&s->word, &w, mine))
+                continue;
+            s->conn_id = id;
+            atomic_store(&s->word, XIPC_SLOT_WORD(xipc_plat_getpid(), XIPC_SLOT_PENDING));
+            atomic_fetch_add(&h->req_seq, 1);
+            xipc_plat_futex_wake((uint32_t *)&h->req_seq);
+            *slot_out = i;
+            return XIPC_OK;
+        }
+        uint32_t slice;
+        if (!shm_ctl_live(ctl))
+            return XIPC_ECONNREFUSED;
+        if (shm_slice(deadline, &slice) != XIPC_OK)
+            return XIPC_ETIMEDOUT;
+        xipc_plat_sleep_us(slice < 1000 ? slice : 1000); /* backlog full */
+    }
+}
+
+/* Client: wait for ACCEPTED; on failure withdraw the offer. */
+static xipc_err shm_await(xipc_plat_shm *ctl, xipc_conn_hdr *h, uint32_t slot,
+                          uint32_t id, uint64_t deadline)
+{
+    xipc_err rv;
+    for (;;) {
+        if (atomic_load(&h->state) == XIPC_CONN_ACCEPTED)
+            return XIPC_OK;
+        uint32_t slice;
+        if (!shm_ctl_live(ctl))
+            rv = XIPC_ECONNREFUSED;
+        else
+            rv = shm_slice(deadline, &slice);
+        if (rv != XIPC_OK)
+            break;
+        xipc_plat_futex_wait((uint32_t *)&h->state, XIPC_CONN_OFFERED, slice);
+    }
+    uint32_t expect = XIPC_CONN_OFFERED;
+    if (!atomic_compare_exchange_strong(&h->state, &expect, XIPC_CONN_ABANDONED))
+        return XIPC_OK; /* accepted at the last moment */
+    xipc_ctl_slot *s = shm_slot(ctl, slot);
+    uint64_t w = XIPC_SLOT_WORD(xipc_plat_getpid(), XIPC_SLOT_PENDING);
+    if (s->conn_id == id)
+        atomic_compare_exchange_strong(&s->word, &w, 0);
+    return rv;
+}
+
+static xipc_err shm_open_ctl(xipc_plat_shm *ctl, const char *obj, uint64_t deadline)
+{
+    for (;;) {
+        xipc_err rv = xipc_plat_shm_open(ctl, obj);
+        if (rv == XIPC_ENOENT)
+            return XIPC_ECONNREFUSED;
+        if (rv != XIPC_OK)
+            return rv;
+        rv = shm_ctl_check(ctl);
+        if (rv == XIPC_OK)
+            return shm_ctl_live(ctl) ? XIPC_OK : (xipc_plat_shm_unmap(ctl), XIPC_ECONNREFUSED);
+        xipc_plat_shm_unmap(ctl);
+        if (rv != XIPC_EBUSY)
+            return rv;
+        uint32_t slice; /* the listener is still writing its header */
+        if (shm_slice(deadline, &slice) != XIPC_OK)
+            return XIPC_ECONNREFUSED;
+        xipc_plat_sleep_us(200);
+    }
+}
+
+static xipc_err shm_dial(xipc_sock **out, const xipc_url *url,
+                         const xipc_opts *opts, int timeout_ms)
+{
+    if (xipc__name_check(url->rest) != XIPC_OK)
+        return XIPC_EINVAL;
+    uint64_t deadline = shm_deadline(timeout_ms);
+    char ctl_obj[SHM_OBJ_MAX], obj[SHM_OBJ_MAX];
+    shm_ctl_obj(ctl_obj, url->rest);
+    xipc_plat_shm ctl;
+    xipc_err rv = shm_open_ctl(&ctl, ctl_obj, deadline);
+    if (rv != XIPC_OK)
+        return rv;
+    shm_conn *c = shm_conn_alloc();
+    if (c == NULL) {
+        xipc_plat_shm_unmap(&ctl);
+        return XIPC_ENOMEM;
+    }
+    uint32_t id = atomic_fetch_add(&shm_next_id, 1);
+    uint64_t cap = opts->ring_capacity;
+    shm_conn_obj(obj, ctl_obj, xipc_plat_getpid(), id);
+    rv = xipc_plat_shm_create(&c->seg, obj, (size_t)(XIPC_CONN_DATA_OFF + 2 * cap));
+    if (rv == XIPC_OK) {
+        shm_conn_format(&c->seg, cap);
+        uint32_t slot = 0;
+        rv = shm_claim(&ctl, id, deadline, &slot);
+        if (rv == XIPC_OK)
+            rv = shm_await(&ctl, (xipc_conn_hdr *)c->seg.base, slot, id, deadline);
+        xipc_plat_shm_unlink(obj); /* the listener did already if it accepted */
+    }
+    xipc_plat_shm_unmap(&ctl);
+    if (rv == XIPC_OK) {
+        xipc_conn_hdr *h = (xipc_conn_hdr *)c->seg.base;
+        xipc_plat_proc_open(&c->peer, atomic_load(&h->server_pid));
+        rv = shm_conn_attach(c, 1, opts->spin_us);
+    }
+    if (rv != XIPC_OK) {
+        shm_conn_free(c);
+        return rv;
+    }
+    *out = &c->sock;
+    return XIPC_OK;
+}
+
+/* ---- data path ----------------------------------------------------------- */
+
+static xipc_err shm_send(xipc_sock *s, const void *buf, size_t len, int timeout_ms)
+{
+    return xipc_ring_send(&((shm_conn *)s)->tx, buf, len, timeout_ms);
+}
+
+static xipc_err shm_recv(xipc_sock *s, void *buf, size_t cap, size_t *len,
+                         int timeout_ms)
+{
+    return xipc_ring_recv(&((shm_conn *)s)->rx, buf, cap, len, timeout_ms);
+}
+
+static xipc_err shm_reserve(xipc_sock *s, size_t len, void **buf, int timeout_ms)
+{
+    return xipc_ring_reserve(&((shm_conn *)s)->tx, len, buf, timeout_ms);
+}
+
+static xipc_err shm_commit(xipc_sock *s, size_t len)
+{
+    return xipc_ring_commit(&((shm_conn *)s)->tx, len);
+}
+
+static xipc_err shm_peek(xipc_sock *s, const void **buf, size_t *len, int timeout_ms)
+{
+    return xipc_ring_peek(&((shm_conn *)s)->rx, buf, len, timeout_ms);
+}
+
+static xipc_err shm_release(xipc_sock *s)
+{
+    return xipc_ring_release(&((shm_conn *)s)->rx);
+}
+
+static xipc_err shm_peer_pid(xipc_sock *s, uint32_t *pid)
+{
+    *pid = ((shm_conn *)s)->peer.pid;
+    return XIPC_OK;
+}
+
+static void shm_close(xipc_sock *s)
+{
+    if (s->listener) {
+        shm_listener *l = (shm_listener *)s;
+        xipc_ctl_hdr *h = shm_ctl(&l->ctl);
+        atomic_store(&h->closed, 1);
+        atomic_fetch_add(&h->req_seq, 1);
+        xipc_plat_futex_wake((uint32_t *)&h->req_seq);
+        xipc_plat_shm_unlink(l->obj);
+        xipc_plat_shm_unmap(&l->ctl);
+        free(l);
+        return;
+    }
+    shm_conn *c = (shm_conn *)s;
+    xipc_ring_close(&c->tx);
+    xipc_ring_close(&c->rx);
+    shm_conn_free(c);
+}
+
+const xipc_tran xipc_shm_tran = {
+    .scheme = "shm",
+    .listen = shm_listen,
+    .dial = shm_dial,
+    .accept = shm_accept,
+    .send = shm_send,
+    .recv = shm_recv,
+    .reserve = shm_reserve,
+    .commit = shm_commit,
+    .peek = shm_peek,
+    .release = shm_release,
+    .peer_pid = shm_peer_pid,
+    .close = shm_close,
+};

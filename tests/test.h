@@ -1,0 +1,48 @@
+/*
+ * A small test header: each failed assertion prints where, what, and for
+ * xipc_err values the error's name and text, then exits 1.
+ */
+#ifndef XIPC_TESTS_TEST_H
+#define XIPC_TESTS_TEST_H
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "xipc/xipc.h"
+
+#define XT_FAIL(...)                                                           \
+    do {                                                                       \
+        fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                        \
+        fprintf(stderr, __VA_ARGS__);                                          \
+        fputc('\n', stderr);                                                   \
+        exit(1);                                                               \
+    } while (0)
+
+#define XT_ASSERT(cond)                                                        \
+    do {                                                                       \
+        if (!(cond))                                                           \
+            XT_FAIL("assertion failed: %s", #cond);                            \
+    } while (0)
+
+/* expr must return @p want (an xipc_err). */
+#define XT_ERR(expr, want)                                                     \
+    do {                                                                       \
+        xipc_err xt_rv_ = (expr);                                              \
+        xipc_err xt_want_ = (want);                                            \
+        if (xt_rv_ != xt_want_)                                                \
+            XT_FAIL("%s: got %s (%s), want %s (%s)", #expr,                    \
+                    xipc_err_name(xt_rv_), xipc_strerror(xt_rv_),              \
+                    xipc_err_name(xt_want_), xipc_strerror(xt_want_));         \
+    } while (0)
+
+#define XT_OK(expr) XT_ERR(expr, XIPC_OK)
+
+#define XT_EQ(a, b)                                                            \
+    do {                                                                       \
+        long long xt_a_ = (long long)(a), xt_b_ = (long long)(b);              \
+        if (xt_a_ != xt_b_)                                                    \
+            XT_FAIL("%s == %s: %lld != %lld", #a, #b, xt_a_, xt_b_);           \
+    } while (0)
+
+#endif
