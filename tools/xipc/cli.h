@@ -1,0 +1,92 @@
+/*
+ * Helpers shared by the xipc commands: exit codes, error reporting in the
+ * one format "xipc: WHAT: WHY", number parsing and option scanning.
+ */
+#ifndef XIPC_TOOLS_CLI_H
+#define XIPC_TOOLS_CLI_H
+
+#include "xipc/xipc.h"
+
+/* Exit codes of every command. */
+#define CLI_EXIT_OK 0    /* done */
+#define CLI_EXIT_FAIL 1  /* runtime error: the library or the OS said no */
+#define CLI_EXIT_USAGE 2 /* the command line is wrong */
+
+/* Largest timeout accepted on the command line, in milliseconds. */
+#define CLI_TIMEOUT_MAX 2147483647L
+
+/*
+ * Print "xipc: WHAT: WHY" and then @p usage on stderr.
+ * @return CLI_EXIT_USAGE
+ */
+int cli_usage_error(const char *usage, const char *what, const char *why);
+
+/*
+ * A usage error for option @p opt (as typed; "--name=value" shows as
+ * "--name") whose value @p val is not @p want: "xipc: OPT: 'VAL' is not WANT".
+ * @return CLI_EXIT_USAGE
+ */
+int cli_bad_value(const char *usage, const char *opt, const char *val,
+                  const char *want);
+
+/*
+ * Print "xipc: WHAT: xipc_strerror(err)" on stderr.
+ * @return CLI_EXIT_FAIL
+ */
+int cli_fail(const char *what, xipc_err err);
+
+/*
+ * Print "xipc: WHAT: strerror(errnum)" on stderr.
+ * @return CLI_EXIT_FAIL
+ */
+int cli_fail_errno(const char *what, int errnum);
+
+/*
+ * Parse all of @p text as a decimal integer in [@p min, @p max].
+ * @return 0 and the value in @p *out, or -1 (nothing stored)
+ */
+int cli_parse_int(const char *text, long min, long max, long *out);
+
+/* Print "CMD: pid N, pointer width B bits" on stderr. */
+void cli_print_width(const char *cmd);
+
+/*
+ * A forward scan over a command's arguments that tells options from
+ * operands. Options may come before or after operands; "--" ends them,
+ * and a lone "-" is an operand.
+ */
+typedef struct cli_scan {
+    int argc;
+    char **argv;
+    int next;     /* index of the next argument to look at */
+    int operands; /* 1 after "--": everything left is an operand */
+} cli_scan;
+
+/* Start scanning after argv[0] (the command name). */
+void cli_scan_init(cli_scan *s, int argc, char **argv);
+
+/* Kinds of argument cli_scan_next() returns. */
+typedef enum cli_arg { CLI_ARG_END, CLI_ARG_OPTION, CLI_ARG_OPERAND } cli_arg;
+
+/*
+ * Take the next argument into @p *arg.
+ * For an option "--name=value", *arg is "--name=value"; use
+ * cli_scan_is() to match it and take its value.
+ */
+cli_arg cli_scan_next(cli_scan *s, const char **arg);
+
+/*
+ * Does option @p arg name the flag @p lng (or its short form @p shrt, which
+ * may be NULL)? Flags take no value: "--width=1" does not match.
+ */
+int cli_scan_flag(const char *arg, const char *shrt, const char *lng);
+
+/*
+ * Does option @p arg name @p lng or @p shrt, an option with a value?
+ * @return 0 no; 1 yes and *value is set ("--name=V" or the next argument,
+ *         which is consumed); -1 yes but the value is missing
+ */
+int cli_scan_value(cli_scan *s, const char *arg, const char *shrt,
+                   const char *lng, const char **value);
+
+#endif

@@ -1,0 +1,280 @@
+#!/bin/sh
+# End-to-end tests of the xipc command-line tool.
+#   sh cli_test.sh PATH/TO/xipc
+# Every endpoint name contains "clitest<pid>" so parallel runs never meet;
+# background listeners are killed on exit, and the test fails if any
+# shared-memory object of ours is left in /dev/shm.
+set -u
+
+XIPC=${1:?usage: cli_test.sh PATH/TO/xipc}
+TAG="clitest$$"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/xipc_cli.XXXXXX") || exit 1
+BG=""    # pids of background processes still to reap
+FAILS=0
+CHECKS=0
+
+# Bound every background listener: a hung recv must not hang the test.
+if command -v timeout >/dev/null 2>&1; then
+    GUARD="timeout 20"
+else
+    GUARD=""
+fi
+
+cleanup() {
+    for p in $BG; do kill "$p" 2>/dev/null; done
+    for p in $BG; do wait "$p" 2>/dev/null; done
+    rm -f /dev/shm/xipc.*"$TAG"* 2>/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+    FAILS=$((FAILS + 1))
+    echo "FAIL: $*" >&2
+}
+
+ok() {
+    CHECKS=$((CHECKS + 1))
+}
+
+# run ARGS...: run xipc with stdin from /dev/null; sets RC, $TMP/out, $TMP/err
+run() {
+    "$XIPC" "$@" </dev/null >"$TMP/out" 2>"$TMP/err"
+    RC=$?
+}
+
+# expect_rc WHAT CODE
+expect_rc() {
+    if [ "$RC" -eq "$2" ]; then ok; else
+        fail "$1: exit $RC, want $2; stderr: $(cat "$TMP/err")"
+    fi
+}
+
+# expect_err WHAT TEXT: stderr is exactly TEXT (one line)
+expect_err() {
+    printf '%s\n' "$2" >"$TMP/want_err"
+    if cmp -s "$TMP/err" "$TMP/want_err"; then ok; else
+        fail "$1: stderr is '$(cat "$TMP/err")', want '$2'"
+    fi
+}
+
+# expect_usage WHAT: stderr is "xipc: <what>: <why>" then a usage line
+expect_usage() {
+    if head -n 1 "$TMP/err" | grep -q '^xipc: .*: ' &&
+        sed -n 2p "$TMP/err" | grep -q '^usage: xipc'; then ok; else
+        fail "$1: bad usage message: $(cat "$TMP/err")"
+    fi
+}
+
+# expect_file WHAT GOT WANT: the two files are byte for byte equal
+expect_file() {
+    if cmp -s "$2" "$3"; then ok; else
+        fail "$1: output differs:"
+        od -c "$2" | head -n 10 >&2
+        echo "want:" >&2
+        od -c "$3" | head -n 10 >&2
+    fi
+}
+
+# start_recv NAME ARGS...: `xipc recv -w ARGS... shm://NAME` in the
+# background, output in $TMP/NAME.out and .err; returns once it listens
+# (with -w, recv prints its pid line after the listener exists).
+start_recv() {
+    name=$1
+    shift
+    $GUARD "$XIPC" recv -w "$@" "shm://$name" </dev/null \
+        >"$TMP/$name.out" 2>"$TMP/$name.err" &
+    RPID=$!
+    BG="$BG $RPID"
+    i=0
+    while ! grep -q '^recv: pid [0-9]*, pointer width [0-9]* bits$' \
+        "$TMP/$name.err" 2>/dev/null; do
+        i=$((i + 1))
+        if [ "$i" -gt 1000 ]; then
+            fail "recv shm://$name did not start: $(cat "$TMP/$name.err")"
+            return 1
+        fi
+        sleep 0.01
+    done
+    return 0
+}
+
+# wait_recv WHAT: reap the last background recv; sets RC
+wait_recv() {
+    wait "$RPID"
+    RC=$?
+    rest=""
+    for p in $BG; do [ "$p" = "$RPID" ] || rest="$rest $p"; done
+    BG=$rest
+}
+
+# ---- help and version ---------------------------------------------------
+
+for args in "--help" "-h" "help"; do
+    run $args
+    expect_rc "xipc $args" 0
+    if grep -q '^usage: xipc ' "$TMP/out" && grep -q 'exit status' "$TMP/out"
+    then ok; else fail "xipc $args: no help text on stdout"; fi
+done
+for cmd in send recv; do
+    run help "$cmd"
+    expect_rc "xipc help $cmd" 0
+    if grep -q "^usage: xipc $cmd " "$TMP/out"; then ok; else
+        fail "xipc help $cmd: no usage line"; fi
+    run "$cmd" --help
+    expect_rc "xipc $cmd --help" 0
+done
+run --version
+expect_rc "xipc --version" 0
+if grep -Eq '^xipc [0-9]+\.[0-9]+\.[0-9]+$' "$TMP/out"; then ok; else
+    fail "xipc --version printed '$(cat "$TMP/out")'"; fi
+
+# ---- usage errors: exit 2, "xipc: WHAT: WHY" and a usage line -------------
+
+U="shm://$TAG.unused"
+while IFS='|' read -r a b c d; do
+    set --
+    for w in "$a" "$b" "$c" "$d"; do [ -n "$w" ] && set -- "$@" "$w"; done
+    run "$@"
+    expect_rc "xipc $*" 2
+    expect_usage "xipc $*"
+done <<EOT
+|||
+frob|||
+--frob|||
+help|frob||
+recv|||
+send|||
+recv|-n|abc|$U
+recv|-n|0|$U
+recv|-n|-3|$U
+recv|-n|12x|$U
+recv|-n|99999999999999999999|$U
+recv|--count=|$U|
+recv|$U|-n||
+recv|-t|-2|$U
+recv|--timeout|2147483648|$U
+recv|--frob|$U|
+recv|$U|shm://second|
+send|--timeout| 5|$U
+send|-t|0x10|$U
+send|--bogus|$U|
+send|-n|3|$U
+EOT
+run recv -n abc "$U"
+expect_err "recv -n abc" "xipc: -n: 'abc' is not a count in 1..2147483647
+usage: xipc recv [-w] [-n COUNT] [-t MS] URL  (xipc recv --help)"
+run send --timeout=soon "$U" x
+expect_err "send --timeout=soon" "xipc: --timeout: 'soon' is not a timeout in -1..2147483647 ms
+usage: xipc send [-w] [-t MS] URL [MESSAGE...]  (xipc send --help)"
+run recv
+expect_err "recv without URL" "xipc: recv: missing URL
+usage: xipc recv [-w] [-n COUNT] [-t MS] URL  (xipc recv --help)"
+
+# ---- runtime errors: exit 1, "xipc: URL: <xipc_strerror text>" ------------
+
+run send "shm://$TAG.nobody" hello
+expect_rc "send to no listener" 1
+expect_err "send to no listener" "xipc: shm://$TAG.nobody: connection refused: no listener"
+run send "shm://$TAG.nobody" </dev/null
+expect_rc "send stdin to no listener" 1
+
+for url in "shm://../x" "shm://" "shm://a/b" "shm://.hidden" "nourl" \
+    "shm://$(printf '%070d' 0)"; do
+    for cmd in send recv; do
+        run "$cmd" "$url"
+        expect_rc "$cmd $url" 1
+        expect_err "$cmd $url" "xipc: $url: invalid argument"
+    done
+done
+run send "nope://x" hi
+expect_rc "send nope://x" 1
+expect_err "send nope://x" "xipc: nope://x: operation not supported by this transport"
+run recv "nope://x"
+expect_rc "recv nope://x" 1
+
+run recv --timeout 200 "shm://$TAG.idle"
+expect_rc "recv --timeout 200 with no sender" 1
+expect_err "recv --timeout 200 with no sender" "xipc: shm://$TAG.idle: timed out"
+
+# ---- messages from arguments: spaces, an empty one ----------------------
+
+N="$TAG.args"
+if start_recv "$N" -n 3; then
+    run recv "shm://$N"
+    expect_rc "second listener on a live name" 1
+    expect_err "second listener on a live name" "xipc: shm://$N: address in use"
+    run send -w "shm://$N" "hello" "with  two spaces" ""
+    expect_rc "send 3 arguments" 0
+    if grep -q '^send: pid [0-9]*, pointer width [0-9]* bits$' "$TMP/err"
+    then ok; else fail "send -w: stderr '$(cat "$TMP/err")'"; fi
+    wait_recv
+    expect_rc "recv -n 3 (arguments)" 0
+    printf 'hello\nwith  two spaces\n\n' >"$TMP/want"
+    expect_file "recv -n 3 (arguments)" "$TMP/$N.out" "$TMP/want"
+fi
+
+# ---- messages from stdin lines: an empty line, no final newline ----------
+
+N="$TAG.lines"
+if start_recv "$N" -n 3 --timeout 5000; then
+    printf 'alpha beta\n\nlast line, no newline' |
+        "$XIPC" send "shm://$N" >"$TMP/out" 2>"$TMP/err"
+    RC=$?
+    expect_rc "send 3 stdin lines" 0
+    wait_recv
+    expect_rc "recv -n 3 (stdin)" 0
+    printf 'alpha beta\n\nlast line, no newline\n' >"$TMP/want"
+    expect_file "recv -n 3 (stdin)" "$TMP/$N.out" "$TMP/want"
+fi
+
+# ---- "--", options after the URL, one connection after another, ---------
+# ---- a line longer than the receive buffer, a line too long to send ------
+
+N="$TAG.seq"
+head -c 300000 /dev/zero | tr '\0' x >"$TMP/long"
+if start_recv "$N" --count=5; then
+    run send "shm://$N" -t 3000 -- -n --help
+    expect_rc "send -- -n --help" 0
+    { cat "$TMP/long"; echo; echo end; } |
+        "$XIPC" send "shm://$N" >"$TMP/out" 2>"$TMP/err"
+    RC=$?
+    expect_rc "send a 300000-byte line" 0
+    head -c 2000000 /dev/zero | tr '\0' y |
+        "$XIPC" send "shm://$N" >"$TMP/out" 2>"$TMP/err"
+    RC=$?
+    expect_rc "send a 2 MB line" 1
+    expect_err "send a 2 MB line" "xipc: shm://$N: message too large"
+    run send "shm://$N" after
+    wait_recv
+    expect_rc "recv --count=5 over four connections" 0
+    { printf -- '-n\n--help\n'; cat "$TMP/long"; printf '\nend\nafter\n'; } >"$TMP/want"
+    expect_file "recv --count=5 over four connections" "$TMP/$N.out" "$TMP/want"
+fi
+
+# ---- a signal: recv removes its listener before it dies ------------------
+
+N="$TAG.sig"
+if start_recv "$N"; then
+    kill -TERM "$RPID"
+    wait_recv
+    expect_rc "recv killed by SIGTERM" 143
+    if ls /dev/shm 2>/dev/null | grep -q "$N"; then
+        fail "recv left $(ls /dev/shm | grep "$N") after SIGTERM"
+    else ok; fi
+    run send "shm://$N" hi
+    expect_rc "send after the listener died" 1
+fi
+
+# ---- nothing of ours is left behind ----------------------------------------
+
+left=$(ls /dev/shm 2>/dev/null | grep "$TAG")
+if [ -n "$left" ]; then fail "objects left in /dev/shm: $left"; else ok; fi
+
+if [ "$FAILS" -ne 0 ]; then
+    echo "cli_test: $FAILS of $((CHECKS + FAILS)) checks failed" >&2
+    exit 1
+fi
+echo "cli_test: all $CHECKS checks passed"
+exit 0

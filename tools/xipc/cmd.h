@@ -1,0 +1,17 @@
+/*
+ * The xipc commands. Each takes its arguments with argv[0] the command's
+ * name ("send") and returns the process exit code (see cli.h).
+ */
+#ifndef XIPC_TOOLS_CMD_H
+#define XIPC_TOOLS_CMD_H
+
+/* One-line usage of each command, printed after usage errors. */
+extern const char cmd_send_usage[];
+extern const char cmd_recv_usage[];
+extern const char cmd_bench_usage[];
+
+int cmd_send(int argc, char **argv);
+int cmd_recv(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+#endif

@@ -1,0 +1,93 @@
+/* xipc: the command-line front door; dispatches to one file per command. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd.h"
+
+#define MAIN_USAGE "usage: xipc <send|recv|bench|help> [ARGS...]  (xipc --help)"
+
+typedef struct main_cmd {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} main_cmd;
+
+static const main_cmd main_cmds[] = {
+    {"send", cmd_send},
+    {"recv", cmd_recv},
+    {"bench", cmd_bench},
+};
+
+static const char main_help[] =
+    MAIN_USAGE "\n"
+    "\n"
+    "Talk between processes through the xipc library.\n"
+    "\n"
+    "commands:\n"
+    "  send URL [MESSAGE...]   dial URL and send each MESSAGE, or each stdin line\n"
+    "  recv URL                listen at URL and print each message on a line\n"
+    "  bench [ARGS...]         run the benchmark harness\n"
+    "  help [COMMAND]          show this help, or a command's help\n"
+    "\n"
+    "options:\n"
+    "  -h, --help              show this help and exit\n"
+    "  -V, --version           show the version and exit\n"
+    "\n"
+    "URLs:\n"
+    "  shm://NAME              shared memory on this host; NAME is 1-64 bytes\n"
+    "                          of [A-Za-z0-9._-] and does not start with '.'\n"
+    "\n"
+    "exit status:\n"
+    "  0  success\n"
+    "  1  runtime error, printed as \"xipc: URL: REASON\", REASON being the\n"
+    "     library's error text. A malformed URL is one of these (it is the\n"
+    "     library that judges URLs): \"invalid argument\"; a scheme with no\n"
+    "     transport: \"operation not supported by this transport\".\n"
+    "  2  usage error (unknown command or option, missing URL, bad number)\n"
+    "  128+N  stopped by signal N (recv cleans up its listener first)\n";
+
+static const main_cmd *main_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(main_cmds) / sizeof(main_cmds[0]); i++)
+        if (strcmp(main_cmds[i].name, name) == 0)
+            return &main_cmds[i];
+    return NULL;
+}
+
+/* "xipc help [COMMAND]": the command's own --help. */
+static int main_help_cmd(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(main_help, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (argc > 2)
+        return cli_usage_error(MAIN_USAGE, argv[2], "unexpected argument");
+    const main_cmd *c = main_find(argv[1]);
+    if (c == NULL)
+        return cli_usage_error(MAIN_USAGE, argv[1], "unknown command");
+    char help_opt[] = "--help";
+    char *sub[] = {argv[1], help_opt, NULL};
+    return c->run(2, sub);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage_error(MAIN_USAGE, "command", "missing");
+    const char *name = argv[1];
+    if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0)
+        return main_help_cmd(1, argv + 1);
+    if (strcmp(name, "help") == 0)
+        return main_help_cmd(argc - 1, argv + 1);
+    if (strcmp(name, "-V") == 0 || strcmp(name, "--version") == 0) {
+        printf("xipc %d.%d.%d\n", XIPC_VERSION_MAJOR, XIPC_VERSION_MINOR,
+               XIPC_VERSION_PATCH);
+        return CLI_EXIT_OK;
+    }
+    const main_cmd *c = main_find(name);
+    if (c == NULL)
+        return cli_usage_error(MAIN_USAGE, name,
+                               name[0] == '-' ? "unknown option" : "unknown command");
+    return c->run(argc - 1, argv + 1);
+}
