@@ -1,0 +1,237 @@
+/*
+ * Untrusted shared memory. A hostile process writes valid messages mixed
+ * with random values into the ring header and the record headers while a
+ * reader is attached; the reader must return valid messages, XIPC_EPROTO
+ * (sticky) or XIPC_ECLOSED, never touch memory outside the ring (guard
+ * pages on both sides, and an exactly sized heap buffer for AddressSanitizer),
+ * and never block past its timeout. Then hostile connection offers are
+ * thrown at a listener.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ring/ring.h"
+#include "test.h"
+#include "transport/shm_layout.h"
+
+#define CAP 4096u
+#define PAGE 4096u
+#define HDR_OFF 0u
+#define DATA_OFF 4096u
+#define SEG (DATA_OFF + CAP)
+#define READ_TIMEOUT_MS 20
+
+static uint32_t rnd(uint32_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 17;
+    *x ^= *x << 5;
+    return *x;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The hostile producer: valid sends mixed with random writes. */
+static void hostile_writer(uint8_t *seg, uint32_t seed)
+{
+    xipc_ring w;
+    if (xipc_ring_attach(&w, seg, SEG, HDR_OFF, XIPC_RING_PRODUCER, 0, NULL) != XIPC_OK)
+        _exit(0);
+    xipc_ring_hdr *h = (xipc_ring_hdr *)(seg + HDR_OFF);
+    uint8_t msg[CAP];
+    memset(msg, 0x5a, sizeof(msg));
+    for (int op = 0; op < 40; op++) {
+        uint32_t r = rnd(&seed);
+        switch (r % 8) {
+        case 0: /* head anywhere */
+            atomic_store(&h->head, ((uint64_t)rnd(&seed) << 32 | rnd(&seed)) % (4 * CAP));
+            break;
+        case 1: { /* a record header: random length and tag */
+            uint32_t off = (rnd(&seed) % (CAP / 8)) * 8;
+            uint32_t v[2] = {rnd(&seed) % (2 * CAP),
+                             rnd(&seed) & 1 ? XIPC_REC_PAD : rnd(&seed)};
+            if (rnd(&seed) & 1)
+                v[1] = XIPC_REC_MSG;
+            memcpy(seg + DATA_OFF + off, v, sizeof(v));
+            break;
+        }
+        case 2: /* the fixed line: the reader must not re-read it */
+            h->capacity = rnd(&seed);
+            h->data_off = rnd(&seed);
+            break;
+        case 3: /* signal words */
+            atomic_store(&h->data_seq, rnd(&seed));
+            atomic_store(&h->cons_waiting, rnd(&seed));
+            break;
+        default: /* a valid message */
+            xipc_ring_send(&w, msg, rnd(&seed) % 600, 0);
+            break;
+        }
+        if (r & 0x100)
+            usleep(r % 300);
+    }
+    _exit(0);
+}
+
+static int reader_round(uint8_t *seg, uint32_t seed, int zero_copy, int *protos)
+{
+    xipc_ring_format((xipc_ring_hdr *)(seg + HDR_OFF), CAP, DATA_OFF);
+    xipc_plat_proc peer;
+    xipc_ring r;
+    XT_OK(xipc_ring_attach(&r, seg, SEG, HDR_OFF, XIPC_RING_CONSUMER, 0, &peer));
+    pid_t pid = fork();
+    XT_ASSERT(pid >= 0);
+    if (pid == 0)
+        hostile_writer(seg, seed);
+    xipc_plat_proc_open(&peer, (uint32_t)pid);
+    uint8_t *buf = malloc(CAP - XIPC_REC_HDR); /* exactly the largest message */
+    XT_ASSERT(buf != NULL);
+    int msgs = 0;
+    for (int i = 0; i < 1000; i++) {
+        uint64_t t0 = now_ms();
+        size_t n = 0;
+        xipc_err rv;
+        if (zero_copy) {
+            const void *p = NULL;
+            rv = xipc_ring_peek(&r, &p, &n, READ_TIMEOUT_MS);
+            if (rv == XIPC_OK) {
+                const uint8_t *b = p;
+                XT_ASSERT(b >= seg + DATA_OFF && b + n <= seg + DATA_OFF + CAP);
+                memcpy(buf, p, n);
+                rv = xipc_ring_release(&r);
+            }
+        } else {
+            rv = xipc_ring_recv(&r, buf, CAP - XIPC_REC_HDR, &n, READ_TIMEOUT_MS);
+        }
+        uint64_t dt = now_ms() - t0;
+        if (dt > READ_TIMEOUT_MS + 1000)
+            XT_FAIL("a read blocked %llu ms past a %d ms timeout",
+                    (unsigned long long)dt, READ_TIMEOUT_MS);
+        if (rv == XIPC_OK) {
+            XT_ASSERT(n <= CAP - XIPC_REC_HDR);
+            msgs++;
+            continue;
+        }
+        if (rv == XIPC_ETIMEDOUT)
+            continue;
+        if (rv == XIPC_EPROTO) {
+            (*protos)++;
+            XT_ERR(xipc_ring_recv(&r, buf, CAP - XIPC_REC_HDR, &n, 0), XIPC_EPROTO);
+            break;
+        }
+        XT_ERR(rv, XIPC_ECLOSED);
+        break;
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    xipc_plat_proc_close(&peer);
+    free(buf);
+    return msgs;
+}
+
+static void test_hostile_ring(int rounds)
+{
+    /* guard pages on both sides of the segment */
+    uint8_t *map = mmap(NULL, SEG + 2 * PAGE, PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    XT_ASSERT(map != MAP_FAILED);
+    XT_ASSERT(mprotect(map, PAGE, PROT_NONE) == 0);
+    XT_ASSERT(mprotect(map + PAGE + SEG, PAGE, PROT_NONE) == 0);
+    uint8_t *seg = map + PAGE;
+    long msgs = 0;
+    int protos = 0;
+    for (int i = 0; i < rounds; i++)
+        msgs += reader_round(seg, 0x1234567u + (uint32_t)i * 7919u, i & 1, &protos);
+    printf("  %d hostile rounds: %ld valid messages, %d detected corruptions\n",
+           rounds, msgs, protos);
+    XT_ASSERT(protos > rounds / 10); /* the corruption really happened */
+    XT_ASSERT(msgs > rounds);        /* and valid traffic got through */
+    munmap(map, SEG + 2 * PAGE);
+}
+
+/* Hostile connection offers: garbage segments claimed into real slots. */
+static void test_hostile_offers(int rounds)
+{
+    char url[64], ctl[96];
+    snprintf(url, sizeof(url), "shm://corrupt-%d", (int)getpid());
+    snprintf(ctl, sizeof(ctl), "/xipc.%u.corrupt-%d", (unsigned)geteuid(), (int)getpid());
+    xipc_sock *l;
+    XT_OK(xipc_listen(&l, url, NULL));
+    xipc_plat_shm c;
+    XT_OK(xipc_plat_shm_open(&c, ctl));
+    xipc_ctl_hdr *ch = c.base;
+    xipc_ctl_slot *slots = (xipc_ctl_slot *)(ch + 1);
+    uint32_t seed = 77;
+    int accepted = 0;
+    for (int i = 0; i < rounds; i++) {
+        char obj[160];
+        uint32_t id = 100000u + (uint32_t)i;
+        snprintf(obj, sizeof(obj), "%s@%u.%u", ctl, (unsigned)getpid(), id);
+        size_t size = (rnd(&seed) & 1) ? XIPC_CONN_DATA_OFF + 2 * 4096
+                                       : 64 + rnd(&seed) % 20000;
+        xipc_plat_shm seg;
+        XT_OK(xipc_plat_shm_create(&seg, obj, size));
+        uint32_t *w = seg.base;
+        for (size_t k = 0; k < size / 4; k++)
+            w[k] = rnd(&seed);
+        if (rnd(&seed) & 1) { /* plausible header with some lies */
+            xipc_conn_hdr *h = seg.base;
+            h->magic = XIPC_CONN_MAGIC;
+            h->version = XIPC_SHM_VERSION;
+            h->total_size = size;
+            h->ring_capacity = 4096;
+            h->ring_off[0] = XIPC_CONN_RING0_OFF;
+            h->ring_off[1] = XIPC_CONN_RING1_OFF;
+            atomic_store(&h->client_pid, (uint32_t)getpid());
+            atomic_store(&h->state, XIPC_CONN_OFFERED);
+            if (size == XIPC_CONN_DATA_OFF + 2 * 4096 && (rnd(&seed) & 1)) {
+                uint8_t *b = seg.base; /* well-formed rings, hostile positions */
+                xipc_ring_format((xipc_ring_hdr *)(b + XIPC_CONN_RING0_OFF), 4096,
+                                 XIPC_CONN_DATA_OFF);
+                xipc_ring_format((xipc_ring_hdr *)(b + XIPC_CONN_RING1_OFF), 4096,
+                                 XIPC_CONN_DATA_OFF + 4096);
+                atomic_store(&((xipc_ring_hdr *)(b + XIPC_CONN_RING0_OFF))->head,
+                             (rnd(&seed) & 1) ? 0 : rnd(&seed) % 8192);
+            }
+        }
+        xipc_plat_shm_unmap(&seg);
+        slots[0].conn_id = id;
+        atomic_store(&slots[0].word, XIPC_SLOT_WORD(getpid(), XIPC_SLOT_PENDING));
+        xipc_sock *s;
+        xipc_err rv = xipc_accept(l, &s, 5);
+        if (rv == XIPC_OK) {
+            accepted++;
+            uint8_t b[64];
+            size_t n;
+            xipc_err rr = xipc_recv(s, b, sizeof(b), &n, 0);
+            XT_ASSERT(rr == XIPC_OK || rr == XIPC_ETIMEDOUT || rr == XIPC_EPROTO ||
+                      rr == XIPC_EMSGSIZE || rr == XIPC_ECLOSED);
+            xipc_close(s);
+        } else {
+            XT_ERR(rv, XIPC_ETIMEDOUT);
+        }
+        xipc_plat_shm_unlink(obj); /* in case the listener refused to open it */
+    }
+    printf("  %d hostile offers: %d accepted as well-formed\n", rounds, accepted);
+    xipc_plat_shm_unmap(&c);
+    xipc_close(l);
+}
+
+int main(int argc, char **argv)
+{
+    int rounds = argc > 1 ? atoi(argv[1]) : 3000;
+    test_hostile_ring(rounds);
+    test_hostile_offers(rounds / 6);
+    printf("corrupt_test ok\n");
+    return 0;
+}
