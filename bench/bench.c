@@ -1,0 +1,128 @@
+/* xipc_bench_main: the command line of `xipc bench`, and suite dispatch. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bench.h"
+#include "suite.h"
+
+#define BENCH_EXIT_OK 0
+#define BENCH_EXIT_FAIL 1
+#define BENCH_EXIT_USAGE 2
+
+typedef struct bench_suite {
+    const char *name;
+    const char *about;
+    bench_suite_fn run;
+} bench_suite;
+
+static const bench_suite bench_suites[] = {
+    {.name = "shm",
+     .about = "xipc shm:// against raw-spin, raw-pipe, raw-unix and memcpy",
+     .run = bench_suite_shm},
+};
+
+#define BENCH_NSUITES (sizeof(bench_suites) / sizeof(bench_suites[0]))
+
+static void bench_usage(FILE *f)
+{
+    fprintf(f, "usage: xipc bench SUITE [--json FILE] [--quick|--full]\n"
+               "suites:\n");
+    for (size_t i = 0; i < BENCH_NSUITES; i++)
+        fprintf(f, "  %-6s %s\n", bench_suites[i].name, bench_suites[i].about);
+    fprintf(f, "options:\n"
+               "  --json FILE  also write the results to FILE as a JSON array\n"
+               "  --quick      7 repetitions of ~100 ms per measurement (default)\n"
+               "  --full       11 repetitions of ~300 ms per measurement\n"
+               "The median of the repetitions is reported. Run on an idle machine.\n");
+}
+
+static int bench_usage_error(const char *why, const char *what)
+{
+    fprintf(stderr, "xipc: bench: %s%s%s\n", why, what ? ": " : "", what ? what : "");
+    bench_usage(stderr);
+    return BENCH_EXIT_USAGE;
+}
+
+/* @return -1 to go on, else an exit code. */
+static int bench_parse(int argc, char **argv, bench_args *a)
+{
+    int quick = 0;
+    memset(a, 0, sizeof(*a));
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
+            bench_usage(stdout);
+            return BENCH_EXIT_OK;
+        } else if (strcmp(s, "--json") == 0 || strncmp(s, "--json=", 7) == 0) {
+            const char *v = s[6] == '=' ? s + 7 : (i + 1 < argc ? argv[++i] : NULL);
+            if (v == NULL || v[0] == '\0')
+                return bench_usage_error("--json needs a file name", NULL);
+            if (a->json != NULL)
+                return bench_usage_error("--json given twice", NULL);
+            a->json = v;
+        } else if (strcmp(s, "--quick") == 0) {
+            quick = 1;
+        } else if (strcmp(s, "--full") == 0) {
+            a->full = 1;
+        } else if (s[0] == '-' && s[1] != '\0') {
+            return bench_usage_error("unknown option", s);
+        } else if (a->suite != NULL) {
+            return bench_usage_error("unexpected argument", s);
+        } else {
+            a->suite = s;
+        }
+    }
+    if (quick && a->full)
+        return bench_usage_error("--quick and --full exclude each other", NULL);
+    if (a->suite == NULL)
+        return bench_usage_error("which suite?", NULL);
+    return -1;
+}
+
+static const bench_suite *bench_find(const char *name)
+{
+    for (size_t i = 0; i < BENCH_NSUITES; i++)
+        if (strcmp(bench_suites[i].name, name) == 0)
+            return &bench_suites[i];
+    return NULL;
+}
+
+int xipc_bench_main(int argc, char **argv)
+{
+    bench_args a;
+    int rc = bench_parse(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    const bench_suite *s = bench_find(a.suite);
+    if (s == NULL)
+        return bench_usage_error("unknown suite", a.suite);
+    FILE *json = NULL;
+    if (a.json != NULL && (json = fopen(a.json, "w")) == NULL) {
+        fprintf(stderr, "xipc: bench: %s: %s\n", a.json, strerror(errno));
+        return BENCH_EXIT_FAIL;
+    }
+    /* a peer that dies must be an error, not a SIGPIPE for the caller */
+    struct sigaction ign, old;
+    memset(&ign, 0, sizeof(ign));
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, &old);
+    rc = s->run(&a, stdout, json);
+    sigaction(SIGPIPE, &old, NULL);
+    if (json != NULL && fclose(json) != 0) {
+        fprintf(stderr, "xipc: bench: %s: %s\n", a.json, strerror(errno));
+        rc = BENCH_EXIT_FAIL;
+    }
+    fflush(stdout);
+    return rc;
+}
+
+void bench_plan_for(const bench_args *a, bench_plan *plan)
+{
+    plan->reps = a->full ? 11 : 7;
+    plan->rep_ms = a->full ? 300 : 100;
+    plan->lap_max = a->full ? 1000000 : 200000;
+}

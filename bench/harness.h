@@ -1,0 +1,78 @@
+/*
+ * The timing harness: clock, error text, repetitions and medians, the
+ * result table and the JSON writer. It times drivers (drv.h) without
+ * knowing what they move.
+ */
+#ifndef XIPC_BENCH_HARNESS_H
+#define XIPC_BENCH_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "drv.h"
+
+/* Monotonic clock in nanoseconds. */
+uint64_t bench_now_ns(void);
+
+/* Record why the current operation failed (printf format). */
+void bench_set_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+/* The last recorded failure ("" when none). */
+const char *bench_error(void);
+
+/* How long to measure. */
+typedef struct bench_plan {
+    unsigned reps;   /* repetitions; the median of them is reported */
+    unsigned rep_ms; /* target length of one repetition */
+    unsigned lap_max; /* round trips timed one by one for the p99 */
+} bench_plan;
+
+/* What one case measured. */
+typedef struct bench_stat {
+    double median; /* rtt: ns per round trip; else messages per second */
+    double min, max;
+    double p99;      /* rtt: 99th percentile of single round trips, ns */
+    uint64_t iters;  /* iterations per repetition */
+    unsigned reps;
+} bench_stat;
+
+/*
+ * Measure an open case: calibrate the iteration count to plan->rep_ms,
+ * warm up, run plan->reps timed repetitions, and for round trips one more
+ * pass timing each round trip for the p99.
+ * @return 0, or -1 (bench_error() says why)
+ */
+int bench_measure(const bench_drv *d, bench_conn *c, int rtt,
+                  const bench_plan *plan, bench_stat *st);
+
+/* Median of @p n values (reorders @p v). */
+double bench_median(double *v, size_t n);
+
+/* One row of the table, one record of the JSON array. */
+typedef struct bench_result {
+    const char *transport;
+    const char *impl;
+    const char *test; /* "rtt" or "throughput" */
+    size_t size;
+    double value; /* median, in unit */
+    const char *unit; /* "ns", "msg/s" or "B/s" */
+    double p99;       /* < 0: none */
+    double spread;    /* (max - min) / median of the repetitions */
+    unsigned reps;
+} bench_result;
+
+/* "64 B", "4 KiB", "64 KiB". */
+void bench_fmt_size(char *buf, size_t cap, size_t size);
+
+/* The table, one row per result. */
+void bench_table_head(FILE *f);
+void bench_table_row(FILE *f, const bench_result *r);
+
+/* Write @p n results as a JSON array. @return 0 or -1 (I/O error). */
+int bench_json_write(FILE *f, const bench_result *r, size_t n);
+
+#endif

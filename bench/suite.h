@@ -1,0 +1,28 @@
+/* Benchmark suites: each runs its cases, prints its table and verdicts. */
+#ifndef XIPC_BENCH_SUITE_H
+#define XIPC_BENCH_SUITE_H
+
+#include <stdio.h>
+
+#include "harness.h"
+
+/* What the command line asked for. */
+typedef struct bench_args {
+    const char *suite;
+    const char *json; /* NULL: no JSON file */
+    int full;         /* 0: --quick */
+} bench_args;
+
+/*
+ * Run the suite, print to @p out, and when @p json is not NULL write the
+ * results there.
+ * @return 0, or 1 when a measurement failed (the others are still reported)
+ */
+typedef int (*bench_suite_fn)(const bench_args *a, FILE *out, FILE *json);
+
+int bench_suite_shm(const bench_args *a, FILE *out, FILE *json);
+
+/* The run's plan for --quick or --full. */
+void bench_plan_for(const bench_args *a, bench_plan *plan);
+
+#endif

@@ -1,0 +1,213 @@
+/*
+ * bench shm: xipc's shm:// transport between two processes, and in the
+ * same run the baselines it is judged against (raw-spin, the hardware
+ * floor; raw-pipe and raw-unix, the classic kernel paths; memcpy).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "drv.h"
+#include "harness.h"
+#include "suite.h"
+
+#define SHM_SUITE_MAX_RESULTS 32
+
+typedef struct shm_case {
+    const bench_drv *drv;
+    int rtt;
+    size_t size;
+} shm_case;
+
+static const shm_case shm_suite_cases[] = {
+    {&bench_drv_memcpy, 0, 65536},
+    {&bench_drv_raw_spin, 1, 64},
+    {&bench_drv_raw_pipe, 1, 64},
+    {&bench_drv_raw_unix, 1, 64},
+    {&bench_drv_shm, 1, 64},
+    {&bench_drv_shm_nospin, 1, 64},
+    {&bench_drv_shm, 0, 64},
+    {&bench_drv_shm, 0, 4096},
+    {&bench_drv_shm, 0, 65536},
+    {&bench_drv_shm_zc, 0, 65536},
+};
+
+#define SHM_SUITE_NCASES (sizeof(shm_suite_cases) / sizeof(shm_suite_cases[0]))
+
+typedef struct shm_suite {
+    bench_result res[SHM_SUITE_MAX_RESULTS];
+    size_t n;
+    FILE *out;
+} shm_suite;
+
+/* ---- the machine ----------------------------------------------------------- */
+
+static void shm_suite_cpu(char *buf, size_t cap)
+{
+    snprintf(buf, cap, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f == NULL)
+        return;
+    char line[256];
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char *colon = strchr(line, ':');
+        if (strncmp(line, "model name", 10) != 0 || colon == NULL)
+            continue;
+        colon += 1 + (colon[1] == ' ');
+        colon[strcspn(colon, "\n")] = '\0';
+        snprintf(buf, cap, "%s", colon);
+        break;
+    }
+    fclose(f);
+}
+
+/* ---- running the cases ---------------------------------------------------- */
+
+static void shm_suite_add(shm_suite *s, const shm_case *k, const bench_stat *st,
+                          double scale, const char *unit)
+{
+    if (s->n == SHM_SUITE_MAX_RESULTS)
+        return;
+    bench_result *r = &s->res[s->n++];
+    r->transport = k->drv->transport;
+    r->impl = k->drv->impl;
+    r->test = k->rtt ? "rtt" : "throughput";
+    r->size = k->size;
+    r->value = st->median * scale;
+    r->unit = unit;
+    r->p99 = st->p99;
+    r->spread = st->median > 0 ? (st->max - st->min) / st->median : 0;
+    r->reps = st->reps;
+    bench_table_row(s->out, r);
+    fflush(s->out);
+}
+
+static int shm_suite_case(shm_suite *s, const shm_case *k, size_t idx,
+                          const bench_plan *plan)
+{
+    bench_cfg cfg = {.size = k->size, .rtt = k->rtt};
+    snprintf(cfg.name, sizeof(cfg.name), "xipc-bench.%ld.%zu", (long)getpid(), idx);
+    bench_conn *c;
+    bench_stat st;
+    if (k->drv->open(&c, &cfg) != 0)
+        return -1;
+    int rc = bench_measure(k->drv, c, k->rtt, plan, &st);
+    char why[256] = "";
+    if (rc != 0)
+        snprintf(why, sizeof(why), "%s", bench_error());
+    if (k->drv->close(c) != 0 && rc == 0)
+        rc = -1; /* the peer failed: the numbers are void */
+    else if (rc != 0)
+        bench_set_error("%s", why);
+    if (rc != 0)
+        return -1;
+    if (k->rtt) {
+        shm_suite_add(s, k, &st, 1, "ns");
+    } else {
+        if (k->drv != &bench_drv_memcpy)
+            shm_suite_add(s, k, &st, 1, "msg/s");
+        shm_suite_add(s, k, &st, (double)k->size, "B/s");
+    }
+    return 0;
+}
+
+/* ---- ratios and targets ---------------------------------------------------- */
+
+static double shm_suite_get(const shm_suite *s, const char *transport,
+                            const char *unit, size_t size)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->res[i].transport, transport) == 0 &&
+            strcmp(s->res[i].unit, unit) == 0 && s->res[i].size == size)
+            return s->res[i].value;
+    return -1;
+}
+
+static double shm_suite_ratio(double a, double b)
+{
+    return a > 0 && b > 0 ? a / b : -1;
+}
+
+static void shm_suite_print_ratio(FILE *f, const char *what, double r)
+{
+    if (r < 0)
+        fprintf(f, "  %-44s %10s\n", what, "n/a");
+    else
+        fprintf(f, "  %-44s %10.3f\n", what, r);
+}
+
+/* A target: @p r must be <= @p limit (at_most) or >= it. */
+static void shm_suite_target(FILE *f, const char *what, double r, int at_most,
+                             double limit)
+{
+    const char *verdict = r < 0 ? "n/a"
+                          : (at_most ? r <= limit : r >= limit) ? "met"
+                                                                : "MISSED";
+    fprintf(f, "  %-44s %s %-6g ratio %8.3f  %s\n", what, at_most ? "<=" : ">=",
+            limit, r, verdict);
+}
+
+static void shm_suite_verdicts(const shm_suite *s, FILE *f)
+{
+    double spin = shm_suite_get(s, "raw-spin", "ns", 64);
+    double pipe = shm_suite_get(s, "raw-pipe", "ns", 64);
+    double unx = shm_suite_get(s, "raw-unix", "ns", 64);
+    double shm = shm_suite_get(s, "shm", "ns", 64);
+    double nospin = shm_suite_get(s, "shm-nospin", "ns", 64);
+    double thr = shm_suite_get(s, "shm", "B/s", 65536);
+    double zc = shm_suite_get(s, "shm-zc", "B/s", 65536);
+    double mem = shm_suite_get(s, "memcpy", "B/s", 65536);
+    double r_spin = shm_suite_ratio(shm, spin);
+    double r_pipe = shm_suite_ratio(pipe, shm);
+    double r_mem = shm_suite_ratio(thr, mem);
+    fprintf(f, "\nratios (of medians):\n");
+    shm_suite_print_ratio(f, "shm rtt / raw-spin rtt", r_spin);
+    shm_suite_print_ratio(f, "raw-pipe rtt / shm rtt", r_pipe);
+    shm_suite_print_ratio(f, "raw-unix rtt / shm rtt", shm_suite_ratio(unx, shm));
+    shm_suite_print_ratio(f, "shm-nospin rtt / shm rtt", shm_suite_ratio(nospin, shm));
+    shm_suite_print_ratio(f, "shm 64 KiB B/s / memcpy 64 KiB B/s", r_mem);
+    shm_suite_print_ratio(f, "shm-zc 64 KiB B/s / memcpy 64 KiB B/s",
+                          shm_suite_ratio(zc, mem));
+    fprintf(f, "\ntargets:\n");
+    shm_suite_target(f, "shm rtt / raw-spin rtt", r_spin, 1, 2);
+    shm_suite_target(f, "raw-pipe rtt / shm rtt", r_pipe, 0, 10);
+    shm_suite_target(f, "shm 64 KiB B/s / memcpy B/s", r_mem, 0, 0.5);
+}
+
+int bench_suite_shm(const bench_args *a, FILE *out, FILE *json)
+{
+    shm_suite *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        fprintf(stderr, "xipc: bench: out of memory\n");
+        return 1;
+    }
+    s->out = out;
+    bench_plan plan;
+    bench_plan_for(a, &plan);
+    char cpu[128];
+    shm_suite_cpu(cpu, sizeof(cpu));
+    fprintf(out, "xipc bench shm: %u repetitions of ~%u ms per measurement, "
+                 "median reported\ncpu: %s, %ld online\n\n",
+            plan.reps, plan.rep_ms, cpu, sysconf(_SC_NPROCESSORS_ONLN));
+    bench_table_head(out);
+    int rc = 0;
+    for (size_t i = 0; i < SHM_SUITE_NCASES; i++) {
+        const shm_case *k = &shm_suite_cases[i];
+        if (shm_suite_case(s, k, i, &plan) != 0) {
+            char size[32];
+            bench_fmt_size(size, sizeof(size), k->size);
+            fflush(out);
+            fprintf(stderr, "xipc: bench: %s %s %s: %s\n", k->drv->transport,
+                    k->rtt ? "rtt" : "throughput", size, bench_error());
+            rc = 1;
+        }
+    }
+    shm_suite_verdicts(s, out);
+    if (json != NULL && bench_json_write(json, s->res, s->n) != 0) {
+        fprintf(stderr, "xipc: bench: writing %s failed\n", a->json);
+        rc = 1;
+    }
+    free(s);
+    return rc;
+}
