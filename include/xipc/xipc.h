@@ -101,10 +101,23 @@ typedef struct xipc_opts {
      *  on a futex. Spinning burns one core but answers within ~0.5 us;
      *  sleeping costs no CPU but a wake-up takes 40-100 us. Default 50. */
     uint32_t spin_us;
-    /*! Largest message a stream transport accepts (later transports). */
+    /*! Largest message, in bytes; 0 (the default) means the transport's
+     *  own default: 16 MiB for pipe, unix, tcp and anonymous pipes, 64 KiB
+     *  for mailslots (fixed when the mailslot server is created), the
+     *  queue's message size for mq. A larger message is refused with
+     *  XIPC_EMSGSIZE before anything is sent. shm uses ring_capacity. */
     uint32_t max_msg;
     /*! Pending connection requests a listener holds. Default 64, max 1024. */
     uint32_t backlog;
+    /*! Publish/subscribe: number of message slots in the broadcast ring
+     *  (power of two, default 4096) and bytes per slot including a 16-byte
+     *  header (multiple of 64, default 2048): the largest message is
+     *  pub_slot_size - 16. */
+    uint32_t pub_slots;
+    uint32_t pub_slot_size;
+    /*! mq: queue depth (default 10, the Linux limit for unprivileged
+     *  users in /proc/sys/fs/mqueue/msg_max). */
+    uint32_t mq_depth;
 } xipc_opts;
 
 /*!
@@ -196,6 +209,64 @@ XIPC_API xipc_err xipc_peek(xipc_sock *s, const void **buf, size_t *len,
  * @return XIPC_OK, XIPC_ESTATE (nothing peeked)
  */
 XIPC_API xipc_err xipc_release(xipc_sock *s);
+
+/*!
+ * Send with a priority (mq:// delivers higher priorities first, 0..31).
+ * Other transports accept only priority 0 (XIPC_ENOTSUP otherwise).
+ */
+XIPC_API xipc_err xipc_send_prio(xipc_sock *s, const void *buf, size_t len,
+                                 unsigned prio, int timeout_ms);
+
+/*!
+ * Receive and learn the message's priority (0 on transports without
+ * priorities). Otherwise as xipc_recv.
+ */
+XIPC_API xipc_err xipc_recv_prio(xipc_sock *s, void *buf, size_t cap,
+                                 size_t *len, unsigned *prio, int timeout_ms);
+
+/*! Counters of one endpoint. */
+typedef struct xipc_stats {
+    uint64_t sent;     /*!< messages sent */
+    uint64_t received; /*!< messages received */
+    uint64_t dropped;  /*!< mailslot: messages a full reader queue dropped */
+    uint64_t lost;     /*!< pub/sub: messages overwritten before this
+                            subscriber read them */
+} xipc_stats;
+
+/*! Read the counters of @p s. */
+XIPC_API xipc_err xipc_stats_get(xipc_sock *s, xipc_stats *st);
+
+/*!
+ * A descriptor for poll/epoll/select: readable when xipc_recv() or
+ * xipc_accept() may proceed without blocking (wake-ups may be spurious:
+ * call with timeout 0 and expect XIPC_ETIMEDOUT now and then).
+ * @return XIPC_OK, or XIPC_ENOTSUP where the transport has no descriptor
+ *         (shm and pub/sub wait on futexes: poll them with timeout 0 from
+ *         the loop, or give them a thread of their own; see docs/eventloop.md)
+ */
+XIPC_API xipc_err xipc_sock_fd(xipc_sock *s, intptr_t *fd);
+
+/*!
+ * The endpoint's URL as bound, e.g. "tcp://127.0.0.1:40123" for a
+ * listener created with port 0. Truncation gives XIPC_EMSGSIZE.
+ */
+XIPC_API xipc_err xipc_sock_url(xipc_sock *s, char *buf, size_t cap);
+
+/*!
+ * Anonymous pipe: start program @p path with arguments @p argv (argv[0]
+ * included, NULL-terminated) and a connected channel to it. The child
+ * finds its end with xipc_sock_from_parent(). @p pid receives the child's
+ * process id (may be NULL). The caller reaps the child (waitpid).
+ */
+XIPC_API xipc_err xipc_spawn(xipc_sock **out, const char *path,
+                             char *const argv[], uint32_t *pid);
+
+/*!
+ * In a program started by xipc_spawn(): the channel to the parent.
+ * @return XIPC_OK, XIPC_ENOENT (not started by xipc_spawn), XIPC_EINVAL
+ *         (the inherited descriptor is not a channel)
+ */
+XIPC_API xipc_err xipc_sock_from_parent(xipc_sock **out);
 
 /*! Process id of the peer of connection @p s (0 when unknown). */
 XIPC_API xipc_err xipc_peer_pid(xipc_sock *s, uint32_t *pid);

@@ -12,8 +12,11 @@ xipc_err xipc_opts_init(xipc_opts *opts)
     opts->size = (uint32_t)sizeof(*opts);
     opts->ring_capacity = XIPC_DEFAULT_RING;
     opts->spin_us = 50;
-    opts->max_msg = 16u << 20;
+    opts->max_msg = 0;
     opts->backlog = 64;
+    opts->pub_slots = 4096;
+    opts->pub_slot_size = 2048;
+    opts->mq_depth = 10;
     return XIPC_OK;
 }
 
@@ -35,7 +38,16 @@ xipc_err xipc__opts_resolve(xipc_opts *dst, const xipc_opts *src)
         return XIPC_EINVAL;
     if (dst->spin_us > 10u * 1000 * 1000)
         return XIPC_EINVAL;
-    if (dst->max_msg == 0)
+    if (dst->max_msg > XIPC_MAX_MSG)
+        return XIPC_EINVAL;
+    if (dst->pub_slots < 2 || dst->pub_slots > (1u << 20) ||
+        (dst->pub_slots & (dst->pub_slots - 1)) != 0)
+        return XIPC_EINVAL;
+    if (dst->pub_slot_size < 64 || dst->pub_slot_size > (16u << 20) ||
+        dst->pub_slot_size % 64 != 0 ||
+        (uint64_t)dst->pub_slots * dst->pub_slot_size > (1ull << 30))
+        return XIPC_EINVAL;
+    if (dst->mq_depth == 0 || dst->mq_depth > 65536)
         return XIPC_EINVAL;
     return XIPC_OK;
 }

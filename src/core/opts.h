@@ -8,6 +8,8 @@
 #define XIPC_MIN_RING (4u << 10)
 #define XIPC_MAX_RING (1u << 30)
 #define XIPC_MAX_BACKLOG 1024u
+#define XIPC_MAX_MSG (1u << 30)
+#define XIPC_STREAM_MAX_MSG (16u << 20)
 
 /*
  * Copy @p src (may be NULL: defaults) into @p dst, refusing an options

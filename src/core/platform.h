@@ -93,6 +93,16 @@ void xipc_plat_shm_unlink(const char *name);
 void xipc_plat_shm_list(const char *prefix,
                         void (*fn)(const char *name, void *arg), void *arg);
 
+/* ---- the per-user runtime directory ---------------------------------------- */
+
+/*
+ * The folder for this user's endpoints ($XDG_RUNTIME_DIR/xipc, else
+ * /tmp/xipc-<uid>), created 0700 when missing; refused (XIPC_EPERM) when it
+ * exists but is not a directory owned by us with mode 0700. @p sub, when
+ * not NULL, names a subfolder created the same way.
+ */
+xipc_err xipc_plat_rundir(char *buf, size_t cap, const char *sub);
+
 /* ---- errors -------------------------------------------------------------- */
 
 /* Record the system error code behind an XIPC_ESYS (thread-local). */

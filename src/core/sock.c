@@ -1,13 +1,18 @@
 /* The endpoint API: argument checks, then dispatch to the transport. */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/opts.h"
 #include "core/transport.h"
 
-extern const xipc_tran xipc_shm_tran;
+#define XIPC_TRAN(name) extern const xipc_tran xipc_##name##_tran;
+#include "core/tran_list.h"
+#undef XIPC_TRAN
 
 static const xipc_tran *const sock_trans[] = {
-    &xipc_shm_tran,
+#define XIPC_TRAN(name) &xipc_##name##_tran,
+#include "core/tran_list.h"
+#undef XIPC_TRAN
 };
 
 const xipc_tran *xipc__tran_find(const char *scheme)
@@ -83,12 +88,20 @@ xipc_err xipc_accept(xipc_sock *l, xipc_sock **out, int timeout_ms)
             return XIPC_ENOTSUP;                                               \
     } while (0)
 
+/* Count successes of the data calls. */
+static xipc_err sock_count(xipc_err rv, uint64_t *counter)
+{
+    if (rv == XIPC_OK)
+        (*counter)++;
+    return rv;
+}
+
 xipc_err xipc_send(xipc_sock *s, const void *buf, size_t len, int timeout_ms)
 {
     SOCK_CONN_CHECK(s, send);
     if ((buf == NULL && len != 0) || timeout_ms < -1)
         return XIPC_EINVAL;
-    return s->tran->send(s, buf, len, timeout_ms);
+    return sock_count(s->tran->send(s, buf, len, timeout_ms), &s->stats.sent);
 }
 
 xipc_err xipc_recv(xipc_sock *s, void *buf, size_t cap, size_t *len,
@@ -97,7 +110,66 @@ xipc_err xipc_recv(xipc_sock *s, void *buf, size_t cap, size_t *len,
     SOCK_CONN_CHECK(s, recv);
     if ((buf == NULL && cap != 0) || len == NULL || timeout_ms < -1)
         return XIPC_EINVAL;
-    return s->tran->recv(s, buf, cap, len, timeout_ms);
+    return sock_count(s->tran->recv(s, buf, cap, len, timeout_ms),
+                      &s->stats.received);
+}
+
+xipc_err xipc_send_prio(xipc_sock *s, const void *buf, size_t len,
+                        unsigned prio, int timeout_ms)
+{
+    SOCK_CONN_CHECK(s, send);
+    if ((buf == NULL && len != 0) || timeout_ms < -1)
+        return XIPC_EINVAL;
+    if (s->tran->send_prio == NULL)
+        return prio == 0 ? xipc_send(s, buf, len, timeout_ms) : XIPC_ENOTSUP;
+    return sock_count(s->tran->send_prio(s, buf, len, prio, timeout_ms),
+                      &s->stats.sent);
+}
+
+xipc_err xipc_recv_prio(xipc_sock *s, void *buf, size_t cap, size_t *len,
+                        unsigned *prio, int timeout_ms)
+{
+    SOCK_CONN_CHECK(s, recv);
+    if ((buf == NULL && cap != 0) || len == NULL || prio == NULL || timeout_ms < -1)
+        return XIPC_EINVAL;
+    *prio = 0;
+    if (s->tran->recv_prio == NULL)
+        return xipc_recv(s, buf, cap, len, timeout_ms);
+    return sock_count(s->tran->recv_prio(s, buf, cap, len, prio, timeout_ms),
+                      &s->stats.received);
+}
+
+xipc_err xipc_stats_get(xipc_sock *s, xipc_stats *st)
+{
+    if (s == NULL || st == NULL)
+        return XIPC_EINVAL;
+    *st = s->stats;
+    return XIPC_OK;
+}
+
+xipc_err xipc_sock_fd(xipc_sock *s, intptr_t *fd)
+{
+    if (s == NULL || fd == NULL)
+        return XIPC_EINVAL;
+    if (s->tran->fd == NULL)
+        return XIPC_ENOTSUP;
+    return s->tran->fd(s, fd);
+}
+
+xipc_err xipc_sock_url(xipc_sock *s, char *buf, size_t cap)
+{
+    if (s == NULL || buf == NULL || cap == 0)
+        return XIPC_EINVAL;
+    if (s->tran->url == NULL)
+        return XIPC_ENOTSUP;
+    return s->tran->url(s, buf, cap);
+}
+
+xipc_err xipc__url_format(char *buf, size_t cap, const char *scheme,
+                          const char *rest)
+{
+    int n = snprintf(buf, cap, "%s://%s", scheme, rest);
+    return n < 0 || (size_t)n >= cap ? XIPC_EMSGSIZE : XIPC_OK;
 }
 
 xipc_err xipc_reserve(xipc_sock *s, size_t len, void **buf, int timeout_ms)
@@ -111,7 +183,7 @@ xipc_err xipc_reserve(xipc_sock *s, size_t len, void **buf, int timeout_ms)
 xipc_err xipc_commit(xipc_sock *s, size_t len)
 {
     SOCK_CONN_CHECK(s, commit);
-    return s->tran->commit(s, len);
+    return sock_count(s->tran->commit(s, len), &s->stats.sent);
 }
 
 xipc_err xipc_peek(xipc_sock *s, const void **buf, size_t *len, int timeout_ms)
@@ -125,7 +197,7 @@ xipc_err xipc_peek(xipc_sock *s, const void **buf, size_t *len, int timeout_ms)
 xipc_err xipc_release(xipc_sock *s)
 {
     SOCK_CONN_CHECK(s, release);
-    return s->tran->release(s);
+    return sock_count(s->tran->release(s), &s->stats.received);
 }
 
 xipc_err xipc_peer_pid(xipc_sock *s, uint32_t *pid)

@@ -22,7 +22,12 @@ typedef struct xipc_tran xipc_tran;
 struct xipc_sock {
     const xipc_tran *tran;
     int listener; /* 1 for a listener, 0 for a connection */
+    xipc_stats stats;
 };
+
+/* Format "scheme://rest" into @p buf; XIPC_EMSGSIZE when it does not fit. */
+xipc_err xipc__url_format(char *buf, size_t cap, const char *scheme,
+                          const char *rest);
 
 struct xipc_tran {
     const char *scheme;
@@ -40,8 +45,22 @@ struct xipc_tran {
                      int timeout_ms);
     xipc_err (*release)(xipc_sock *s);
     xipc_err (*peer_pid)(xipc_sock *s, uint32_t *pid);
+    /* optional: priorities (when NULL, only priority 0 via send/recv) */
+    xipc_err (*send_prio)(xipc_sock *s, const void *buf, size_t len,
+                          unsigned prio, int timeout_ms);
+    xipc_err (*recv_prio)(xipc_sock *s, void *buf, size_t cap, size_t *len,
+                          unsigned *prio, int timeout_ms);
+    xipc_err (*fd)(xipc_sock *s, intptr_t *fd);
+    xipc_err (*url)(xipc_sock *s, char *buf, size_t cap);
     void (*close)(xipc_sock *s);
 };
+
+/*
+ * Counters every endpoint keeps; transports bump them, xipc_stats_get
+ * reads them. A transport's sock struct embeds xipc_sock, which holds
+ * these.
+ */
+#define XIPC_SOCK_COUNT(s, field) ((s)->stats.field++)
 
 /* The table for @p scheme, or NULL. */
 const xipc_tran *xipc__tran_find(const char *scheme);

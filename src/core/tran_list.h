@@ -1,0 +1,3 @@
+/* Every transport, one line each: XIPC_TRAN(symbol suffix). The table
+ * xipc_<name>_tran is defined in src/transport/<name>.c. */
+XIPC_TRAN(shm)
