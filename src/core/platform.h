@@ -40,11 +40,13 @@ uint32_t xipc_plat_getuid(void);
 typedef struct xipc_plat_proc {
     intptr_t handle; /* -1: none, liveness falls back to a pid probe */
     uint32_t pid;
+    int dead; /* set once xipc_plat_proc_alive() saw it gone; sticky */
 } xipc_plat_proc;
 
 void xipc_plat_proc_open(xipc_plat_proc *p, uint32_t pid);
 void xipc_plat_proc_close(xipc_plat_proc *p);
-/* 1 when the process is alive (or cannot be proved dead), 0 when gone. */
+/* 1 when the process is alive (or cannot be proved dead), 0 when gone
+ * (and then sets p->dead). */
 int xipc_plat_proc_alive(xipc_plat_proc *p);
 /* One-shot check without a handle. */
 int xipc_plat_pid_alive(uint32_t pid);
@@ -93,6 +95,79 @@ void xipc_plat_shm_unlink(const char *name);
 void xipc_plat_shm_list(const char *prefix,
                         void (*fn)(const char *name, void *arg), void *arg);
 
+/* ---- stream sockets (unix, pipe, tcp, anonymous pipes) -------------------- */
+
+/* A socket handle: an fd on POSIX, a SOCKET on Windows; -1 for none. */
+typedef intptr_t xipc_plat_sock;
+#define XIPC_PLAT_SOCK_NONE ((xipc_plat_sock)-1)
+
+typedef struct xipc_plat_iov {
+    const void *base;
+    size_t len;
+} xipc_plat_iov;
+
+/*
+ * Listen on a Unix stream socket at file @p path (created 0600; a stale
+ * socket file nobody listens on is replaced) or, with @p abstract, at the
+ * abstract name @p path. XIPC_EADDRINUSE when someone listens there.
+ */
+xipc_err xipc_plat_unix_listen(const char *path, int abstract, int backlog,
+                               xipc_plat_sock *out);
+xipc_err xipc_plat_unix_dial(const char *path, int abstract, int timeout_ms,
+                             xipc_plat_sock *out);
+
+/* TCP (IPv4 or IPv6 by @p host's form); port 0 binds a free port, which
+ * @p bound receives. Both ends get TCP_NODELAY. */
+xipc_err xipc_plat_tcp_listen(const char *host, uint16_t port, int backlog,
+                              xipc_plat_sock *out, uint16_t *bound);
+xipc_err xipc_plat_tcp_dial(const char *host, uint16_t port, int timeout_ms,
+                            xipc_plat_sock *out);
+
+/* Wait up to @p timeout_ms for a connection on listening socket @p l. */
+xipc_err xipc_plat_sock_accept(xipc_plat_sock l, int timeout_ms,
+                               xipc_plat_sock *out);
+
+/*
+ * Send the @p n buffers in order; returns once all went out or the
+ * timeout expired, with the byte count in @p sent (XIPC_ETIMEDOUT when
+ * not all went out). A closed or reset peer: XIPC_ECLOSED. Never raises
+ * SIGPIPE.
+ */
+xipc_err xipc_plat_sock_sendv(xipc_plat_sock s, const xipc_plat_iov *iov,
+                              int n, size_t *sent, int timeout_ms);
+
+/* Receive at least one byte (at most @p cap). End of stream or a reset:
+ * XIPC_ECLOSED. */
+xipc_err xipc_plat_sock_recv(xipc_plat_sock s, void *buf, size_t cap,
+                             size_t *got, int timeout_ms);
+
+void xipc_plat_sock_close(xipc_plat_sock s);
+
+/* The peer's process and user id (Unix sockets); XIPC_ENOTSUP elsewhere. */
+xipc_err xipc_plat_sock_peer(xipc_plat_sock s, uint32_t *pid, uint32_t *uid);
+
+/*
+ * Start @p path with @p argv and one end of a connected socket pair,
+ * announced in environment variable @p env; @p out gets the other end.
+ * XIPC_ENOENT when the program cannot be executed.
+ */
+xipc_err xipc_plat_spawn(const char *path, char *const argv[], const char *env,
+                         xipc_plat_sock *out, uint32_t *pid);
+
+/* In the child: the inherited end named by environment variable @p env. */
+xipc_err xipc_plat_sock_inherited(const char *env, xipc_plat_sock *out);
+
+/* Write this process's pid into @p path (mode 0600, replaced atomically);
+ * read one back (0 when absent or garbage). */
+xipc_err xipc_plat_pidfile_write(const char *path);
+uint32_t xipc_plat_pidfile_read(const char *path);
+void xipc_plat_unlink(const char *path);
+
+/* ---- threads ----------------------------------------------------------------- */
+
+/* Run @p fn(@p arg) on a new detached thread. */
+xipc_err xipc_plat_thread_detached(void (*fn)(void *), void *arg);
+
 /* ---- the per-user runtime directory ---------------------------------------- */
 
 /*
@@ -102,6 +177,155 @@ void xipc_plat_shm_list(const char *prefix,
  * not NULL, names a subfolder created the same way.
  */
 xipc_err xipc_plat_rundir(char *buf, size_t cap, const char *sub);
+
+/* ---- private folders (mailslot) ------------------------------------------ */
+
+/*
+ * Call @p fn for each entry of folder @p path except "." and "..". The
+ * folder must be a directory owned by us with no access for others.
+ * @return XIPC_OK, XIPC_ENOENT (no such folder), XIPC_EPERM (not private),
+ *         XIPC_ESYS
+ */
+xipc_err xipc_plat_dir_list(const char *path,
+                            void (*fn)(const char *name, void *arg), void *arg);
+
+/* Remove folder @p path when it is empty; keep it silently otherwise. */
+void xipc_plat_dir_remove(const char *path);
+
+/*
+ * A stamp of folder @p path that changes whenever an entry is added or
+ * removed, so that a listing can be reused while the stamp stays the same.
+ * File times are coarse: a change just after the stamp was taken might
+ * carry the same time, so a stamp proves "no change since" only when
+ * @p *settled says the folder had not changed for a while when it was taken.
+ * @return XIPC_OK, XIPC_ENOENT, XIPC_ESYS
+ */
+xipc_err xipc_plat_dir_stamp(const char *path, uint64_t stamp[2], int *settled);
+
+/* ---- local datagram sockets (mailslot) ------------------------------------ */
+
+/*
+ * Datagram sockets bound at paths in the file system (AF_UNIX SOCK_DGRAM on
+ * POSIX). Paths longer than the system's socket address limit work too. A
+ * datagram is never split or merged. Handles are -1 when none.
+ */
+
+/* The largest datagram a sender can carry on this host. */
+uint32_t xipc_plat_dgram_limit(void);
+
+/*
+ * A socket bound at @p path (mode 0600) that queues datagrams of up to
+ * @p max_msg bytes. XIPC_EADDRINUSE when @p path exists, XIPC_ENOENT when
+ * its folder does not.
+ */
+xipc_err xipc_plat_dgram_bind(intptr_t *h, const char *path, uint32_t max_msg);
+
+/* An unbound socket for sending, with the largest send buffer allowed. */
+xipc_err xipc_plat_dgram_open(intptr_t *h);
+
+/*
+ * Send one datagram to the socket bound at @p path; never blocks.
+ * @return XIPC_OK; XIPC_EBUSY (the receiver's queue or our send buffer is
+ *         full: nothing was sent); XIPC_ECONNREFUSED (a stale file: nobody
+ *         is bound there); XIPC_ENOENT (no such file); XIPC_EMSGSIZE;
+ *         XIPC_EPERM; XIPC_ESYS
+ */
+xipc_err xipc_plat_dgram_sendto(intptr_t h, const char *path, const void *buf,
+                                size_t len);
+
+/* 1 when a socket is bound at @p path; 0 when the file is stale or gone.
+ * Sends nothing. */
+int xipc_plat_dgram_live(const char *path);
+
+/*
+ * Receive the next datagram into @p buf (@p cap bytes), waiting at most
+ * @p timeout_ms. Datagrams are expected to be at most @p max bytes: when
+ * @p cap < @p max the size is looked at first, and a datagram larger than
+ * @p cap is left queued (XIPC_EMSGSIZE, *len = its size); when
+ * @p cap >= @p max a larger one (no xipc writer sends it) is discarded
+ * with XIPC_EPROTO.
+ * @return XIPC_OK, XIPC_EMSGSIZE, XIPC_ETIMEDOUT, XIPC_EPROTO, XIPC_ESYS
+ */
+xipc_err xipc_plat_dgram_recv(intptr_t h, void *buf, size_t cap, size_t max,
+                              size_t *len, int timeout_ms);
+
+/* Remove the socket file @p path (nothing when it is missing). */
+void xipc_plat_dgram_unlink(const char *path);
+
+void xipc_plat_dgram_close(intptr_t h);
+
+/* ---- POSIX message queues (mq) -------------------------------------------- */
+
+typedef struct xipc_plat_mq {
+    intptr_t handle; /* -1: none */
+    uint32_t depth;   /* messages the queue holds */
+    uint32_t msgsize; /* largest message */
+} xipc_plat_mq;
+
+/* The system's limits for a new queue's depth and message size. */
+void xipc_plat_mq_limits(uint32_t *depth_max, uint32_t *msgsize_max);
+
+/*
+ * Create queue @p name ("/..."), exclusively, owner-only, for receiving.
+ * @return XIPC_OK, XIPC_EADDRINUSE (the name exists), XIPC_EINVAL (beyond
+ *         xipc_plat_mq_limits), XIPC_ENOMEM (the user's queue memory is
+ *         used up), XIPC_EPERM, XIPC_ESYS
+ */
+xipc_err xipc_plat_mq_create(xipc_plat_mq *q, const char *name, uint32_t depth,
+                             uint32_t msgsize);
+
+/*
+ * Open queue @p name for sending. Refuses (XIPC_EPERM) a queue owned by
+ * another user or accessible by others; XIPC_ENOENT when absent.
+ */
+xipc_err xipc_plat_mq_open(xipc_plat_mq *q, const char *name);
+
+/*
+ * Send, waiting at most @p timeout_us while the queue is full (0: not at
+ * all). @return XIPC_OK, XIPC_ETIMEDOUT, XIPC_EMSGSIZE, XIPC_EINVAL, XIPC_ESYS
+ */
+xipc_err xipc_plat_mq_send(xipc_plat_mq *q, const void *buf, size_t len,
+                           unsigned prio, uint32_t timeout_us);
+
+/*
+ * Receive the oldest message of the highest priority into @p buf, which
+ * holds at least q->msgsize bytes, waiting at most @p timeout_us.
+ * @return XIPC_OK, XIPC_ETIMEDOUT, XIPC_ESYS
+ */
+xipc_err xipc_plat_mq_recv(xipc_plat_mq *q, void *buf, size_t *len,
+                           unsigned *prio, uint32_t timeout_us);
+
+/* 1 when the queue @p q has open was unlinked (closed by its owner). */
+int xipc_plat_mq_unlinked(xipc_plat_mq *q);
+
+/* 1 when @p name still names the queue @p q has open (not unlinked, not
+ * replaced by another queue); opens the name afresh to compare. */
+int xipc_plat_mq_current(xipc_plat_mq *q, const char *name);
+
+void xipc_plat_mq_close(xipc_plat_mq *q);
+void xipc_plat_mq_unlink(const char *name);
+
+/* ---- lock files: a name owned by a live process --------------------------- */
+
+/*
+ * Take the lock file @p path (created 0600): while the returned handle is
+ * open, the file is locked and holds our pid. The kernel drops the lock
+ * when the process dies, however it dies.
+ * @return XIPC_OK, XIPC_EADDRINUSE (a live process holds it), XIPC_EPERM
+ *         (not our private file), XIPC_ESYS
+ */
+xipc_err xipc_plat_lockfile_acquire(intptr_t *h, const char *path);
+
+/* Remove @p path and drop the lock. */
+void xipc_plat_lockfile_release(intptr_t h, const char *path);
+
+/*
+ * Whether a live process holds lock file @p path, and its pid (0 for a
+ * moment while the holder is writing it).
+ * @return XIPC_OK (held), XIPC_ENOENT (missing, or its holder is gone),
+ *         XIPC_EPERM, XIPC_ESYS
+ */
+xipc_err xipc_plat_lockfile_owner(const char *path, uint32_t *pid);
 
 /* ---- errors -------------------------------------------------------------- */
 

@@ -1,3 +1,6 @@
 /* Every transport, one line each: XIPC_TRAN(symbol suffix). The table
  * xipc_<name>_tran is defined in src/transport/<name>.c. */
 XIPC_TRAN(shm)
+XIPC_TRAN(pipe)
+XIPC_TRAN(unix)
+XIPC_TRAN(tcp)

@@ -116,6 +116,8 @@ static xipc_err ring_poll_space(xipc_ring *r, uint64_t need)
     xipc_ring_hdr *h = r->hdr;
     if (atomic_load_explicit(&h->cons_closed, memory_order_acquire))
         return XIPC_ECLOSED;
+    if (r->peer != NULL && r->peer->dead)
+        return XIPC_ECLOSED; /* the receiving side already saw it die */
     if (r->cap - (r->pos - r->seen) >= need)
         return XIPC_OK; /* the cached tail is enough: no shared read */
     uint64_t tail = atomic_load_explicit(&h->tail, memory_order_acquire);

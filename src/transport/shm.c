@@ -17,6 +17,7 @@ typedef struct shm_listener {
     xipc_sock sock;
     xipc_plat_shm ctl;
     char obj[SHM_OBJ_MAX]; /* "/xipc.<uid>.NAME" */
+    char name[XIPC_NAME_MAX + 1];
     xipc_opts opts;
 } shm_listener;
 
@@ -25,6 +26,11 @@ typedef struct shm_conn {
     xipc_plat_shm seg;
     xipc_ring tx, rx;
     xipc_plat_proc peer;
+    char name[XIPC_NAME_MAX + 1];
+    /* client only: the control segment and our offer in it */
+    xipc_plat_shm ctl;
+    uint32_t slot, id;
+    char obj[SHM_OBJ_MAX];
 } shm_conn;
 
 extern const xipc_tran xipc_shm_tran;
@@ -95,14 +101,17 @@ static int shm_ctl_live(xipc_plat_shm *m)
     return !atomic_load(&h->closed) && xipc_plat_pid_alive(atomic_load(&h->listener_pid));
 }
 
-/* Remove connection segments of NAME whose creating client is dead. */
+/*
+ * Remove the offers left for a previous listener of NAME: it is gone (or
+ * we could not be listening), so nobody will ever accept them. Runs
+ * before our control header is published, so no offer to us exists yet.
+ */
 static void shm_reclaim_one(const char *obj, void *arg)
 {
     size_t plen = strlen((const char *)arg);
     unsigned pid, id;
     char tail;
-    if (sscanf(obj + plen, "%u.%u%c", &pid, &id, &tail) == 2 &&
-        !xipc_plat_pid_alive(pid))
+    if (sscanf(obj + plen, "%u.%u%c", &pid, &id, &tail) == 2)
         xipc_plat_shm_unlink(obj);
 }
 
@@ -125,6 +134,7 @@ static xipc_err shm_listen(xipc_sock **out, const xipc_url *url,
     l->sock.listener = 1;
     l->opts = *opts;
     shm_ctl_obj(l->obj, url->rest);
+    snprintf(l->name, sizeof(l->name), "%.64s", url->rest);
     size_t size = sizeof(xipc_ctl_hdr) + (size_t)opts->backlog * sizeof(xipc_ctl_slot);
     xipc_err rv = XIPC_EADDRINUSE;
     for (int attempt = 0; attempt < 4 && rv == XIPC_EADDRINUSE; attempt++) {
@@ -230,11 +240,10 @@ static xipc_err shm_adopt(shm_listener *l, uint32_t pid, uint32_t id,
         shm_conn_free(c);
         return XIPC_EPROTO;
     }
+    snprintf(c->name, sizeof(c->name), "%s", l->name);
+    /* a client that sent, closed and exited before the accept is still
+     * accepted: its messages are delivered, then XIPC_ECLOSED */
     xipc_plat_proc_open(&c->peer, pid);
-    if (!xipc_plat_proc_alive(&c->peer)) {
-        shm_conn_free(c);
-        return XIPC_ECLOSED;
-    }
     rv = shm_conn_attach(c, 0, l->opts.spin_us);
     if (rv != XIPC_OK) {
         shm_conn_free(c);
@@ -332,31 +341,24 @@ static xipc_err shm_claim(xipc_plat_shm *ctl, uint32_t id, uint64_t deadline,
     }
 }
 
-/* Client: wait for ACCEPTED; on failure withdraw the offer. */
-static xipc_err shm_await(xipc_plat_shm *ctl, xipc_conn_hdr *h, uint32_t slot,
-                          uint32_t id, uint64_t deadline)
+/*
+ * Client, at close or failure: an offer not accepted yet stays queued for
+ * a live listener (what was sent is delivered after the accept, as with
+ * TCP); an offer to a listener that is gone is withdrawn.
+ */
+static void shm_withdraw(shm_conn *c, int always)
 {
-    xipc_err rv;
-    for (;;) {
-        if (atomic_load(&h->state) == XIPC_CONN_ACCEPTED)
-            return XIPC_OK;
-        uint32_t slice;
-        if (!shm_ctl_live(ctl))
-            rv = XIPC_ECONNREFUSED;
-        else
-            rv = shm_slice(deadline, &slice);
-        if (rv != XIPC_OK)
-            break;
-        xipc_plat_futex_wait((uint32_t *)&h->state, XIPC_CONN_OFFERED, slice);
-    }
+    xipc_conn_hdr *h = (xipc_conn_hdr *)c->seg.base;
     uint32_t expect = XIPC_CONN_OFFERED;
-    if (!atomic_compare_exchange_strong(&h->state, &expect, XIPC_CONN_ABANDONED))
-        return XIPC_OK; /* accepted at the last moment */
-    xipc_ctl_slot *s = shm_slot(ctl, slot);
-    uint64_t w = XIPC_SLOT_WORD(xipc_plat_getpid(), XIPC_SLOT_PENDING);
-    if (s->conn_id == id)
-        atomic_compare_exchange_strong(&s->word, &w, 0);
-    return rv;
+    if ((always || !shm_ctl_live(&c->ctl)) &&
+        atomic_compare_exchange_strong(&h->state, &expect, XIPC_CONN_ABANDONED)) {
+        xipc_ctl_slot *s = shm_slot(&c->ctl, c->slot);
+        uint64_t w = XIPC_SLOT_WORD(xipc_plat_getpid(), XIPC_SLOT_PENDING);
+        if (s->conn_id == c->id)
+            atomic_compare_exchange_strong(&s->word, &w, 0);
+        xipc_plat_shm_unlink(c->obj);
+    }
+    xipc_plat_shm_unmap(&c->ctl);
 }
 
 static xipc_err shm_open_ctl(xipc_plat_shm *ctl, const char *obj, uint64_t deadline)
@@ -386,7 +388,7 @@ static xipc_err shm_dial(xipc_sock **out, const xipc_url *url,
     if (xipc__name_check(url->rest) != XIPC_OK)
         return XIPC_EINVAL;
     uint64_t deadline = shm_deadline(timeout_ms);
-    char ctl_obj[SHM_OBJ_MAX], obj[SHM_OBJ_MAX];
+    char ctl_obj[SHM_OBJ_MAX];
     shm_ctl_obj(ctl_obj, url->rest);
     xipc_plat_shm ctl;
     xipc_err rv = shm_open_ctl(&ctl, ctl_obj, deadline);
@@ -397,23 +399,27 @@ static xipc_err shm_dial(xipc_sock **out, const xipc_url *url,
         xipc_plat_shm_unmap(&ctl);
         return XIPC_ENOMEM;
     }
-    uint32_t id = atomic_fetch_add(&shm_next_id, 1);
+    snprintf(c->name, sizeof(c->name), "%.64s", url->rest);
+    c->id = atomic_fetch_add(&shm_next_id, 1);
     uint64_t cap = opts->ring_capacity;
-    shm_conn_obj(obj, ctl_obj, xipc_plat_getpid(), id);
-    rv = xipc_plat_shm_create(&c->seg, obj, (size_t)(XIPC_CONN_DATA_OFF + 2 * cap));
+    shm_conn_obj(c->obj, ctl_obj, xipc_plat_getpid(), c->id);
+    rv = xipc_plat_shm_create(&c->seg, c->obj, (size_t)(XIPC_CONN_DATA_OFF + 2 * cap));
     if (rv == XIPC_OK) {
         shm_conn_format(&c->seg, cap);
-        uint32_t slot = 0;
-        rv = shm_claim(&ctl, id, deadline, &slot);
-        if (rv == XIPC_OK)
-            rv = shm_await(&ctl, (xipc_conn_hdr *)c->seg.base, slot, id, deadline);
-        xipc_plat_shm_unlink(obj); /* the listener did already if it accepted */
+        /* like a TCP connect into the backlog: done once the offer is
+         * queued; the listener maps it when it accepts */
+        rv = shm_claim(&ctl, c->id, deadline, &c->slot);
+        if (rv != XIPC_OK)
+            xipc_plat_shm_unlink(c->obj);
     }
-    xipc_plat_shm_unmap(&ctl);
     if (rv == XIPC_OK) {
-        xipc_conn_hdr *h = (xipc_conn_hdr *)c->seg.base;
-        xipc_plat_proc_open(&c->peer, atomic_load(&h->server_pid));
+        c->ctl = ctl;
+        xipc_plat_proc_open(&c->peer, atomic_load(&shm_ctl(&ctl)->listener_pid));
         rv = shm_conn_attach(c, 1, opts->spin_us);
+        if (rv != XIPC_OK)
+            shm_withdraw(c, 1);
+    } else {
+        xipc_plat_shm_unmap(&ctl);
     }
     if (rv != XIPC_OK) {
         shm_conn_free(c);
@@ -462,12 +468,54 @@ static xipc_err shm_peer_pid(xipc_sock *s, uint32_t *pid)
     return XIPC_OK;
 }
 
+/* Listener closing: every offer still queued is closed, as a refused
+ * connection, so its client's calls end with XIPC_ECLOSED. */
+static void shm_refuse_pending(shm_listener *l)
+{
+    for (uint32_t i = 0; i < l->opts.backlog; i++) {
+        xipc_ctl_slot *s = shm_slot(&l->ctl, i);
+        uint64_t w = atomic_load(&s->word);
+        uint32_t pid = XIPC_SLOT_PID(w);
+        if (XIPC_SLOT_STATE(w) != XIPC_SLOT_PENDING ||
+            !atomic_compare_exchange_strong(&s->word, &w,
+                                            XIPC_SLOT_WORD(pid, XIPC_SLOT_TAKEN)))
+            continue;
+        char obj[SHM_OBJ_MAX];
+        shm_conn_obj(obj, l->obj, pid, s->conn_id);
+        atomic_store(&s->word, 0);
+        xipc_plat_shm seg;
+        if (xipc_plat_shm_open(&seg, obj) != XIPC_OK)
+            continue;
+        xipc_plat_shm_unlink(obj);
+        xipc_conn_hdr *h = (xipc_conn_hdr *)seg.base;
+        uint32_t expect = XIPC_CONN_OFFERED;
+        if (seg.size == h->total_size && seg.size >= XIPC_CONN_DATA_OFF &&
+            atomic_compare_exchange_strong(&h->state, &expect, XIPC_CONN_ABANDONED)) {
+            xipc_ring tx, rx; /* the server's ends, closed at once */
+            if (xipc_ring_attach(&rx, seg.base, seg.size, XIPC_CONN_RING0_OFF,
+                                 XIPC_RING_CONSUMER, 0, NULL) == XIPC_OK)
+                xipc_ring_close(&rx);
+            if (xipc_ring_attach(&tx, seg.base, seg.size, XIPC_CONN_RING1_OFF,
+                                 XIPC_RING_PRODUCER, 0, NULL) == XIPC_OK)
+                xipc_ring_close(&tx);
+        }
+        xipc_plat_shm_unmap(&seg);
+    }
+}
+
+static xipc_err shm_url(xipc_sock *s, char *buf, size_t cap)
+{
+    const char *name = s->listener ? ((shm_listener *)s)->name : ((shm_conn *)s)->name;
+    return xipc__url_format(buf, cap, "shm", name);
+}
+
 static void shm_close(xipc_sock *s)
 {
     if (s->listener) {
         shm_listener *l = (shm_listener *)s;
         xipc_ctl_hdr *h = shm_ctl(&l->ctl);
         atomic_store(&h->closed, 1);
+        shm_refuse_pending(l);
         atomic_fetch_add(&h->req_seq, 1);
         xipc_plat_futex_wake((uint32_t *)&h->req_seq);
         xipc_plat_shm_unlink(l->obj);
@@ -478,6 +526,8 @@ static void shm_close(xipc_sock *s)
     shm_conn *c = (shm_conn *)s;
     xipc_ring_close(&c->tx);
     xipc_ring_close(&c->rx);
+    if (c->ctl.base != NULL)
+        shm_withdraw(c, 0);
     shm_conn_free(c);
 }
 
@@ -493,5 +543,6 @@ const xipc_tran xipc_shm_tran = {
     .peek = shm_peek,
     .release = shm_release,
     .peer_pid = shm_peer_pid,
+    .url = shm_url,
     .close = shm_close,
 };

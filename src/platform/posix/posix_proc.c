@@ -32,6 +32,7 @@ void xipc_plat_proc_open(xipc_plat_proc *p, uint32_t pid)
 {
     p->pid = pid;
     p->handle = -1;
+    p->dead = 0;
 #ifdef SYS_pidfd_open
     if (pid != 0 && pid <= 0x3fffffffu) {
         long fd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
@@ -50,10 +51,13 @@ void xipc_plat_proc_close(xipc_plat_proc *p)
 
 int xipc_plat_proc_alive(xipc_plat_proc *p)
 {
+    if (p->dead)
+        return 0;
     if (p->handle >= 0) {
         struct pollfd pfd = {(int)p->handle, POLLIN, 0};
-        int n = poll(&pfd, 1, 0);
-        return n == 0; /* readable: the process has exited */
+        p->dead = poll(&pfd, 1, 0) > 0; /* readable: the process has exited */
+    } else {
+        p->dead = !xipc_plat_pid_alive(p->pid);
     }
-    return xipc_plat_pid_alive(p->pid);
+    return !p->dead;
 }

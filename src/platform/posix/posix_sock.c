@@ -1,0 +1,250 @@
+/* Stream sockets for the POSIX port: I/O with timeouts, accept, peer ids. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/platform.h"
+#include "platform/posix/posix_sock.h"
+
+xipc_err xipc__posix_err(int code)
+{
+    xipc__set_syserr(code);
+    switch (code) {
+    case EPIPE:
+    case ECONNRESET:
+    case ENOTCONN:
+    case ESHUTDOWN:
+        return XIPC_ECLOSED;
+    case ECONNREFUSED:
+    case ENOENT:
+        return XIPC_ECONNREFUSED;
+    case EADDRINUSE:
+    case EEXIST:
+        return XIPC_EADDRINUSE;
+    case EACCES:
+    case EPERM:
+        return XIPC_EPERM;
+    case ENOMEM:
+    case ENOBUFS:
+        return XIPC_ENOMEM;
+    case ETIMEDOUT:
+    case EAGAIN:
+        return XIPC_ETIMEDOUT;
+    case EINVAL:
+    case ENAMETOOLONG:
+    case EAFNOSUPPORT:
+        return XIPC_EINVAL;
+    case EMSGSIZE:
+        return XIPC_EMSGSIZE;
+    default:
+        return XIPC_ESYS;
+    }
+}
+
+uint64_t xipc__posix_deadline(int timeout_ms)
+{
+    if (timeout_ms < 0)
+        return UINT64_MAX;
+    return xipc_plat_now_ns() + (uint64_t)timeout_ms * 1000000u;
+}
+
+int xipc__posix_left_ms(uint64_t deadline)
+{
+    if (deadline == UINT64_MAX)
+        return -1;
+    uint64_t now = xipc_plat_now_ns();
+    if (now >= deadline)
+        return 0;
+    uint64_t ms = (deadline - now + 999999u) / 1000000u;
+    return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
+}
+
+xipc_err xipc__posix_wait(int fd, short events, uint64_t deadline)
+{
+    for (;;) {
+        struct pollfd p = {fd, events, 0};
+        int n = poll(&p, 1, xipc__posix_left_ms(deadline));
+        if (n > 0)
+            return XIPC_OK; /* ready, or an error the next call reports */
+        if (n == 0)
+            return XIPC_ETIMEDOUT;
+        if (errno != EINTR)
+            return xipc__posix_err(errno);
+    }
+}
+
+xipc_err xipc_plat_sock_accept(xipc_plat_sock l, int timeout_ms,
+                               xipc_plat_sock *out)
+{
+    uint64_t deadline = xipc__posix_deadline(timeout_ms);
+    for (;;) {
+        int fd = accept4((int)l, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd >= 0) {
+            /* blocking I/O with poll for timeouts: the fast path of a
+             * recv with timeout -1 is one system call */
+            fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+            int one = 1; /* TCP only; fails harmlessly on Unix sockets */
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+            *out = fd;
+            return XIPC_OK;
+        }
+        if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+        if (errno == EMFILE || errno == ENFILE)
+            return xipc__posix_err(errno);
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return xipc__posix_err(errno);
+        if (timeout_ms == 0)
+            return XIPC_ETIMEDOUT;
+        xipc_err rv = xipc__posix_wait((int)l, POLLIN, deadline);
+        if (rv != XIPC_OK)
+            return rv;
+    }
+}
+
+xipc_err xipc_plat_sock_sendv(xipc_plat_sock s, const xipc_plat_iov *iov,
+                              int n, size_t *sent, int timeout_ms)
+{
+    struct iovec v[8];
+    if (n < 1 || n > 8)
+        return XIPC_EINVAL;
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        v[i].iov_base = (void *)iov[i].base;
+        v[i].iov_len = iov[i].len;
+        total += iov[i].len;
+    }
+    uint64_t deadline = xipc__posix_deadline(timeout_ms);
+    int flags = MSG_NOSIGNAL | (timeout_ms < 0 ? 0 : MSG_DONTWAIT);
+    struct iovec *cur = v;
+    int cnt = n;
+    size_t done = 0;
+    *sent = 0;
+    while (done < total) {
+        struct msghdr mh = {0};
+        mh.msg_iov = cur;
+        mh.msg_iovlen = (size_t)cnt;
+        ssize_t k = sendmsg((int)s, &mh, flags);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                return xipc__posix_err(errno);
+            xipc_err rv = timeout_ms == 0 ? XIPC_ETIMEDOUT
+                                          : xipc__posix_wait((int)s, POLLOUT, deadline);
+            if (rv != XIPC_OK)
+                return rv;
+            continue;
+        }
+        done += (size_t)k;
+        *sent = done;
+        while (cnt > 0 && (size_t)k >= cur->iov_len) {
+            k -= (ssize_t)cur->iov_len;
+            cur++;
+            cnt--;
+        }
+        if (cnt > 0) {
+            cur->iov_base = (uint8_t *)cur->iov_base + k;
+            cur->iov_len -= (size_t)k;
+        }
+    }
+    return XIPC_OK;
+}
+
+xipc_err xipc_plat_sock_recv(xipc_plat_sock s, void *buf, size_t cap,
+                             size_t *got, int timeout_ms)
+{
+    uint64_t deadline = xipc__posix_deadline(timeout_ms);
+    int flags = timeout_ms < 0 ? 0 : MSG_DONTWAIT;
+    for (;;) {
+        ssize_t k = recv((int)s, buf, cap, flags);
+        if (k > 0) {
+            *got = (size_t)k;
+            return XIPC_OK;
+        }
+        if (k == 0)
+            return XIPC_ECLOSED;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return xipc__posix_err(errno);
+        if (timeout_ms == 0)
+            return XIPC_ETIMEDOUT;
+        xipc_err rv = xipc__posix_wait((int)s, POLLIN, deadline);
+        if (rv != XIPC_OK)
+            return rv;
+    }
+}
+
+void xipc_plat_sock_close(xipc_plat_sock s)
+{
+    if (s >= 0)
+        close((int)s);
+}
+
+xipc_err xipc_plat_sock_peer(xipc_plat_sock s, uint32_t *pid, uint32_t *uid)
+{
+    struct ucred cr;
+    socklen_t len = sizeof(cr);
+    if (getsockopt((int)s, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0)
+        return xipc__posix_err(errno);
+    if (cr.pid <= 0)
+        return XIPC_ENOTSUP; /* not a Unix socket */
+    *pid = (uint32_t)cr.pid;
+    *uid = (uint32_t)cr.uid;
+    return XIPC_OK;
+}
+
+xipc_err xipc_plat_pidfile_write(const char *path)
+{
+    char tmp[600], text[32];
+    int n = snprintf(tmp, sizeof(tmp), "%s.%u.tmp", path, (unsigned)getpid());
+    if (n < 0 || (size_t)n >= sizeof(tmp))
+        return XIPC_EINVAL;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return xipc__posix_err(errno);
+    n = snprintf(text, sizeof(text), "%u\n", (unsigned)getpid());
+    int ok = write(fd, text, (size_t)n) == n;
+    close(fd);
+    if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return xipc__posix_err(e);
+    }
+    return XIPC_OK;
+}
+
+uint32_t xipc_plat_pidfile_read(const char *path)
+{
+    char text[32];
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return 0;
+    ssize_t k = read(fd, text, sizeof(text) - 1);
+    close(fd);
+    if (k <= 0)
+        return 0;
+    text[k] = '\0';
+    char *end;
+    unsigned long v = strtoul(text, &end, 10);
+    if (end == text || (*end != '\n' && *end != '\0') || v == 0 || v > 0x3fffffffu)
+        return 0;
+    return (uint32_t)v;
+}
+
+void xipc_plat_unlink(const char *path)
+{
+    unlink(path);
+}

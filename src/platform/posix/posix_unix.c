@@ -1,0 +1,116 @@
+/* Unix stream sockets: file paths (0600) and the abstract namespace. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "platform/posix/posix_sock.h"
+
+static xipc_err unix_addr(struct sockaddr_un *sa, socklen_t *len,
+                          const char *path, int abstract)
+{
+    size_t n = strlen(path);
+    memset(sa, 0, sizeof(*sa));
+    sa->sun_family = AF_UNIX;
+    if (n == 0 || n + 1 > sizeof(sa->sun_path) - (abstract ? 1 : 0))
+        return XIPC_EINVAL;
+    memcpy(sa->sun_path + (abstract ? 1 : 0), path, n);
+    /* abstract: a leading NUL and the name; a file: the path and its NUL */
+    *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+    return XIPC_OK;
+}
+
+xipc_err xipc__posix_connect(int fd, const void *addr, unsigned addrlen,
+                             uint64_t deadline)
+{
+    if (connect(fd, addr, (socklen_t)addrlen) != 0) {
+        if (errno != EINPROGRESS && errno != EAGAIN && errno != EINTR)
+            return xipc__posix_err(errno);
+        xipc_err rv = xipc__posix_wait(fd, POLLOUT, deadline);
+        if (rv != XIPC_OK)
+            return rv;
+        int err = 0;
+        socklen_t el = sizeof(err);
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
+            err = errno;
+        if (err != 0)
+            return xipc__posix_err(err);
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return XIPC_OK;
+}
+
+/* Is someone listening at the socket file? 0 when it is stale. */
+static int unix_in_use(const struct sockaddr_un *sa, socklen_t len)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return 1;
+    int rc = connect(fd, (const struct sockaddr *)sa, len);
+    int e = errno;
+    close(fd);
+    return rc == 0 || e != ECONNREFUSED;
+}
+
+xipc_err xipc_plat_unix_listen(const char *path, int abstract, int backlog,
+                               xipc_plat_sock *out)
+{
+    struct sockaddr_un sa;
+    socklen_t len;
+    if (unix_addr(&sa, &len, path, abstract) != XIPC_OK)
+        return XIPC_EINVAL;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return xipc__posix_err(errno);
+    for (int attempt = 0;; attempt++) {
+        if (bind(fd, (struct sockaddr *)&sa, len) == 0)
+            break;
+        int e = errno;
+        struct stat st;
+        /* a socket file nobody listens on is left by a crash: replace it,
+         * but only if it is ours and really a socket */
+        if (e == EADDRINUSE && !abstract && attempt == 0 && lstat(path, &st) == 0 &&
+            S_ISSOCK(st.st_mode) && st.st_uid == geteuid() && !unix_in_use(&sa, len)) {
+            unlink(path);
+            continue;
+        }
+        close(fd);
+        return xipc__posix_err(e);
+    }
+    /* no connection can arrive before listen(): set the mode first */
+    if ((!abstract && chmod(path, 0600) != 0) || listen(fd, backlog) != 0) {
+        int e = errno;
+        close(fd);
+        if (!abstract)
+            unlink(path);
+        return xipc__posix_err(e);
+    }
+    *out = fd;
+    return XIPC_OK;
+}
+
+xipc_err xipc_plat_unix_dial(const char *path, int abstract, int timeout_ms,
+                             xipc_plat_sock *out)
+{
+    struct sockaddr_un sa;
+    socklen_t len;
+    if (unix_addr(&sa, &len, path, abstract) != XIPC_OK)
+        return XIPC_EINVAL;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return xipc__posix_err(errno);
+    xipc_err rv = xipc__posix_connect(fd, &sa, (unsigned)len,
+                                      xipc__posix_deadline(timeout_ms));
+    if (rv != XIPC_OK) {
+        close(fd);
+        return rv;
+    }
+    *out = fd;
+    return XIPC_OK;
+}

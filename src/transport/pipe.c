@@ -1,0 +1,57 @@
+/*
+ * pipe://NAME — named-pipe semantics: a listener at NAME in the per-user
+ * runtime directory (a 0700 folder), many clients, message boundaries.
+ * A pid file beside the socket tells `xipc ls` who owns it.
+ */
+#include <stdio.h>
+
+#include "transport/stream.h"
+
+extern const xipc_tran xipc_pipe_tran;
+
+static xipc_err pipe_path(const xipc_url *url, char *path, size_t cap)
+{
+    char dir[XIPC_STREAM_URL_MAX];
+    if (xipc__name_check(url->rest) != XIPC_OK)
+        return XIPC_EINVAL;
+    xipc_err rv = xipc_plat_rundir(dir, sizeof(dir), "pipe");
+    if (rv != XIPC_OK)
+        return rv;
+    int n = snprintf(path, cap, "%s/%s", dir, url->rest);
+    /* the socket address limit is 107 bytes */
+    return n < 0 || (size_t)n >= cap || n > 107 ? XIPC_EINVAL : XIPC_OK;
+}
+
+static xipc_err pipe_listen(xipc_sock **out, const xipc_url *url, const xipc_opts *opts)
+{
+    char path[XIPC_STREAM_URL_MAX], full[XIPC_STREAM_URL_MAX];
+    xipc_err rv = pipe_path(url, path, sizeof(path));
+    if (rv != XIPC_OK)
+        return rv;
+    xipc__url_format(full, sizeof(full), "pipe", url->rest);
+    rv = xipc__unix_listen(out, &xipc_pipe_tran, path, 0, opts, full);
+    if (rv != XIPC_OK)
+        return rv;
+    xipc_stream_listener *l = (xipc_stream_listener *)*out;
+    snprintf(l->pidfile, sizeof(l->pidfile), "%s.pid", path);
+    xipc_plat_pidfile_write(l->pidfile); /* informational: failure is harmless */
+    return XIPC_OK;
+}
+
+static xipc_err pipe_dial(xipc_sock **out, const xipc_url *url,
+                          const xipc_opts *opts, int timeout_ms)
+{
+    char path[XIPC_STREAM_URL_MAX], full[XIPC_STREAM_URL_MAX];
+    xipc_err rv = pipe_path(url, path, sizeof(path));
+    if (rv != XIPC_OK)
+        return rv;
+    xipc__url_format(full, sizeof(full), "pipe", url->rest);
+    return xipc__unix_dial(out, &xipc_pipe_tran, path, 0, opts, timeout_ms, full);
+}
+
+const xipc_tran xipc_pipe_tran = {
+    .scheme = "pipe",
+    .listen = pipe_listen,
+    .dial = pipe_dial,
+    XIPC_STREAM_OPS,
+};

@@ -1,0 +1,377 @@
+/* Message channel over a byte-stream socket: see stream.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/frame.h"
+#include "core/opts.h"
+#include "transport/stream.h"
+
+#define STREAM_RX_MIN (64u << 10)
+#define STREAM_NO_PEEK UINT32_MAX
+#define XIPC_STREAM_LINGER_MS 30000
+
+uint32_t xipc__stream_max(const xipc_opts *opts)
+{
+    return opts->max_msg != 0 ? opts->max_msg : XIPC_STREAM_MAX_MSG;
+}
+
+xipc_err xipc__stream_new(xipc_sock **out, const xipc_tran *tran,
+                          xipc_plat_sock fd, uint32_t max_msg, const char *url)
+{
+    xipc_stream *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        xipc_plat_sock_close(fd);
+        return XIPC_ENOMEM;
+    }
+    c->sock.tran = tran;
+    c->fd = fd;
+    c->max_msg = max_msg;
+    c->rx_peeked = STREAM_NO_PEEK;
+    uint32_t uid;
+    if (xipc_plat_sock_peer(fd, &c->peer_pid, &uid) != XIPC_OK)
+        c->peer_pid = 0;
+    snprintf(c->url, sizeof(c->url), "%s", url);
+    *out = &c->sock;
+    return XIPC_OK;
+}
+
+xipc_stream_listener *xipc__stream_listener_new(const xipc_tran *tran,
+                                                const xipc_opts *opts)
+{
+    xipc_stream_listener *l = calloc(1, sizeof(*l));
+    if (l != NULL) {
+        l->sock.tran = tran;
+        l->sock.listener = 1;
+        l->fd = XIPC_PLAT_SOCK_NONE;
+        l->max_msg = xipc__stream_max(opts);
+    }
+    return l;
+}
+
+/* ---- time ------------------------------------------------------------------ */
+
+typedef struct stream_clock {
+    int timeout_ms;
+    uint64_t deadline;
+} stream_clock;
+
+static stream_clock stream_clock_start(int timeout_ms)
+{
+    stream_clock k = {timeout_ms, 0};
+    if (timeout_ms > 0)
+        k.deadline = xipc_plat_now_ns() + (uint64_t)timeout_ms * 1000000u;
+    return k;
+}
+
+/* The timeout for the next system call: -1, 0, or the milliseconds left. */
+static int stream_left(const stream_clock *k)
+{
+    if (k->timeout_ms <= 0)
+        return k->timeout_ms;
+    uint64_t now = xipc_plat_now_ns();
+    if (now >= k->deadline)
+        return 0;
+    return (int)((k->deadline - now + 999999u) / 1000000u);
+}
+
+/* ---- input ----------------------------------------------------------------- */
+
+/* Make room for @p need buffered bytes from rx_beg on. */
+static xipc_err stream_rx_room(xipc_stream *c, size_t need)
+{
+    if (c->rx_beg > 0 && need > c->rx_cap - c->rx_beg) {
+        memmove(c->rx, c->rx + c->rx_beg, c->rx_end - c->rx_beg);
+        c->rx_end -= c->rx_beg;
+        c->rx_beg = 0;
+    }
+    if (need <= c->rx_cap)
+        return XIPC_OK;
+    size_t cap = c->rx_cap ? c->rx_cap : STREAM_RX_MIN;
+    while (cap < need)
+        cap *= 2;
+    uint8_t *p = realloc(c->rx, cap);
+    if (p == NULL)
+        return XIPC_ENOMEM;
+    c->rx = p;
+    c->rx_cap = cap;
+    return XIPC_OK;
+}
+
+/* Buffer at least @p need bytes; reads as much as the buffer takes. */
+static xipc_err stream_fill(xipc_stream *c, size_t need, const stream_clock *k)
+{
+    xipc_err rv = stream_rx_room(c, need < STREAM_RX_MIN ? STREAM_RX_MIN : need);
+    while (rv == XIPC_OK && c->rx_end - c->rx_beg < need) {
+        size_t got;
+        rv = xipc_plat_sock_recv(c->fd, c->rx + c->rx_end, c->rx_cap - c->rx_end,
+                                 &got, stream_left(k));
+        if (rv == XIPC_OK)
+            c->rx_end += got;
+    }
+    if (rv == XIPC_ECLOSED || (rv != XIPC_OK && rv != XIPC_ETIMEDOUT && rv != XIPC_ENOMEM))
+        c->broken = rv == XIPC_ECLOSED ? XIPC_ECLOSED : rv;
+    return rv;
+}
+
+/* Have the next whole frame buffered; its payload length in @p len. */
+static xipc_err stream_frame(xipc_stream *c, uint32_t *len, int timeout_ms)
+{
+    if (c->broken)
+        return c->broken;
+    stream_clock k = stream_clock_start(timeout_ms);
+    xipc_err rv = stream_fill(c, XIPC_FRAME_HDR, &k);
+    if (rv != XIPC_OK)
+        return rv;
+    if (xipc__frame_len(c->rx + c->rx_beg, c->max_msg, len) != XIPC_OK)
+        return c->broken = XIPC_EPROTO; /* a frame larger than we accept */
+    return stream_fill(c, XIPC_FRAME_HDR + (size_t)*len, &k);
+}
+
+static void stream_consume(xipc_stream *c, uint32_t len)
+{
+    c->rx_beg += XIPC_FRAME_HDR + (size_t)len;
+    if (c->rx_beg == c->rx_end)
+        c->rx_beg = c->rx_end = 0;
+    c->rx_peeked = STREAM_NO_PEEK;
+}
+
+xipc_err xipc__stream_recv(xipc_sock *s, void *buf, size_t cap, size_t *len,
+                           int timeout_ms)
+{
+    xipc_stream *c = (xipc_stream *)s;
+    uint32_t n;
+    xipc_err rv = stream_frame(c, &n, timeout_ms);
+    if (rv != XIPC_OK)
+        return rv;
+    *len = n;
+    if (n > cap)
+        return XIPC_EMSGSIZE; /* stays buffered */
+    if (n > 0)
+        memcpy(buf, c->rx + c->rx_beg + XIPC_FRAME_HDR, n);
+    stream_consume(c, n);
+    return XIPC_OK;
+}
+
+xipc_err xipc__stream_peek(xipc_sock *s, const void **buf, size_t *len, int timeout_ms)
+{
+    xipc_stream *c = (xipc_stream *)s;
+    uint32_t n;
+    xipc_err rv = stream_frame(c, &n, timeout_ms);
+    if (rv != XIPC_OK)
+        return rv;
+    c->rx_peeked = n;
+    *buf = c->rx + c->rx_beg + XIPC_FRAME_HDR;
+    *len = n;
+    return XIPC_OK;
+}
+
+xipc_err xipc__stream_release(xipc_sock *s)
+{
+    xipc_stream *c = (xipc_stream *)s;
+    if (c->rx_peeked == STREAM_NO_PEEK)
+        return XIPC_ESTATE;
+    stream_consume(c, c->rx_peeked);
+    return XIPC_OK;
+}
+
+/* ---- output ---------------------------------------------------------------- */
+
+static xipc_err stream_tx_room(xipc_stream *c, size_t need)
+{
+    if (need <= c->tx_cap)
+        return XIPC_OK;
+    size_t cap = c->tx_cap ? c->tx_cap : 4096;
+    while (cap < need)
+        cap *= 2;
+    uint8_t *p = realloc(c->tx, cap);
+    if (p == NULL)
+        return XIPC_ENOMEM;
+    c->tx = p;
+    c->tx_cap = cap;
+    return XIPC_OK;
+}
+
+/* Finish the rest of a frame a timeout interrupted. */
+static xipc_err stream_flush(xipc_stream *c, const stream_clock *k)
+{
+    if (c->tx_off == c->tx_len)
+        return XIPC_OK;
+    xipc_plat_iov v = {c->tx + c->tx_off, c->tx_len - c->tx_off};
+    size_t sent = 0;
+    xipc_err rv = xipc_plat_sock_sendv(c->fd, &v, 1, &sent, stream_left(k));
+    c->tx_off += sent;
+    if (rv == XIPC_OK)
+        c->tx_off = c->tx_len = 0;
+    else if (rv != XIPC_ETIMEDOUT)
+        c->broken = rv;
+    return rv;
+}
+
+/* Write one frame; keep what a timeout left unsent. */
+static xipc_err stream_write(xipc_stream *c, const uint8_t *hdr, const void *buf,
+                             size_t len, const stream_clock *k)
+{
+    xipc_plat_iov v[2] = {{hdr, XIPC_FRAME_HDR}, {buf, len}};
+    size_t sent = 0, total = XIPC_FRAME_HDR + len;
+    xipc_err rv = xipc_plat_sock_sendv(c->fd, v, 2, &sent, stream_left(k));
+    if (rv == XIPC_OK)
+        return XIPC_OK;
+    if (rv != XIPC_ETIMEDOUT) {
+        c->broken = rv;
+        return rv;
+    }
+    if (sent == 0)
+        return XIPC_ETIMEDOUT;
+    /* committed: keep the rest, finished before the next send (tx is
+     * empty here: the flush before this write emptied it) */
+    size_t rest = total - sent;
+    if ((rv = stream_tx_room(c, rest)) != XIPC_OK)
+        return c->broken = rv;
+    size_t from_hdr = sent < XIPC_FRAME_HDR ? XIPC_FRAME_HDR - sent : 0;
+    memcpy(c->tx, hdr + (XIPC_FRAME_HDR - from_hdr), from_hdr);
+    memcpy(c->tx + from_hdr, (const uint8_t *)buf + (len - (rest - from_hdr)),
+           rest - from_hdr);
+    c->tx_off = 0;
+    c->tx_len = rest;
+    return XIPC_OK;
+}
+
+xipc_err xipc__stream_send(xipc_sock *s, const void *buf, size_t len, int timeout_ms)
+{
+    xipc_stream *c = (xipc_stream *)s;
+    if (c->broken)
+        return c->broken;
+    if (len > c->max_msg)
+        return XIPC_EMSGSIZE;
+    if (c->reserved)
+        return XIPC_ESTATE;
+    stream_clock k = stream_clock_start(timeout_ms);
+    xipc_err rv = stream_flush(c, &k);
+    if (rv != XIPC_OK)
+        return rv;
+    uint8_t hdr[XIPC_FRAME_HDR];
+    xipc__frame_put(hdr, (uint32_t)len);
+    return stream_write(c, hdr, buf, len, &k);
+}
+
+xipc_err xipc__stream_reserve(xipc_sock *s, size_t len, void **buf, int timeout_ms)
+{
+    xipc_stream *c = (xipc_stream *)s;
+    if (c->broken)
+        return c->broken;
+    if (c->reserved)
+        return XIPC_ESTATE;
+    if (len > c->max_msg)
+        return XIPC_EMSGSIZE;
+    stream_clock k = stream_clock_start(timeout_ms);
+    xipc_err rv = stream_flush(c, &k);
+    if (rv == XIPC_OK)
+        rv = stream_tx_room(c, XIPC_FRAME_HDR + len);
+    if (rv != XIPC_OK)
+        return rv;
+    c->reserved = len + 1;
+    c->reserve_timeout = timeout_ms;
+    *buf = c->tx + XIPC_FRAME_HDR;
+    return XIPC_OK;
+}
+
+xipc_err xipc__stream_commit(xipc_sock *s, size_t len)
+{
+    xipc_stream *c = (xipc_stream *)s;
+    if (c->reserved == 0)
+        return XIPC_ESTATE;
+    if (len > c->reserved - 1)
+        return XIPC_EINVAL;
+    c->reserved = 0;
+    if (c->broken)
+        return c->broken;
+    xipc__frame_put(c->tx, (uint32_t)len);
+    stream_clock k = stream_clock_start(c->reserve_timeout);
+    xipc_plat_iov v = {c->tx, XIPC_FRAME_HDR + len};
+    size_t sent = 0;
+    xipc_err rv = xipc_plat_sock_sendv(c->fd, &v, 1, &sent, stream_left(&k));
+    if (rv == XIPC_ETIMEDOUT && sent > 0) {
+        c->tx_off = sent; /* the rest stays in tx, sent before the next */
+        c->tx_len = XIPC_FRAME_HDR + len;
+        return XIPC_OK;
+    }
+    if (rv != XIPC_OK && rv != XIPC_ETIMEDOUT)
+        c->broken = rv;
+    return rv;
+}
+
+/* ---- the rest -------------------------------------------------------------- */
+
+xipc_err xipc__stream_accept(xipc_sock *ls, xipc_sock **out, int timeout_ms)
+{
+    xipc_stream_listener *l = (xipc_stream_listener *)ls;
+    xipc_plat_sock fd;
+    xipc_err rv = xipc_plat_sock_accept(l->fd, timeout_ms, &fd);
+    if (rv != XIPC_OK)
+        return rv;
+    return xipc__stream_new(out, ls->tran, fd, l->max_msg, l->url);
+}
+
+xipc_err xipc__stream_peer_pid(xipc_sock *s, uint32_t *pid)
+{
+    *pid = ((xipc_stream *)s)->peer_pid;
+    return XIPC_OK;
+}
+
+xipc_err xipc__stream_fd(xipc_sock *s, intptr_t *fd)
+{
+    *fd = s->listener ? ((xipc_stream_listener *)s)->fd : ((xipc_stream *)s)->fd;
+    return XIPC_OK;
+}
+
+xipc_err xipc__stream_url(xipc_sock *s, char *buf, size_t cap)
+{
+    const char *url = s->listener ? ((xipc_stream_listener *)s)->url
+                                  : ((xipc_stream *)s)->url;
+    size_t n = strlen(url);
+    if (n >= cap)
+        return XIPC_EMSGSIZE;
+    memcpy(buf, url, n + 1);
+    return XIPC_OK;
+}
+
+static void stream_free(xipc_stream *c)
+{
+    xipc_plat_sock_close(c->fd);
+    free(c->rx);
+    free(c->tx);
+    free(c);
+}
+
+static void stream_linger(void *arg)
+{
+    xipc_stream *c = arg;
+    stream_clock k = stream_clock_start(XIPC_STREAM_LINGER_MS);
+    stream_flush(c, &k);
+    stream_free(c);
+}
+
+void xipc__stream_close(xipc_sock *s)
+{
+    if (s->listener) {
+        xipc_stream_listener *l = (xipc_stream_listener *)s;
+        xipc_plat_sock_close(l->fd);
+        if (l->path[0])
+            xipc_plat_unlink(l->path);
+        if (l->pidfile[0])
+            xipc_plat_unlink(l->pidfile);
+        free(l);
+        return;
+    }
+    xipc_stream *c = (xipc_stream *)s;
+    if (c->tx_off < c->tx_len && !c->broken) {
+        stream_clock k = stream_clock_start(0);
+        /* a frame a timeout interrupted was promised to the peer: finish
+         * it in the background, as the kernel does with its own buffers */
+        if (stream_flush(c, &k) == XIPC_ETIMEDOUT &&
+            xipc_plat_thread_detached(stream_linger, c) == XIPC_OK)
+            return;
+    }
+    stream_free(c);
+}

@@ -1,0 +1,91 @@
+/*
+ * A message channel over a connected byte-stream socket (pipe://, unix://,
+ * tcp://, anonymous pipes): length-prefixed frames (core/frame.h), input
+ * buffered so one system call can bring in many small frames, partial
+ * frames kept across timeouts (a timed-out recv loses nothing).
+ *
+ * Send: a frame that was partly written when the timeout expired is kept
+ * and finished before the next send; the interrupted call reports
+ * XIPC_OK (the message is committed), a send that wrote nothing reports
+ * XIPC_ETIMEDOUT.
+ */
+#ifndef XIPC_TRANSPORT_STREAM_H
+#define XIPC_TRANSPORT_STREAM_H
+
+#include "core/platform.h"
+#include "core/transport.h"
+
+#define XIPC_STREAM_URL_MAX 160
+
+typedef struct xipc_stream {
+    xipc_sock sock;
+    xipc_plat_sock fd;
+    uint32_t max_msg;
+    xipc_err broken; /* sticky XIPC_EPROTO / XIPC_ECLOSED */
+    /* input */
+    uint8_t *rx;
+    size_t rx_cap, rx_beg, rx_end;
+    uint32_t rx_peeked; /* length of the peeked frame, or UINT32_MAX */
+    /* output */
+    uint8_t *tx; /* reserve/commit buffer, and the unsent rest of a frame */
+    size_t tx_cap, tx_off, tx_len;
+    size_t reserved; /* open reservation length + 1, or 0 */
+    int reserve_timeout;
+    uint32_t peer_pid;
+    char url[XIPC_STREAM_URL_MAX];
+} xipc_stream;
+
+/* A stream listener: the accept side of pipe://, unix:// and tcp://. */
+typedef struct xipc_stream_listener {
+    xipc_sock sock;
+    xipc_plat_sock fd;
+    uint32_t max_msg;
+    char url[XIPC_STREAM_URL_MAX];
+    char path[XIPC_STREAM_URL_MAX]; /* socket file to remove at close */
+    char pidfile[XIPC_STREAM_URL_MAX + 8];
+} xipc_stream_listener;
+
+/* Wrap connected socket @p fd (taken over, closed on failure). */
+xipc_err xipc__stream_new(xipc_sock **out, const xipc_tran *tran,
+                          xipc_plat_sock fd, uint32_t max_msg, const char *url);
+
+xipc_stream_listener *xipc__stream_listener_new(const xipc_tran *tran,
+                                                const xipc_opts *opts);
+
+/* The operations shared by every stream transport. */
+xipc_err xipc__stream_accept(xipc_sock *l, xipc_sock **out, int timeout_ms);
+xipc_err xipc__stream_send(xipc_sock *s, const void *buf, size_t len, int timeout_ms);
+xipc_err xipc__stream_recv(xipc_sock *s, void *buf, size_t cap, size_t *len,
+                           int timeout_ms);
+xipc_err xipc__stream_reserve(xipc_sock *s, size_t len, void **buf, int timeout_ms);
+xipc_err xipc__stream_commit(xipc_sock *s, size_t len);
+xipc_err xipc__stream_peek(xipc_sock *s, const void **buf, size_t *len, int timeout_ms);
+xipc_err xipc__stream_release(xipc_sock *s);
+xipc_err xipc__stream_peer_pid(xipc_sock *s, uint32_t *pid);
+xipc_err xipc__stream_fd(xipc_sock *s, intptr_t *fd);
+xipc_err xipc__stream_url(xipc_sock *s, char *buf, size_t cap);
+void xipc__stream_close(xipc_sock *s);
+
+/* The vtable entries above, for designated initialisers. */
+#define XIPC_STREAM_OPS                                                        \
+    .accept = xipc__stream_accept, .send = xipc__stream_send,                  \
+    .recv = xipc__stream_recv, .reserve = xipc__stream_reserve,                \
+    .commit = xipc__stream_commit, .peek = xipc__stream_peek,                  \
+    .release = xipc__stream_release, .peer_pid = xipc__stream_peer_pid,        \
+    .fd = xipc__stream_fd, .url = xipc__stream_url, .close = xipc__stream_close
+
+/*
+ * Listen / dial on a Unix stream socket at @p path (file) or abstract name;
+ * @p url is what xipc_sock_url reports. Used by unix:// and pipe://.
+ */
+xipc_err xipc__unix_listen(xipc_sock **out, const xipc_tran *tran,
+                           const char *path, int abstract,
+                           const xipc_opts *opts, const char *url);
+xipc_err xipc__unix_dial(xipc_sock **out, const xipc_tran *tran,
+                         const char *path, int abstract, const xipc_opts *opts,
+                         int timeout_ms, const char *url);
+
+/* The largest message with options @p opts (0 = the stream default). */
+uint32_t xipc__stream_max(const xipc_opts *opts);
+
+#endif
