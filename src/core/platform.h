@@ -220,18 +220,22 @@ uint32_t xipc_plat_dgram_limit(void);
  */
 xipc_err xipc_plat_dgram_bind(intptr_t *h, const char *path, uint32_t max_msg);
 
-/* An unbound socket for sending, with the largest send buffer allowed. */
-xipc_err xipc_plat_dgram_open(intptr_t *h);
+/*
+ * A socket for sending to the one bound at @p path, with the largest send
+ * buffer allowed (a sender's buffer holds what its receiver has not read
+ * yet, so one socket per receiver keeps a slow receiver from starving the
+ * others). XIPC_ECONNREFUSED: a stale file, nobody is bound there;
+ * XIPC_ENOENT: no such file.
+ */
+xipc_err xipc_plat_dgram_connect(intptr_t *h, const char *path);
 
 /*
- * Send one datagram to the socket bound at @p path; never blocks.
+ * Send one datagram on a socket from xipc_plat_dgram_connect; never blocks.
  * @return XIPC_OK; XIPC_EBUSY (the receiver's queue or our send buffer is
- *         full: nothing was sent); XIPC_ECONNREFUSED (a stale file: nobody
- *         is bound there); XIPC_ENOENT (no such file); XIPC_EMSGSIZE;
- *         XIPC_EPERM; XIPC_ESYS
+ *         full: nothing was sent); XIPC_ECONNREFUSED (the receiver is
+ *         gone); XIPC_EMSGSIZE; XIPC_ESYS
  */
-xipc_err xipc_plat_dgram_sendto(intptr_t h, const char *path, const void *buf,
-                                size_t len);
+xipc_err xipc_plat_dgram_send(intptr_t h, const void *buf, size_t len);
 
 /* 1 when a socket is bound at @p path; 0 when the file is stale or gone.
  * Sends nothing. */
