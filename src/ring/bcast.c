@@ -1,0 +1,406 @@
+/*
+ * Broadcast ring: one publisher, many subscribers, a seqlock per slot.
+ *
+ * Publisher, message seq into slot i = seq % slots:
+ *   stamp = BUSY(seq) (relaxed); fence(release)   -- before any payload byte
+ *   write len and payload
+ *   stamp = DONE(seq) (release); head = seq + 1 (release)
+ *   fence(seq_cst); if sleepers: data_seq++, futex_wake(data_seq)
+ * Subscriber, message seq:
+ *   head (acquire) > seq, else wait
+ *   st = stamp (acquire); st == DONE(seq): read len and payload
+ *   fence(acquire); stamp == st still? then the bytes read are message seq
+ *   st newer than DONE(seq): lapped -> XIPC_EOVERRUN
+ *
+ * Wake-up (no lost wake-ups, one load on the publisher's fast path):
+ *   sleeper: sleepers++; { seq = load(data_seq); fence(seq_cst);
+ *            re-check head; futex_wait(data_seq, seq) }; sleepers--
+ *   waker:   store(head); fence(seq_cst);
+ *            if load(sleepers): data_seq++, futex_wake(data_seq)
+ */
+#include <string.h>
+
+#include "ring/bcast.h"
+
+#define BCAST_SLICE_US 10000u /* sleep at most this long between checks */
+#define BCAST_NOT_READY XIPC_ETIMEDOUT
+
+typedef struct bcast_deadline {
+    uint64_t at; /* monotonic ns; UINT64_MAX: forever */
+    int poll;    /* timeout 0: never wait */
+} bcast_deadline;
+
+static bcast_deadline bcast_deadline_make(int timeout_ms)
+{
+    bcast_deadline d = {UINT64_MAX, timeout_ms == 0};
+    if (timeout_ms > 0)
+        d.at = xipc_plat_now_ns() + (uint64_t)timeout_ms * 1000000u;
+    return d;
+}
+
+/* Read a field another process may change under us exactly once. */
+static uint32_t bcast_rd32(const uint32_t *p)
+{
+    return *(const volatile uint32_t *)p;
+}
+
+static uint64_t bcast_rd64(const uint64_t *p)
+{
+    return *(const volatile uint64_t *)p;
+}
+
+static xipc_bcast_slot *bcast_slot(const xipc_bcast *b, uint64_t seq)
+{
+    return (xipc_bcast_slot *)(b->data + (seq & (b->slots - 1)) * b->slot_size);
+}
+
+uint64_t xipc_bcast_seg_size(uint32_t slots, uint32_t slot_size)
+{
+    return XIPC_BCAST_DATA_OFF + (uint64_t)slots * slot_size;
+}
+
+void xipc_bcast_format(void *base, uint32_t slots, uint32_t slot_size,
+                       uint32_t pub_pid)
+{
+    xipc_bcast_hdr *h = (xipc_bcast_hdr *)base;
+    memset(h, 0, sizeof(*h));
+    h->version = XIPC_BCAST_VERSION;
+    h->total_size = xipc_bcast_seg_size(slots, slot_size);
+    h->slot_count = slots;
+    h->slot_size = slot_size;
+    h->data_off = XIPC_BCAST_DATA_OFF;
+    h->creator_bits = (uint32_t)(sizeof(void *) * 8);
+    h->pub_pid = pub_pid;
+    atomic_store_explicit(&h->head, 0, memory_order_relaxed);
+    __atomic_store_n(&h->magic, XIPC_BCAST_MAGIC, __ATOMIC_RELEASE);
+}
+
+xipc_err xipc_bcast_attach(xipc_bcast *b, void *base, uint64_t seg_size,
+                           xipc_bcast_role role, uint32_t spin_us,
+                           xipc_plat_proc *peer)
+{
+    memset(b, 0, sizeof(*b));
+    if (seg_size < XIPC_BCAST_DATA_OFF)
+        return XIPC_EPROTO;
+    xipc_bcast_hdr *h = (xipc_bcast_hdr *)base;
+    uint32_t magic = __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE);
+    if (magic == 0)
+        return XIPC_EBUSY; /* the publisher is still writing the header */
+    /* every fixed field is read once into a private copy, then checked */
+    uint64_t slots = bcast_rd32(&h->slot_count);
+    uint64_t size = bcast_rd32(&h->slot_size);
+    uint64_t total = bcast_rd64(&h->total_size);
+    uint64_t off = bcast_rd64(&h->data_off);
+    if (magic != XIPC_BCAST_MAGIC || bcast_rd32(&h->version) != XIPC_BCAST_VERSION)
+        return XIPC_EPROTO;
+    if (slots < XIPC_BCAST_MIN_SLOTS || slots > XIPC_BCAST_MAX_SLOTS ||
+        (slots & (slots - 1)) != 0)
+        return XIPC_EPROTO;
+    if (size < XIPC_BCAST_MIN_SLOT || size > XIPC_BCAST_MAX_SLOT || size % 64 != 0)
+        return XIPC_EPROTO;
+    /* slots * size < 2^44: no overflow */
+    if (off != XIPC_BCAST_DATA_OFF || total != seg_size ||
+        total != off + slots * size)
+        return XIPC_EPROTO;
+    if (role == XIPC_BCAST_SUBSCRIBER && bcast_rd32(&h->pub_pid) == 0)
+        return XIPC_EPROTO;
+    uint64_t head = atomic_load_explicit(&h->head, memory_order_acquire);
+    if (head > XIPC_BCAST_SEQ_MAX)
+        return XIPC_EPROTO;
+    b->hdr = h;
+    b->data = (uint8_t *)base + off;
+    b->slots = slots;
+    b->slot_size = size;
+    b->next = head; /* a subscriber sees what is published from now on */
+    b->seen = head;
+    b->spin_us = spin_us;
+    b->role = role;
+    b->peer = peer;
+    return XIPC_OK;
+}
+
+uint32_t xipc_bcast_pub_pid(const xipc_bcast *b)
+{
+    return bcast_rd32(&b->hdr->pub_pid);
+}
+
+int xipc_bcast_closed(const xipc_bcast *b)
+{
+    return atomic_load_explicit(&b->hdr->closed, memory_order_acquire) != 0;
+}
+
+static xipc_err bcast_fail(xipc_bcast *b)
+{
+    b->broken = XIPC_EPROTO;
+    b->pending = 0;
+    return XIPC_EPROTO;
+}
+
+/* ---- publisher -------------------------------------------------------------- */
+
+xipc_err xipc_bcast_reserve(xipc_bcast *b, size_t len, void **buf)
+{
+    if (b->role != XIPC_BCAST_PUBLISHER || b->pending)
+        return XIPC_ESTATE;
+    if ((uint64_t)len > xipc_bcast_max_msg(b->slot_size))
+        return XIPC_EMSGSIZE;
+    xipc_bcast_slot *s = bcast_slot(b, b->next);
+    atomic_store_explicit(&s->stamp, XIPC_BCAST_BUSY(b->next), memory_order_relaxed);
+    /* the busy stamp is visible before any byte of the new payload */
+    atomic_thread_fence(memory_order_release);
+    b->pending = 1;
+    b->pend_len = (uint32_t)len;
+    *buf = s + 1;
+    return XIPC_OK;
+}
+
+xipc_err xipc_bcast_commit(xipc_bcast *b, size_t len)
+{
+    if (b->role != XIPC_BCAST_PUBLISHER || !b->pending)
+        return XIPC_ESTATE;
+    if ((uint64_t)len > b->pend_len)
+        return XIPC_EINVAL;
+    xipc_bcast_hdr *h = b->hdr;
+    xipc_bcast_slot *s = bcast_slot(b, b->next);
+    s->len = (uint32_t)len;
+    atomic_store_explicit(&s->stamp, XIPC_BCAST_DONE(b->next), memory_order_release);
+    b->next++;
+    b->pending = 0;
+    atomic_store_explicit(&h->head, b->next, memory_order_release);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&h->sleepers, memory_order_relaxed)) {
+        atomic_fetch_add_explicit(&h->data_seq, 1, memory_order_release);
+        xipc_plat_futex_wake((uint32_t *)&h->data_seq);
+    }
+    return XIPC_OK;
+}
+
+xipc_err xipc_bcast_send(xipc_bcast *b, const void *buf, size_t len)
+{
+    void *dst;
+    xipc_err rv = xipc_bcast_reserve(b, len, &dst);
+    if (rv != XIPC_OK)
+        return rv;
+    if (len > 0)
+        memcpy(dst, buf, len);
+    return xipc_bcast_commit(b, len);
+}
+
+void xipc_bcast_close(xipc_bcast *b)
+{
+    xipc_bcast_hdr *h = b->hdr;
+    if (h == NULL || b->role != XIPC_BCAST_PUBLISHER)
+        return;
+    atomic_store_explicit(&h->closed, 1, memory_order_release);
+    atomic_thread_fence(memory_order_seq_cst);
+    atomic_fetch_add_explicit(&h->data_seq, 1, memory_order_release);
+    xipc_plat_futex_wake((uint32_t *)&h->data_seq);
+}
+
+/* ---- subscriber: waiting ---------------------------------------------------- */
+
+/* Read and check the head: it only grows and stays below SEQ_MAX. */
+static xipc_err bcast_load_head(xipc_bcast *b)
+{
+    uint64_t head = atomic_load_explicit(&b->hdr->head, memory_order_acquire);
+    if (head < b->seen || head > XIPC_BCAST_SEQ_MAX)
+        return bcast_fail(b);
+    b->seen = head;
+    return XIPC_OK;
+}
+
+/* Is message `next` published? */
+static xipc_err bcast_poll(xipc_bcast *b)
+{
+    if (bcast_load_head(b) != XIPC_OK)
+        return XIPC_EPROTO;
+    if (b->seen != b->next)
+        return XIPC_OK;
+    if (!xipc_bcast_closed(b))
+        return BCAST_NOT_READY;
+    /* closed: a message published before the flag is still delivered */
+    if (bcast_load_head(b) != XIPC_OK)
+        return XIPC_EPROTO;
+    return b->seen != b->next ? XIPC_OK : XIPC_ECLOSED;
+}
+
+static xipc_err bcast_sleep(xipc_bcast *b, const bcast_deadline *d)
+{
+    xipc_bcast_hdr *h = b->hdr;
+    xipc_err rv;
+    atomic_fetch_add_explicit(&h->sleepers, 1, memory_order_seq_cst);
+    for (;;) {
+        uint32_t seq = atomic_load_explicit(&h->data_seq, memory_order_acquire);
+        atomic_thread_fence(memory_order_seq_cst);
+        rv = bcast_poll(b);
+        if (rv != BCAST_NOT_READY)
+            break;
+        if (b->peer != NULL && !xipc_plat_proc_alive(b->peer)) {
+            /* the publisher died: what it published is still readable */
+            rv = bcast_poll(b);
+            if (rv == BCAST_NOT_READY)
+                rv = XIPC_ECLOSED;
+            break;
+        }
+        uint64_t now = xipc_plat_now_ns();
+        if (now >= d->at) {
+            rv = XIPC_ETIMEDOUT;
+            break;
+        }
+        uint64_t left_us = (d->at - now) / 1000u + 1;
+        uint32_t slice = left_us < BCAST_SLICE_US ? (uint32_t)left_us : BCAST_SLICE_US;
+        xipc_plat_futex_wait((uint32_t *)&h->data_seq, seq, slice);
+    }
+    atomic_fetch_sub_explicit(&h->sleepers, 1, memory_order_seq_cst);
+    return rv;
+}
+
+/* Wait until message `next` is published: spin first, then sleep. */
+static xipc_err bcast_wait(xipc_bcast *b, const bcast_deadline *d)
+{
+    xipc_err rv = bcast_poll(b);
+    if (rv != BCAST_NOT_READY || d->poll)
+        return rv;
+    uint64_t spin_end = xipc_plat_now_ns() + (uint64_t)b->spin_us * 1000u;
+    if (spin_end > d->at)
+        spin_end = d->at;
+    for (uint32_t i = 1;; i++) {
+        xipc_plat_cpu_relax();
+        rv = bcast_poll(b);
+        if (rv != BCAST_NOT_READY)
+            return rv;
+        if ((i & 63) == 0 && xipc_plat_now_ns() >= spin_end)
+            break;
+    }
+    return bcast_sleep(b, d);
+}
+
+/* ---- subscriber: reading ------------------------------------------------------ */
+
+/*
+ * Lapped at `next`: continue with the oldest message still present,
+ * head - slots (at least next + 1), and report how many were skipped.
+ */
+static xipc_err bcast_overrun(xipc_bcast *b, size_t *len)
+{
+    uint64_t head = b->seen;
+    uint64_t oldest = head > b->slots ? head - b->slots : 0;
+    if (oldest <= b->next)
+        oldest = b->next + 1; /* <= head: next < head when lapped */
+    b->last_lost = oldest - b->next;
+    b->next = oldest;
+    b->pending = 0;
+    *len = b->last_lost > (uint64_t)SIZE_MAX ? SIZE_MAX : (size_t)b->last_lost;
+    return XIPC_EOVERRUN;
+}
+
+/*
+ * The slot of `next` holds stamp @p st instead of DONE(next). Honest only
+ * when st belongs to a later message of the same slot that the publisher
+ * has reached (seq <= head, read after the stamp); anything else is EPROTO.
+ */
+static xipc_err bcast_check_newer(xipc_bcast *b, uint64_t st)
+{
+    if (st < XIPC_BCAST_DONE(b->next))
+        return bcast_fail(b); /* older than a published message can be */
+    if (bcast_load_head(b) != XIPC_OK)
+        return XIPC_EPROTO;
+    uint64_t seq = (st - 1) / 2;
+    if (((seq ^ b->next) & (b->slots - 1)) != 0 || seq > b->seen)
+        return bcast_fail(b);
+    return XIPC_OK;
+}
+
+xipc_err xipc_bcast_peek(xipc_bcast *b, const void **buf, size_t *len,
+                         int timeout_ms)
+{
+    if (b->broken)
+        return b->broken;
+    if (b->role != XIPC_BCAST_SUBSCRIBER)
+        return XIPC_ESTATE;
+    if (b->pending) {
+        /* peeked before and not released: the same message again */
+        *buf = bcast_slot(b, b->next) + 1;
+        *len = b->pend_len;
+        return XIPC_OK;
+    }
+    bcast_deadline d = bcast_deadline_make(timeout_ms);
+    xipc_err rv = bcast_wait(b, &d);
+    if (rv != XIPC_OK)
+        return rv;
+    if (b->seen - b->next > b->slots)
+        return bcast_overrun(b, len); /* next + slots was published */
+    xipc_bcast_slot *s = bcast_slot(b, b->next);
+    uint64_t st = atomic_load_explicit(&s->stamp, memory_order_acquire);
+    if (st != XIPC_BCAST_DONE(b->next)) {
+        if (bcast_check_newer(b, st) != XIPC_OK)
+            return XIPC_EPROTO;
+        return bcast_overrun(b, len);
+    }
+    uint32_t n = bcast_rd32(&s->len);
+    if ((uint64_t)n > xipc_bcast_max_msg(b->slot_size)) {
+        /* a torn read of a slot being rewritten, or garbage */
+        atomic_thread_fence(memory_order_acquire);
+        st = atomic_load_explicit(&s->stamp, memory_order_relaxed);
+        if (st == XIPC_BCAST_DONE(b->next) || bcast_check_newer(b, st) != XIPC_OK)
+            return bcast_fail(b);
+        return bcast_overrun(b, len);
+    }
+    b->pending = 1;
+    b->pend_len = n;
+    *buf = s + 1;
+    *len = n;
+    return XIPC_OK;
+}
+
+xipc_err xipc_bcast_release(xipc_bcast *b)
+{
+    if (b->broken)
+        return b->broken;
+    if (b->role != XIPC_BCAST_SUBSCRIBER || !b->pending)
+        return XIPC_ESTATE;
+    xipc_bcast_slot *s = bcast_slot(b, b->next);
+    /* everything read from the slot is ordered before this re-check */
+    atomic_thread_fence(memory_order_acquire);
+    uint64_t st = atomic_load_explicit(&s->stamp, memory_order_relaxed);
+    b->pending = 0;
+    if (st == XIPC_BCAST_DONE(b->next)) {
+        b->next++;
+        return XIPC_OK;
+    }
+    /* overwritten while the caller read it: that message is lost */
+    if (bcast_check_newer(b, st) != XIPC_OK)
+        return XIPC_EPROTO;
+    b->next++;
+    b->last_lost = 1;
+    return XIPC_EOVERRUN;
+}
+
+xipc_err xipc_bcast_recv(xipc_bcast *b, void *buf, size_t cap, size_t *len,
+                         int timeout_ms)
+{
+    const void *src;
+    size_t n;
+    xipc_err rv = xipc_bcast_peek(b, &src, &n, timeout_ms);
+    if (rv != XIPC_OK) {
+        if (rv == XIPC_EOVERRUN)
+            *len = n; /* messages lost */
+        return rv;
+    }
+    if (n <= cap) {
+        if (n > 0)
+            memcpy(buf, src, n);
+    } else {
+        /* too large: it stays next, unless it was overwritten already */
+        xipc_bcast_slot *s = bcast_slot(b, b->next);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&s->stamp, memory_order_relaxed) ==
+            XIPC_BCAST_DONE(b->next)) {
+            *len = n;
+            return XIPC_EMSGSIZE;
+        }
+    }
+    rv = xipc_bcast_release(b);
+    *len = rv == XIPC_EOVERRUN ? 1 : n;
+    return rv;
+}

@@ -1,0 +1,100 @@
+/*
+ * The bytes of a broadcast ring (one publisher, any number of subscribers)
+ * as they lie in shared memory. Same rules as ring_layout.h: fixed-width
+ * integers only, every 64-bit field 8-aligned, literal-offset assertions
+ * compiled by all four builds.
+ *
+ * Segment: [header: 3 cache lines, padded to 256 bytes][slot 0][slot 1]...
+ * Slot i holds message seq where seq % slot_count == i: a 16-byte slot
+ * header, then at most slot_size - 16 payload bytes. The slot's stamp is a
+ * seqlock word:
+ *   0          never written
+ *   2*seq + 1  the publisher is writing message seq (busy)
+ *   2*seq + 2  message seq is complete
+ * A reader copies, then re-reads the stamp; a changed stamp means the
+ * publisher overwrote the slot under it (the reader was lapped).
+ *
+ * Written by whom (nothing else may write a field):
+ *   line 0   publisher, before it publishes the magic
+ *   line 1   publisher: head, the number of messages ever published
+ *   line 2   publisher: closed, data_seq; subscribers: sleepers
+ *   slots    publisher
+ * Subscribers write only `sleepers`; they never tell the publisher where
+ * they are, so the publisher never waits for them.
+ */
+#ifndef XIPC_RING_BCAST_LAYOUT_H
+#define XIPC_RING_BCAST_LAYOUT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define XIPC_BCAST_MAGIC 0x74736342u /* "Bcst" */
+#define XIPC_BCAST_VERSION 1u
+
+#define XIPC_BCAST_DATA_OFF 256u   /* slot 0, from the segment start */
+#define XIPC_BCAST_SLOT_HDR 16u    /* bytes of each slot before the payload */
+#define XIPC_BCAST_MIN_SLOTS 2u
+#define XIPC_BCAST_MAX_SLOTS (1u << 20)
+#define XIPC_BCAST_MIN_SLOT 64u
+#define XIPC_BCAST_MAX_SLOT (16u << 20)
+/* Sequence numbers stay below this, so 2*seq+2 never wraps (at 10^9
+ * messages per second that is 146 years). */
+#define XIPC_BCAST_SEQ_MAX (UINT64_C(1) << 62)
+
+/* Stamps of message seq. */
+#define XIPC_BCAST_BUSY(seq) ((uint64_t)(seq) * 2u + 1u)
+#define XIPC_BCAST_DONE(seq) ((uint64_t)(seq) * 2u + 2u)
+
+typedef struct xipc_bcast_hdr {
+    /* line 0: fixed at creation */
+    uint32_t magic;                  /* written last, with release */
+    uint32_t version;
+    _Alignas(8) uint64_t total_size; /* bytes of the whole segment */
+    uint32_t slot_count;             /* power of two */
+    uint32_t slot_size;              /* bytes per slot incl. header, % 64 */
+    _Alignas(8) uint64_t data_off;   /* XIPC_BCAST_DATA_OFF */
+    uint32_t creator_bits;           /* pointer width of the publisher */
+    uint32_t pub_pid;                /* the publisher's process */
+    uint8_t pad0[24];
+    /* line 1: publisher */
+    _Alignas(64) _Atomic uint64_t head; /* messages ever published */
+    uint8_t pad1[56];
+    /* line 2: signals */
+    _Alignas(64) _Atomic uint32_t closed; /* publisher closed */
+    _Atomic uint32_t data_seq;            /* futex: bumped to wake sleepers */
+    _Atomic uint32_t sleepers;            /* subscribers asleep on data_seq */
+    uint8_t pad2[52];
+} xipc_bcast_hdr;
+
+typedef struct xipc_bcast_slot {
+    _Alignas(8) _Atomic uint64_t stamp; /* seqlock word, see above */
+    uint32_t len;                       /* payload bytes */
+    uint32_t reserved;
+} xipc_bcast_slot;
+
+_Static_assert(sizeof(xipc_bcast_hdr) == 192, "bcast header size");
+_Static_assert(_Alignof(xipc_bcast_hdr) == 64, "bcast header alignment");
+_Static_assert(offsetof(xipc_bcast_hdr, magic) == 0, "bcast magic");
+_Static_assert(offsetof(xipc_bcast_hdr, version) == 4, "bcast version");
+_Static_assert(offsetof(xipc_bcast_hdr, total_size) == 8, "bcast total_size");
+_Static_assert(offsetof(xipc_bcast_hdr, slot_count) == 16, "bcast slot_count");
+_Static_assert(offsetof(xipc_bcast_hdr, slot_size) == 20, "bcast slot_size");
+_Static_assert(offsetof(xipc_bcast_hdr, data_off) == 24, "bcast data_off");
+_Static_assert(offsetof(xipc_bcast_hdr, creator_bits) == 32, "bcast creator_bits");
+_Static_assert(offsetof(xipc_bcast_hdr, pub_pid) == 36, "bcast pub_pid");
+_Static_assert(offsetof(xipc_bcast_hdr, head) == 64, "bcast head");
+_Static_assert(offsetof(xipc_bcast_hdr, closed) == 128, "bcast closed");
+_Static_assert(offsetof(xipc_bcast_hdr, data_seq) == 132, "bcast data_seq");
+_Static_assert(offsetof(xipc_bcast_hdr, sleepers) == 136, "bcast sleepers");
+_Static_assert(sizeof(xipc_bcast_slot) == 16, "bcast slot header size");
+_Static_assert(offsetof(xipc_bcast_slot, stamp) == 0, "bcast slot stamp");
+_Static_assert(offsetof(xipc_bcast_slot, len) == 8, "bcast slot len");
+_Static_assert(offsetof(xipc_bcast_slot, reserved) == 12, "bcast slot reserved");
+_Static_assert(sizeof(xipc_bcast_slot) == XIPC_BCAST_SLOT_HDR, "slot header");
+_Static_assert(XIPC_BCAST_DATA_OFF >= sizeof(xipc_bcast_hdr), "data placement");
+_Static_assert(XIPC_BCAST_DATA_OFF % 64 == 0, "data alignment");
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics not lock-free");
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics not lock-free");
+
+#endif

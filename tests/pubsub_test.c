@@ -1,0 +1,791 @@
+/*
+ * pubsub:// — one publisher, many subscribers over one broadcast ring.
+ *
+ * Unit cases: roles and URL, message sizes, refusal without a publisher,
+ * exact overrun counts (the publisher never waits), end of stream after a
+ * clean close and after SIGKILL, reclaim after a crash, no /dev/shm
+ * leftovers, hostile segments (headers at attach, stamps/lengths/head
+ * scribbled by another process while a subscriber reads between guard
+ * pages).
+ * The big case: 1 publisher and 8 subscriber processes (3 of them 32-bit
+ * when the m32 pubsub_peer is known), 1,000,000 messages; every keeper
+ * gets all of them, the slow one is told exactly what it lost.
+ *
+ * Usage: pubsub_test [M32_PUBSUB_PEER [COUNT]]; the m32 peer also comes
+ * from $XIPC_M32_PUBSUB_PEER or the build (cache variable of that name).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/platform.h"
+#include "ring/bcast.h"
+#include "test.h"
+
+#ifndef XIPC_M32_PUBSUB_PEER
+#define XIPC_M32_PUBSUB_PEER ""
+#endif
+
+static char url[96];
+static char name[64];
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint32_t rnd(uint32_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 17;
+    *x ^= *x << 5;
+    return *x;
+}
+
+static void set_name(const char *what)
+{
+    snprintf(name, sizeof(name), "pstest-%d-%s", (int)getpid(), what);
+    snprintf(url, sizeof(url), "pubsub://%s", name);
+}
+
+/* The segment's object name, as the transport builds it. */
+static void seg_obj(char *buf, size_t cap)
+{
+    snprintf(buf, cap, "/xipc.%u.%s#pub", (unsigned)geteuid(), name);
+}
+
+/* Number of /dev/shm objects of this test's current name. */
+static int leftovers(void)
+{
+    char prefix[128];
+    snprintf(prefix, sizeof(prefix), "xipc.%u.%s", (unsigned)geteuid(), name);
+    DIR *d = opendir("/dev/shm");
+    XT_ASSERT(d != NULL);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+static xipc_opts small_opts(uint32_t slots, uint32_t slot_size)
+{
+    xipc_opts o;
+    xipc_opts_init(&o);
+    o.pub_slots = slots;
+    o.pub_slot_size = slot_size;
+    return o;
+}
+
+static void send_u32(xipc_sock *p, uint32_t v)
+{
+    XT_OK(xipc_send(p, &v, sizeof(v), 0));
+}
+
+static uint32_t recv_u32(xipc_sock *s, int timeout_ms)
+{
+    uint32_t v = 0;
+    size_t n = 0;
+    XT_OK(xipc_recv(s, &v, sizeof(v), &n, timeout_ms));
+    XT_EQ(n, sizeof(v));
+    return v;
+}
+
+/* ---- unit cases ----------------------------------------------------------- */
+
+static void test_roles(void)
+{
+    set_name("roles");
+    xipc_sock *p, *s, *s2, *x;
+    XT_OK(xipc_listen(&p, url, NULL));
+    XT_ERR(xipc_listen(&x, url, NULL), XIPC_EADDRINUSE);
+    XT_OK(xipc_dial(&s, url, NULL, 1000));
+    char buf[128];
+    XT_OK(xipc_sock_url(p, buf, sizeof(buf)));
+    XT_ASSERT(strcmp(buf, url) == 0);
+    XT_OK(xipc_sock_url(s, buf, sizeof(buf)));
+    XT_ASSERT(strcmp(buf, url) == 0);
+    XT_ERR(xipc_sock_url(s, buf, 8), XIPC_EMSGSIZE);
+    uint32_t pid = 1;
+    XT_OK(xipc_peer_pid(s, &pid));
+    XT_EQ(pid, getpid());
+    XT_OK(xipc_peer_pid(p, &pid));
+    XT_EQ(pid, 0); /* a publisher has many peers */
+    /* each end does its half only */
+    size_t n;
+    const void *m;
+    void *w;
+    XT_ERR(xipc_recv(p, buf, sizeof(buf), &n, 0), XIPC_ENOTSUP);
+    XT_ERR(xipc_peek(p, &m, &n, 0), XIPC_ENOTSUP);
+    XT_ERR(xipc_send(s, "x", 1, 0), XIPC_ENOTSUP);
+    XT_ERR(xipc_reserve(s, 1, &w, 0), XIPC_ENOTSUP);
+    XT_ERR(xipc_accept(p, &x, 0), XIPC_EINVAL); /* not a listener */
+    intptr_t fd;
+    XT_ERR(xipc_sock_fd(s, &fd), XIPC_ENOTSUP);
+    XT_ERR(xipc_recv(s, buf, sizeof(buf), &n, 0), XIPC_ETIMEDOUT);
+    uint64_t t0 = now_ms();
+    XT_ERR(xipc_recv(s, buf, sizeof(buf), &n, 100), XIPC_ETIMEDOUT);
+    XT_ASSERT(now_ms() - t0 >= 99 && now_ms() - t0 < 1000);
+    /* copy and zero-copy both ways, an empty message too */
+    send_u32(p, 1);
+    XT_OK(xipc_reserve(p, 4, &w, 0));
+    XT_ERR(xipc_reserve(p, 4, &w, 0), XIPC_ESTATE);
+    XT_ERR(xipc_send(p, "x", 1, 0), XIPC_ESTATE);
+    memcpy(w, "\2\0\0\0", 4);
+    XT_OK(xipc_commit(p, 4));
+    XT_ERR(xipc_commit(p, 4), XIPC_ESTATE);
+    XT_OK(xipc_send(p, NULL, 0, 0));
+    XT_EQ(recv_u32(s, 0), 1);
+    XT_OK(xipc_peek(s, &m, &n, 0));
+    XT_EQ(n, 4);
+    const void *m2;
+    XT_OK(xipc_peek(s, &m2, &n, 0)); /* again: the same message */
+    XT_ASSERT(m2 == m && n == 4 && memcmp(m, "\2\0\0\0", 4) == 0);
+    XT_OK(xipc_release(s));
+    XT_ERR(xipc_release(s), XIPC_ESTATE);
+    XT_OK(xipc_recv(s, buf, sizeof(buf), &n, 0));
+    XT_EQ(n, 0);
+    /* a new subscriber sees only what is published after it attached */
+    XT_OK(xipc_dial(&s2, url, NULL, 1000));
+    send_u32(p, 3);
+    XT_EQ(recv_u32(s2, 0), 3);
+    XT_EQ(recv_u32(s, 0), 3);
+    xipc_stats st;
+    XT_OK(xipc_stats_get(p, &st));
+    XT_EQ(st.sent, 4);
+    XT_OK(xipc_stats_get(s, &st));
+    XT_EQ(st.received, 4);
+    XT_EQ(st.lost, 0);
+    xipc_close(s2);
+    xipc_close(s);
+    xipc_close(p);
+    XT_EQ(leftovers(), 0);
+    printf("  roles, URL, copy and zero-copy ok\n");
+}
+
+static void test_sizes(void)
+{
+    set_name("sizes");
+    xipc_sock *p, *s;
+    xipc_opts o = small_opts(16, 128);
+    XT_OK(xipc_listen(&p, url, &o));
+    XT_OK(xipc_dial(&s, url, NULL, 1000));
+    uint8_t big[256], got[256];
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (uint8_t)(i * 7 + 1);
+    XT_ERR(xipc_send(p, big, 113, 0), XIPC_EMSGSIZE); /* 128 - 16 + 1 */
+    void *w;
+    XT_ERR(xipc_reserve(p, 113, &w, 0), XIPC_EMSGSIZE);
+    XT_OK(xipc_reserve(p, 50, &w, 0));
+    XT_ERR(xipc_commit(p, 51), XIPC_EINVAL);
+    XT_OK(xipc_commit(p, 50)); /* bytes left as they were: zeros */
+    XT_OK(xipc_send(p, big, 112, 0));
+    size_t n;
+    XT_OK(xipc_recv(s, got, sizeof(got), &n, 0));
+    XT_EQ(n, 50);
+    XT_ERR(xipc_recv(s, got, 10, &n, 0), XIPC_EMSGSIZE);
+    XT_EQ(n, 112); /* the size needed; the message stays next */
+    XT_OK(xipc_recv(s, got, 112, &n, 0));
+    XT_EQ(n, 112);
+    XT_ASSERT(memcmp(got, big, 112) == 0);
+    /* options the ring cannot take */
+    xipc_sock *x;
+    o = small_opts(24, 128);
+    XT_ERR(xipc_listen(&x, "pubsub://pstest-bad", &o), XIPC_EINVAL);
+    o = small_opts(16, 100);
+    XT_ERR(xipc_listen(&x, "pubsub://pstest-bad", &o), XIPC_EINVAL);
+    XT_ERR(xipc_listen(&x, "pubsub://a/b", NULL), XIPC_EINVAL);
+    XT_ERR(xipc_dial(&x, "pubsub://..", NULL, 0), XIPC_EINVAL);
+    xipc_close(s);
+    xipc_close(p);
+    printf("  sizes: largest message = slot size - 16, EMSGSIZE beyond ok\n");
+}
+
+static void test_refused(void)
+{
+    set_name("refused");
+    xipc_sock *s, *p;
+    uint64_t t0 = now_ms();
+    XT_ERR(xipc_dial(&s, url, NULL, 2000), XIPC_ECONNREFUSED);
+    XT_ASSERT(now_ms() - t0 < 500); /* no waiting for a publisher */
+    XT_OK(xipc_listen(&p, url, NULL));
+    xipc_close(p);
+    XT_ERR(xipc_dial(&s, url, NULL, 0), XIPC_ECONNREFUSED);
+    XT_EQ(leftovers(), 0);
+    printf("  no publisher: ECONNREFUSED ok\n");
+}
+
+/* The publisher never waits; a lapped subscriber learns exactly how much
+ * it lost, and goes on with the oldest message still there. */
+static void test_overrun(void)
+{
+    set_name("overrun");
+    enum { SLOTS = 64 };
+    xipc_sock *p, *s;
+    xipc_opts o = small_opts(SLOTS, 64);
+    XT_OK(xipc_listen(&p, url, &o));
+    XT_OK(xipc_dial(&s, url, NULL, 1000));
+    uint32_t seq = 0;
+    uint64_t t0 = now_ms();
+    for (int i = 0; i < 4 * SLOTS; i++)
+        send_u32(p, seq++); /* nobody reads: still never blocks */
+    XT_ASSERT(now_ms() - t0 < 1000);
+    size_t n = 0;
+    uint32_t v;
+    XT_ERR(xipc_recv(s, &v, sizeof(v), &n, 0), XIPC_EOVERRUN);
+    XT_EQ(n, 3 * SLOTS);
+    xipc_stats st;
+    XT_OK(xipc_stats_get(s, &st));
+    XT_EQ(st.lost, 3 * SLOTS);
+    for (uint32_t want = 3 * SLOTS; want < 4 * SLOTS; want++)
+        XT_EQ(recv_u32(s, 0), want);
+    XT_ERR(xipc_recv(s, &v, sizeof(v), &n, 0), XIPC_ETIMEDOUT);
+    /* lapped while a message is peeked: release says so */
+    for (int i = 0; i < 10; i++)
+        send_u32(p, seq++);
+    const void *m;
+    XT_OK(xipc_peek(s, &m, &n, 0));
+    XT_EQ(*(const uint32_t *)m, 4 * SLOTS);
+    for (int i = 0; i < SLOTS; i++)
+        send_u32(p, seq++);
+    XT_ERR(xipc_release(s), XIPC_EOVERRUN);
+    /* head 4*64+10+64 = 330, next 257: 330 - 64 - 257 = 9 more lost */
+    XT_ERR(xipc_recv(s, &v, sizeof(v), &n, 0), XIPC_EOVERRUN);
+    XT_EQ(n, 9);
+    uint32_t got = 0;
+    while (xipc_recv(s, &v, sizeof(v), &n, 0) == XIPC_OK) {
+        XT_EQ(v, 330 - SLOTS + got);
+        got++;
+    }
+    XT_EQ(got, SLOTS);
+    XT_OK(xipc_stats_get(s, &st));
+    XT_EQ(st.lost, 3 * SLOTS + 1 + 9);
+    XT_EQ(st.received + st.lost, seq); /* every message accounted for */
+    xipc_close(s);
+    xipc_close(p);
+    printf("  overrun: lost %llu of %u, each gap reported exactly ok\n",
+           (unsigned long long)st.lost, (unsigned)seq);
+}
+
+static void test_closed(void)
+{
+    set_name("closed");
+    xipc_sock *p, *s;
+    XT_OK(xipc_listen(&p, url, NULL));
+    XT_OK(xipc_dial(&s, url, NULL, 1000));
+    for (uint32_t i = 0; i < 10; i++)
+        send_u32(p, i);
+    XT_EQ(leftovers(), 1);
+    xipc_close(p);
+    XT_EQ(leftovers(), 0); /* gone from /dev/shm, still mapped here */
+    for (uint32_t i = 0; i < 10; i++)
+        XT_EQ(recv_u32(s, -1), i);
+    uint32_t v;
+    size_t n;
+    uint64_t t0 = now_ms();
+    XT_ERR(xipc_recv(s, &v, sizeof(v), &n, -1), XIPC_ECLOSED);
+    XT_ERR(xipc_recv(s, &v, sizeof(v), &n, 0), XIPC_ECLOSED);
+    XT_ASSERT(now_ms() - t0 < 100);
+    xipc_close(s);
+    printf("  clean close: remaining messages, then ECLOSED, no leftovers ok\n");
+}
+
+typedef struct killer {
+    pid_t pid;
+    uint64_t at;
+} killer;
+
+static void *killer_run(void *arg)
+{
+    killer *k = arg;
+    usleep(200 * 1000);
+    k->at = now_ms();
+    kill(k->pid, SIGKILL);
+    return NULL;
+}
+
+static void test_killed_and_reclaim(void)
+{
+    set_name("killed");
+    int up[2], go[2];
+    XT_ASSERT(pipe(up) == 0 && pipe(go) == 0);
+    pid_t pid = fork();
+    XT_ASSERT(pid >= 0);
+    if (pid == 0) {
+        xipc_sock *p;
+        char c = 'r';
+        if (xipc_listen(&p, url, NULL) != XIPC_OK)
+            _exit(1);
+        if (write(up[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+            _exit(2);
+        for (uint32_t i = 0; i < 5; i++)
+            send_u32(p, i);
+        for (;;)
+            pause(); /* killed here */
+    }
+    char c;
+    XT_EQ(read(up[0], &c, 1), 1);
+    xipc_sock *s;
+    XT_OK(xipc_dial(&s, url, NULL, 1000));
+    uint32_t ppid;
+    XT_OK(xipc_peer_pid(s, &ppid));
+    XT_EQ(ppid, pid);
+    XT_EQ(write(go[1], "g", 1), 1);
+    for (uint32_t i = 0; i < 5; i++)
+        XT_EQ(recv_u32(s, 5000), i);
+    killer k = {pid, 0};
+    pthread_t th;
+    XT_ASSERT(pthread_create(&th, NULL, killer_run, &k) == 0);
+    uint32_t v;
+    size_t n;
+    XT_ERR(xipc_recv(s, &v, sizeof(v), &n, -1), XIPC_ECLOSED);
+    uint64_t dt = now_ms() - k.at;
+    pthread_join(th, NULL);
+    printf("  publisher SIGKILLed: subscriber got ECLOSED after %llu ms\n",
+           (unsigned long long)dt);
+    XT_ASSERT(dt < 1000);
+    int st;
+    XT_ASSERT(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st));
+    xipc_close(s);
+    close(up[0]), close(up[1]), close(go[0]), close(go[1]);
+    /* the dead publisher's segment is left behind: refused, then reclaimed */
+    XT_EQ(leftovers(), 1);
+    XT_ERR(xipc_dial(&s, url, NULL, 0), XIPC_ECONNREFUSED);
+    xipc_sock *p;
+    XT_OK(xipc_listen(&p, url, NULL));
+    XT_OK(xipc_dial(&s, url, NULL, 1000));
+    send_u32(p, 42);
+    XT_EQ(recv_u32(s, 0), 42);
+    xipc_close(s);
+    xipc_close(p);
+    XT_EQ(leftovers(), 0);
+    printf("  reclaim after a crashed publisher ok\n");
+}
+
+/* ---- hostile shared memory ------------------------------------------------- */
+
+/* Header lies are refused when a subscriber attaches. */
+static void test_hostile_header(void)
+{
+    enum { SLOTS = 16, SIZE = 128 };
+    uint64_t seg_size = xipc_bcast_seg_size(SLOTS, SIZE);
+    uint8_t *seg = calloc(1, (size_t)seg_size);
+    XT_ASSERT(seg != NULL);
+    xipc_bcast_hdr *h = (xipc_bcast_hdr *)seg;
+    xipc_bcast b;
+    for (int lie = 0; lie < 12; lie++) {
+        memset(seg, 0, (size_t)seg_size);
+        xipc_bcast_format(seg, SLOTS, SIZE, (uint32_t)getpid());
+        XT_OK(xipc_bcast_attach(&b, seg, seg_size, XIPC_BCAST_SUBSCRIBER, 0, NULL));
+        switch (lie) {
+        case 0: h->magic ^= 1; break;
+        case 1: h->version = 2; break;
+        case 2: h->slot_count = 24; break;          /* not a power of two */
+        case 3: h->slot_count = 32; break;          /* more than the mapping */
+        case 4: h->slot_count = 1; break;
+        case 5: h->slot_size = 96; break;           /* not a multiple of 64 */
+        case 6: h->slot_size = 32; break;
+        case 7: h->total_size = seg_size * 2; break;
+        case 8: h->data_off = 192; break;
+        case 9: h->pub_pid = 0; break;
+        case 10: atomic_store(&h->head, UINT64_MAX - 3); break;
+        case 11: h->slot_size = 1u << 31; break;
+        }
+        XT_ERR(xipc_bcast_attach(&b, seg, seg_size, XIPC_BCAST_SUBSCRIBER, 0, NULL),
+               XIPC_EPROTO);
+    }
+    h->magic = 0; /* a header being written */
+    XT_ERR(xipc_bcast_attach(&b, seg, seg_size, XIPC_BCAST_SUBSCRIBER, 0, NULL),
+           XIPC_EBUSY);
+    XT_ERR(xipc_bcast_attach(&b, seg, 100, XIPC_BCAST_SUBSCRIBER, 0, NULL), XIPC_EPROTO);
+    free(seg);
+
+    /* through the transport: a planted segment under a pubsub name */
+    set_name("planted");
+    char obj[160];
+    seg_obj(obj, sizeof(obj));
+    xipc_plat_shm m;
+    XT_OK(xipc_plat_shm_create(&m, obj, (size_t)seg_size));
+    xipc_bcast_format(m.base, SLOTS, SIZE, (uint32_t)getpid());
+    ((xipc_bcast_hdr *)m.base)->slot_count = 64;
+    xipc_sock *s, *p;
+    XT_ERR(xipc_dial(&s, url, NULL, 0), XIPC_EPROTO);
+    /* it names a live process (us): a publisher must not take it over */
+    XT_ERR(xipc_listen(&p, url, NULL), XIPC_EADDRINUSE);
+    ((xipc_bcast_hdr *)m.base)->magic = 0x12345678u; /* garbage: reclaimed */
+    xipc_plat_shm_unmap(&m);
+    XT_OK(xipc_listen(&p, url, NULL));
+    XT_OK(xipc_dial(&s, url, NULL, 0));
+    xipc_close(s);
+    xipc_close(p);
+    XT_EQ(leftovers(), 0);
+    printf("  hostile headers: EPROTO at attach, garbage reclaimed ok\n");
+}
+
+#define H_SLOTS 16u
+#define H_SIZE 128u
+#define H_PAGE 4096u
+#define H_TIMEOUT_MS 20
+
+/* Valid messages mixed with random stamps, lengths, head and signals. */
+static void hostile_scribbler(uint8_t *seg, uint64_t seg_size, uint32_t seed)
+{
+    xipc_bcast w;
+    if (xipc_bcast_attach(&w, seg, seg_size, XIPC_BCAST_PUBLISHER, 0, NULL) != XIPC_OK)
+        _exit(0);
+    xipc_bcast_hdr *h = (xipc_bcast_hdr *)seg;
+    uint8_t msg[H_SIZE];
+    memset(msg, 0x5a, sizeof(msg));
+    for (int op = 0; op < 60; op++) {
+        uint32_t r = rnd(&seed);
+        uint64_t head = atomic_load(&h->head);
+        xipc_bcast_slot *s = (xipc_bcast_slot *)(seg + XIPC_BCAST_DATA_OFF +
+                                                 (rnd(&seed) % H_SLOTS) * H_SIZE);
+        switch (r % 10) {
+        case 0: /* head anywhere: back, far ahead, beyond SEQ_MAX */
+            atomic_store(&h->head, (r & 0x200) ? head + rnd(&seed) % (4 * H_SLOTS)
+                                   : ((uint64_t)rnd(&seed) << 32 | rnd(&seed)));
+            break;
+        case 1: /* a random stamp */
+            atomic_store(&s->stamp, (uint64_t)rnd(&seed) << (r & 0x400 ? 32 : 0));
+            break;
+        case 2: /* a plausible stamp of a nearby message */
+            atomic_store(&s->stamp, XIPC_BCAST_DONE(head + rnd(&seed) % 8 - 4) +
+                                        (rnd(&seed) & 1));
+            break;
+        case 3: /* a length beyond the slot */
+            s->len = (r & 0x800) ? rnd(&seed) : H_SIZE - 16 + rnd(&seed) % 64;
+            break;
+        case 4: /* signals */
+            atomic_store(&h->sleepers, rnd(&seed));
+            atomic_store(&h->data_seq, rnd(&seed));
+            if ((r & 0xf000) == 0)
+                atomic_store(&h->closed, 1);
+            break;
+        case 5: /* the fixed line: a subscriber must not re-read it */
+            h->slot_count = rnd(&seed);
+            h->slot_size = rnd(&seed);
+            break;
+        default: /* a valid message */
+            xipc_bcast_send(&w, msg, rnd(&seed) % (H_SIZE - 16 + 1));
+            break;
+        }
+        if (r & 0x100)
+            usleep(r % 300);
+    }
+    _exit(0);
+}
+
+static void hostile_round(uint8_t *seg, uint64_t seg_size, uint32_t seed,
+                          int zero_copy, int counts[4])
+{
+    xipc_bcast_format(seg, H_SLOTS, H_SIZE, (uint32_t)getpid());
+    memset(seg + XIPC_BCAST_DATA_OFF, 0, H_SLOTS * H_SIZE);
+    xipc_plat_proc peer;
+    xipc_bcast r;
+    XT_OK(xipc_bcast_attach(&r, seg, seg_size, XIPC_BCAST_SUBSCRIBER, 0, &peer));
+    pid_t pid = fork();
+    XT_ASSERT(pid >= 0);
+    if (pid == 0)
+        hostile_scribbler(seg, seg_size, seed);
+    xipc_plat_proc_open(&peer, (uint32_t)pid);
+    const uint8_t *lo = seg + XIPC_BCAST_DATA_OFF, *hi = seg + seg_size;
+    uint8_t *buf = malloc(H_SIZE - 16); /* exactly the largest message */
+    XT_ASSERT(buf != NULL);
+    for (int i = 0; i < 1000; i++) {
+        uint64_t t0 = now_ms();
+        size_t n = 0;
+        xipc_err rv;
+        if (zero_copy) {
+            const void *m = NULL;
+            rv = xipc_bcast_peek(&r, &m, &n, H_TIMEOUT_MS);
+            if (rv == XIPC_OK) {
+                const uint8_t *b = m;
+                XT_ASSERT(b >= lo && b + n <= hi && n <= H_SIZE - 16);
+                XT_ASSERT((size_t)(b - lo) % H_SIZE == 16); /* a payload start */
+                memcpy(buf, m, n);
+                rv = xipc_bcast_release(&r);
+            }
+        } else {
+            rv = xipc_bcast_recv(&r, buf, H_SIZE - 16, &n, H_TIMEOUT_MS);
+        }
+        if (now_ms() - t0 > H_TIMEOUT_MS + 1000)
+            XT_FAIL("a read blocked %llu ms past a %d ms timeout",
+                    (unsigned long long)(now_ms() - t0), H_TIMEOUT_MS);
+        if (rv == XIPC_OK) {
+            XT_ASSERT(n <= H_SIZE - 16);
+            counts[0]++;
+        } else if (rv == XIPC_EOVERRUN) {
+            XT_ASSERT(n >= 1);
+            counts[1]++;
+        } else if (rv == XIPC_ETIMEDOUT) {
+            continue;
+        } else if (rv == XIPC_EPROTO) {
+            counts[2]++;
+            XT_ERR(xipc_bcast_recv(&r, buf, H_SIZE - 16, &n, 0), XIPC_EPROTO);
+            break;
+        } else {
+            XT_ERR(rv, XIPC_ECLOSED);
+            counts[3]++;
+            break;
+        }
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    xipc_plat_proc_close(&peer);
+    free(buf);
+}
+
+static void test_hostile_slots(int rounds)
+{
+    uint64_t seg_size = xipc_bcast_seg_size(H_SLOTS, H_SIZE);
+    XT_ASSERT(seg_size <= H_PAGE);
+    /* the segment ends exactly at a guard page; one before it too */
+    uint8_t *map = mmap(NULL, 3 * H_PAGE, PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    XT_ASSERT(map != MAP_FAILED);
+    XT_ASSERT(mprotect(map, H_PAGE, PROT_NONE) == 0);
+    XT_ASSERT(mprotect(map + 2 * H_PAGE, H_PAGE, PROT_NONE) == 0);
+    uint8_t *seg = map + 2 * H_PAGE - seg_size;
+    int counts[4] = {0, 0, 0, 0}; /* ok, overrun, proto, closed */
+    for (int i = 0; i < rounds; i++)
+        hostile_round(seg, seg_size, 0x2545f491u + (uint32_t)i * 7919u, i & 1, counts);
+    printf("  %d hostile rounds: %d messages, %d overruns, %d EPROTO, %d ECLOSED\n",
+           rounds, counts[0], counts[1], counts[2], counts[3]);
+    XT_ASSERT(counts[2] > rounds / 10); /* the lies were caught */
+    XT_ASSERT(counts[0] > rounds);      /* and valid traffic got through */
+    XT_ASSERT(counts[1] > 0);
+    munmap(map, 3 * H_PAGE);
+}
+
+/* The same through the transport: a process scribbles on a live segment. */
+static void test_hostile_live(void)
+{
+    set_name("scribbled");
+    xipc_sock *p, *s;
+    xipc_opts o = small_opts(H_SLOTS, H_SIZE);
+    XT_OK(xipc_listen(&p, url, &o));
+    XT_OK(xipc_dial(&s, url, NULL, 0));
+    char obj[160];
+    seg_obj(obj, sizeof(obj));
+    pid_t pid = fork();
+    XT_ASSERT(pid >= 0);
+    if (pid == 0) {
+        xipc_plat_shm m;
+        if (xipc_plat_shm_open(&m, obj) != XIPC_OK)
+            _exit(1);
+        uint32_t seed = 99;
+        for (int i = 0;; i++) { /* until killed */
+            xipc_bcast_slot *sl = (xipc_bcast_slot *)((uint8_t *)m.base +
+                                  XIPC_BCAST_DATA_OFF + (rnd(&seed) % H_SLOTS) * H_SIZE);
+            if (rnd(&seed) & 1)
+                atomic_store(&sl->stamp, rnd(&seed) % 1024);
+            else
+                sl->len = rnd(&seed) % 512;
+            if ((i & 15) == 0)
+                usleep(50);
+        }
+    }
+    uint8_t buf[H_SIZE - 16];
+    memset(buf, 1, sizeof(buf));
+    int ok = 0, overruns = 0, proto = 0;
+    uint64_t t0 = now_ms();
+    for (int i = 0; !proto && now_ms() - t0 < 5000; i++) {
+        XT_OK(xipc_send(p, buf, (size_t)i % sizeof(buf), 0));
+        size_t n;
+        xipc_err rv = xipc_recv(s, buf, sizeof(buf), &n, 0);
+        if (rv == XIPC_OK) {
+            XT_ASSERT(n <= sizeof(buf));
+            ok++;
+        } else if (rv == XIPC_EOVERRUN) {
+            overruns++;
+        } else if (rv == XIPC_EPROTO) {
+            proto++;
+        } else {
+            XT_ERR(rv, XIPC_ETIMEDOUT);
+        }
+    }
+    kill(pid, SIGKILL);
+    int st;
+    XT_ASSERT(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st));
+    printf("  scribbled live segment: %d messages, %d overruns, then %s\n", ok,
+           overruns, proto ? "EPROTO" : "no lie noticed");
+    XT_EQ(proto, 1);
+    size_t n;
+    XT_ERR(xipc_recv(s, buf, sizeof(buf), &n, 0), XIPC_EPROTO); /* sticky */
+    xipc_close(s);
+    xipc_close(p);
+    XT_EQ(leftovers(), 0);
+}
+
+/* ---- many processes ---------------------------------------------------------- */
+
+static char peer64[512];
+static const char *peer32;
+
+typedef struct group {
+    const char *what;
+    uint64_t count;
+    uint32_t slots, slot_size;
+    const char *pub_exe;
+    int nsubs;
+    const char *exe[8];
+    const char *mode[8];
+} group;
+
+static pid_t spawn(char *const argv[])
+{
+    pid_t pid = fork();
+    XT_ASSERT(pid >= 0);
+    if (pid == 0) {
+        execv(argv[0], argv);
+        perror(argv[0]);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void run_group(const group *g)
+{
+    set_name(g->what);
+    char board_path[] = "/tmp/pubsub-board-XXXXXX";
+    int fd = mkstemp(board_path);
+    XT_ASSERT(fd >= 0 && ftruncate(fd, 4096) == 0);
+    _Atomic uint64_t *board = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    XT_ASSERT(board != MAP_FAILED);
+    close(fd);
+    atomic_store(&board[2], g->slots);
+    atomic_store(&board[3], g->slot_size);
+    char count[32], nsubs[8], keep[16];
+    unsigned keepers = 0;
+    for (int k = 0; k < g->nsubs; k++)
+        if (strncmp(g->mode[k], "slow", 4) != 0)
+            keepers |= 1u << k;
+    snprintf(count, sizeof(count), "%llu", (unsigned long long)g->count);
+    snprintf(nsubs, sizeof(nsubs), "%d", g->nsubs);
+    snprintf(keep, sizeof(keep), "0x%x", keepers);
+    uint64_t t0 = now_ms();
+    pid_t pids[9];
+    for (int k = 0; k < g->nsubs; k++) {
+        char idx[8];
+        snprintf(idx, sizeof(idx), "%d", k);
+        char *argv[] = {(char *)g->exe[k], "sub", url, count, board_path, idx,
+                        (char *)g->mode[k], NULL};
+        pids[k] = spawn(argv);
+    }
+    char *pargv[] = {(char *)g->pub_exe, "pub", url, count, board_path, nsubs, keep, NULL};
+    pids[g->nsubs] = spawn(pargv);
+    int failed = 0;
+    for (int k = 0; k <= g->nsubs; k++) {
+        int st;
+        for (;;) { /* a watchdog: nothing may hang the suite */
+            pid_t r = waitpid(pids[k], &st, WNOHANG);
+            XT_ASSERT(r >= 0);
+            if (r == pids[k])
+                break;
+            if (now_ms() - t0 > 400000) {
+                for (int j = 0; j <= g->nsubs; j++)
+                    kill(pids[j], SIGKILL);
+                XT_FAIL("%s: processes hung", g->what);
+            }
+            usleep(10000);
+        }
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            fprintf(stderr, "%s: %s %d failed (status 0x%x)\n", g->what,
+                    k < g->nsubs ? "subscriber" : "publisher", k, st);
+            failed++;
+        }
+    }
+    XT_EQ(failed, 0);
+    uint64_t ms = now_ms() - t0;
+    int bits32 = 0;
+    for (int k = 0; k < g->nsubs; k++) {
+        _Atomic uint64_t *line = &board[8 * (1 + k)];
+        uint64_t got = atomic_load(&line[2]), lost = atomic_load(&line[3]);
+        uint64_t gaps = atomic_load(&line[4]), bits = atomic_load(&line[5]);
+        XT_EQ(atomic_load(&line[6]), 1);
+        XT_EQ(bits, strcmp(g->exe[k], peer64) == 0 ? sizeof(void *) * 8 : 32);
+        bits32 += bits == 32;
+        XT_EQ(got + lost, g->count);
+        if (keepers & (1u << k)) {
+            XT_EQ(got, g->count);
+            XT_EQ(lost, 0);
+        } else {
+            XT_ASSERT(lost >= g->slots && gaps >= 1); /* it really was lapped */
+        }
+    }
+    printf("  %s: %d subscribers (%d of them 32-bit), %llu messages, %llu ms\n",
+           g->what, g->nsubs, bits32, (unsigned long long)g->count,
+           (unsigned long long)ms);
+    munmap((void *)board, 4096);
+    unlink(board_path);
+    XT_EQ(leftovers(), 0);
+}
+
+static void find_peers(int argc, char **argv)
+{
+    char self[512];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    XT_ASSERT(n > 0);
+    self[n] = 0;
+    snprintf(peer64, sizeof(peer64), "%s/pubsub_peer", dirname(self));
+    XT_ASSERT(access(peer64, X_OK) == 0);
+    peer32 = argc > 1 ? argv[1] : getenv("XIPC_M32_PUBSUB_PEER");
+    if (peer32 == NULL || peer32[0] == 0)
+        peer32 = XIPC_M32_PUBSUB_PEER;
+    if (peer32[0] == 0 || sizeof(void *) == 4)
+        peer32 = NULL; /* a 32-bit build's own peer is 32-bit already */
+    else
+        XT_ASSERT(access(peer32, X_OK) == 0);
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    find_peers(argc, argv);
+    uint64_t count = argc > 2 ? strtoull(argv[2], NULL, 10) : 1000000;
+    printf("pubsub_test (%u-bit; 32-bit peer: %s)\n", (unsigned)(sizeof(void *) * 8),
+           peer32 ? peer32 : "none");
+    test_roles();
+    test_sizes();
+    test_refused();
+    test_overrun();
+    test_closed();
+    test_killed_and_reclaim();
+    test_hostile_header();
+    test_hostile_slots(1500);
+    test_hostile_live();
+
+    /* 1 publisher, 8 subscribers, the last one slow */
+    const char *x = peer32 ? peer32 : peer64;
+    uint32_t slots = 65536; /* a shorter run (argv[2]) gets a smaller ring */
+    while (slots > 256 && slots > count / 8)
+        slots /= 2;
+    group big = {"broadcast", count, slots, 1024, peer64, 8,
+                 {peer64, peer64, peer64, peer64, peer64, x, x, x},
+                 {"copy", "zc", "copy", "zc", "copy", "copy", "zc", "slow"}};
+    run_group(&big);
+    if (peer32 != NULL) {
+        /* and the other way round: a 32-bit publisher */
+        group rev = {"broadcast-from-32-bit", count / 5, slots / 16, 512, peer32, 3,
+                     {peer64, peer64, peer64},
+                     {"copy", "zc", "slowzc"}};
+        run_group(&rev);
+    }
+    printf("pubsub_test ok\n");
+    return 0;
+}
