@@ -13,13 +13,15 @@ BG=""    # pids of background processes still to reap
 FAILS=0
 CHECKS=0
 
-# Bound every background listener: a hung recv must not hang the test.
+# Bound every run of xipc: a hang fails the test (exit 124) well within the
+# ctest TIMEOUT, so the traps still run and clean up.
 if command -v timeout >/dev/null 2>&1; then
-    GUARD="timeout 20"
+    GUARD="timeout 10"
 else
     GUARD=""
 fi
 
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
     for p in $BG; do kill "$p" 2>/dev/null; done
     for p in $BG; do wait "$p" 2>/dev/null; done
@@ -40,7 +42,7 @@ ok() {
 
 # run ARGS...: run xipc with stdin from /dev/null; sets RC, $TMP/out, $TMP/err
 run() {
-    "$XIPC" "$@" </dev/null >"$TMP/out" 2>"$TMP/err"
+    $GUARD "$XIPC" "$@" </dev/null >"$TMP/out" 2>"$TMP/err"
     RC=$?
 }
 
@@ -77,22 +79,34 @@ expect_file() {
     fi
 }
 
-# start_recv NAME ARGS...: `xipc recv -w ARGS... shm://NAME` in the
-# background, output in $TMP/NAME.out and .err; returns once it listens
-# (with -w, recv prints its pid line after the listener exists).
+# recv_bg OUT URL ARGS...: `xipc recv -w ARGS... URL` in the background,
+# output in OUT.out and OUT.err; returns once it listens (with -w, recv
+# prints its pid line after the listener exists).
+recv_bg() {
+    out=$1
+    url=$2
+    shift 2
+    $GUARD "$XIPC" recv -w "$@" "$url" </dev/null >"$out.out" 2>"$out.err" &
+    RPID=$!
+    BG="$BG $RPID"
+    wait_listening "$out.err" "$url"
+}
+
+# start_recv NAME ARGS...: recv at shm://NAME, output in $TMP/NAME.out
 start_recv() {
     name=$1
     shift
-    $GUARD "$XIPC" recv -w "$@" "shm://$name" </dev/null \
-        >"$TMP/$name.out" 2>"$TMP/$name.err" &
-    RPID=$!
-    BG="$BG $RPID"
+    recv_bg "$TMP/$name" "shm://$name" "$@"
+}
+
+# wait_listening FILE URL: wait for recv's -w line in FILE
+wait_listening() {
     i=0
     while ! grep -q '^recv: pid [0-9]*, pointer width [0-9]* bits$' \
-        "$TMP/$name.err" 2>/dev/null; do
+        "$1" 2>/dev/null; do
         i=$((i + 1))
         if [ "$i" -gt 1000 ]; then
-            fail "recv shm://$name did not start: $(cat "$TMP/$name.err")"
+            fail "recv $2 did not start: $(cat "$1")"
             return 1
         fi
         sleep 0.01
@@ -107,6 +121,13 @@ wait_recv() {
     rest=""
     for p in $BG; do [ "$p" = "$RPID" ] || rest="$rest $p"; done
     BG=$rest
+}
+
+# shm_left TEXT: names of the /dev/shm objects containing TEXT
+shm_left() {
+    for f in /dev/shm/*"$1"*; do
+        [ -e "$f" ] && printf '%s ' "${f#/dev/shm/}"
+    done
 }
 
 # ---- help and version ---------------------------------------------------
@@ -220,7 +241,7 @@ fi
 N="$TAG.lines"
 if start_recv "$N" -n 3 --timeout 5000; then
     printf 'alpha beta\n\nlast line, no newline' |
-        "$XIPC" send "shm://$N" >"$TMP/out" 2>"$TMP/err"
+        $GUARD "$XIPC" send "shm://$N" >"$TMP/out" 2>"$TMP/err"
     RC=$?
     expect_rc "send 3 stdin lines" 0
     wait_recv
@@ -238,11 +259,11 @@ if start_recv "$N" --count=5; then
     run send "shm://$N" -t 3000 -- -n --help
     expect_rc "send -- -n --help" 0
     { cat "$TMP/long"; echo; echo end; } |
-        "$XIPC" send "shm://$N" >"$TMP/out" 2>"$TMP/err"
+        $GUARD "$XIPC" send "shm://$N" >"$TMP/out" 2>"$TMP/err"
     RC=$?
     expect_rc "send a 300000-byte line" 0
     head -c 2000000 /dev/zero | tr '\0' y |
-        "$XIPC" send "shm://$N" >"$TMP/out" 2>"$TMP/err"
+        $GUARD "$XIPC" send "shm://$N" >"$TMP/out" 2>"$TMP/err"
     RC=$?
     expect_rc "send a 2 MB line" 1
     expect_err "send a 2 MB line" "xipc: shm://$N: message too large"
@@ -253,6 +274,21 @@ if start_recv "$N" --count=5; then
     expect_file "recv --count=5 over four connections" "$TMP/$N.out" "$TMP/want"
 fi
 
+# ---- other schemes: a stream (pipe://) and a receiver without ------------
+# ---- connections (mq://: recv reads from the listener itself) ------------
+
+for scheme in pipe mq; do
+    N="$TAG.$scheme"
+    if recv_bg "$TMP/$N" "$scheme://$N" -n 2 -t 5000; then
+        run send "$scheme://$N" "via $scheme" ""
+        expect_rc "send $scheme://" 0
+        wait_recv
+        expect_rc "recv $scheme://" 0
+        printf 'via %s\n\n' "$scheme" >"$TMP/want"
+        expect_file "recv $scheme://" "$TMP/$N.out" "$TMP/want"
+    fi
+done
+
 # ---- a signal: recv removes its listener before it dies ------------------
 
 N="$TAG.sig"
@@ -260,17 +296,20 @@ if start_recv "$N"; then
     kill -TERM "$RPID"
     wait_recv
     expect_rc "recv killed by SIGTERM" 143
-    if ls /dev/shm 2>/dev/null | grep -q "$N"; then
-        fail "recv left $(ls /dev/shm | grep "$N") after SIGTERM"
-    else ok; fi
+    left=$(shm_left "$N")
+    if [ -n "$left" ]; then fail "recv left $left after SIGTERM"; else ok; fi
     run send "shm://$N" hi
     expect_rc "send after the listener died" 1
 fi
 
 # ---- nothing of ours is left behind ----------------------------------------
 
-left=$(ls /dev/shm 2>/dev/null | grep "$TAG")
+left=$(shm_left "$TAG")
 if [ -n "$left" ]; then fail "objects left in /dev/shm: $left"; else ok; fi
+if [ -d /dev/mqueue ]; then
+    left=$(for f in /dev/mqueue/*"$TAG"*; do [ -e "$f" ] && echo "$f"; done)
+    if [ -n "$left" ]; then fail "queues left: $left"; else ok; fi
+fi
 
 if [ "$FAILS" -ne 0 ]; then
     echo "cli_test: $FAILS of $((CHECKS + FAILS)) checks failed" >&2

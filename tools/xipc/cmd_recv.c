@@ -1,22 +1,27 @@
 /*
  * xipc recv URL: listen at URL, take one connection at a time (the next
  * one once the peer has closed), print each message on its own line.
+ * Where the listener receives by itself (mailslot://, mq://: xipc_accept
+ * says XIPC_EINVAL, "not a listener"), read from it directly.
  *
  * Blocking calls wait in short slices so that SIGINT/SIGTERM/SIGHUP are
  * noticed: the listener is then closed (its name removed) before the
- * process dies of the signal.
+ * process dies of the signal. Signal handling uses POSIX sigaction (as
+ * send uses getline): a Windows build of the tool will need a port.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "cmd.h"
 
 #define RECV_SLICE_MS 100          /* longest wait between signal checks */
 #define RECV_BUF_INIT (64u << 10)  /* first receive buffer; grows on demand */
+#define RECV_URL_MAX 1024
 
 const char cmd_recv_usage[] =
     "usage: xipc recv [-w] [-n COUNT] [-t MS] URL  (xipc recv --help)";
@@ -25,8 +30,10 @@ static const char recv_help[] =
     "usage: xipc recv [-w] [-n COUNT] [-t MS] [--] URL\n"
     "\n"
     "Listen at URL and accept one connection at a time; when its peer\n"
-    "closes, accept the next. Print each message to stdout as it is, then\n"
-    "a newline, and flush.\n"
+    "closes, accept the next (mailslot:// and mq:// have no connections:\n"
+    "recv reads what every sender writes). Print each message to stdout as\n"
+    "it is, then a newline, and flush. When the listener's address differs\n"
+    "from URL (tcp://HOST:0), print \"recv: listening at ADDRESS\" to stderr.\n"
     "\n"
     "  -n, --count COUNT  exit 0 after COUNT messages (default: never)\n"
     "  -t, --timeout MS   bound the wait for each message and each\n"
@@ -46,7 +53,8 @@ typedef struct recv_cfg {
 
 typedef struct recv_state {
     xipc_sock *listener;
-    xipc_sock *conn;
+    xipc_sock *conn; /* the listener itself when direct */
+    int direct;      /* the listener receives (mailslot://, mq://) */
     unsigned char *buf;
     size_t cap;
 } recv_state;
@@ -58,23 +66,33 @@ static void recv_on_signal(int sig)
     recv_signal = sig;
 }
 
-/* Catch @p sig unless it was ignored when we started (as for `cmd &`). */
+/*
+ * Catch @p sig unless it was ignored when we started (as for `cmd &`). The
+ * handler stays installed (no SA_RESETHAND): a second signal, as from
+ * `timeout` which signals both the child and its group, must not kill us
+ * before we clean up. No SA_RESTART: a blocked write returns early.
+ */
 static void recv_catch(int sig)
 {
-    if (signal(sig, recv_on_signal) == SIG_IGN)
-        signal(sig, SIG_IGN);
+    struct sigaction sa, old;
+    if (sigaction(sig, NULL, &old) != 0 || old.sa_handler == SIG_IGN)
+        return;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = recv_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, NULL);
 }
 
 static void recv_signals_init(void)
 {
+    struct sigaction sa;
     recv_catch(SIGINT);
     recv_catch(SIGTERM);
-#ifdef SIGHUP
     recv_catch(SIGHUP);
-#endif
-#ifdef SIGPIPE
-    signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error */
-#endif
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_IGN; /* a closed stdout is a write error */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGPIPE, &sa, NULL);
 }
 
 /* @return -1 when parsed, else the exit code of a usage error */
@@ -139,6 +157,12 @@ static xipc_err recv_accept(recv_state *st, long timeout_ms)
             return XIPC_EINTR;
         int slice = recv_slice(left);
         xipc_err rv = xipc_accept(st->listener, &st->conn, slice);
+        if (rv == XIPC_EINVAL && !st->direct) {
+            /* not a listener: an endpoint that receives by itself */
+            st->direct = 1;
+            st->conn = st->listener;
+            return XIPC_OK;
+        }
         if (rv != XIPC_ETIMEDOUT || recv_expired(&left, slice))
             return rv;
     }
@@ -195,7 +219,7 @@ static int recv_loop(recv_state *st, const recv_cfg *cfg)
         size_t len = 0;
         if (rv == XIPC_OK)
             rv = recv_msg(st, &len, cfg->timeout_ms);
-        if (rv == XIPC_ECLOSED) {
+        if (rv == XIPC_ECLOSED && !st->direct) {
             xipc_close(st->conn); /* the peer is done: take the next one */
             st->conn = NULL;
             continue;
@@ -235,14 +259,23 @@ int cmd_recv(int argc, char **argv)
     }
     if (cfg.width)
         cli_print_width("recv");
+    char bound[RECV_URL_MAX]; /* tcp://HOST:0 is bound to some port */
+    if (xipc_sock_url(st.listener, bound, sizeof(bound)) == XIPC_OK &&
+        strcmp(bound, cfg.url) != 0)
+        fprintf(stderr, "recv: listening at %s\n", bound);
     code = recv_loop(&st, &cfg);
-    xipc_close(st.conn);
+    if (st.conn != st.listener)
+        xipc_close(st.conn);
     xipc_close(st.listener);
     free(st.buf);
     if (code < 0) {
         int sig = (int)recv_signal;
-        signal(sig, SIG_DFL);
-        raise(sig);
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = SIG_DFL;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sig, &sa, NULL);
+        raise(sig); /* die of it, so the parent sees the signal */
         code = 128 + sig; /* the signal did not end us */
     }
     return code;
