@@ -12,8 +12,8 @@
 #define CLI_EXIT_FAIL 1  /* runtime error: the library or the OS said no */
 #define CLI_EXIT_USAGE 2 /* the command line is wrong */
 
-/* Largest timeout accepted on the command line, in milliseconds. */
-#define CLI_TIMEOUT_MAX 2147483647L
+/* Largest count or timeout (ms) accepted on the command line. */
+#define CLI_INT_MAX 2147483647L
 
 /*
  * Print "xipc: WHAT: WHY" and then @p usage on stderr.

@@ -151,6 +151,13 @@ expect_rc "xipc --version" 0
 if grep -Eq '^xipc [0-9]+\.[0-9]+\.[0-9]+$' "$TMP/out"; then ok; else
     fail "xipc --version printed '$(cat "$TMP/out")'"; fi
 
+# `xipc bench` without a suite: the harness's usage error, or, in a build
+# without bench/, a runtime error saying so
+run bench
+if { [ "$RC" -eq 2 ] && grep -q '^xipc: bench: ' "$TMP/err"; } ||
+    { [ "$RC" -eq 1 ] && grep -q '^xipc: bench: not available' "$TMP/err"; }
+then ok; else fail "xipc bench: exit $RC, stderr: $(cat "$TMP/err")"; fi
+
 # ---- usage errors: exit 2, "xipc: WHAT: WHY" and a usage line -------------
 
 U="shm://$TAG.unused"

@@ -112,13 +112,13 @@ static int recv_parse(recv_cfg *cfg, int argc, char **argv)
         if ((r = cli_scan_value(&s, arg, "-n", "--count", &val)) != 0) {
             if (r < 0)
                 return cli_usage_error(cmd_recv_usage, arg, "missing value");
-            if (cli_parse_int(val, 1, CLI_TIMEOUT_MAX, &cfg->count) != 0)
+            if (cli_parse_int(val, 1, CLI_INT_MAX, &cfg->count) != 0)
                 return cli_bad_value(cmd_recv_usage, arg, val,
                                      "a count in 1..2147483647");
         } else if ((r = cli_scan_value(&s, arg, "-t", "--timeout", &val)) != 0) {
             if (r < 0)
                 return cli_usage_error(cmd_recv_usage, arg, "missing value");
-            if (cli_parse_int(val, -1, CLI_TIMEOUT_MAX, &cfg->timeout_ms) != 0)
+            if (cli_parse_int(val, -1, CLI_INT_MAX, &cfg->timeout_ms) != 0)
                 return cli_bad_value(cmd_recv_usage, arg, val,
                                      "a timeout in -1..2147483647 ms");
         } else if (cli_scan_flag(arg, "-w", "--width")) {

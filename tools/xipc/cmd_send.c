@@ -55,7 +55,7 @@ static int send_parse(send_cfg *cfg, int argc, char **argv)
         if (r < 0)
             return cli_usage_error(cmd_send_usage, arg, "missing value");
         if (r > 0) {
-            if (cli_parse_int(val, -1, CLI_TIMEOUT_MAX, &cfg->timeout_ms) != 0)
+            if (cli_parse_int(val, -1, CLI_INT_MAX, &cfg->timeout_ms) != 0)
                 return cli_bad_value(cmd_send_usage, arg, val,
                                      "a timeout in -1..2147483647 ms");
         } else if (cli_scan_flag(arg, "-w", "--width")) {
