@@ -121,7 +121,7 @@ static xipc_err ring_poll_space(xipc_ring *r, uint64_t need)
     if (r->cap - (r->pos - r->seen) >= need)
         return XIPC_OK; /* the cached tail is enough: no shared read */
     uint64_t tail = atomic_load_explicit(&h->tail, memory_order_acquire);
-    if (tail > r->pos || r->pos - tail > r->cap)
+    if (tail > r->pos || r->pos - tail > r->cap || tail % 8 != 0)
         return ring_fail(r);
     r->seen = tail;
     return r->cap - (r->pos - tail) >= need ? XIPC_OK : RING_NOT_READY;
