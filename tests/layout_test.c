@@ -25,7 +25,7 @@ _Static_assert(offsetof(xipc_bcast_hdr, pub_pid) == 36, "bcast pub_pid");
 _Static_assert(offsetof(xipc_bcast_hdr, head) == 64, "bcast head");
 _Static_assert(offsetof(xipc_bcast_hdr, closed) == 128, "bcast closed");
 _Static_assert(offsetof(xipc_bcast_hdr, data_seq) == 132, "bcast data_seq");
-_Static_assert(offsetof(xipc_bcast_hdr, sleepers) == 136, "bcast sleepers");
+_Static_assert(offsetof(xipc_bcast_hdr, waiting) == 136, "bcast waiting");
 _Static_assert(sizeof(xipc_bcast_slot) == 16, "bcast slot header size");
 _Static_assert(offsetof(xipc_bcast_slot, stamp) == 0, "bcast slot stamp");
 _Static_assert(offsetof(xipc_bcast_slot, len) == 8, "bcast slot len");
@@ -70,7 +70,7 @@ int main(void)
     LAYOUT_FIELD(xipc_bcast_hdr, head, 64);
     LAYOUT_FIELD(xipc_bcast_hdr, closed, 128);
     LAYOUT_FIELD(xipc_bcast_hdr, data_seq, 132);
-    LAYOUT_FIELD(xipc_bcast_hdr, sleepers, 136);
+    LAYOUT_FIELD(xipc_bcast_hdr, waiting, 136);
     LAYOUT_FIELD(xipc_bcast_slot, stamp, 0);
     LAYOUT_FIELD(xipc_bcast_slot, len, 8);
     LAYOUT_FIELD(xipc_bcast_slot, reserved, 12);

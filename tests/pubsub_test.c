@@ -376,6 +376,61 @@ static void test_killed_and_reclaim(void)
     printf("  reclaim after a crashed publisher ok\n");
 }
 
+/* A blocked subscriber sleeps (no CPU); one killed in its sleep leaves no
+ * lasting cost: the publisher clears the wake-up flag once. */
+static void test_sleepers(void)
+{
+    set_name("sleeper");
+    xipc_sock *p, *s;
+    XT_OK(xipc_listen(&p, url, NULL));
+    XT_OK(xipc_dial(&s, url, NULL, 0));
+    struct rusage r0, r1;
+    XT_ASSERT(getrusage(RUSAGE_SELF, &r0) == 0);
+    uint32_t v;
+    size_t n;
+    XT_ERR(xipc_recv(s, &v, sizeof(v), &n, 1000), XIPC_ETIMEDOUT);
+    XT_ASSERT(getrusage(RUSAGE_SELF, &r1) == 0);
+    double cpu_ms = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) * 1e3 +
+                    (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) / 1e3 +
+                    (double)(r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) * 1e3 +
+                    (double)(r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) / 1e3;
+    printf("  1000 ms blocked in recv cost %.1f ms of CPU\n", cpu_ms);
+    XT_ASSERT(cpu_ms < 150);
+    xipc_close(s);
+
+    char obj[160];
+    seg_obj(obj, sizeof(obj));
+    xipc_plat_shm m;
+    XT_OK(xipc_plat_shm_open(&m, obj));
+    xipc_bcast_hdr *h = m.base;
+    atomic_store(&h->waiting, 0);
+    pid_t pid = fork();
+    XT_ASSERT(pid >= 0);
+    if (pid == 0) {
+        xipc_sock *c;
+        if (xipc_dial(&c, url, NULL, 0) != XIPC_OK)
+            _exit(1);
+        xipc_recv(c, &v, sizeof(v), &n, -1);
+        _exit(2); /* never gets here: killed asleep */
+    }
+    uint64_t t0 = now_ms();
+    while (atomic_load(&h->waiting) == 0 && now_ms() - t0 < 5000)
+        usleep(1000);
+    XT_EQ(atomic_load(&h->waiting), 1);
+    usleep(20000);
+    kill(pid, SIGKILL);
+    int st;
+    XT_ASSERT(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st));
+    send_u32(p, 1);
+    XT_EQ(atomic_load(&h->waiting), 0); /* nobody left to wake */
+    for (uint32_t i = 0; i < 1000; i++)
+        send_u32(p, i);
+    XT_EQ(atomic_load(&h->waiting), 0);
+    xipc_plat_shm_unmap(&m);
+    xipc_close(p);
+    printf("  a subscriber killed asleep leaves no wake-up cost ok\n");
+}
+
 /* ---- hostile shared memory ------------------------------------------------- */
 
 /* Header lies are refused when a subscriber attaches. */
@@ -471,7 +526,7 @@ static void hostile_scribbler(uint8_t *seg, uint64_t seg_size, uint32_t seed)
             s->len = (r & 0x800) ? rnd(&seed) : H_SIZE - 16 + rnd(&seed) % 64;
             break;
         case 4: /* signals */
-            atomic_store(&h->sleepers, rnd(&seed));
+            atomic_store(&h->waiting, rnd(&seed));
             atomic_store(&h->data_seq, rnd(&seed));
             if ((r & 0xf000) == 0)
                 atomic_store(&h->closed, 1);
@@ -490,8 +545,9 @@ static void hostile_scribbler(uint8_t *seg, uint64_t seg_size, uint32_t seed)
     _exit(0);
 }
 
+/* mode 0: recv, 1: peek/release, 2: recv into a buffer smaller than most */
 static void hostile_round(uint8_t *seg, uint64_t seg_size, uint32_t seed,
-                          int zero_copy, int counts[4])
+                          int mode, int counts[4])
 {
     xipc_bcast_format(seg, H_SLOTS, H_SIZE, (uint32_t)getpid());
     memset(seg + XIPC_BCAST_DATA_OFF, 0, H_SLOTS * H_SIZE);
@@ -504,13 +560,14 @@ static void hostile_round(uint8_t *seg, uint64_t seg_size, uint32_t seed,
         hostile_scribbler(seg, seg_size, seed);
     xipc_plat_proc_open(&peer, (uint32_t)pid);
     const uint8_t *lo = seg + XIPC_BCAST_DATA_OFF, *hi = seg + seg_size;
-    uint8_t *buf = malloc(H_SIZE - 16); /* exactly the largest message */
+    size_t cap = mode == 2 ? 40 : H_SIZE - 16; /* exactly sized, for ASan */
+    uint8_t *buf = malloc(cap);
     XT_ASSERT(buf != NULL);
     for (int i = 0; i < 1000; i++) {
         uint64_t t0 = now_ms();
         size_t n = 0;
         xipc_err rv;
-        if (zero_copy) {
+        if (mode == 1) {
             const void *m = NULL;
             rv = xipc_bcast_peek(&r, &m, &n, H_TIMEOUT_MS);
             if (rv == XIPC_OK) {
@@ -521,14 +578,16 @@ static void hostile_round(uint8_t *seg, uint64_t seg_size, uint32_t seed,
                 rv = xipc_bcast_release(&r);
             }
         } else {
-            rv = xipc_bcast_recv(&r, buf, H_SIZE - 16, &n, H_TIMEOUT_MS);
+            rv = xipc_bcast_recv(&r, buf, cap, &n, H_TIMEOUT_MS);
         }
         if (now_ms() - t0 > H_TIMEOUT_MS + 1000)
             XT_FAIL("a read blocked %llu ms past a %d ms timeout",
                     (unsigned long long)(now_ms() - t0), H_TIMEOUT_MS);
         if (rv == XIPC_OK) {
-            XT_ASSERT(n <= H_SIZE - 16);
+            XT_ASSERT(n <= cap);
             counts[0]++;
+        } else if (rv == XIPC_EMSGSIZE) {
+            XT_ASSERT(mode == 2 && n > cap && n <= H_SIZE - 16);
         } else if (rv == XIPC_EOVERRUN) {
             XT_ASSERT(n >= 1);
             counts[1]++;
@@ -536,7 +595,7 @@ static void hostile_round(uint8_t *seg, uint64_t seg_size, uint32_t seed,
             continue;
         } else if (rv == XIPC_EPROTO) {
             counts[2]++;
-            XT_ERR(xipc_bcast_recv(&r, buf, H_SIZE - 16, &n, 0), XIPC_EPROTO);
+            XT_ERR(xipc_bcast_recv(&r, buf, cap, &n, 0), XIPC_EPROTO);
             break;
         } else {
             XT_ERR(rv, XIPC_ECLOSED);
@@ -563,7 +622,7 @@ static void test_hostile_slots(int rounds)
     uint8_t *seg = map + 2 * H_PAGE - seg_size;
     int counts[4] = {0, 0, 0, 0}; /* ok, overrun, proto, closed */
     for (int i = 0; i < rounds; i++)
-        hostile_round(seg, seg_size, 0x2545f491u + (uint32_t)i * 7919u, i & 1, counts);
+        hostile_round(seg, seg_size, 0x2545f491u + (uint32_t)i * 7919u, i % 3, counts);
     printf("  %d hostile rounds: %d messages, %d overruns, %d EPROTO, %d ECLOSED\n",
            rounds, counts[0], counts[1], counts[2], counts[3]);
     XT_ASSERT(counts[2] > rounds / 10); /* the lies were caught */
@@ -766,6 +825,7 @@ int main(int argc, char **argv)
     test_overrun();
     test_closed();
     test_killed_and_reclaim();
+    test_sleepers();
     test_hostile_header();
     test_hostile_slots(1500);
     test_hostile_live();

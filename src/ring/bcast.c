@@ -5,7 +5,7 @@
  *   stamp = BUSY(seq) (relaxed); fence(release)   -- before any payload byte
  *   write len and payload
  *   stamp = DONE(seq) (release); head = seq + 1 (release)
- *   fence(seq_cst); if sleepers: data_seq++, futex_wake(data_seq)
+ *   fence(seq_cst); if waiting: waiting = 0, data_seq++, futex_wake
  * Subscriber, message seq:
  *   head (acquire) > seq, else wait
  *   st = stamp (acquire); st == DONE(seq): read len and payload
@@ -13,10 +13,18 @@
  *   st newer than DONE(seq): lapped -> XIPC_EOVERRUN
  *
  * Wake-up (no lost wake-ups, one load on the publisher's fast path):
- *   sleeper: sleepers++; { seq = load(data_seq); fence(seq_cst);
- *            re-check head; futex_wait(data_seq, seq) }; sleepers--
+ *   sleeper: seq = load(data_seq); store(waiting, 1); fence(seq_cst);
+ *            re-check head; futex_wait(data_seq, seq)      (each slice)
  *   waker:   store(head); fence(seq_cst);
- *            if load(sleepers): data_seq++, futex_wake(data_seq)
+ *            if load(waiting) && exchange(waiting, 0):
+ *                data_seq++, futex_wake(data_seq)         (wakes them all)
+ * The fences make one side see the other's store. A sleeper that missed
+ * the exchange either set its flag after it (and then sees the new head)
+ * or finds data_seq changed and does not sleep. `waiting` is a flag that
+ * the waker clears rather than a count of sleepers: a subscriber killed
+ * asleep leaves at most one extra wake-up behind, where a count would stay
+ * non-zero and cost the publisher a futex call on every message (measured:
+ * 7 ns -> 340 ns per message).
  */
 #include <string.h>
 
@@ -168,7 +176,8 @@ xipc_err xipc_bcast_commit(xipc_bcast *b, size_t len)
     b->pending = 0;
     atomic_store_explicit(&h->head, b->next, memory_order_release);
     atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&h->sleepers, memory_order_relaxed)) {
+    if (atomic_load_explicit(&h->waiting, memory_order_relaxed) &&
+        atomic_exchange_explicit(&h->waiting, 0, memory_order_seq_cst)) {
         atomic_fetch_add_explicit(&h->data_seq, 1, memory_order_release);
         xipc_plat_futex_wake((uint32_t *)&h->data_seq);
     }
@@ -228,9 +237,9 @@ static xipc_err bcast_sleep(xipc_bcast *b, const bcast_deadline *d)
 {
     xipc_bcast_hdr *h = b->hdr;
     xipc_err rv;
-    atomic_fetch_add_explicit(&h->sleepers, 1, memory_order_seq_cst);
     for (;;) {
         uint32_t seq = atomic_load_explicit(&h->data_seq, memory_order_acquire);
+        atomic_store_explicit(&h->waiting, 1, memory_order_relaxed);
         atomic_thread_fence(memory_order_seq_cst);
         rv = bcast_poll(b);
         if (rv != BCAST_NOT_READY)
@@ -251,7 +260,7 @@ static xipc_err bcast_sleep(xipc_bcast *b, const bcast_deadline *d)
         uint32_t slice = left_us < BCAST_SLICE_US ? (uint32_t)left_us : BCAST_SLICE_US;
         xipc_plat_futex_wait((uint32_t *)&h->data_seq, seq, slice);
     }
-    atomic_fetch_sub_explicit(&h->sleepers, 1, memory_order_seq_cst);
+    /* `waiting` stays set: another subscriber may sleep under it */
     return rv;
 }
 
@@ -399,6 +408,13 @@ xipc_err xipc_bcast_recv(xipc_bcast *b, void *buf, size_t cap, size_t *len,
             *len = n;
             return XIPC_EMSGSIZE;
         }
+        /* overwritten: release reports it; nothing was copied */
+        rv = xipc_bcast_release(b);
+        if (rv == XIPC_OK)
+            return bcast_fail(b); /* the stamp went back: a lie */
+        if (rv == XIPC_EOVERRUN)
+            *len = 1;
+        return rv;
     }
     rv = xipc_bcast_release(b);
     *len = rv == XIPC_EOVERRUN ? 1 : n;

@@ -17,9 +17,10 @@
  * Written by whom (nothing else may write a field):
  *   line 0   publisher, before it publishes the magic
  *   line 1   publisher: head, the number of messages ever published
- *   line 2   publisher: closed, data_seq; subscribers: sleepers
+ *   line 2   publisher: closed, data_seq; subscribers set and the
+ *            publisher clears `waiting`
  *   slots    publisher
- * Subscribers write only `sleepers`; they never tell the publisher where
+ * Subscribers write only `waiting`; they never tell the publisher where
  * they are, so the publisher never waits for them.
  */
 #ifndef XIPC_RING_BCAST_LAYOUT_H
@@ -63,7 +64,11 @@ typedef struct xipc_bcast_hdr {
     /* line 2: signals */
     _Alignas(64) _Atomic uint32_t closed; /* publisher closed */
     _Atomic uint32_t data_seq;            /* futex: bumped to wake sleepers */
-    _Atomic uint32_t sleepers;            /* subscribers asleep on data_seq */
+    /* 1: some subscriber is (about to be) asleep on data_seq. Every
+     * sleeper sets it before each sleep; the publisher swaps it to 0 when
+     * it wakes them all. A flag, not a count: a subscriber killed in its
+     * sleep cannot leave the publisher paying a wake-up per message. */
+    _Atomic uint32_t waiting;
     uint8_t pad2[52];
 } xipc_bcast_hdr;
 
@@ -86,7 +91,7 @@ _Static_assert(offsetof(xipc_bcast_hdr, pub_pid) == 36, "bcast pub_pid");
 _Static_assert(offsetof(xipc_bcast_hdr, head) == 64, "bcast head");
 _Static_assert(offsetof(xipc_bcast_hdr, closed) == 128, "bcast closed");
 _Static_assert(offsetof(xipc_bcast_hdr, data_seq) == 132, "bcast data_seq");
-_Static_assert(offsetof(xipc_bcast_hdr, sleepers) == 136, "bcast sleepers");
+_Static_assert(offsetof(xipc_bcast_hdr, waiting) == 136, "bcast waiting");
 _Static_assert(sizeof(xipc_bcast_slot) == 16, "bcast slot header size");
 _Static_assert(offsetof(xipc_bcast_slot, stamp) == 0, "bcast slot stamp");
 _Static_assert(offsetof(xipc_bcast_slot, len) == 8, "bcast slot len");
