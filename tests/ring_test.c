@@ -1154,16 +1154,15 @@ static void rt_test_hostile_tail(void)
 static void rt_test_hostile_tail_unaligned(void)
 {
     rt_seg s;
-    rt_seg_new(&s, 4096, 0);
-    rt_fill_ring(&s);
-    atomic_store(&s.hdr->tail, 1000);
-    rt_expect_broken_producer(&s, "tail 1000 (not 8-aligned)");
-    rt_seg_free(&s);
-    rt_seg_new(&s, 4096, 0);
-    rt_fill_ring(&s);
-    atomic_store(&s.hdr->tail, 4);
-    rt_expect_broken_producer(&s, "tail 4 (not 8-aligned)");
-    rt_seg_free(&s);
+    const uint64_t tails[] = {4, 1001, 1004, 2047};
+    for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+        XT_ASSERT(tails[i] % 8 != 0);
+        rt_seg_new(&s, 4096, 0);
+        rt_fill_ring(&s);
+        atomic_store(&s.hdr->tail, tails[i]);
+        rt_expect_broken_producer(&s, "tail not 8-aligned");
+        rt_seg_free(&s);
+    }
 }
 
 int main(void)
