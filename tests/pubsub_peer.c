@@ -21,7 +21,8 @@
  * bit mask of subscribers that must lose nothing) keep up on a busy
  * two-core machine, it paces itself from their progress here: it stays at
  * most slots / 2 messages ahead of the slowest keeper. Slow subscribers
- * are not in the mask and are lapped.
+ * are not in the mask and are lapped. With PUBSUB_PEER_TRACE set in the
+ * environment, a subscriber prints each gap it is told about.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>

@@ -759,6 +759,7 @@ static void run_group(const group *g)
             if (now_ms() - t0 > 400000) {
                 for (int j = 0; j <= g->nsubs; j++)
                     kill(pids[j], SIGKILL);
+                unlink(board_path);
                 XT_FAIL("%s: processes hung", g->what);
             }
             usleep(10000);
@@ -769,6 +770,7 @@ static void run_group(const group *g)
             failed++;
         }
     }
+    unlink(board_path); /* still mapped here */
     XT_EQ(failed, 0);
     uint64_t ms = now_ms() - t0;
     int bits32 = 0;
@@ -791,7 +793,6 @@ static void run_group(const group *g)
            g->what, g->nsubs, bits32, (unsigned long long)g->count,
            (unsigned long long)ms);
     munmap((void *)board, 4096);
-    unlink(board_path);
     XT_EQ(leftovers(), 0);
 }
 
