@@ -174,7 +174,9 @@ XIPC_API xipc_err xipc_send(xipc_sock *s, const void *buf, size_t len,
  * @return XIPC_OK, XIPC_EMSGSIZE (the message is larger than @p cap: it
  *         stays queued and @p *len says how large it is), XIPC_ETIMEDOUT,
  *         XIPC_ECLOSED, XIPC_EPROTO (the peer wrote garbage; the
- *         connection is unusable from then on)
+ *         connection is unusable from then on), XIPC_EOVERRUN (pubsub://
+ *         subscriber that fell behind: @p *len is the number of messages
+ *         lost; the next call continues with the oldest one still there)
  */
 XIPC_API xipc_err xipc_recv(xipc_sock *s, void *buf, size_t cap, size_t *len,
                             int timeout_ms);
@@ -206,7 +208,9 @@ XIPC_API xipc_err xipc_peek(xipc_sock *s, const void **buf, size_t *len,
 
 /*!
  * Zero-copy receive, step 2: drop the message returned by xipc_peek().
- * @return XIPC_OK, XIPC_ESTATE (nothing peeked)
+ * @return XIPC_OK, XIPC_ESTATE (nothing peeked), XIPC_EOVERRUN (pubsub://
+ *         only: the publisher overwrote the slot while it was being read,
+ *         so the peeked bytes may be torn: act on them only after XIPC_OK)
  */
 XIPC_API xipc_err xipc_release(xipc_sock *s);
 
