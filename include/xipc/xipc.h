@@ -59,7 +59,8 @@ extern "C" {
     XX(EBUSY, 13, "resource busy")                                            \
     XX(EOVERRUN, 14, "reader overrun: messages were lost")                    \
     XX(ENOENT, 15, "no such object")                                          \
-    XX(EINTR, 16, "interrupted")
+    XX(EINTR, 16, "interrupted")                                              \
+    XX(EREMOTE, 17, "the remote procedure returned an error")
 
 /*! One error enum for the whole library. */
 typedef enum xipc_err {

@@ -336,4 +336,56 @@ xipc_err xipc_plat_lockfile_owner(const char *path, uint32_t *pid);
 /* Record the system error code behind an XIPC_ESYS (thread-local). */
 void xipc__set_syserr(int code);
 
+/* ---- joinable threads, mutexes, condition variables ------------------------ */
+
+/*
+ * Storage for the OS objects, large and aligned enough for each port's
+ * (checked by static assertions in the port). Used within one process
+ * only. A mutex is not recursive; unlocking one the caller does not hold
+ * is undefined.
+ */
+typedef struct xipc_plat_mutex {
+    _Alignas(16) uint64_t opaque[8];
+} xipc_plat_mutex;
+
+typedef struct xipc_plat_cond {
+    _Alignas(16) uint64_t opaque[8];
+} xipc_plat_cond;
+
+typedef struct xipc_plat_thread {
+    uint64_t handle;
+} xipc_plat_thread;
+
+/* XIPC_OK, XIPC_ENOMEM, XIPC_ESYS. */
+xipc_err xipc_plat_mutex_init(xipc_plat_mutex *m);
+void xipc_plat_mutex_fini(xipc_plat_mutex *m);
+void xipc_plat_mutex_lock(xipc_plat_mutex *m);
+void xipc_plat_mutex_unlock(xipc_plat_mutex *m);
+
+/* XIPC_OK, XIPC_ENOMEM, XIPC_ESYS. */
+xipc_err xipc_plat_cond_init(xipc_plat_cond *c);
+void xipc_plat_cond_fini(xipc_plat_cond *c);
+void xipc_plat_cond_signal(xipc_plat_cond *c);
+void xipc_plat_cond_broadcast(xipc_plat_cond *c);
+
+/*
+ * Release @p m, sleep until signalled or until the monotonic clock
+ * (xipc_plat_now_ns) reaches @p deadline_ns (UINT64_MAX: no deadline),
+ * take @p m again. Wake-ups may be spurious: callers re-check in a loop.
+ * @return XIPC_OK (woken), XIPC_ETIMEDOUT (deadline passed)
+ */
+xipc_err xipc_plat_cond_wait(xipc_plat_cond *c, xipc_plat_mutex *m,
+                             uint64_t deadline_ns);
+
+/* Run @p fn(@p arg) on a new thread that xipc_plat_thread_join() waits for
+ * (exactly once). XIPC_OK, XIPC_ENOMEM, XIPC_ESYS. */
+xipc_err xipc_plat_thread_create(xipc_plat_thread *t, void (*fn)(void *),
+                                 void *arg);
+void xipc_plat_thread_join(xipc_plat_thread *t);
+
+/* ---- processors ------------------------------------------------------------ */
+
+/* Processors online (at least 1). */
+uint32_t xipc_plat_cpu_count(void);
+
 #endif

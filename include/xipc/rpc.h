@@ -1,0 +1,466 @@
+/*
+ * xipc RPC — MessagePack-RPC over every xipc channel (docs/rpc.md).
+ *
+ * The classic four layers: the client is the proxy (xipc_rpc_call*,
+ * xipc_rpc_callf), MessagePack the serialization, an xipc channel the
+ * invoke layer, and the server the container that sleeps until a call
+ * arrives and hands it to a named handler on a worker thread.
+ *
+ * The wire format is the public MessagePack-RPC spec, unchanged:
+ *   request       [0, msgid, method, params]   msgid uint32, params an array
+ *   response      [1, msgid, error, result]    error nil on success
+ *   notification  [2, method, params]
+ * Responses may come out of order; clients match them by msgid.
+ *
+ * Channels: unix:///PATH, unix://@NAME and tcp://HOST:PORT carry bare
+ * MessagePack on the socket (stream mode), exactly as other MessagePack-RPC
+ * implementations (Python's msgpack-rpc, Neovim's API...) do, so they
+ * interoperate with any spec-compliant peer. Every other scheme (shm://,
+ * pipe://...) carries one MessagePack-RPC message per xipc message
+ * (message mode); both ends must be xipc.
+ *
+ * Error objects (the third element of a response) are written by xipc as
+ * [code, message] with an integer code and a str message; the codes of
+ * the XIPC_RPC_E* list are xipc's own, handlers choose their own codes. A
+ * client accepts any error object (a bare string from another
+ * implementation too) and returns XIPC_EREMOTE with the object's bytes.
+ *
+ * Format strings (xipc_rpc_callf, xipc_rpc_notifyf, xipc_rpc_pack,
+ * xipc_rpc_req_argsf, xipc_rpc_req_returnf, xipc_rpc_result_scanf): one
+ * letter per value.
+ *
+ *   letter  value            writing: arguments       reading: pointers
+ *   n       nil              (none)                   (none; must be nil)
+ *   B       bool             int                      bool *
+ *   i       int              int                      int *
+ *   I       64-bit int       int64_t                  int64_t *
+ *   u       unsigned int     unsigned                 unsigned *
+ *   U       64-bit unsigned  uint64_t                 uint64_t *
+ *   d       float 64         double                   double * (float 32,
+ *                                                     float 64 or integer)
+ *   s       str              const char * (NUL-ended) char ** (copy, NUL-ended)
+ *   b       bin              const void *, size_t     void **, size_t *
+ *   m       any one value,   const void *, size_t     void **, size_t *
+ *           pre-encoded      (checked: exactly one    (the value's bytes:
+ *           MessagePack      well-formed value)       arrays, maps, ext...)
+ *
+ * Integers are range-checked when read (an int result of 2^40 is an
+ * error, not a truncation). Read-side copies (s, b, m) are owned by the
+ * call inside a handler (freed when the handler returns) and by the caller
+ * elsewhere (free them with xipc_rpc_free). Variadic arguments take the
+ * C type of the table exactly: pass (int64_t)x for I, (uint64_t)x for U.
+ *
+ * Threads: a server's handlers run on its worker threads, several at once;
+ * a client may be used by any number of threads at once.
+ */
+#ifndef XIPC_RPC_H
+#define XIPC_RPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xipc/xipc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*! Codes of the error objects xipc writes, JSON-RPC's numbers. */
+#define XIPC_RPC_EINVALID_REQUEST (-32600)   /*!< params is not an array */
+#define XIPC_RPC_EMETHOD_NOT_FOUND (-32601)  /*!< no handler of that name */
+#define XIPC_RPC_EINVALID_PARAMS (-32602)    /*!< wrong number or types of
+                                                  arguments (xipc_rpc_req_argsf,
+                                                  or a handler returning
+                                                  XIPC_EINVAL) */
+#define XIPC_RPC_EINTERNAL (-32603)          /*!< the handler failed with an
+                                                  xipc_err other than EINVAL,
+                                                  or wrote a bad result */
+#define XIPC_RPC_ETOO_MANY_REQUESTS (-32000) /*!< the connection has
+                                                  max_inflight calls queued */
+#define XIPC_RPC_ESHUTTING_DOWN (-32001)     /*!< the server is stopping */
+
+/*! The MessagePack codec's reader and writer (src/codec/msgpack.h). */
+typedef struct xipc_mp_reader xipc_mp_reader;
+typedef struct xipc_mp_buf xipc_mp_buf;
+
+/*! Free memory the RPC layer handed to the caller; NULL is a no-op. */
+XIPC_API void xipc_rpc_free(void *p);
+
+/*!
+ * Pack values into a MessagePack array, e.g. the params of
+ * xipc_rpc_call_async: xipc_rpc_pack(&p, &len, "is", 7, "seven").
+ * @param out receives the bytes (free with xipc_rpc_free)
+ * @return XIPC_OK, XIPC_EINVAL (unknown letter, a NULL str, an m value
+ *         that is not exactly one well-formed value), XIPC_ENOMEM,
+ *         XIPC_EMSGSIZE
+ */
+XIPC_API xipc_err xipc_rpc_pack(void **out, size_t *len, const char *fmt, ...);
+
+/* ------------------------------------------------------------------ server */
+
+/*! A server: the container of named handlers. Opaque. */
+typedef struct xipc_rpc_server xipc_rpc_server;
+
+/*! One call being handled, given to a handler. Opaque. */
+typedef struct xipc_rpc_req xipc_rpc_req;
+
+/*!
+ * A handler. Read the arguments (xipc_rpc_req_argsf, or the codec through
+ * xipc_rpc_req_params), write the result (xipc_rpc_req_returnf, or the
+ * codec through xipc_rpc_req_result) or an error (xipc_rpc_req_error).
+ * Runs on a worker thread; several handlers run at once.
+ * @return XIPC_OK: the response carries the error set with
+ *         xipc_rpc_req_error if any, else the result written (nil when
+ *         nothing was written). Another code without an error set: the
+ *         response is [XIPC_RPC_EINVALID_PARAMS, ...] for XIPC_EINVAL,
+ *         [XIPC_RPC_EINTERNAL, xipc_strerror(code)] otherwise.
+ */
+typedef xipc_err (*xipc_rpc_handler)(xipc_rpc_req *req, void *userdata);
+
+/*! Magic value stored by the options' init functions. */
+#define XIPC_RPC_OPTS_MAGIC 0x78697072u /* "xipr" */
+
+/*!
+ * Server options. Fill with xipc_rpc_server_opts_init() first; an
+ * uninitialised struct is refused (XIPC_EINVAL).
+ */
+typedef struct xipc_rpc_server_opts {
+    uint32_t magic; /*!< set by init; do not touch */
+    uint32_t size;  /*!< sizeof(xipc_rpc_server_opts) at the caller's build */
+    /*! Worker threads running handlers. Default: the number of processors. */
+    uint32_t workers;
+    /*! Largest message received, in bytes. Default 16 MiB. A larger one
+     *  (or a header announcing one) closes that connection. */
+    uint32_t max_msg;
+    /*! Deepest nesting of a message (the envelope array counts as one
+     *  level), 1..64. Default 64. Deeper closes the connection. */
+    uint32_t max_depth;
+    /*! Calls and notifications queued or running per connection. Default
+     *  1024. A request beyond it is answered at once with the error
+     *  [XIPC_RPC_ETOO_MANY_REQUESTS, "too many requests"] (that request
+     *  only); a notification beyond it is dropped. */
+    uint32_t max_inflight;
+    /*! Bytes of queued requests per connection before the server stops
+     *  reading from it until some finish (back-pressure, no error).
+     *  Default 64 MiB. */
+    uint32_t max_queued_bytes;
+    /*! How long sending one response may block, in ms (-1: forever). A
+     *  client that does not read its responses is disconnected after it.
+     *  Default 10000. */
+    int send_timeout_ms;
+    /*! Endpoint options for message-mode listeners (shm://, pipe://...);
+     *  filled by init with xipc_opts_init(). max_msg 0 means max_msg
+     *  above. */
+    xipc_opts sock;
+} xipc_rpc_server_opts;
+
+/*! Fill @p opts with the defaults. @return XIPC_OK, XIPC_EINVAL (NULL) */
+XIPC_API xipc_err xipc_rpc_server_opts_init(xipc_rpc_server_opts *opts);
+
+/*!
+ * Create a server and start its worker threads. It serves nothing until
+ * xipc_rpc_server_serve(). The built-in method "xipc.methods" is
+ * registered: it returns [[name, signature], ...] for every method, in
+ * the order of registration, itself first.
+ * @param opts options, or NULL for the defaults
+ * @return XIPC_OK, XIPC_EINVAL, XIPC_ENOMEM, XIPC_ESYS
+ */
+XIPC_API xipc_err xipc_rpc_server_alloc(xipc_rpc_server **out,
+                                        const xipc_rpc_server_opts *opts);
+
+/*!
+ * Register @p handler under @p name. Allowed at any time before stop,
+ * also while serving.
+ * @param signature free text that xipc.methods reports, e.g.
+ *        "(int a, int b) -> int"; may be NULL ("")
+ * @return XIPC_OK, XIPC_EINVAL (empty name, a name starting with "xipc."
+ *         — reserved —, or longer than 255 bytes), XIPC_EADDRINUSE (the
+ *         name is taken), XIPC_ESTATE (stopped), XIPC_ENOMEM
+ */
+XIPC_API xipc_err xipc_rpc_server_register(xipc_rpc_server *srv,
+                                           const char *name,
+                                           const char *signature,
+                                           xipc_rpc_handler handler,
+                                           void *userdata);
+
+/*!
+ * Listen at @p url and serve it from now on; call again for more URLs (any
+ * mix of schemes). Returns at once: a thread per URL accepts, a thread per
+ * connection reads and queues the calls to the workers.
+ * "tcp://127.0.0.1:0" picks a free port: see xipc_rpc_server_url().
+ * @return XIPC_OK, XIPC_EINVAL (bad URL), XIPC_ENOTSUP (a scheme without
+ *         connections, e.g. mailslot://), XIPC_EADDRINUSE, XIPC_ESTATE
+ *         (stopped), XIPC_ENOMEM, XIPC_ESYS, and xipc_listen()'s codes
+ */
+XIPC_API xipc_err xipc_rpc_server_serve(xipc_rpc_server *srv, const char *url);
+
+/*!
+ * The URL the @p index-th successful xipc_rpc_server_serve() bound (from
+ * 0), e.g. "tcp://127.0.0.1:40123".
+ * @return XIPC_OK, XIPC_ENOENT (no such index), XIPC_EMSGSIZE (@p cap too
+ *         small), XIPC_EINVAL
+ */
+XIPC_API xipc_err xipc_rpc_server_url(xipc_rpc_server *srv, unsigned index,
+                                      char *buf, size_t cap);
+
+/*!
+ * Graceful shutdown: stop accepting (listeners closed at once); finish
+ * every call already received — queued or running — and send its
+ * response; answer requests arriving meanwhile with
+ * [XIPC_RPC_ESHUTTING_DOWN, "shutting down"]; close each connection once
+ * it has no call left; stop the workers. Blocks until all that is done
+ * (as long as the slowest handler). A second call does nothing.
+ * Must not be called from a handler.
+ */
+XIPC_API xipc_err xipc_rpc_server_stop(xipc_rpc_server *srv);
+
+/*! Stop (as xipc_rpc_server_stop) and free. NULL is a no-op. */
+XIPC_API void xipc_rpc_server_free(xipc_rpc_server *srv);
+
+/*! The method name of @p req (NUL-terminated). */
+XIPC_API const char *xipc_rpc_req_method(const xipc_rpc_req *req);
+
+/*! True for a notification: no response is sent, whatever is written. */
+XIPC_API bool xipc_rpc_req_is_notification(const xipc_rpc_req *req);
+
+/*! The caller's process id when the channel knows it (unix://, pipe://,
+ *  shm://), else 0. */
+XIPC_API uint32_t xipc_rpc_req_peer_pid(const xipc_rpc_req *req);
+
+/*! Number of elements of the params array. */
+XIPC_API uint32_t xipc_rpc_req_nparams(const xipc_rpc_req *req);
+
+/*!
+ * The params, for reading with the codec (src/codec/msgpack.h): a reader
+ * positioned after the params array header, with xipc_rpc_req_nparams()
+ * values to read. Do not mix with xipc_rpc_req_argsf on the same call.
+ */
+XIPC_API xipc_mp_reader *xipc_rpc_req_params(xipc_rpc_req *req);
+
+/*! The params array as MessagePack bytes (header included). */
+XIPC_API const void *xipc_rpc_req_params_raw(const xipc_rpc_req *req,
+                                              size_t *len);
+
+/*!
+ * Read all the params with a format string; the array must hold exactly
+ * one value per letter. On a mismatch the call's error is set to
+ * [XIPC_RPC_EINVALID_PARAMS, "invalid params: ..."] (naming the argument
+ * and the types) and XIPC_EINVAL returned: a handler simply returns it.
+ * @return XIPC_OK, XIPC_EINVAL, XIPC_ENOMEM
+ */
+XIPC_API xipc_err xipc_rpc_req_argsf(xipc_rpc_req *req, const char *fmt, ...);
+
+/*!
+ * The result writer, for the codec: write exactly one value (the result).
+ * Nothing written means nil. Do not reset the buffer (it holds the
+ * response header before the result). A value that is not exactly one
+ * well-formed value is replaced by an XIPC_RPC_EINTERNAL error.
+ */
+XIPC_API xipc_mp_buf *xipc_rpc_req_result(xipc_rpc_req *req);
+
+/*!
+ * Write the result with a format string: one letter writes that value,
+ * several letters write an array of them, "" writes nil.
+ * @return XIPC_OK, XIPC_EINVAL (bad format or argument), XIPC_ENOMEM,
+ *         XIPC_ESTATE (a result was written already)
+ */
+XIPC_API xipc_err xipc_rpc_req_returnf(xipc_rpc_req *req, const char *fmt, ...);
+
+/*!
+ * Answer with the error object [@p code, @p message] instead of a result
+ * (a result written before or after is discarded). @p message may be NULL
+ * (""); it is cut at 1024 bytes.
+ */
+XIPC_API xipc_err xipc_rpc_req_error(xipc_rpc_req *req, int64_t code,
+                                      const char *message);
+
+/* ------------------------------------------------------------------ client */
+
+/*! A client: the proxy, one connection to a server. Opaque. */
+typedef struct xipc_rpc_client xipc_rpc_client;
+
+/*!
+ * Called on the client's reader thread for each notification the server
+ * sends ([2, method, params]): @p method NUL-terminated, @p params the
+ * params array's bytes. Both valid during the call only.
+ */
+typedef void (*xipc_rpc_notify_fn)(xipc_rpc_client *c, const char *method,
+                                   const void *params, size_t len,
+                                   void *userdata);
+
+/*! Client options. Fill with xipc_rpc_client_opts_init() first. */
+typedef struct xipc_rpc_client_opts {
+    uint32_t magic; /*!< set by init; do not touch */
+    uint32_t size;  /*!< sizeof(xipc_rpc_client_opts) at the caller's build */
+    /*! Largest response received, in bytes. Default 16 MiB. */
+    uint32_t max_msg;
+    /*! Deepest nesting of a response, 1..64. Default 64. */
+    uint32_t max_depth;
+    /*! Timeout of xipc_rpc_callf and xipc_rpc_notifyf, and of sending in
+     *  xipc_rpc_call_async, in ms. Default -1 (none). */
+    int timeout_ms;
+    /*! Notifications from the server; NULL (the default) drops them. */
+    xipc_rpc_notify_fn on_notify;
+    void *notify_userdata;
+    /*! Endpoint options for message-mode URLs (shm://: ring_capacity must
+     *  exceed the largest message). max_msg 0 means max_msg above. */
+    xipc_opts sock;
+} xipc_rpc_client_opts;
+
+/*! Fill @p opts with the defaults. @return XIPC_OK, XIPC_EINVAL (NULL) */
+XIPC_API xipc_err xipc_rpc_client_opts_init(xipc_rpc_client_opts *opts);
+
+/*!
+ * Connect to the server at @p url and start the client's reader thread.
+ * @param opts options, or NULL for the defaults
+ * @return XIPC_OK, XIPC_ECONNREFUSED, XIPC_ETIMEDOUT, XIPC_EINVAL, and
+ *         xipc_dial()'s codes
+ */
+XIPC_API xipc_err xipc_rpc_client_dial(xipc_rpc_client **out, const char *url,
+                                       const xipc_rpc_client_opts *opts,
+                                       int timeout_ms);
+
+/*!
+ * Close the connection and free the client. Calls still waiting end with
+ * XIPC_ECLOSED (their callbacks run, from this thread). Futures stay valid
+ * until freed. No other thread may be using the client any more; must not
+ * be called from a callback. NULL is a no-op.
+ */
+XIPC_API void xipc_rpc_client_close(xipc_rpc_client *c);
+
+/*!
+ * The outcome of a call. Fill with xipc_rpc_result_init(), release with
+ * xipc_rpc_result_fini(). Read the fields, do not change them.
+ */
+typedef struct xipc_rpc_result {
+    const void *value;  /*!< the result object's MessagePack bytes */
+    size_t value_len;
+    const void *error;  /*!< XIPC_EREMOTE: the error object's bytes */
+    size_t error_len;
+    /*! XIPC_EREMOTE: the code of an error [code, message], else 0 */
+    int64_t code;
+    /*! XIPC_EREMOTE: the message of [code, message], or the error itself
+     *  when it is a str; "" otherwise. NUL-terminated. */
+    const char *message;
+    void *priv_; /*!< storage */
+} xipc_rpc_result;
+
+/*! Empty result (no allocation). */
+XIPC_API void xipc_rpc_result_init(xipc_rpc_result *r);
+
+/*! Free what @p r holds and make it empty again. */
+XIPC_API void xipc_rpc_result_fini(xipc_rpc_result *r);
+
+/*!
+ * Read the result value with a format string: one letter reads the value
+ * itself, several read an array of exactly that many, "" accepts anything.
+ * @return XIPC_OK, XIPC_EINVAL (another type or shape, out of range),
+ *         XIPC_ESTATE (no value: the call failed), XIPC_ENOMEM
+ */
+XIPC_API xipc_err xipc_rpc_result_scanf(const xipc_rpc_result *r,
+                                        const char *fmt, ...);
+
+/*!
+ * Call @p method and wait for its response.
+ * @param params the params array as MessagePack (one array value), or
+ *        NULL with @p params_len 0 for []
+ * @param res receives the result or the remote error (may be NULL)
+ * @return XIPC_OK; XIPC_EREMOTE (the server answered with an error: see
+ *         @p res, and xipc_rpc_last_error); XIPC_ETIMEDOUT (no response in
+ *         time: a late one is dropped); XIPC_ECLOSED (connection lost);
+ *         XIPC_EPROTO (the server sent garbage; the client is closed);
+ *         XIPC_EINVAL (params not one array); XIPC_EMSGSIZE; XIPC_ENOMEM
+ */
+XIPC_API xipc_err xipc_rpc_call(xipc_rpc_client *c, const char *method,
+                                const void *params, size_t params_len,
+                                xipc_rpc_result *res, int timeout_ms);
+
+/*!
+ * Call with format strings and the client's timeout (opts.timeout_ms):
+ *   int sum;
+ *   xipc_rpc_callf(c, "add", "ii", 2, 3, "i", &sum);
+ * After the arguments of @p argfmt come the result format (a const char*,
+ * NULL or "" to ignore the result) and its pointers.
+ * @return as xipc_rpc_call; XIPC_EINVAL also when the result does not
+ *         match the result format (then nothing is stored that needs
+ *         freeing)
+ */
+XIPC_API xipc_err xipc_rpc_callf(xipc_rpc_client *c, const char *method,
+                                 const char *argfmt, ...);
+
+/*!
+ * The error object of the last XIPC_EREMOTE on this thread, as code and
+ * message (see xipc_rpc_result). The message stays valid until this
+ * thread's next call. @return XIPC_OK, XIPC_ENOENT (none yet)
+ */
+XIPC_API xipc_err xipc_rpc_last_error(int64_t *code, const char **message);
+
+/*! An asynchronous call in flight: a waitable handle. Opaque. */
+typedef struct xipc_rpc_future xipc_rpc_future;
+
+/*!
+ * Called once when an asynchronous call completes, on the client's reader
+ * thread (or in xipc_rpc_client_close for calls cut short). It may read
+ * the outcome with xipc_rpc_future_result and free the future; it must not
+ * wait for another call of the same client (issue it asynchronously).
+ */
+typedef void (*xipc_rpc_callback)(xipc_rpc_future *f, void *userdata);
+
+/*!
+ * Send a call and return without waiting.
+ * @param cb called on completion, or NULL
+ * @param out receives the future, which the caller frees with
+ *        xipc_rpc_future_free (also allowed inside the callback). NULL
+ *        (only with a callback): the future is freed after the callback.
+ * @return XIPC_OK (the request is sent), else as xipc_rpc_call (nothing
+ *         in flight, no callback)
+ */
+XIPC_API xipc_err xipc_rpc_call_async(xipc_rpc_client *c, const char *method,
+                                      const void *params, size_t params_len,
+                                      xipc_rpc_callback cb, void *userdata,
+                                      xipc_rpc_future **out);
+
+/*!
+ * Wait until the call completes and its callback, if any, has returned.
+ * Do not wait for a future that its callback frees.
+ * @return XIPC_OK (completed: see xipc_rpc_future_result), XIPC_ETIMEDOUT
+ */
+XIPC_API xipc_err xipc_rpc_future_wait(xipc_rpc_future *f, int timeout_ms);
+
+/*!
+ * The outcome of a completed call; the result's bytes move into @p res
+ * (may be NULL), so a second call gets only the code.
+ * @return XIPC_OK, XIPC_EREMOTE, XIPC_ECLOSED, XIPC_EPROTO, XIPC_EINTR
+ *         (cancelled), XIPC_ESTATE (not completed yet)
+ */
+XIPC_API xipc_err xipc_rpc_future_result(xipc_rpc_future *f,
+                                         xipc_rpc_result *res);
+
+/*!
+ * Give up on a call: its response, if it comes, is dropped, and its
+ * callback will not run. @return XIPC_OK (cancelled: the outcome is
+ * XIPC_EINTR), XIPC_ESTATE (it had completed already)
+ */
+XIPC_API xipc_err xipc_rpc_future_cancel(xipc_rpc_future *f);
+
+/*! Cancel if still in flight, and free. NULL is a no-op. */
+XIPC_API void xipc_rpc_future_free(xipc_rpc_future *f);
+
+/*!
+ * Send a notification (no response, no error reported by the server).
+ * @return XIPC_OK (sent), XIPC_ETIMEDOUT, XIPC_ECLOSED, XIPC_EINVAL,
+ *         XIPC_EMSGSIZE, XIPC_ENOMEM
+ */
+XIPC_API xipc_err xipc_rpc_notify(xipc_rpc_client *c, const char *method,
+                                  const void *params, size_t params_len,
+                                  int timeout_ms);
+
+/*! A notification with a format string and the client's timeout. */
+XIPC_API xipc_err xipc_rpc_notifyf(xipc_rpc_client *c, const char *method,
+                                   const char *argfmt, ...);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* XIPC_RPC_H */

@@ -1,0 +1,735 @@
+/*
+ * The RPC client (the proxy): one connection, one reader thread that
+ * matches responses to calls by msgid, any number of calling threads.
+ *
+ * A call registers a future under a fresh msgid, sends the request (sends
+ * are serialised per message inside rpc_conn), and waits on the future's
+ * condition variable. The reader completes futures as responses arrive, in
+ * whatever order the server answers. Futures hold a reference on the
+ * client, so a future outlives xipc_rpc_client_close safely.
+ */
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/opts.h"
+#include "rpc/rpc_conn.h"
+#include "rpc/rpc_fmt.h"
+#include "rpc/rpc_wire.h"
+#include "xipc/rpc.h"
+
+#define CLI_BUCKETS 256u
+#define CLI_POLL_MS 50
+
+enum { FUT_PENDING, FUT_DONE };
+
+struct xipc_rpc_future {
+    xipc_rpc_future *next; /* bucket chain while pending */
+    xipc_rpc_client *c;
+    uint32_t msgid;
+    int state;
+    xipc_err status;
+    uint8_t *msg; /* the response's bytes (owned) */
+    size_t value_off, value_len, error_off, error_len;
+    xipc_plat_cond cond;
+    xipc_rpc_callback cb;
+    void *userdata;
+    int auto_free; /* free after the callback */
+    int in_cb;     /* the callback is running */
+    int free_req;  /* freed from inside the callback: free after it */
+    int settled;   /* done and any callback returned: waiters may go */
+};
+
+struct xipc_rpc_client {
+    xipc_rpc_client_opts o;
+    xipc_rpc_conn *conn;
+    xipc_plat_mutex mu;
+    xipc_rpc_future *pending[CLI_BUCKETS];
+    uint32_t npending;
+    uint32_t next_id;
+    xipc_err dead; /* why the connection ended, once it did */
+    int closing;
+    atomic_uint refs; /* the user's, plus one per future */
+    xipc_plat_thread reader;
+};
+
+/* The last remote error on this thread (xipc_rpc_last_error). */
+static _Thread_local struct {
+    int set;
+    int64_t code;
+    char message[XIPC_RPC_ERRMSG_MAX + 1];
+} cli_last;
+
+void xipc_rpc_free(void *p)
+{
+    free(p);
+}
+
+xipc_err xipc_rpc_client_opts_init(xipc_rpc_client_opts *o)
+{
+    if (o == NULL)
+        return XIPC_EINVAL;
+    memset(o, 0, sizeof(*o));
+    o->magic = XIPC_RPC_OPTS_MAGIC;
+    o->size = sizeof(*o);
+    o->max_msg = 16u << 20;
+    o->max_depth = XIPC_RPC_SCAN_DEPTH;
+    o->timeout_ms = -1;
+    return xipc_opts_init(&o->sock);
+}
+
+static void cli_unref(xipc_rpc_client *c)
+{
+    if (atomic_fetch_sub(&c->refs, 1) != 1)
+        return;
+    xipc_plat_mutex_fini(&c->mu);
+    free(c);
+}
+
+/* ---- results ------------------------------------------------------------- */
+
+typedef struct cli_store { /* what xipc_rpc_result.priv_ points to */
+    uint8_t *msg;
+    char message[XIPC_RPC_ERRMSG_MAX + 1];
+} cli_store;
+
+void xipc_rpc_result_init(xipc_rpc_result *r)
+{
+    if (r == NULL)
+        return;
+    memset(r, 0, sizeof(*r));
+    r->message = "";
+}
+
+void xipc_rpc_result_fini(xipc_rpc_result *r)
+{
+    if (r == NULL)
+        return;
+    cli_store *s = r->priv_;
+    if (s != NULL) {
+        free(s->msg);
+        free(s);
+    }
+    xipc_rpc_result_init(r);
+}
+
+/* Decode an error object: [code, message], a str, or anything else. */
+static void cli_error_decode(const uint8_t *p, size_t len, int64_t *code,
+                             char *msg, size_t cap)
+{
+    xipc_mp_reader r;
+    uint32_t n, sl;
+    const char *s;
+    *code = 0;
+    msg[0] = '\0';
+    xipc_mp_reader_init(&r, p, len);
+    if (xipc_mp_read_str(&r, &s, &sl) != XIPC_OK) {
+        int64_t v;
+        if (xipc_mp_read_array(&r, &n) != XIPC_OK || n < 1)
+            return;
+        if (xipc_mp_read_int(&r, &v) == XIPC_OK)
+            *code = v;
+        else if (xipc_mp_skip(&r) != XIPC_OK)
+            return;
+        if (n < 2 || xipc_mp_read_str(&r, &s, &sl) != XIPC_OK)
+            return;
+    }
+    size_t k = sl < cap - 1 ? sl : cap - 1;
+    memcpy(msg, s, k);
+    msg[k] = '\0';
+}
+
+/* Move a completed future's outcome into @p res. */
+static xipc_err cli_result_take(xipc_rpc_future *f, xipc_rpc_result *res)
+{
+    xipc_err st = f->status;
+    if (st == XIPC_EREMOTE)
+        cli_error_decode(f->msg + f->error_off, f->error_len, &cli_last.code,
+                         cli_last.message, sizeof(cli_last.message));
+    cli_last.set |= st == XIPC_EREMOTE;
+    if (res != NULL)
+        xipc_rpc_result_fini(res);
+    if (res == NULL || f->msg == NULL)
+        return st;
+    cli_store *s = malloc(sizeof(*s));
+    if (s == NULL)
+        return XIPC_ENOMEM;
+    s->msg = f->msg;
+    f->msg = NULL;
+    s->message[0] = '\0';
+    res->priv_ = s;
+    res->message = s->message;
+    if (st == XIPC_EREMOTE) {
+        res->error = s->msg + f->error_off;
+        res->error_len = f->error_len;
+        cli_error_decode(res->error, res->error_len, &res->code, s->message,
+                         sizeof(s->message));
+    } else {
+        res->value = s->msg + f->value_off;
+        res->value_len = f->value_len;
+    }
+    return st;
+}
+
+xipc_err xipc_rpc_last_error(int64_t *code, const char **message)
+{
+    if (!cli_last.set)
+        return XIPC_ENOENT;
+    if (code != NULL)
+        *code = cli_last.code;
+    if (message != NULL)
+        *message = cli_last.message;
+    return XIPC_OK;
+}
+
+xipc_err xipc_rpc_result_scanf(const xipc_rpc_result *r, const char *fmt, ...)
+{
+    if (r == NULL)
+        return XIPC_EINVAL;
+    if (r->value == NULL)
+        return XIPC_ESTATE;
+    xipc_rpc_allocs a = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    xipc_err rv = xipc__rpc_fmt_read_value(r->value, r->value_len, fmt, &ap, &a);
+    va_end(ap);
+    xipc__rpc_allocs_forget(&a);
+    return rv == XIPC_EPROTO ? XIPC_EINVAL : rv;
+}
+
+/* ---- the pending table ------------------------------------------------------ */
+
+static xipc_rpc_future **cli_slot(xipc_rpc_client *c, uint32_t msgid)
+{
+    xipc_rpc_future **pp = &c->pending[msgid % CLI_BUCKETS];
+    while (*pp != NULL && (*pp)->msgid != msgid)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+/* Remove @p f from the table; c->mu held. 1 when it was there. */
+static int cli_unlink(xipc_rpc_client *c, xipc_rpc_future *f)
+{
+    xipc_rpc_future **pp = cli_slot(c, f->msgid);
+    if (*pp != f)
+        return 0;
+    *pp = f->next;
+    c->npending--;
+    return 1;
+}
+
+static void cli_future_destroy(xipc_rpc_future *f);
+
+/* Mark @p f done (c->mu held, f unlinked); returns its callback, which
+ * the caller runs with cli_run_cb after unlocking, or NULL. */
+static xipc_rpc_callback cli_complete(xipc_rpc_future *f, xipc_err status)
+{
+    f->state = FUT_DONE;
+    f->status = status;
+    if (f->cb != NULL)
+        f->in_cb = 1;
+    else
+        f->settled = 1;
+    xipc_plat_cond_broadcast(&f->cond);
+    return f->cb;
+}
+
+/* Run the callback of a future cli_complete returned it for. */
+static void cli_run_cb(xipc_rpc_future *f, xipc_rpc_callback cb)
+{
+    if (cb == NULL)
+        return;
+    xipc_rpc_client *c = f->c;
+    cb(f, f->userdata);
+    xipc_plat_mutex_lock(&c->mu);
+    f->in_cb = 0;
+    f->settled = 1;
+    int destroy = f->auto_free || f->free_req;
+    xipc_plat_cond_broadcast(&f->cond);
+    xipc_plat_mutex_unlock(&c->mu);
+    if (destroy)
+        cli_future_destroy(f);
+}
+
+/* ---- the reader thread -------------------------------------------------------- */
+
+/* Answer a request from the server: clients serve no methods. */
+static void cli_refuse_request(xipc_rpc_client *c, uint32_t msgid)
+{
+    uint8_t mem[128];
+    xipc_mp_buf b;
+    xipc_mp_buf_init_fixed(&b, mem, sizeof(mem));
+    if (xipc__rpc_write_error(&b, msgid, XIPC_RPC_EMETHOD_NOT_FOUND,
+                              "method not found: this is a client") == XIPC_OK) {
+        xipc_plat_iov iov = {b.data, b.len};
+        xipc__rpc_conn_sendv(c->conn, &iov, 1, 1000);
+    }
+}
+
+static void cli_on_notify(xipc_rpc_client *c, const xipc_rpc_msg *m)
+{
+    char name[XIPC_RPC_METHOD_MAX + 1];
+    if (c->o.on_notify == NULL || m->method_len > XIPC_RPC_METHOD_MAX)
+        return;
+    memcpy(name, m->method, m->method_len);
+    name[m->method_len] = '\0';
+    c->o.on_notify(c, name, m->params, m->params_len, c->o.notify_userdata);
+}
+
+/* Handle one message; XIPC_EPROTO ends the connection. */
+static xipc_err cli_on_message(xipc_rpc_client *c, const uint8_t *buf, size_t len)
+{
+    xipc_rpc_msg m;
+    if (xipc__rpc_msg_parse(&m, buf, len) != XIPC_OK)
+        return XIPC_EPROTO;
+    if (m.type == XIPC_RPC_NOTIFICATION) {
+        cli_on_notify(c, &m);
+        return XIPC_OK;
+    }
+    if (m.type == XIPC_RPC_REQUEST) {
+        cli_refuse_request(c, m.msgid);
+        return XIPC_OK;
+    }
+    uint8_t *copy = malloc(len);
+    if (copy == NULL)
+        return XIPC_ENOMEM;
+    memcpy(copy, buf, len);
+    xipc_rpc_callback cb = NULL;
+    xipc_rpc_future *f;
+    xipc_plat_mutex_lock(&c->mu);
+    f = *cli_slot(c, m.msgid);
+    if (f != NULL) {
+        cli_unlink(c, f);
+        f->msg = copy;
+        copy = NULL;
+        f->error_off = (size_t)(m.error - buf);
+        f->error_len = m.error_len;
+        f->value_off = (size_t)(m.result - buf);
+        f->value_len = m.result_len;
+        int ok = m.error_len == 1 && m.error[0] == 0xc0; /* nil */
+        cb = cli_complete(f, ok ? XIPC_OK : XIPC_EREMOTE);
+    }
+    xipc_plat_mutex_unlock(&c->mu);
+    free(copy); /* a late response to a call given up */
+    if (f != NULL)
+        cli_run_cb(f, cb);
+    return XIPC_OK;
+}
+
+/* Complete every pending call with @p why (the connection has ended). */
+static void cli_fail_all(xipc_rpc_client *c, xipc_err why)
+{
+    for (;;) {
+        xipc_rpc_future *f = NULL;
+        xipc_rpc_callback cb = NULL;
+        xipc_plat_mutex_lock(&c->mu);
+        if (c->dead == XIPC_OK)
+            c->dead = why;
+        for (uint32_t i = 0; i < CLI_BUCKETS && f == NULL; i++)
+            f = c->pending[i];
+        if (f != NULL) {
+            cli_unlink(c, f);
+            cb = cli_complete(f, why);
+        }
+        xipc_plat_mutex_unlock(&c->mu);
+        if (f == NULL)
+            return;
+        cli_run_cb(f, cb);
+    }
+}
+
+static void cli_reader_main(void *arg)
+{
+    xipc_rpc_client *c = arg;
+    xipc_err why = XIPC_ECLOSED;
+    for (;;) {
+        xipc_plat_mutex_lock(&c->mu);
+        int closing = c->closing;
+        xipc_plat_mutex_unlock(&c->mu);
+        if (closing)
+            break;
+        const uint8_t *msg;
+        size_t len;
+        xipc_err rv = xipc__rpc_conn_recv(c->conn, &msg, &len, CLI_POLL_MS);
+        if (rv == XIPC_ETIMEDOUT)
+            continue;
+        if (rv == XIPC_OK)
+            rv = cli_on_message(c, msg, len);
+        if (rv != XIPC_OK) {
+            why = rv == XIPC_EPROTO ? XIPC_EPROTO : XIPC_ECLOSED;
+            xipc__rpc_conn_break(c->conn, why);
+            break;
+        }
+    }
+    cli_fail_all(c, why);
+}
+
+/* ---- lifecycle ------------------------------------------------------------------ */
+
+xipc_err xipc_rpc_client_dial(xipc_rpc_client **out, const char *url,
+                              const xipc_rpc_client_opts *opts, int timeout_ms)
+{
+    if (out == NULL || url == NULL || timeout_ms < -1)
+        return XIPC_EINVAL;
+    *out = NULL;
+    xipc_rpc_client_opts o;
+    if (opts == NULL)
+        xipc_rpc_client_opts_init(&o);
+    else
+        o = *opts;
+    if (o.magic != XIPC_RPC_OPTS_MAGIC || o.size != sizeof(o) || o.max_msg < 16 ||
+        o.max_msg > XIPC_MAX_MSG || o.max_depth < 2 || o.max_depth > XIPC_RPC_SCAN_DEPTH ||
+        o.timeout_ms < -1)
+        return XIPC_EINVAL;
+    xipc_rpc_client *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return XIPC_ENOMEM;
+    c->o = o;
+    atomic_init(&c->refs, 1);
+    c->next_id = (uint32_t)(xipc_plat_now_ns() & 0xffff); /* any start will do */
+    if (xipc_plat_mutex_init(&c->mu) != XIPC_OK) {
+        free(c);
+        return XIPC_ENOMEM;
+    }
+    xipc_rpc_limits lim = {o.max_msg, o.max_depth};
+    xipc_err rv = xipc__rpc_conn_dial(&c->conn, url, &lim, &o.sock, timeout_ms);
+    if (rv == XIPC_OK) {
+        rv = xipc_plat_thread_create(&c->reader, cli_reader_main, c);
+        if (rv != XIPC_OK)
+            xipc__rpc_conn_close(c->conn);
+    }
+    if (rv != XIPC_OK) {
+        cli_unref(c);
+        return rv;
+    }
+    *out = c;
+    return XIPC_OK;
+}
+
+void xipc_rpc_client_close(xipc_rpc_client *c)
+{
+    if (c == NULL)
+        return;
+    xipc_plat_mutex_lock(&c->mu);
+    c->closing = 1;
+    xipc_plat_mutex_unlock(&c->mu);
+    xipc_plat_thread_join(&c->reader); /* it fails what is pending */
+    xipc__rpc_conn_close(c->conn);
+    c->conn = NULL;
+    cli_unref(c);
+}
+
+/* ---- calls ---------------------------------------------------------------------- */
+
+/* Check a method name and a params array. */
+static xipc_err cli_check(const char *method, const void *params, size_t len)
+{
+    if (method == NULL || method[0] == '\0' || strlen(method) > XIPC_RPC_METHOD_MAX)
+        return XIPC_EINVAL;
+    if (params == NULL)
+        return len == 0 ? XIPC_OK : XIPC_EINVAL;
+    const uint8_t *p = params;
+    /* one value, and an array: fixarray, array 16, array 32 */
+    if (len == 0 || !((p[0] >= 0x90 && p[0] <= 0x9f) || p[0] == 0xdc || p[0] == 0xdd))
+        return XIPC_EINVAL;
+    return xipc__rpc_scan_exact(params, len, XIPC_RPC_SCAN_DEPTH) == XIPC_OK
+               ? XIPC_OK
+               : XIPC_EINVAL;
+}
+
+/* Send a request or notification: header, then the params (or []). */
+static xipc_err cli_send(xipc_rpc_client *c, int type, uint32_t msgid,
+                         const char *method, const void *params, size_t len,
+                         int timeout_ms)
+{
+    static const uint8_t empty = 0x90;
+    uint8_t mem[XIPC_RPC_METHOD_MAX + 32];
+    xipc_mp_buf b;
+    xipc_mp_buf_init_fixed(&b, mem, sizeof(mem));
+    xipc_err rv = xipc__rpc_write_call_hdr(&b, type, msgid, method, strlen(method));
+    if (rv != XIPC_OK)
+        return rv;
+    if (params == NULL) {
+        params = &empty;
+        len = 1;
+    }
+    xipc_plat_iov iov[2] = {{b.data, b.len}, {params, len}};
+    return xipc__rpc_conn_sendv(c->conn, iov, 2, timeout_ms);
+}
+
+static xipc_err cli_future_new(xipc_rpc_client *c, xipc_rpc_callback cb,
+                               void *ud, xipc_rpc_future **out)
+{
+    xipc_rpc_future *f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return XIPC_ENOMEM;
+    if (xipc_plat_cond_init(&f->cond) != XIPC_OK) {
+        free(f);
+        return XIPC_ENOMEM;
+    }
+    f->c = c;
+    f->cb = cb;
+    f->userdata = ud;
+    f->state = FUT_PENDING;
+    atomic_fetch_add(&c->refs, 1);
+    *out = f;
+    return XIPC_OK;
+}
+
+/* Register @p f under a fresh msgid. */
+static xipc_err cli_register(xipc_rpc_client *c, xipc_rpc_future *f)
+{
+    xipc_err rv = XIPC_OK;
+    xipc_plat_mutex_lock(&c->mu);
+    if (c->dead != XIPC_OK || c->closing) {
+        rv = c->dead != XIPC_OK ? c->dead : XIPC_ECLOSED;
+    } else if (c->npending == UINT32_MAX) {
+        rv = XIPC_EBUSY;
+    } else {
+        /* msgid wraps; skip ids still waiting for their response */
+        do
+            f->msgid = c->next_id++;
+        while (*cli_slot(c, f->msgid) != NULL);
+        xipc_rpc_future **pp = cli_slot(c, f->msgid);
+        f->next = NULL;
+        *pp = f;
+        c->npending++;
+    }
+    xipc_plat_mutex_unlock(&c->mu);
+    return rv;
+}
+
+/*
+ * Register and send a call. The callback is attached only once the request
+ * is out: a failure returns with no callback run, and a response that
+ * came back before then gets its callback run here.
+ */
+static xipc_err cli_start(xipc_rpc_client *c, const char *method,
+                          const void *params, size_t len, xipc_rpc_callback cb,
+                          void *ud, int auto_free, int timeout_ms,
+                          xipc_rpc_future **out)
+{
+    xipc_rpc_future *f;
+    xipc_err rv;
+    if ((rv = cli_check(method, params, len)) != XIPC_OK ||
+        (rv = cli_future_new(c, NULL, ud, &f)) != XIPC_OK)
+        return rv;
+    rv = cli_register(c, f);
+    if (rv == XIPC_OK)
+        rv = cli_send(c, XIPC_RPC_REQUEST, f->msgid, method, params, len, timeout_ms);
+    xipc_plat_mutex_lock(&c->mu);
+    int done = f->state == FUT_DONE;
+    if (rv != XIPC_OK) {
+        cli_unlink(c, f); /* unless the reader completed it already */
+    } else {
+        f->cb = cb;
+        f->auto_free = auto_free;
+        if (done && cb != NULL) { /* answered before we got here */
+            f->in_cb = 1;
+            f->settled = 0;
+        }
+    }
+    xipc_plat_mutex_unlock(&c->mu);
+    if (rv != XIPC_OK) {
+        xipc_rpc_future_free(f);
+        return rv;
+    }
+    *out = f;
+    if (done)
+        cli_run_cb(f, cb);
+    return XIPC_OK;
+}
+
+xipc_err xipc_rpc_call_async(xipc_rpc_client *c, const char *method,
+                             const void *params, size_t params_len,
+                             xipc_rpc_callback cb, void *userdata,
+                             xipc_rpc_future **out)
+{
+    if (c == NULL || (out == NULL && cb == NULL))
+        return XIPC_EINVAL;
+    xipc_rpc_future *f;
+    xipc_err rv = cli_start(c, method, params, params_len, cb, userdata,
+                            out == NULL, c->o.timeout_ms, &f);
+    if (rv == XIPC_OK && out != NULL)
+        *out = f;
+    return rv;
+}
+
+xipc_err xipc_rpc_future_wait(xipc_rpc_future *f, int timeout_ms)
+{
+    if (f == NULL || timeout_ms < -1)
+        return XIPC_EINVAL;
+    uint64_t deadline = timeout_ms < 0 ? UINT64_MAX
+                                       : xipc_plat_now_ns() + (uint64_t)timeout_ms * 1000000u;
+    xipc_rpc_client *c = f->c;
+    xipc_err rv = XIPC_OK;
+    xipc_plat_mutex_lock(&c->mu);
+    while (!f->settled && rv == XIPC_OK)
+        rv = xipc_plat_cond_wait(&f->cond, &c->mu, deadline);
+    rv = f->settled ? XIPC_OK : XIPC_ETIMEDOUT;
+    xipc_plat_mutex_unlock(&c->mu);
+    return rv;
+}
+
+xipc_err xipc_rpc_future_result(xipc_rpc_future *f, xipc_rpc_result *res)
+{
+    if (f == NULL)
+        return XIPC_EINVAL;
+    xipc_plat_mutex_lock(&f->c->mu);
+    int done = f->state == FUT_DONE;
+    xipc_plat_mutex_unlock(&f->c->mu);
+    if (!done)
+        return XIPC_ESTATE;
+    return cli_result_take(f, res);
+}
+
+xipc_err xipc_rpc_future_cancel(xipc_rpc_future *f)
+{
+    if (f == NULL)
+        return XIPC_EINVAL;
+    xipc_rpc_client *c = f->c;
+    xipc_plat_mutex_lock(&c->mu);
+    xipc_err rv = XIPC_ESTATE;
+    if (f->state == FUT_PENDING && cli_unlink(c, f)) {
+        f->cb = NULL;
+        cli_complete(f, XIPC_EINTR);
+        rv = XIPC_OK;
+    }
+    xipc_plat_mutex_unlock(&c->mu);
+    return rv;
+}
+
+static void cli_future_destroy(xipc_rpc_future *f)
+{
+    xipc_rpc_client *c = f->c;
+    xipc_plat_cond_fini(&f->cond);
+    free(f->msg);
+    free(f);
+    cli_unref(c);
+}
+
+void xipc_rpc_future_free(xipc_rpc_future *f)
+{
+    if (f == NULL)
+        return;
+    xipc_rpc_future_cancel(f);
+    xipc_plat_mutex_lock(&f->c->mu);
+    int later = f->in_cb; /* from inside its callback: free after it */
+    f->free_req = 1;
+    xipc_plat_mutex_unlock(&f->c->mu);
+    if (!later)
+        cli_future_destroy(f);
+}
+
+xipc_err xipc_rpc_call(xipc_rpc_client *c, const char *method,
+                       const void *params, size_t params_len,
+                       xipc_rpc_result *res, int timeout_ms)
+{
+    if (c == NULL || timeout_ms < -1)
+        return XIPC_EINVAL;
+    uint64_t t0 = xipc_plat_now_ns();
+    xipc_rpc_future *f;
+    xipc_err rv = cli_start(c, method, params, params_len, NULL, NULL, 0, timeout_ms, &f);
+    if (rv != XIPC_OK)
+        return rv;
+    int left = timeout_ms;
+    if (timeout_ms > 0) {
+        uint64_t spent = (xipc_plat_now_ns() - t0) / 1000000u;
+        left = spent >= (uint64_t)timeout_ms ? 0 : timeout_ms - (int)spent;
+    }
+    rv = xipc_rpc_future_wait(f, left);
+    if (rv == XIPC_ETIMEDOUT && xipc_rpc_future_cancel(f) == XIPC_OK) {
+        xipc_rpc_future_free(f);
+        return XIPC_ETIMEDOUT;
+    }
+    rv = cli_result_take(f, res);
+    xipc_rpc_future_free(f);
+    return rv;
+}
+
+xipc_err xipc_rpc_notify(xipc_rpc_client *c, const char *method,
+                         const void *params, size_t params_len, int timeout_ms)
+{
+    if (c == NULL || timeout_ms < -1)
+        return XIPC_EINVAL;
+    xipc_err rv = cli_check(method, params, params_len);
+    if (rv != XIPC_OK)
+        return rv;
+    xipc_plat_mutex_lock(&c->mu);
+    rv = c->dead != XIPC_OK ? c->dead : XIPC_OK;
+    xipc_plat_mutex_unlock(&c->mu);
+    if (rv != XIPC_OK)
+        return rv;
+    return cli_send(c, XIPC_RPC_NOTIFICATION, 0, method, params, params_len, timeout_ms);
+}
+
+/* ---- format-string calls ------------------------------------------------------------ */
+
+xipc_err xipc_rpc_pack(void **out, size_t *len, const char *fmt, ...)
+{
+    if (out == NULL || len == NULL)
+        return XIPC_EINVAL;
+    xipc_mp_buf b;
+    xipc_mp_buf_init(&b);
+    va_list ap;
+    va_start(ap, fmt);
+    xipc_err rv = xipc__rpc_fmt_write_value(&b, fmt, &ap, 1);
+    va_end(ap);
+    if (rv != XIPC_OK) {
+        xipc_mp_buf_fini(&b);
+        return rv;
+    }
+    *out = b.data;
+    *len = b.len;
+    return XIPC_OK;
+}
+
+xipc_err xipc_rpc_callf(xipc_rpc_client *c, const char *method,
+                        const char *argfmt, ...)
+{
+    if (c == NULL)
+        return XIPC_EINVAL;
+    va_list ap;
+    va_start(ap, argfmt);
+    xipc_mp_buf b;
+    xipc_mp_buf_init(&b);
+    xipc_err rv = xipc__rpc_fmt_write_value(&b, argfmt, &ap, 1);
+    const char *resfmt = va_arg(ap, const char *);
+    uint32_t nres;
+    if (rv == XIPC_OK)
+        rv = xipc__rpc_fmt_count(resfmt, &nres);
+    xipc_rpc_result res;
+    xipc_rpc_result_init(&res);
+    if (rv == XIPC_OK)
+        rv = xipc_rpc_call(c, method, b.data, b.len, &res, c->o.timeout_ms);
+    xipc_mp_buf_fini(&b);
+    if (rv == XIPC_OK && nres > 0) {
+        xipc_rpc_allocs a = {0};
+        rv = xipc__rpc_fmt_read_value(res.value, res.value_len, resfmt, &ap, &a);
+        xipc__rpc_allocs_forget(&a);
+        if (rv == XIPC_EPROTO)
+            rv = XIPC_EINVAL;
+    }
+    va_end(ap);
+    xipc_rpc_result_fini(&res);
+    return rv;
+}
+
+xipc_err xipc_rpc_notifyf(xipc_rpc_client *c, const char *method,
+                          const char *argfmt, ...)
+{
+    if (c == NULL)
+        return XIPC_EINVAL;
+    va_list ap;
+    va_start(ap, argfmt);
+    xipc_mp_buf b;
+    xipc_mp_buf_init(&b);
+    xipc_err rv = xipc__rpc_fmt_write_value(&b, argfmt, &ap, 1);
+    va_end(ap);
+    if (rv == XIPC_OK)
+        rv = xipc_rpc_notify(c, method, b.data, b.len, c->o.timeout_ms);
+    xipc_mp_buf_fini(&b);
+    return rv;
+}

@@ -1,0 +1,357 @@
+/* RPC connections in stream mode and message mode (see rpc_conn.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpc/rpc_conn.h"
+
+#define CONN_CHUNK (64u << 10) /* free room wanted before a stream read */
+
+static xipc_err conn_new(xipc_rpc_conn **out, const xipc_rpc_limits *lim)
+{
+    xipc_rpc_conn *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return XIPC_ENOMEM;
+    if (xipc_plat_mutex_init(&c->send_mu) != XIPC_OK) {
+        free(c);
+        return XIPC_ENOMEM;
+    }
+    c->fd = XIPC_PLAT_SOCK_NONE;
+    c->lim = *lim;
+    atomic_init(&c->broken, 0);
+    xipc__rpc_scan_init(&c->scan, lim->max_depth, lim->max_msg);
+    *out = c;
+    return XIPC_OK;
+}
+
+/* Wrap a connected stream socket (closed on failure). */
+static xipc_err conn_from_fd(xipc_rpc_conn **out, xipc_plat_sock fd,
+                             const xipc_rpc_limits *lim)
+{
+    xipc_rpc_conn *c;
+    xipc_err rv = conn_new(&c, lim);
+    if (rv != XIPC_OK) {
+        xipc_plat_sock_close(fd);
+        return rv;
+    }
+    uint32_t pid = 0, uid = 0;
+    c->stream = 1;
+    c->fd = fd;
+    if (xipc_plat_sock_peer(fd, &pid, &uid) == XIPC_OK)
+        c->peer_pid = pid;
+    *out = c;
+    return XIPC_OK;
+}
+
+/* Wrap an xipc connection (closed on failure). */
+static xipc_err conn_from_sock(xipc_rpc_conn **out, xipc_sock *s,
+                               const xipc_rpc_limits *lim)
+{
+    xipc_rpc_conn *c;
+    xipc_err rv = conn_new(&c, lim);
+    if (rv != XIPC_OK) {
+        xipc_close(s);
+        return rv;
+    }
+    c->sock = s;
+    if (xipc_peer_pid(s, &c->peer_pid) != XIPC_OK)
+        c->peer_pid = 0;
+    *out = c;
+    return XIPC_OK;
+}
+
+/* The endpoint options of message mode, max_msg filled from the limits. */
+static xipc_err conn_sock_opts(xipc_opts *o, const xipc_opts *given,
+                               const xipc_rpc_limits *lim)
+{
+    if (given != NULL) {
+        if (given->magic != XIPC_OPTS_MAGIC || given->size != sizeof(*given))
+            return XIPC_EINVAL;
+        *o = *given;
+    } else {
+        xipc_opts_init(o);
+    }
+    if (o->max_msg == 0)
+        o->max_msg = lim->max_msg;
+    return XIPC_OK;
+}
+
+xipc_err xipc__rpc_conn_dial(xipc_rpc_conn **out, const char *url,
+                             const xipc_rpc_limits *lim,
+                             const xipc_opts *sock_opts, int timeout_ms)
+{
+    xipc_rpc_url u;
+    xipc_err rv = xipc__rpc_url_parse(&u, url);
+    if (rv != XIPC_OK)
+        return rv;
+    if (u.kind == XIPC_RPC_URL_MESSAGE) {
+        xipc_opts o;
+        xipc_sock *s;
+        if ((rv = conn_sock_opts(&o, sock_opts, lim)) != XIPC_OK ||
+            (rv = xipc_dial(&s, url, &o, timeout_ms)) != XIPC_OK)
+            return rv;
+        return conn_from_sock(out, s, lim);
+    }
+    xipc_plat_sock fd;
+    if (u.kind == XIPC_RPC_URL_UNIX)
+        rv = xipc_plat_unix_dial(u.path, u.abstract, timeout_ms, &fd);
+    else if (u.port == 0)
+        rv = XIPC_EINVAL;
+    else
+        rv = xipc_plat_tcp_dial(u.host, u.port, timeout_ms, &fd);
+    if (rv != XIPC_OK)
+        return rv;
+    return conn_from_fd(out, fd, lim);
+}
+
+void xipc__rpc_conn_break(xipc_rpc_conn *c, xipc_err why)
+{
+    int none = 0;
+    atomic_compare_exchange_strong(&c->broken, &none, (int)why);
+}
+
+/* Gather the pieces into c->tx (message mode sends one buffer). */
+static xipc_err conn_gather(xipc_rpc_conn *c, const xipc_plat_iov *iov, int n,
+                            size_t total)
+{
+    if (total > c->tx_cap) {
+        uint8_t *p = realloc(c->tx, total);
+        if (p == NULL)
+            return XIPC_ENOMEM;
+        c->tx = p;
+        c->tx_cap = total;
+    }
+    size_t off = 0;
+    for (int i = 0; i < n; i++) {
+        if (iov[i].len > 0)
+            memcpy(c->tx + off, iov[i].base, iov[i].len);
+        off += iov[i].len;
+    }
+    return XIPC_OK;
+}
+
+xipc_err xipc__rpc_conn_sendv(xipc_rpc_conn *c, const xipc_plat_iov *iov,
+                              int n, int timeout_ms)
+{
+    size_t total = 0;
+    if (n < 1 || n > 8)
+        return XIPC_EINVAL;
+    for (int i = 0; i < n; i++)
+        total += iov[i].len;
+    xipc_err rv = (xipc_err)atomic_load(&c->broken);
+    if (rv != XIPC_OK)
+        return rv;
+    xipc_plat_mutex_lock(&c->send_mu);
+    if (c->stream) {
+        size_t sent = 0;
+        rv = xipc_plat_sock_sendv(c->fd, iov, n, &sent, timeout_ms);
+        if (rv == XIPC_ETIMEDOUT && sent > 0) {
+            xipc__rpc_conn_break(c, XIPC_ECLOSED);
+            rv = XIPC_ECLOSED;
+        } else if (rv != XIPC_OK && rv != XIPC_ETIMEDOUT) {
+            xipc__rpc_conn_break(c, XIPC_ECLOSED);
+        }
+    } else if (n == 1) {
+        rv = xipc_send(c->sock, iov[0].base, iov[0].len, timeout_ms);
+    } else {
+        rv = conn_gather(c, iov, n, total);
+        if (rv == XIPC_OK)
+            rv = xipc_send(c->sock, c->tx, total, timeout_ms);
+        if (c->tx_cap > CONN_CHUNK) { /* do not hold on to a large buffer */
+            free(c->tx);
+            c->tx = NULL;
+            c->tx_cap = 0;
+        }
+    }
+    if (!c->stream && (rv == XIPC_ECLOSED || rv == XIPC_EPROTO))
+        xipc__rpc_conn_break(c, rv);
+    xipc_plat_mutex_unlock(&c->send_mu);
+    return rv;
+}
+
+/* Make room for at least @p want bytes after rx_end (up to @p limit total). */
+static xipc_err conn_rx_room(xipc_rpc_conn *c, size_t want, size_t limit)
+{
+    if (c->rx_beg > 0) {
+        memmove(c->rx, c->rx + c->rx_beg, c->rx_end - c->rx_beg);
+        c->rx_end -= c->rx_beg;
+        c->rx_beg = 0;
+    }
+    if (c->rx_cap - c->rx_end >= want)
+        return XIPC_OK;
+    size_t cap = c->rx_cap ? c->rx_cap : CONN_CHUNK;
+    while (cap - c->rx_end < want && cap < limit)
+        cap = cap > limit / 2 ? limit : cap * 2;
+    if (cap <= c->rx_cap)
+        return XIPC_OK; /* at the limit: read what fits */
+    uint8_t *p = realloc(c->rx, cap);
+    if (p == NULL)
+        return XIPC_ENOMEM;
+    c->rx = p;
+    c->rx_cap = cap;
+    return XIPC_OK;
+}
+
+static xipc_err conn_recv_stream(xipc_rpc_conn *c, const uint8_t **msg,
+                                 size_t *len, int timeout_ms)
+{
+    for (;;) {
+        size_t vlen = 0;
+        if (c->rx_end > c->rx_beg) {
+            xipc_err rv = xipc__rpc_scan(&c->scan, c->rx + c->rx_beg,
+                                         c->rx_end - c->rx_beg, &vlen);
+            if (rv != XIPC_OK)
+                return rv;
+        }
+        if (vlen > 0) {
+            *msg = c->rx + c->rx_beg;
+            *len = vlen;
+            c->rx_beg += vlen;
+            if (c->rx_beg == c->rx_end)
+                c->rx_beg = c->rx_end = 0;
+            xipc__rpc_scan_init(&c->scan, c->lim.max_depth, c->lim.max_msg);
+            return XIPC_OK;
+        }
+        /* the scanner has refused anything beyond max_msg: this bounds
+         * the buffer to max_msg plus one read */
+        xipc_err rv = conn_rx_room(c, CONN_CHUNK, (size_t)c->lim.max_msg + CONN_CHUNK);
+        if (rv != XIPC_OK)
+            return rv;
+        size_t got;
+        rv = xipc_plat_sock_recv(c->fd, c->rx + c->rx_end, c->rx_cap - c->rx_end,
+                                 &got, timeout_ms);
+        if (rv != XIPC_OK)
+            return rv;
+        c->rx_end += got;
+    }
+}
+
+static xipc_err conn_recv_message(xipc_rpc_conn *c, const uint8_t **msg,
+                                  size_t *len, int timeout_ms)
+{
+    for (;;) {
+        size_t n = 0;
+        xipc_err rv = xipc_recv(c->sock, c->rx, c->rx_cap, &n, timeout_ms);
+        if (rv == XIPC_EMSGSIZE) {
+            if (n > c->lim.max_msg)
+                return XIPC_EPROTO;
+            size_t cap = c->rx_cap ? c->rx_cap : CONN_CHUNK;
+            while (cap < n)
+                cap *= 2;
+            uint8_t *p = realloc(c->rx, cap);
+            if (p == NULL)
+                return XIPC_ENOMEM;
+            c->rx = p;
+            c->rx_cap = cap;
+            continue;
+        }
+        if (rv != XIPC_OK)
+            return rv;
+        if (n > c->lim.max_msg ||
+            xipc__rpc_scan_exact(c->rx, n, c->lim.max_depth) != XIPC_OK)
+            return XIPC_EPROTO;
+        *msg = c->rx;
+        *len = n;
+        return XIPC_OK;
+    }
+}
+
+xipc_err xipc__rpc_conn_recv(xipc_rpc_conn *c, const uint8_t **msg,
+                             size_t *len, int timeout_ms)
+{
+    xipc_err rv = (xipc_err)atomic_load(&c->broken);
+    if (rv != XIPC_OK)
+        return rv;
+    if (c->stream)
+        rv = conn_recv_stream(c, msg, len, timeout_ms);
+    else
+        rv = conn_recv_message(c, msg, len, timeout_ms);
+    if (rv == XIPC_EPROTO || rv == XIPC_ECLOSED || rv == XIPC_ENOMEM)
+        xipc__rpc_conn_break(c, rv);
+    return rv;
+}
+
+void xipc__rpc_conn_close(xipc_rpc_conn *c)
+{
+    if (c == NULL)
+        return;
+    if (c->stream)
+        xipc_plat_sock_close(c->fd);
+    else
+        xipc_close(c->sock);
+    xipc_plat_mutex_fini(&c->send_mu);
+    free(c->rx);
+    free(c->tx);
+    free(c);
+}
+
+xipc_err xipc__rpc_listen(xipc_rpc_listener **out, const char *url,
+                          const xipc_rpc_limits *lim,
+                          const xipc_opts *sock_opts)
+{
+    xipc_rpc_url u;
+    xipc_err rv = xipc__rpc_url_parse(&u, url);
+    if (rv != XIPC_OK)
+        return rv;
+    xipc_rpc_listener *l = calloc(1, sizeof(*l));
+    if (l == NULL)
+        return XIPC_ENOMEM;
+    l->fd = XIPC_PLAT_SOCK_NONE;
+    l->lim = *lim;
+    int backlog = sock_opts != NULL && sock_opts->backlog > 0 ? (int)sock_opts->backlog : 64;
+    if (u.kind == XIPC_RPC_URL_MESSAGE) {
+        xipc_opts o;
+        if ((rv = conn_sock_opts(&o, sock_opts, lim)) == XIPC_OK &&
+            (rv = xipc_listen(&l->sock, url, &o)) == XIPC_OK &&
+            xipc_sock_url(l->sock, l->url, sizeof(l->url)) != XIPC_OK)
+            snprintf(l->url, sizeof(l->url), "%s", url);
+    } else if (u.kind == XIPC_RPC_URL_UNIX) {
+        l->stream = 1;
+        rv = xipc_plat_unix_listen(u.path, u.abstract, backlog, &l->fd);
+        if (rv == XIPC_OK && !u.abstract)
+            snprintf(l->unlink_path, sizeof(l->unlink_path), "%s", u.path);
+        xipc__rpc_url_format(&u, 0, l->url, sizeof(l->url));
+    } else {
+        uint16_t bound = 0;
+        l->stream = 1;
+        rv = xipc_plat_tcp_listen(u.host, u.port, backlog, &l->fd, &bound);
+        xipc__rpc_url_format(&u, bound, l->url, sizeof(l->url));
+    }
+    if (rv != XIPC_OK) {
+        free(l);
+        return rv;
+    }
+    *out = l;
+    return XIPC_OK;
+}
+
+xipc_err xipc__rpc_accept(xipc_rpc_listener *l, xipc_rpc_conn **out,
+                          int timeout_ms)
+{
+    if (l->stream) {
+        xipc_plat_sock fd;
+        xipc_err rv = xipc_plat_sock_accept(l->fd, timeout_ms, &fd);
+        if (rv != XIPC_OK)
+            return rv;
+        return conn_from_fd(out, fd, &l->lim);
+    }
+    xipc_sock *s;
+    xipc_err rv = xipc_accept(l->sock, &s, timeout_ms);
+    if (rv != XIPC_OK)
+        return rv;
+    return conn_from_sock(out, s, &l->lim);
+}
+
+void xipc__rpc_listener_close(xipc_rpc_listener *l)
+{
+    if (l == NULL)
+        return;
+    if (l->stream) {
+        xipc_plat_sock_close(l->fd);
+        if (l->unlink_path[0] != '\0')
+            xipc_plat_unlink(l->unlink_path);
+    } else {
+        xipc_close(l->sock);
+    }
+    free(l);
+}

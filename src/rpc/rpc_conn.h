@@ -1,0 +1,98 @@
+/*
+ * An RPC connection: a channel that carries whole MessagePack-RPC messages,
+ * in one of two modes chosen by the URL (rpc_url.h):
+ *
+ *  - stream mode (unix://, tcp://): the RPC layer owns the socket and
+ *    writes bare MessagePack values back to back, as the MessagePack-RPC
+ *    spec and every other implementation do; the receiver finds the end
+ *    of each message with the incremental scanner (rpc_scan.h);
+ *  - message mode (every other scheme): one MessagePack-RPC message per
+ *    xipc message, through the endpoint API.
+ *
+ * Threads: any number of threads may send at once (a mutex orders whole
+ * messages); one thread receives. Closing is for the last user.
+ */
+#ifndef XIPC_RPC_CONN_H
+#define XIPC_RPC_CONN_H
+
+#include <stdatomic.h>
+
+#include "core/platform.h"
+#include "rpc/rpc_scan.h"
+#include "rpc/rpc_url.h"
+
+/* Limits a connection enforces on what it receives. */
+typedef struct xipc_rpc_limits {
+    uint32_t max_msg;   /* largest message in bytes */
+    uint32_t max_depth; /* deepest nesting, at most XIPC_RPC_SCAN_DEPTH */
+} xipc_rpc_limits;
+
+typedef struct xipc_rpc_conn {
+    int stream;             /* 1: stream mode, 0: message mode */
+    xipc_sock *sock;        /* message mode */
+    xipc_plat_sock fd;      /* stream mode */
+    xipc_rpc_limits lim;
+    uint32_t peer_pid;      /* 0 when unknown */
+    atomic_int broken;      /* sticky xipc_err once unusable, else 0 */
+    xipc_plat_mutex send_mu;
+    uint8_t *rx;            /* receive buffer */
+    size_t rx_cap, rx_beg, rx_end;
+    xipc_rpc_scan scan;     /* stream mode: the message at rx_beg */
+    uint8_t *tx;            /* message mode: gathered pieces */
+    size_t tx_cap;
+} xipc_rpc_conn;
+
+typedef struct xipc_rpc_listener {
+    int stream;
+    xipc_sock *sock;        /* message mode */
+    xipc_plat_sock fd;      /* stream mode */
+    xipc_rpc_limits lim;
+    char url[XIPC_RPC_URL_MAX];  /* as bound */
+    char unlink_path[108];  /* unix socket file to remove at close */
+} xipc_rpc_listener;
+
+/*
+ * Connect to @p url. @p sock_opts (may be NULL) are the endpoint options
+ * of message mode; its max_msg, when 0, becomes lim->max_msg.
+ */
+xipc_err xipc__rpc_conn_dial(xipc_rpc_conn **out, const char *url,
+                             const xipc_rpc_limits *lim,
+                             const xipc_opts *sock_opts, int timeout_ms);
+
+/*
+ * Send one message made of @p n pieces (1..8). Never interleaves with
+ * another thread's message. A stream-mode send that times out after
+ * writing part of the message breaks the connection (the peer could not
+ * find the next message's start): XIPC_ECLOSED from then on.
+ * @return XIPC_OK, XIPC_ETIMEDOUT (nothing sent), XIPC_ECLOSED,
+ *         XIPC_EMSGSIZE, XIPC_ENOMEM, XIPC_EPROTO
+ */
+xipc_err xipc__rpc_conn_sendv(xipc_rpc_conn *c, const xipc_plat_iov *iov,
+                              int n, int timeout_ms);
+
+/*
+ * Receive one complete message; *@p msg stays valid until the next call.
+ * In stream mode the bytes of later messages stay buffered.
+ * @return XIPC_OK, XIPC_ETIMEDOUT, XIPC_ECLOSED, XIPC_EPROTO (malformed
+ *         or over a limit: the connection is broken), XIPC_ENOMEM
+ */
+xipc_err xipc__rpc_conn_recv(xipc_rpc_conn *c, const uint8_t **msg,
+                             size_t *len, int timeout_ms);
+
+/* Mark the connection unusable (its receiver stops at its next call). */
+void xipc__rpc_conn_break(xipc_rpc_conn *c, xipc_err why);
+
+void xipc__rpc_conn_close(xipc_rpc_conn *c);
+
+/* Listen at @p url; the bound URL (tcp port 0 resolved) is in l->url. */
+xipc_err xipc__rpc_listen(xipc_rpc_listener **out, const char *url,
+                          const xipc_rpc_limits *lim,
+                          const xipc_opts *sock_opts);
+
+/* XIPC_OK, XIPC_ETIMEDOUT, XIPC_ENOMEM, XIPC_ESYS... */
+xipc_err xipc__rpc_accept(xipc_rpc_listener *l, xipc_rpc_conn **out,
+                          int timeout_ms);
+
+void xipc__rpc_listener_close(xipc_rpc_listener *l);
+
+#endif

@@ -1,0 +1,481 @@
+/*
+ * The RPC server (the container): options, the method table, listeners,
+ * connections and their reader threads, graceful stop. The workers and
+ * the call API are in rpc_call.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/opts.h"
+#include "rpc/rpc_server.h"
+
+#define SRV_DEFAULT_MAX_MSG (16u << 20)
+#define SRV_DEFAULT_INFLIGHT 1024u
+#define SRV_DEFAULT_QUEUED (64u << 20)
+#define SRV_MAX_WORKERS 1024u
+
+xipc_err xipc_rpc_server_opts_init(xipc_rpc_server_opts *o)
+{
+    if (o == NULL)
+        return XIPC_EINVAL;
+    memset(o, 0, sizeof(*o));
+    o->magic = XIPC_RPC_OPTS_MAGIC;
+    o->size = sizeof(*o);
+    o->workers = xipc_plat_cpu_count();
+    o->max_msg = SRV_DEFAULT_MAX_MSG;
+    o->max_depth = XIPC_RPC_SCAN_DEPTH;
+    o->max_inflight = SRV_DEFAULT_INFLIGHT;
+    o->max_queued_bytes = SRV_DEFAULT_QUEUED;
+    o->send_timeout_ms = 10000;
+    return xipc_opts_init(&o->sock);
+}
+
+static xipc_err srv_opts_check(const xipc_rpc_server_opts *o)
+{
+    if (o->magic != XIPC_RPC_OPTS_MAGIC || o->size != sizeof(*o) ||
+        o->sock.magic != XIPC_OPTS_MAGIC || o->workers > SRV_MAX_WORKERS ||
+        o->max_msg < 16 || o->max_msg > XIPC_MAX_MSG || o->max_depth < 2 ||
+        o->max_depth > XIPC_RPC_SCAN_DEPTH || o->max_inflight == 0 ||
+        o->max_queued_bytes == 0 || o->send_timeout_ms < -1)
+        return XIPC_EINVAL;
+    return XIPC_OK;
+}
+
+static void srv_free_storage(xipc_rpc_server *srv)
+{
+    for (size_t i = 0; i < srv->nmethods; i++) {
+        free(srv->methods[i].name);
+        free(srv->methods[i].sig);
+    }
+    free(srv->methods);
+    while (srv->listeners != NULL) {
+        srv_listener *sl = srv->listeners;
+        srv->listeners = sl->next;
+        free(sl);
+    }
+    free(srv->workers);
+    xipc_plat_cond_fini(&srv->change);
+    xipc_plat_cond_fini(&srv->work);
+    xipc_plat_mutex_fini(&srv->mu);
+    free(srv);
+}
+
+/* Add a method; srv->mu held. */
+static xipc_err srv_method_add(xipc_rpc_server *srv, const char *name,
+                               const char *sig, xipc_rpc_handler fn, void *ud)
+{
+    for (size_t i = 0; i < srv->nmethods; i++)
+        if (strcmp(srv->methods[i].name, name) == 0)
+            return XIPC_EADDRINUSE;
+    if (srv->nmethods == srv->cap) {
+        size_t cap = srv->cap ? srv->cap * 2 : 16;
+        srv_method *m = realloc(srv->methods, cap * sizeof(*m));
+        if (m == NULL)
+            return XIPC_ENOMEM;
+        srv->methods = m;
+        srv->cap = cap;
+    }
+    srv_method *m = &srv->methods[srv->nmethods];
+    size_t nl = strlen(name), sl = sig != NULL ? strlen(sig) : 0;
+    m->name = malloc(nl + 1);
+    m->sig = malloc(sl + 1);
+    if (m->name == NULL || m->sig == NULL) {
+        free(m->name);
+        free(m->sig);
+        return XIPC_ENOMEM;
+    }
+    memcpy(m->name, name, nl + 1);
+    if (sl > 0)
+        memcpy(m->sig, sig, sl);
+    m->sig[sl] = '\0';
+    m->fn = fn;
+    m->userdata = ud;
+    srv->nmethods++;
+    return XIPC_OK;
+}
+
+xipc_err xipc_rpc_server_alloc(xipc_rpc_server **out,
+                               const xipc_rpc_server_opts *opts)
+{
+    if (out == NULL)
+        return XIPC_EINVAL;
+    *out = NULL;
+    xipc_rpc_server_opts o;
+    if (opts == NULL)
+        xipc_rpc_server_opts_init(&o);
+    else
+        o = *opts;
+    xipc_err rv = srv_opts_check(&o);
+    if (rv != XIPC_OK)
+        return rv;
+    if (o.workers == 0)
+        o.workers = xipc_plat_cpu_count();
+    xipc_rpc_server *srv = calloc(1, sizeof(*srv));
+    if (srv == NULL)
+        return XIPC_ENOMEM;
+    srv->o = o;
+    srv->lim.max_msg = o.max_msg;
+    srv->lim.max_depth = o.max_depth;
+    if (xipc_plat_mutex_init(&srv->mu) != XIPC_OK) {
+        free(srv);
+        return XIPC_ENOMEM;
+    }
+    if (xipc_plat_cond_init(&srv->work) != XIPC_OK) {
+        xipc_plat_mutex_fini(&srv->mu);
+        free(srv);
+        return XIPC_ENOMEM;
+    }
+    if (xipc_plat_cond_init(&srv->change) != XIPC_OK) {
+        xipc_plat_cond_fini(&srv->work);
+        xipc_plat_mutex_fini(&srv->mu);
+        free(srv);
+        return XIPC_ENOMEM;
+    }
+    srv->workers = calloc(o.workers, sizeof(*srv->workers));
+    rv = srv->workers == NULL ? XIPC_ENOMEM
+                              : srv_method_add(srv, "xipc.methods",
+                                               "() -> [[name, signature], ...]",
+                                               xipc__rpc_builtin_methods, srv);
+    for (uint32_t i = 0; rv == XIPC_OK && i < o.workers; i++) {
+        rv = xipc_plat_thread_create(&srv->workers[i], xipc__rpc_worker_main, srv);
+        if (rv == XIPC_OK)
+            srv->nworkers++;
+    }
+    if (rv != XIPC_OK) {
+        xipc_rpc_server_free(srv);
+        return rv;
+    }
+    *out = srv;
+    return XIPC_OK;
+}
+
+xipc_err xipc_rpc_server_register(xipc_rpc_server *srv, const char *name,
+                                  const char *signature,
+                                  xipc_rpc_handler handler, void *userdata)
+{
+    if (srv == NULL || name == NULL || handler == NULL || name[0] == '\0' ||
+        strlen(name) > XIPC_RPC_METHOD_MAX || strncmp(name, "xipc.", 5) == 0)
+        return XIPC_EINVAL;
+    xipc_plat_mutex_lock(&srv->mu);
+    xipc_err rv = srv->stopping ? XIPC_ESTATE
+                                : srv_method_add(srv, name, signature, handler, userdata);
+    xipc_plat_mutex_unlock(&srv->mu);
+    return rv;
+}
+
+/* ---- connections ---------------------------------------------------------- */
+
+void xipc__rpc_conn_unref(srv_conn *sc)
+{
+    xipc_rpc_server *srv = sc->srv;
+    if (--sc->refs > 0)
+        return;
+    for (srv_conn **pp = &srv->conns; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == sc) {
+            *pp = sc->next;
+            break;
+        }
+    }
+    sc->next = srv->zombies;
+    srv->zombies = sc;
+    xipc_plat_cond_broadcast(&srv->change);
+}
+
+/* Join and free the connections nobody uses any more. */
+static void srv_reap(xipc_rpc_server *srv)
+{
+    xipc_plat_mutex_lock(&srv->mu);
+    srv_conn *z = srv->zombies;
+    srv->zombies = NULL;
+    xipc_plat_mutex_unlock(&srv->mu);
+    while (z != NULL) {
+        srv_conn *next = z->next;
+        xipc_plat_thread_join(&z->thread);
+        xipc__rpc_conn_close(z->conn);
+        free(z);
+        z = next;
+    }
+}
+
+void xipc__rpc_srv_send(srv_conn *sc, const void *buf, size_t len)
+{
+    xipc_plat_iov iov = {buf, len};
+    xipc_err rv = xipc__rpc_conn_sendv(sc->conn, &iov, 1, sc->srv->o.send_timeout_ms);
+    if (rv != XIPC_OK) /* the client does not read, or is gone */
+        xipc__rpc_conn_break(sc->conn, XIPC_ECLOSED);
+}
+
+void xipc__rpc_srv_send_error(srv_conn *sc, uint32_t msgid, int64_t code,
+                              const char *message)
+{
+    uint8_t mem[XIPC_RPC_ERRMSG_MAX + 64];
+    xipc_mp_buf b;
+    xipc_mp_buf_init_fixed(&b, mem, sizeof(mem));
+    if (xipc__rpc_write_error(&b, msgid, code, message) == XIPC_OK)
+        xipc__rpc_srv_send(sc, b.data, b.len);
+}
+
+/*
+ * Queue one message from a client. XIPC_EPROTO when it is not a request
+ * or a notification (the connection is then closed).
+ */
+static xipc_err srv_dispatch(srv_conn *sc, const uint8_t *buf, size_t len)
+{
+    xipc_rpc_server *srv = sc->srv;
+    xipc_rpc_msg m;
+    if (xipc__rpc_msg_parse(&m, buf, len) != XIPC_OK || m.type == XIPC_RPC_RESPONSE)
+        return XIPC_EPROTO;
+    int notify = m.type == XIPC_RPC_NOTIFICATION;
+    if (!m.params_array) {
+        if (!notify)
+            xipc__rpc_srv_send_error(sc, m.msgid, XIPC_RPC_EINVALID_REQUEST,
+                                     "invalid request: params must be an array");
+        return XIPC_OK;
+    }
+    if (m.method_len > XIPC_RPC_METHOD_MAX) {
+        if (!notify)
+            xipc__rpc_srv_send_error(sc, m.msgid, XIPC_RPC_EMETHOD_NOT_FOUND,
+                                     "method not found: name too long");
+        return XIPC_OK;
+    }
+    size_t bytes = sizeof(srv_job) + m.method_len + 1 + m.params_len;
+    srv_job *job = malloc(bytes);
+    if (job == NULL)
+        return XIPC_ENOMEM;
+    job->next = NULL;
+    job->conn = sc;
+    job->msgid = m.msgid;
+    job->notify = notify;
+    job->method = (char *)(job + 1);
+    memcpy(job->method, m.method, m.method_len);
+    job->method[m.method_len] = '\0';
+    uint8_t *params = (uint8_t *)job->method + m.method_len + 1;
+    memcpy(params, m.params, m.params_len);
+    job->params = params;
+    job->params_len = m.params_len;
+    job->bytes = bytes;
+
+    int64_t refuse = 0;
+    xipc_plat_mutex_lock(&srv->mu);
+    /* back-pressure: stop reading while this connection's queue is full */
+    while (sc->queued_bytes > 0 && sc->queued_bytes + bytes > srv->o.max_queued_bytes &&
+           !srv->stopping && atomic_load(&sc->conn->broken) == 0)
+        xipc_plat_cond_wait(&srv->change, &srv->mu, UINT64_MAX);
+    if (srv->stopping)
+        refuse = XIPC_RPC_ESHUTTING_DOWN;
+    else if (sc->inflight >= srv->o.max_inflight)
+        refuse = XIPC_RPC_ETOO_MANY_REQUESTS;
+    if (refuse == 0) {
+        sc->inflight++;
+        sc->queued_bytes += bytes;
+        sc->refs++;
+        if (srv->qtail != NULL)
+            srv->qtail->next = job;
+        else
+            srv->qhead = job;
+        srv->qtail = job;
+        xipc_plat_cond_signal(&srv->work);
+    }
+    xipc_plat_mutex_unlock(&srv->mu);
+    if (refuse != 0) {
+        free(job);
+        if (!notify)
+            xipc__rpc_srv_send_error(sc, m.msgid, refuse,
+                                     refuse == XIPC_RPC_ESHUTTING_DOWN
+                                         ? "shutting down"
+                                         : "too many requests");
+    }
+    return XIPC_OK;
+}
+
+/* A connection's reader: parse and queue until the client leaves, the
+ * connection breaks, or the server stops and nothing is left in flight. */
+static void srv_conn_main(void *arg)
+{
+    srv_conn *sc = arg;
+    xipc_rpc_server *srv = sc->srv;
+    for (;;) {
+        xipc_plat_mutex_lock(&srv->mu);
+        int done = srv->stopping && sc->inflight == 0;
+        xipc_plat_mutex_unlock(&srv->mu);
+        if (done)
+            break;
+        const uint8_t *msg;
+        size_t len;
+        xipc_err rv = xipc__rpc_conn_recv(sc->conn, &msg, &len, XIPC_RPC_POLL_MS);
+        if (rv == XIPC_ETIMEDOUT)
+            continue;
+        if (rv != XIPC_OK)
+            break;
+        if (srv_dispatch(sc, msg, len) != XIPC_OK) {
+            xipc__rpc_conn_break(sc->conn, XIPC_EPROTO);
+            break;
+        }
+    }
+    xipc_plat_mutex_lock(&srv->mu);
+    xipc__rpc_conn_unref(sc);
+    xipc_plat_mutex_unlock(&srv->mu);
+}
+
+/* Take connection @p c and start its reader (closes @p c on failure). */
+static void srv_conn_add(xipc_rpc_server *srv, xipc_rpc_conn *c)
+{
+    srv_conn *sc = calloc(1, sizeof(*sc));
+    if (sc == NULL) {
+        xipc__rpc_conn_close(c);
+        return;
+    }
+    sc->srv = srv;
+    sc->conn = c;
+    sc->refs = 1;
+    /* the reader's first step takes srv->mu: the thread handle is stored
+     * before the reader can finish and be joined */
+    xipc_plat_mutex_lock(&srv->mu);
+    xipc_err rv = srv->stopping ? XIPC_ESTATE
+                                : xipc_plat_thread_create(&sc->thread, srv_conn_main, sc);
+    if (rv == XIPC_OK) {
+        sc->next = srv->conns;
+        srv->conns = sc;
+    }
+    xipc_plat_mutex_unlock(&srv->mu);
+    if (rv != XIPC_OK) {
+        xipc__rpc_conn_close(c);
+        free(sc);
+    }
+}
+
+/* ---- listeners ------------------------------------------------------------- */
+
+static void srv_listener_main(void *arg)
+{
+    srv_listener *sl = arg;
+    xipc_rpc_server *srv = sl->srv;
+    for (;;) {
+        xipc_plat_mutex_lock(&srv->mu);
+        int stopping = srv->stopping;
+        xipc_plat_mutex_unlock(&srv->mu);
+        if (stopping)
+            break;
+        srv_reap(srv);
+        xipc_rpc_conn *c;
+        xipc_err rv = xipc__rpc_accept(sl->l, &c, XIPC_RPC_POLL_MS);
+        if (rv == XIPC_OK)
+            srv_conn_add(srv, c);
+        else if (rv != XIPC_ETIMEDOUT)
+            xipc_plat_sleep_us(10000); /* out of descriptors: let some close */
+    }
+}
+
+xipc_err xipc_rpc_server_serve(xipc_rpc_server *srv, const char *url)
+{
+    if (srv == NULL || url == NULL)
+        return XIPC_EINVAL;
+    srv_listener *sl = calloc(1, sizeof(*sl));
+    if (sl == NULL)
+        return XIPC_ENOMEM;
+    sl->srv = srv;
+    xipc_err rv = xipc__rpc_listen(&sl->l, url, &srv->lim, &srv->o.sock);
+    if (rv != XIPC_OK) {
+        free(sl);
+        return rv;
+    }
+    snprintf(sl->url, sizeof(sl->url), "%s", sl->l->url);
+    /* schemes without connections (mailslot, mq, pubsub) cannot serve */
+    xipc_rpc_conn *first = NULL;
+    rv = xipc__rpc_accept(sl->l, &first, 0);
+    if (rv == XIPC_EINVAL || rv == XIPC_ENOTSUP) {
+        xipc__rpc_listener_close(sl->l);
+        free(sl);
+        return XIPC_ENOTSUP;
+    }
+    if (first != NULL)
+        srv_conn_add(srv, first);
+    xipc_plat_mutex_lock(&srv->mu);
+    rv = srv->stopping ? XIPC_ESTATE
+                       : xipc_plat_thread_create(&sl->thread, srv_listener_main, sl);
+    if (rv == XIPC_OK) {
+        srv_listener **pp = &srv->listeners;
+        while (*pp != NULL)
+            pp = &(*pp)->next;
+        *pp = sl;
+    }
+    xipc_plat_mutex_unlock(&srv->mu);
+    if (rv != XIPC_OK) {
+        xipc__rpc_listener_close(sl->l);
+        free(sl);
+    }
+    return rv;
+}
+
+xipc_err xipc_rpc_server_url(xipc_rpc_server *srv, unsigned index, char *buf,
+                             size_t cap)
+{
+    if (srv == NULL || buf == NULL || cap == 0)
+        return XIPC_EINVAL;
+    xipc_err rv = XIPC_ENOENT;
+    xipc_plat_mutex_lock(&srv->mu);
+    srv_listener *sl = srv->listeners;
+    for (unsigned i = 0; sl != NULL && i < index; i++)
+        sl = sl->next;
+    if (sl != NULL) {
+        size_t n = strlen(sl->url);
+        rv = n < cap ? XIPC_OK : XIPC_EMSGSIZE;
+        if (rv == XIPC_OK)
+            memcpy(buf, sl->url, n + 1);
+    }
+    xipc_plat_mutex_unlock(&srv->mu);
+    return rv;
+}
+
+/* ---- stop -------------------------------------------------------------------- */
+
+xipc_err xipc_rpc_server_stop(xipc_rpc_server *srv)
+{
+    if (srv == NULL)
+        return XIPC_EINVAL;
+    xipc_plat_mutex_lock(&srv->mu);
+    if (srv->stopping) { /* another caller stops it: wait for the end */
+        while (!srv->stopped)
+            xipc_plat_cond_wait(&srv->change, &srv->mu, UINT64_MAX);
+        xipc_plat_mutex_unlock(&srv->mu);
+        return XIPC_OK;
+    }
+    srv->stopping = 1;
+    xipc_plat_cond_broadcast(&srv->change);
+    xipc_plat_mutex_unlock(&srv->mu);
+
+    /* 1. no new connections */
+    for (srv_listener *sl = srv->listeners; sl != NULL; sl = sl->next) {
+        xipc_plat_thread_join(&sl->thread);
+        xipc__rpc_listener_close(sl->l);
+        sl->l = NULL;
+    }
+    /* 2. every call received is answered; each reader leaves once its
+     * connection has nothing in flight */
+    xipc_plat_mutex_lock(&srv->mu);
+    while (srv->conns != NULL || srv->qhead != NULL || srv->running > 0)
+        xipc_plat_cond_wait(&srv->change, &srv->mu, UINT64_MAX);
+    xipc_plat_mutex_unlock(&srv->mu);
+    srv_reap(srv);
+    /* 3. the workers */
+    xipc_plat_mutex_lock(&srv->mu);
+    srv->workers_exit = 1;
+    xipc_plat_cond_broadcast(&srv->work);
+    xipc_plat_mutex_unlock(&srv->mu);
+    for (uint32_t i = 0; i < srv->nworkers; i++)
+        xipc_plat_thread_join(&srv->workers[i]);
+    xipc_plat_mutex_lock(&srv->mu);
+    srv->stopped = 1;
+    xipc_plat_cond_broadcast(&srv->change);
+    xipc_plat_mutex_unlock(&srv->mu);
+    return XIPC_OK;
+}
+
+void xipc_rpc_server_free(xipc_rpc_server *srv)
+{
+    if (srv == NULL)
+        return;
+    xipc_rpc_server_stop(srv);
+    srv_free_storage(srv);
+}
