@@ -58,8 +58,8 @@ static int bench_parse(int argc, char **argv, bench_args *a)
             return BENCH_EXIT_OK;
         } else if (strcmp(s, "--json") == 0 || strncmp(s, "--json=", 7) == 0) {
             const char *v = s[6] == '=' ? s + 7 : (i + 1 < argc ? argv[++i] : NULL);
-            if (v == NULL || v[0] == '\0')
-                return bench_usage_error("--json needs a file name", NULL);
+            if (v == NULL || v[0] == '\0' || v[0] == '-')
+                return bench_usage_error("--json needs a file name", v);
             if (a->json != NULL)
                 return bench_usage_error("--json given twice", NULL);
             a->json = v;

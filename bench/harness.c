@@ -91,9 +91,16 @@ static int harness_calibrate(const bench_drv *d, bench_conn *c, int rtt,
     return 0;
 }
 
-/* One pass timing each round trip alone: the 99th percentile in ns. */
+/* The @p pct percentile of @p n sorted samples (nearest rank). */
+static double harness_rank(const uint32_t *v, size_t n, unsigned pct)
+{
+    size_t k = (n * pct + 99) / 100; /* ceil(n pct / 100), 1-based */
+    return v[k > 0 ? k - 1 : 0];
+}
+
+/* One pass timing each round trip alone: p50 and p99 in ns. */
 static int harness_laps(const bench_drv *d, bench_conn *c, uint64_t iters,
-                        unsigned lap_max, double *p99)
+                        unsigned lap_max, bench_stat *st)
 {
     size_t n = iters < lap_max ? (size_t)iters : lap_max;
     uint32_t *lap = malloc(n * sizeof(*lap));
@@ -112,8 +119,8 @@ static int harness_laps(const bench_drv *d, bench_conn *c, uint64_t iters,
         prev = t;
     }
     qsort(lap, n, sizeof(*lap), harness_cmp_u32);
-    size_t k = (n * 99 + 99) / 100; /* ceil(0.99 n), 1-based */
-    *p99 = lap[k - 1];
+    st->p50 = harness_rank(lap, n, 50);
+    st->p99 = harness_rank(lap, n, 99);
     free(lap);
     return 0;
 }
@@ -122,7 +129,7 @@ int bench_measure(const bench_drv *d, bench_conn *c, int rtt,
                   const bench_plan *plan, bench_stat *st)
 {
     memset(st, 0, sizeof(*st));
-    st->p99 = -1;
+    st->p50 = st->p99 = -1;
     uint64_t iters;
     if (harness_calibrate(d, c, rtt, plan, &iters) != 0)
         return -1;
@@ -146,7 +153,7 @@ int bench_measure(const bench_drv *d, bench_conn *c, int rtt,
     st->reps = plan->reps;
     free(v);
     if (rtt && plan->lap_max > 0)
-        return harness_laps(d, c, iters, plan->lap_max, &st->p99);
+        return harness_laps(d, c, iters, plan->lap_max, st);
     return 0;
 }
 
@@ -181,19 +188,23 @@ static void harness_fmt_value(char *num, size_t ncap, char *unit, size_t ucap,
 
 void bench_table_head(FILE *f)
 {
-    fprintf(f, "%-11s %-5s %-10s %7s %9s %-7s %9s %-3s %7s %4s\n", "transport",
-            "impl", "test", "size", "median", "unit", "p99", "", "spread", "reps");
+    fprintf(f, "%-10s %-4s %-10s %6s %8s %-6s %6s %-2s %6s %-2s %6s %4s\n",
+            "transport", "impl", "test", "size", "median", "unit", "p50", "",
+            "p99", "", "spread", "reps");
 }
 
 void bench_table_row(FILE *f, const bench_result *r)
 {
-    char size[32], num[32], unit[16], p99[32] = "-", p99u[16] = "";
+    char size[32], num[32], unit[16];
+    char p50[32] = "-", p50u[16] = "", p99[32] = "-", p99u[16] = "";
     bench_fmt_size(size, sizeof(size), r->size);
     harness_fmt_value(num, sizeof(num), unit, sizeof(unit), r->value, r->unit);
+    if (r->p50 >= 0)
+        harness_fmt_value(p50, sizeof(p50), p50u, sizeof(p50u), r->p50, r->unit);
     if (r->p99 >= 0)
         harness_fmt_value(p99, sizeof(p99), p99u, sizeof(p99u), r->p99, r->unit);
-    fprintf(f, "%-11s %-5s %-10s %7s %9s %-7s %9s %-3s %6.1f%% %4u\n",
-            r->transport, r->impl, r->test, size, num, unit, p99, p99u,
+    fprintf(f, "%-10s %-4s %-10s %6s %8s %-6s %6s %-2s %6s %-2s %5.1f%% %4u\n",
+            r->transport, r->impl, r->test, size, num, unit, p50, p50u, p99, p99u,
             r->spread * 100, r->reps);
 }
 
@@ -233,6 +244,8 @@ int bench_json_write(FILE *f, const bench_result *r, size_t n)
         harness_json_field(f, "test", r[i].test);
         fprintf(f, ", \"size\": %zu, \"value\": %.10g, ", r[i].size, r[i].value);
         harness_json_field(f, "unit", r[i].unit);
+        if (r[i].p50 >= 0)
+            fprintf(f, ", \"p50\": %.10g", r[i].p50);
         if (r[i].p99 >= 0)
             fprintf(f, ", \"p99\": %.10g", r[i].p99);
         fprintf(f, ", \"spread\": %.4f, \"reps\": %u}%s\n", r[i].spread, r[i].reps,

@@ -35,7 +35,7 @@ typedef struct bench_plan {
 typedef struct bench_stat {
     double median; /* rtt: ns per round trip; else messages per second */
     double min, max;
-    double p99;      /* rtt: 99th percentile of single round trips, ns */
+    double p50, p99; /* rtt: percentiles of single round trips, ns */
     uint64_t iters;  /* iterations per repetition */
     unsigned reps;
 } bench_stat;
@@ -60,7 +60,7 @@ typedef struct bench_result {
     size_t size;
     double value; /* median, in unit */
     const char *unit; /* "ns", "msg/s" or "B/s" */
-    double p99;       /* < 0: none */
+    double p50, p99;  /* single round trips; < 0: none */
     double spread;    /* (max - min) / median of the repetitions */
     unsigned reps;
 } bench_result;

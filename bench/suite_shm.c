@@ -62,6 +62,19 @@ static void shm_suite_cpu(char *buf, size_t cap)
     fclose(f);
 }
 
+/* The 1-minute load average, or -1 when unknown. */
+static double shm_suite_load(void)
+{
+    double load = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f != NULL) {
+        if (fscanf(f, "%lf", &load) != 1)
+            load = -1;
+        fclose(f);
+    }
+    return load;
+}
+
 /* ---- running the cases ---------------------------------------------------- */
 
 static void shm_suite_add(shm_suite *s, const shm_case *k, const bench_stat *st,
@@ -76,6 +89,7 @@ static void shm_suite_add(shm_suite *s, const shm_case *k, const bench_stat *st,
     r->size = k->size;
     r->value = st->median * scale;
     r->unit = unit;
+    r->p50 = st->p50;
     r->p99 = st->p99;
     r->spread = st->median > 0 ? (st->max - st->min) / st->median : 0;
     r->reps = st->reps;
@@ -187,9 +201,11 @@ int bench_suite_shm(const bench_args *a, FILE *out, FILE *json)
     bench_plan_for(a, &plan);
     char cpu[128];
     shm_suite_cpu(cpu, sizeof(cpu));
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    double load = shm_suite_load();
     fprintf(out, "xipc bench shm: %u repetitions of ~%u ms per measurement, "
-                 "median reported\ncpu: %s, %ld online\n\n",
-            plan.reps, plan.rep_ms, cpu, sysconf(_SC_NPROCESSORS_ONLN));
+                 "median reported\ncpu: %s, %ld online, load average %.2f\n\n",
+            plan.reps, plan.rep_ms, cpu, ncpu, load);
     bench_table_head(out);
     int rc = 0;
     for (size_t i = 0; i < SHM_SUITE_NCASES; i++) {
@@ -204,6 +220,12 @@ int bench_suite_shm(const bench_args *a, FILE *out, FILE *json)
         }
     }
     shm_suite_verdicts(s, out);
+    double after = shm_suite_load();
+    if (load >= 0.5 || after >= (double)ncpu + 0.5)
+        fprintf(out, "\nnote: the machine was busy (load average %.2f before, %.2f "
+                     "after, %ld CPUs):\n      spinning round trips suffer first "
+                     "(the two ends compete for a core).\n",
+                load, after, ncpu);
     if (json != NULL && bench_json_write(json, s->res, s->n) != 0) {
         fprintf(stderr, "xipc: bench: writing %s failed\n", a->json);
         rc = 1;
