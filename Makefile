@@ -36,6 +36,7 @@ asan: deps
 native: deps m32 win64 win32 asan
 	$(CMAKE) -S . -B $(B)/native -DXIPC_M32_PEER=$(B)/m32/tests/xbit_peer \
 		-DXIPC_M32_PUBSUB_PEER=$(B)/m32/tests/pubsub_peer \
+		-DXIPC_M32_RPC_PEER=$(B)/m32/tests/rpc_peer \
 		-DXIPC_M32_BUILD=$(B)/m32 -DXIPC_ASAN_BUILD=$(B)/asan \
 		-DXIPC_WIN64_BUILD=$(B)/win64 -DXIPC_WIN32_BUILD=$(B)/win32 >/dev/null
 	$(CMAKE) --build $(B)/native -j$(JOBS)

@@ -150,8 +150,8 @@ typedef struct xipc_rpc_server_opts {
      *  Default 10000. */
     int send_timeout_ms;
     /*! Endpoint options for message-mode listeners (shm://, pipe://...);
-     *  filled by init with xipc_opts_init(). max_msg 0 means max_msg
-     *  above. */
+     *  filled by init with xipc_opts_init(). The transport's own limits
+     *  apply as well (pipe://: sock.max_msg, 16 MiB by default). */
     xipc_opts sock;
 } xipc_rpc_server_opts;
 
@@ -303,8 +303,10 @@ typedef struct xipc_rpc_client_opts {
     /*! Notifications from the server; NULL (the default) drops them. */
     xipc_rpc_notify_fn on_notify;
     void *notify_userdata;
-    /*! Endpoint options for message-mode URLs (shm://: ring_capacity must
-     *  exceed the largest message). max_msg 0 means max_msg above. */
+    /*! Endpoint options for message-mode URLs, whose limits apply as
+     *  well: shm://'s ring_capacity (default 1 MiB) must exceed the
+     *  largest message either way, pipe:// carries sock.max_msg (default
+     *  16 MiB). */
     xipc_opts sock;
 } xipc_rpc_client_opts;
 

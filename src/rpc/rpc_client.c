@@ -696,10 +696,12 @@ xipc_err xipc_rpc_callf(xipc_rpc_client *c, const char *method,
     xipc_mp_buf b;
     xipc_mp_buf_init(&b);
     xipc_err rv = xipc__rpc_fmt_write_value(&b, argfmt, &ap, 1);
-    const char *resfmt = va_arg(ap, const char *);
-    uint32_t nres;
-    if (rv == XIPC_OK)
+    const char *resfmt = NULL;
+    uint32_t nres = 0;
+    if (rv == XIPC_OK) { /* the arguments were all taken: the format is next */
+        resfmt = va_arg(ap, const char *);
         rv = xipc__rpc_fmt_count(resfmt, &nres);
+    }
     xipc_rpc_result res;
     xipc_rpc_result_init(&res);
     if (rv == XIPC_OK)

@@ -60,10 +60,12 @@ static xipc_err conn_from_sock(xipc_rpc_conn **out, xipc_sock *s,
     return XIPC_OK;
 }
 
-/* The endpoint options of message mode, max_msg filled from the limits. */
+/* The endpoint options of message mode. The transport's own limits
+ * (max_msg, ring_capacity) apply as well as the RPC layer's. */
 static xipc_err conn_sock_opts(xipc_opts *o, const xipc_opts *given,
                                const xipc_rpc_limits *lim)
 {
+    (void)lim;
     if (given != NULL) {
         if (given->magic != XIPC_OPTS_MAGIC || given->size != sizeof(*given))
             return XIPC_EINVAL;
@@ -71,8 +73,6 @@ static xipc_err conn_sock_opts(xipc_opts *o, const xipc_opts *given,
     } else {
         xipc_opts_init(o);
     }
-    if (o->max_msg == 0)
-        o->max_msg = lim->max_msg;
     return XIPC_OK;
 }
 
@@ -262,13 +262,11 @@ xipc_err xipc__rpc_conn_recv(xipc_rpc_conn *c, const uint8_t **msg,
     xipc_err rv = (xipc_err)atomic_load(&c->broken);
     if (rv != XIPC_OK)
         return rv;
+    /* a receive error stops the receiver, not the senders: responses to
+     * what was received before can still go out */
     if (c->stream)
-        rv = conn_recv_stream(c, msg, len, timeout_ms);
-    else
-        rv = conn_recv_message(c, msg, len, timeout_ms);
-    if (rv == XIPC_EPROTO || rv == XIPC_ECLOSED || rv == XIPC_ENOMEM)
-        xipc__rpc_conn_break(c, rv);
-    return rv;
+        return conn_recv_stream(c, msg, len, timeout_ms);
+    return conn_recv_message(c, msg, len, timeout_ms);
 }
 
 void xipc__rpc_conn_close(xipc_rpc_conn *c)

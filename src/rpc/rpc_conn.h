@@ -53,7 +53,7 @@ typedef struct xipc_rpc_listener {
 
 /*
  * Connect to @p url. @p sock_opts (may be NULL) are the endpoint options
- * of message mode; its max_msg, when 0, becomes lim->max_msg.
+ * of message mode, whose limits apply too.
  */
 xipc_err xipc__rpc_conn_dial(xipc_rpc_conn **out, const char *url,
                              const xipc_rpc_limits *lim,
@@ -74,7 +74,8 @@ xipc_err xipc__rpc_conn_sendv(xipc_rpc_conn *c, const xipc_plat_iov *iov,
  * Receive one complete message; *@p msg stays valid until the next call.
  * In stream mode the bytes of later messages stay buffered.
  * @return XIPC_OK, XIPC_ETIMEDOUT, XIPC_ECLOSED, XIPC_EPROTO (malformed
- *         or over a limit: the connection is broken), XIPC_ENOMEM
+ *         or over a limit: receive no more; sending still works until
+ *         the connection is closed), XIPC_ENOMEM
  */
 xipc_err xipc__rpc_conn_recv(xipc_rpc_conn *c, const uint8_t **msg,
                              size_t *len, int timeout_ms);

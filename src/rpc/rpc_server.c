@@ -198,10 +198,28 @@ static void srv_reap(xipc_rpc_server *srv)
     }
 }
 
+/* The msgid of the response @p buf (which xipc wrote). */
+static uint32_t srv_msgid(const void *buf, size_t len)
+{
+    xipc_mp_reader r;
+    uint32_t n, id = 0;
+    uint64_t type;
+    xipc_mp_reader_init(&r, buf, len);
+    if (xipc_mp_read_array(&r, &n) == XIPC_OK && xipc_mp_read_uint(&r, &type) == XIPC_OK)
+        xipc_mp_read_uint32(&r, &id);
+    return id;
+}
+
 void xipc__rpc_srv_send(srv_conn *sc, const void *buf, size_t len)
 {
     xipc_plat_iov iov = {buf, len};
     xipc_err rv = xipc__rpc_conn_sendv(sc->conn, &iov, 1, sc->srv->o.send_timeout_ms);
+    if (rv == XIPC_EMSGSIZE && len > 64) {
+        /* more than the channel carries (a shm ring): say so instead */
+        xipc__rpc_srv_send_error(sc, srv_msgid(buf, len), XIPC_RPC_EINTERNAL,
+                                 "internal error: the result is too large for the channel");
+        return;
+    }
     if (rv != XIPC_OK) /* the client does not read, or is gone */
         xipc__rpc_conn_break(sc->conn, XIPC_ECLOSED);
 }
@@ -306,12 +324,10 @@ static void srv_conn_main(void *arg)
         xipc_err rv = xipc__rpc_conn_recv(sc->conn, &msg, &len, XIPC_RPC_POLL_MS);
         if (rv == XIPC_ETIMEDOUT)
             continue;
-        if (rv != XIPC_OK)
+        /* a malformed message ends the reading; the calls received before
+         * it are answered, then the connection closes */
+        if (rv != XIPC_OK || srv_dispatch(sc, msg, len) != XIPC_OK)
             break;
-        if (srv_dispatch(sc, msg, len) != XIPC_OK) {
-            xipc__rpc_conn_break(sc->conn, XIPC_EPROTO);
-            break;
-        }
     }
     xipc_plat_mutex_lock(&srv->mu);
     xipc__rpc_conn_unref(sc);
