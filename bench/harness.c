@@ -45,6 +45,13 @@ static int harness_cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The @p pct percentile of @p n sorted samples (nearest rank). */
+static double harness_rank(const uint32_t *v, size_t n, unsigned pct)
+{
+    size_t k = (n * pct + 99) / 100; /* ceil(n pct / 100), 1-based */
+    return v[k > 0 ? k - 1 : 0];
+}
+
 double bench_median(double *v, size_t n)
 {
     if (n == 0)
@@ -56,15 +63,15 @@ double bench_median(double *v, size_t n)
 /* ---- measuring ------------------------------------------------------------ */
 
 /* Run @p iters iterations; their wall time goes to @p ns. */
-static int harness_run(const bench_drv *d, bench_conn *c, int rtt,
-                       uint64_t iters, uint64_t *ns)
+static int harness_run(const bench_case *k, bench_conn *c, uint64_t iters,
+                       uint64_t *ns)
 {
-    int (*op)(bench_conn *) = rtt ? d->rtt : d->put;
+    int (*op)(bench_conn *) = k->rtt ? k->drv->rtt : k->drv->put;
     uint64_t t0 = bench_now_ns();
     for (uint64_t i = 0; i < iters; i++)
         if (op(c) != 0)
             return -1;
-    if (!rtt && d->sync(c) != 0)
+    if (!k->rtt && k->drv->sync(c) != 0)
         return -1;
     *ns = bench_now_ns() - t0;
     if (*ns == 0)
@@ -73,88 +80,161 @@ static int harness_run(const bench_drv *d, bench_conn *c, int rtt,
 }
 
 /* Find how many iterations take about plan->rep_ms (this warms up too). */
-static int harness_calibrate(const bench_drv *d, bench_conn *c, int rtt,
-                             const bench_plan *plan, uint64_t *iters)
+static int harness_calibrate(bench_case *k, bench_conn *c, const bench_plan *plan)
 {
     uint64_t want = (uint64_t)plan->rep_ms * 1000000u;
     uint64_t n = 1, ns = 0;
     for (;;) {
-        if (harness_run(d, c, rtt, n, &ns) != 0)
+        if (harness_run(k, c, n, &ns) != 0)
             return -1;
         if (ns >= want / 4 || n >= HARNESS_MAX_ITERS)
             break;
         n *= ns < want / 40 ? 10 : 2;
     }
     double per = (double)ns / (double)n;
-    double k = (double)want / per;
-    *iters = k < 1 ? 1 : k > (double)HARNESS_MAX_ITERS ? HARNESS_MAX_ITERS : (uint64_t)k;
+    double iters = (double)want / per;
+    k->iters = iters < 1 ? 1 : iters > (double)HARNESS_MAX_ITERS ? HARNESS_MAX_ITERS
+                                                                 : (uint64_t)iters;
     return 0;
 }
 
-/* The @p pct percentile of @p n sorted samples (nearest rank). */
-static double harness_rank(const uint32_t *v, size_t n, unsigned pct)
+/* Time up to @p n round trips one by one into k->lap. */
+static int harness_laps(bench_case *k, bench_conn *c, size_t n)
 {
-    size_t k = (n * pct + 99) / 100; /* ceil(n pct / 100), 1-based */
-    return v[k > 0 ? k - 1 : 0];
-}
-
-/* One pass timing each round trip alone: p50 and p99 in ns. */
-static int harness_laps(const bench_drv *d, bench_conn *c, uint64_t iters,
-                        unsigned lap_max, bench_stat *st)
-{
-    size_t n = iters < lap_max ? (size_t)iters : lap_max;
-    uint32_t *lap = malloc(n * sizeof(*lap));
-    if (lap == NULL) {
-        bench_set_error("out of memory");
-        return -1;
-    }
     uint64_t prev = bench_now_ns();
     for (size_t i = 0; i < n; i++) {
-        if (d->rtt(c) != 0) {
-            free(lap);
+        if (k->drv->rtt(c) != 0)
             return -1;
-        }
         uint64_t t = bench_now_ns();
-        lap[i] = t - prev > UINT32_MAX ? UINT32_MAX : (uint32_t)(t - prev);
+        k->lap[k->nlap++] = t - prev > UINT32_MAX ? UINT32_MAX : (uint32_t)(t - prev);
         prev = t;
     }
-    qsort(lap, n, sizeof(*lap), harness_cmp_u32);
-    st->p50 = harness_rank(lap, n, 50);
-    st->p99 = harness_rank(lap, n, 99);
-    free(lap);
     return 0;
 }
 
-int bench_measure(const bench_drv *d, bench_conn *c, int rtt,
-                  const bench_plan *plan, bench_stat *st)
+/* Open a fresh connection for @p k (unique name per call). */
+static int harness_open(bench_case *k, bench_conn **c, const char *name)
 {
+    static unsigned seq;
+    bench_cfg cfg = {.size = k->size, .rtt = k->rtt};
+    snprintf(cfg.name, sizeof(cfg.name), "%.40s.%u", name, seq++);
+    return k->drv->open(c, &cfg);
+}
+
+/* Close, keeping the first error's text. */
+static int harness_close(bench_case *k, bench_conn *c, int rc)
+{
+    char why[sizeof(k->why)] = "";
+    if (rc != 0)
+        snprintf(why, sizeof(why), "%s", bench_error());
+    if (k->drv->close(c) != 0 && rc == 0)
+        return -1; /* the peer failed: what it measured is void */
+    if (rc != 0)
+        bench_set_error("%s", why);
+    return rc;
+}
+
+static void harness_fail(bench_case *k)
+{
+    k->failed = 1;
+    snprintf(k->why, sizeof(k->why), "%s", bench_error());
+}
+
+/* Round 0: a connection, a calibration, room for the samples. */
+static void harness_prepare(bench_case *k, const bench_plan *plan, const char *name)
+{
+    bench_conn *c;
+    k->failed = 0;
+    k->nlap = 0;
+    k->rep = calloc(plan->reps, sizeof(*k->rep));
+    k->lap = k->rtt ? calloc(plan->lap_max + 1, sizeof(*k->lap)) : NULL;
+    if (k->rep == NULL || (k->rtt && k->lap == NULL)) {
+        bench_set_error("out of memory");
+        harness_fail(k);
+        return;
+    }
+    if (harness_open(k, &c, name) != 0 ||
+        harness_close(k, c, harness_calibrate(k, c, plan)) != 0)
+        harness_fail(k);
+}
+
+/* One round: warm up, one timed repetition, a share of single laps. */
+static void harness_round(bench_case *k, const bench_plan *plan, unsigned r,
+                          const char *name)
+{
+    bench_conn *c;
+    uint64_t ns;
+    if (harness_open(k, &c, name) != 0) {
+        harness_fail(k);
+        return;
+    }
+    int rc = harness_run(k, c, k->iters / 10 + 1, &ns);
+    if (rc == 0)
+        rc = harness_run(k, c, k->iters, &ns);
+    if (rc == 0) {
+        double iters = (double)k->iters;
+        k->rep[r] = k->rtt ? (double)ns / iters : iters * 1e9 / (double)ns;
+    }
+    if (rc == 0 && k->rtt) {
+        size_t share = plan->lap_max / plan->reps, half = (size_t)(k->iters / 2) + 1;
+        rc = harness_laps(k, c, share < half ? share : half);
+    }
+    if (harness_close(k, c, rc) != 0)
+        harness_fail(k);
+}
+
+static void harness_finish(bench_case *k, const bench_plan *plan)
+{
+    bench_stat *st = &k->st;
     memset(st, 0, sizeof(*st));
     st->p50 = st->p99 = -1;
-    uint64_t iters;
-    if (harness_calibrate(d, c, rtt, plan, &iters) != 0)
-        return -1;
-    double *v = malloc(plan->reps * sizeof(*v));
-    if (v == NULL) {
-        bench_set_error("out of memory");
-        return -1;
+    if (!k->failed) {
+        st->median = bench_median(k->rep, plan->reps);
+        st->min = k->rep[0];
+        st->max = k->rep[plan->reps - 1];
+        st->iters = k->iters;
+        st->reps = plan->reps;
+        if (k->nlap > 0) {
+            qsort(k->lap, k->nlap, sizeof(*k->lap), harness_cmp_u32);
+            st->p50 = harness_rank(k->lap, k->nlap, 50);
+            st->p99 = harness_rank(k->lap, k->nlap, 99);
+        }
+    }
+    free(k->rep);
+    free(k->lap);
+    k->rep = NULL;
+    k->lap = NULL;
+}
+
+static void harness_progress(FILE *f, const char *what, unsigned i, unsigned n)
+{
+    if (f != NULL) {
+        fprintf(f, "\r%s %u/%u ", what, i, n);
+        fflush(f);
+    }
+}
+
+size_t bench_run(bench_case *cases, size_t n, const bench_plan *plan,
+                 const char *name, FILE *progress)
+{
+    for (size_t i = 0; i < n; i++) {
+        harness_progress(progress, "calibrating", (unsigned)i + 1, (unsigned)n);
+        harness_prepare(&cases[i], plan, name);
     }
     for (unsigned r = 0; r < plan->reps; r++) {
-        uint64_t ns;
-        if (harness_run(d, c, rtt, iters, &ns) != 0) {
-            free(v);
-            return -1;
-        }
-        v[r] = rtt ? (double)ns / (double)iters : (double)iters * 1e9 / (double)ns;
+        harness_progress(progress, "round      ", r + 1, plan->reps);
+        for (size_t i = 0; i < n; i++)
+            if (!cases[i].failed)
+                harness_round(&cases[i], plan, r, name);
     }
-    st->median = bench_median(v, plan->reps);
-    st->min = v[0];
-    st->max = v[plan->reps - 1];
-    st->iters = iters;
-    st->reps = plan->reps;
-    free(v);
-    if (rtt && plan->lap_max > 0)
-        return harness_laps(d, c, iters, plan->lap_max, st);
-    return 0;
+    if (progress != NULL)
+        fprintf(progress, "\r%24s\r", "");
+    size_t failed = 0;
+    for (size_t i = 0; i < n; i++) {
+        harness_finish(&cases[i], plan);
+        failed += cases[i].failed;
+    }
+    return failed;
 }
 
 /* ---- table ------------------------------------------------------------------ */

@@ -26,30 +26,51 @@ const char *bench_error(void);
 
 /* How long to measure. */
 typedef struct bench_plan {
-    unsigned reps;   /* repetitions; the median of them is reported */
-    unsigned rep_ms; /* target length of one repetition */
-    unsigned lap_max; /* round trips timed one by one for the p99 */
+    unsigned reps;    /* repetitions; the median of them is reported */
+    unsigned rep_ms;  /* target length of one repetition */
+    unsigned lap_max; /* round trips timed one by one (p50, p99), in all */
 } bench_plan;
 
 /* What one case measured. */
 typedef struct bench_stat {
     double median; /* rtt: ns per round trip; else messages per second */
     double min, max;
-    double p50, p99; /* rtt: percentiles of single round trips, ns */
+    double p50, p99; /* rtt: percentiles of single round trips, ns; else -1 */
     uint64_t iters;  /* iterations per repetition */
     unsigned reps;
 } bench_stat;
 
-/*
- * Measure an open case: calibrate the iteration count to plan->rep_ms,
- * warm up, run plan->reps timed repetitions, and for round trips one more
- * pass timing each round trip for the p99.
- * @return 0, or -1 (bench_error() says why)
- */
-int bench_measure(const bench_drv *d, bench_conn *c, int rtt,
-                  const bench_plan *plan, bench_stat *st);
+/* One measurement of a suite: a driver, round trips or a stream, a size. */
+typedef struct bench_case {
+    const bench_drv *drv;
+    int rtt;
+    size_t size;
+    /* out */
+    bench_stat st;
+    int failed;     /* 1: why says why; st is void */
+    char why[256];
+    /* private to harness.c */
+    uint64_t iters;
+    double *rep;
+    uint32_t *lap;
+    size_t nlap;
+} bench_case;
 
-/* Median of @p n values (reorders @p v). */
+/*
+ * Measure @p n cases, interleaved so that a burst of noise on a shared
+ * machine hits one repetition of every case rather than every repetition
+ * of one: first each case is calibrated (iterations for plan->rep_ms),
+ * then plan->reps rounds each run one repetition of every case, on a
+ * fresh connection after a short warm-up; round-trip cases then time a
+ * share of single round trips for the percentiles.
+ * @param name   prefix for the cases' unique object names
+ * @param progress  where to show progress, or NULL
+ * @return the number of cases that failed
+ */
+size_t bench_run(bench_case *cases, size_t n, const bench_plan *plan,
+                 const char *name, FILE *progress);
+
+/* Median of @p n values (sorts @p v). */
 double bench_median(double *v, size_t n);
 
 /* One row of the table, one record of the JSON array. */
