@@ -60,7 +60,8 @@ extern "C" {
     XX(EOVERRUN, 14, "reader overrun: messages were lost")                    \
     XX(ENOENT, 15, "no such object")                                          \
     XX(EINTR, 16, "interrupted")                                              \
-    XX(EREMOTE, 17, "the remote procedure returned an error")
+    XX(EREMOTE, 17, "the remote procedure returned an error")                 \
+    XX(ETLS, 18, "TLS handshake or certificate verification failed")
 
 /*! One error enum for the whole library. */
 typedef enum xipc_err {
@@ -83,6 +84,16 @@ XIPC_API const char *xipc_err_name(xipc_err err);
  *         thread (0 when none), for diagnostics.
  */
 XIPC_API int xipc_last_syserr(void);
+
+/*!
+ * @return the details of the last failure on this thread that has some
+ *         ("certificate verify failed: hostname mismatch", "cannot use
+ *         tls_cert /x/cert.pem: No such file or directory"...), or "" when
+ *         none; never NULL. Set by tls+tcp:// (docs/tls.md), which
+ *         clears it when a listen, dial or accept starts. Valid until the
+ *         thread's next xipc call.
+ */
+XIPC_API const char *xipc_last_detail(void);
 
 /*! Magic value stored by xipc_opts_init; other calls refuse opts without it. */
 #define XIPC_OPTS_MAGIC 0x7869706fu /* "xipo" */
@@ -119,6 +130,28 @@ typedef struct xipc_opts {
     /*! mq: queue depth (default 10, the Linux limit for unprivileged
      *  users in /proc/sys/fs/mqueue/msg_max). */
     uint32_t mq_depth;
+    /*! tls+tcp:// (docs/tls.md). The strings are read during the listen or
+     *  dial call only; NULL means none.
+     *
+     *  tls_verify, default 1: a dialler checks the server's certificate
+     *  chain (against tls_ca, or the system's store when tls_ca is NULL)
+     *  and that it names the host of the URL (or tls_server_name); a
+     *  listener with tls_ca set requires every client to present a
+     *  certificate signed by a CA in tls_ca (mutual TLS). 0 turns every
+     *  check off: the channel is encrypted but anyone in the middle can
+     *  read and change it — for tests only. */
+    uint32_t tls_verify;
+    /*! PEM certificate (chain) file: the server's on a listener (required),
+     *  the client's own on a dialler (for mutual TLS). */
+    const char *tls_cert;
+    /*! PEM private key file of tls_cert; NULL: the key is in tls_cert. */
+    const char *tls_key;
+    /*! PEM file of trusted CA certificates for checking the peer. */
+    const char *tls_ca;
+    /*! Dialler: the name the server's certificate must carry (and the SNI
+     *  sent) instead of the URL's host, e.g. for "tls+tcp://10.0.0.5:443"
+     *  with a certificate for "db.example". */
+    const char *tls_server_name;
 } xipc_opts;
 
 /*!
@@ -139,6 +172,9 @@ typedef struct xipc_sock xipc_sock;
  * @param opts  options, or NULL for the defaults
  * @return XIPC_OK, XIPC_EINVAL (bad URL or options), XIPC_ENOTSUP (unknown
  *         scheme), XIPC_EADDRINUSE, XIPC_EPERM, XIPC_ESYS, XIPC_ENOMEM
+ * tls+tcp://: XIPC_EINVAL also for a missing or unreadable certificate or
+ * key file (xipc_last_detail() names it); XIPC_ENOTSUP in a build without
+ * OpenSSL.
  */
 XIPC_API xipc_err xipc_listen(xipc_sock **out, const char *url,
                               const xipc_opts *opts);
@@ -148,6 +184,8 @@ XIPC_API xipc_err xipc_listen(xipc_sock **out, const char *url,
  * @param timeout_ms how long to wait for the listener to accept
  * @return XIPC_OK, XIPC_ECONNREFUSED (no live listener), XIPC_ETIMEDOUT,
  *         XIPC_EINVAL, XIPC_ENOTSUP, XIPC_EPERM, XIPC_ESYS, XIPC_ENOMEM
+ * tls+tcp://: the TLS handshake is part of the dial and of its timeout;
+ * XIPC_ETLS when it fails (xipc_last_detail() says why).
  */
 XIPC_API xipc_err xipc_dial(xipc_sock **out, const char *url,
                             const xipc_opts *opts, int timeout_ms);
@@ -155,6 +193,9 @@ XIPC_API xipc_err xipc_dial(xipc_sock **out, const char *url,
 /*!
  * Take the next connection request from listener @p l.
  * @return XIPC_OK, XIPC_ETIMEDOUT, XIPC_EINVAL (not a listener), XIPC_ESYS
+ * tls+tcp://: accept then runs the client's TLS handshake, which gets up
+ * to 10 s of its own beyond @p timeout_ms (docs/tls.md);
+ * XIPC_ETLS when it fails (the listener stays usable).
  */
 XIPC_API xipc_err xipc_accept(xipc_sock *l, xipc_sock **out, int timeout_ms);
 
@@ -178,6 +219,10 @@ XIPC_API xipc_err xipc_send(xipc_sock *s, const void *buf, size_t len,
  *         connection is unusable from then on), XIPC_EOVERRUN (pubsub://
  *         subscriber that fell behind: @p *len is the number of messages
  *         lost; the next call continues with the oldest one still there)
+ * tls+tcp://: XIPC_ETLS when the peer sent a TLS alert, e.g. a server
+ * that requires client certificates refusing this client (TLS 1.3 tells
+ * the client after its dial completed); XIPC_EPROTO when a record failed
+ * its integrity check. Both are sticky.
  */
 XIPC_API xipc_err xipc_recv(xipc_sock *s, void *buf, size_t cap, size_t *len,
                             int timeout_ms);

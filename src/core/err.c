@@ -1,5 +1,9 @@
 /* Error texts, generated from the one list in xipc.h. */
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "xipc/xipc.h"
+#include "core/detail.h"
 #include "core/platform.h"
 
 static _Thread_local int xipc_err_sys;
@@ -36,4 +40,26 @@ int xipc_last_syserr(void)
 void xipc__set_syserr(int code)
 {
     xipc_err_sys = code;
+}
+
+/* ---- failure details (xipc_last_detail) ------------------------------------- */
+
+static _Thread_local char xipc_err_detail[256];
+
+const char *xipc_last_detail(void)
+{
+    return xipc_err_detail;
+}
+
+void xipc__set_detail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(xipc_err_detail, sizeof(xipc_err_detail), fmt, ap);
+    va_end(ap);
+}
+
+void xipc__clear_detail(void)
+{
+    xipc_err_detail[0] = '\0';
 }

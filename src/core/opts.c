@@ -17,6 +17,7 @@ xipc_err xipc_opts_init(xipc_opts *opts)
     opts->pub_slots = 4096;
     opts->pub_slot_size = 2048;
     opts->mq_depth = 10;
+    opts->tls_verify = 1; /* the strings stay NULL */
     return XIPC_OK;
 }
 
@@ -48,6 +49,8 @@ xipc_err xipc__opts_resolve(xipc_opts *dst, const xipc_opts *src)
         (uint64_t)dst->pub_slots * dst->pub_slot_size > (1ull << 30))
         return XIPC_EINVAL;
     if (dst->mq_depth == 0 || dst->mq_depth > 65536)
+        return XIPC_EINVAL;
+    if (dst->tls_verify > 1)
         return XIPC_EINVAL;
     return XIPC_OK;
 }

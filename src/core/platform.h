@@ -388,4 +388,15 @@ void xipc_plat_thread_join(xipc_plat_thread *t);
 /* Processors online (at least 1). */
 uint32_t xipc_plat_cpu_count(void);
 
+/* ---- waiting on a stream socket (layers with their own I/O: TLS) ----------- */
+
+/*
+ * Wait up to @p timeout_ms until stream socket @p s is readable or, with
+ * @p want_write, writable — or has an error or end of stream that the next
+ * xipc_plat_sock_recv/sendv reports. Layers that move bytes with those
+ * calls and a timeout of 0 (never blocking) wait here.
+ * @return XIPC_OK, XIPC_ETIMEDOUT, XIPC_ESYS
+ */
+xipc_err xipc_plat_sock_wait(xipc_plat_sock s, int want_write, int timeout_ms);
+
 #endif

@@ -7,3 +7,6 @@ XIPC_TRAN(tcp)
 XIPC_TRAN(pubsub)
 XIPC_TRAN(mailslot)
 XIPC_TRAN(mq)
+#ifdef XIPC_HAVE_TLS /* set by CMake when OpenSSL is found */
+XIPC_TRAN(tls)
+#endif

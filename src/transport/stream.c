@@ -11,6 +11,32 @@
 #define STREAM_NO_PEEK UINT32_MAX
 #define XIPC_STREAM_LINGER_MS 30000
 
+/* ---- the plain socket (the default I/O) ------------------------------------- */
+
+static xipc_err stream_plain_sendv(void *ctx, xipc_plat_sock fd,
+                                   const xipc_plat_iov *iov, int n,
+                                   size_t *sent, int timeout_ms)
+{
+    return xipc_plat_sock_sendv(fd, iov, n, sent, timeout_ms);
+}
+
+static xipc_err stream_plain_recv(void *ctx, xipc_plat_sock fd, void *buf,
+                                  size_t cap, size_t *got, int timeout_ms)
+{
+    return xipc_plat_sock_recv(fd, buf, cap, got, timeout_ms);
+}
+
+static void stream_plain_close(void *ctx, xipc_plat_sock fd)
+{
+    xipc_plat_sock_close(fd);
+}
+
+static const xipc_stream_io stream_plain_io = {
+    .sendv = stream_plain_sendv,
+    .recv = stream_plain_recv,
+    .close = stream_plain_close,
+};
+
 uint32_t xipc__stream_max(const xipc_opts *opts)
 {
     return opts->max_msg != 0 ? opts->max_msg : XIPC_STREAM_MAX_MSG;
@@ -26,6 +52,7 @@ xipc_err xipc__stream_new(xipc_sock **out, const xipc_tran *tran,
     }
     c->sock.tran = tran;
     c->fd = fd;
+    c->io = &stream_plain_io;
     c->max_msg = max_msg;
     c->rx_peeked = STREAM_NO_PEEK;
     uint32_t uid;
@@ -34,6 +61,13 @@ xipc_err xipc__stream_new(xipc_sock **out, const xipc_tran *tran,
     snprintf(c->url, sizeof(c->url), "%s", url);
     *out = &c->sock;
     return XIPC_OK;
+}
+
+void xipc__stream_set_io(xipc_sock *s, const xipc_stream_io *io, void *ctx)
+{
+    xipc_stream *c = (xipc_stream *)s;
+    c->io = io;
+    c->io_ctx = ctx;
 }
 
 xipc_stream_listener *xipc__stream_listener_new(const xipc_tran *tran,
@@ -104,8 +138,8 @@ static xipc_err stream_fill(xipc_stream *c, size_t need, const stream_clock *k)
     xipc_err rv = stream_rx_room(c, need < STREAM_RX_MIN ? STREAM_RX_MIN : need);
     while (rv == XIPC_OK && c->rx_end - c->rx_beg < need) {
         size_t got;
-        rv = xipc_plat_sock_recv(c->fd, c->rx + c->rx_end, c->rx_cap - c->rx_end,
-                                 &got, stream_left(k));
+        rv = c->io->recv(c->io_ctx, c->fd, c->rx + c->rx_end,
+                         c->rx_cap - c->rx_end, &got, stream_left(k));
         if (rv == XIPC_OK)
             c->rx_end += got;
     }
@@ -199,7 +233,7 @@ static xipc_err stream_flush(xipc_stream *c, const stream_clock *k)
         return XIPC_OK;
     xipc_plat_iov v = {c->tx + c->tx_off, c->tx_len - c->tx_off};
     size_t sent = 0;
-    xipc_err rv = xipc_plat_sock_sendv(c->fd, &v, 1, &sent, stream_left(k));
+    xipc_err rv = c->io->sendv(c->io_ctx, c->fd, &v, 1, &sent, stream_left(k));
     c->tx_off += sent;
     if (rv == XIPC_OK)
         c->tx_off = c->tx_len = 0;
@@ -214,7 +248,7 @@ static xipc_err stream_write(xipc_stream *c, const uint8_t *hdr, const void *buf
 {
     xipc_plat_iov v[2] = {{hdr, XIPC_FRAME_HDR}, {buf, len}};
     size_t sent = 0, total = XIPC_FRAME_HDR + len;
-    xipc_err rv = xipc_plat_sock_sendv(c->fd, v, 2, &sent, stream_left(k));
+    xipc_err rv = c->io->sendv(c->io_ctx, c->fd, v, 2, &sent, stream_left(k));
     if (rv == XIPC_OK)
         return XIPC_OK;
     if (rv != XIPC_ETIMEDOUT) {
@@ -290,7 +324,7 @@ xipc_err xipc__stream_commit(xipc_sock *s, size_t len)
     stream_clock k = stream_clock_start(c->reserve_timeout);
     xipc_plat_iov v = {c->tx, XIPC_FRAME_HDR + len};
     size_t sent = 0;
-    xipc_err rv = xipc_plat_sock_sendv(c->fd, &v, 1, &sent, stream_left(&k));
+    xipc_err rv = c->io->sendv(c->io_ctx, c->fd, &v, 1, &sent, stream_left(&k));
     if (rv == XIPC_ETIMEDOUT && sent > 0) {
         c->tx_off = sent; /* the rest stays in tx, sent before the next */
         c->tx_len = XIPC_FRAME_HDR + len;
@@ -338,7 +372,7 @@ xipc_err xipc__stream_url(xipc_sock *s, char *buf, size_t cap)
 
 static void stream_free(xipc_stream *c)
 {
-    xipc_plat_sock_close(c->fd);
+    c->io->close(c->io_ctx, c->fd);
     free(c->rx);
     free(c->tx);
     free(c);

@@ -17,9 +17,31 @@
 
 #define XIPC_STREAM_URL_MAX 160
 
+/*
+ * How a stream moves bytes: the plain socket (the default) or a layer over
+ * it (TLS). The contracts are those of the platform calls:
+ *  - sendv: all @p n buffers in order within @p timeout_ms, the bytes taken
+ *    in @p sent (XIPC_ETIMEDOUT when not all were; a byte counted as sent
+ *    is committed: the layer delivers it even if the next call is a close);
+ *  - recv: at least one byte within @p timeout_ms, or XIPC_ETIMEDOUT,
+ *    XIPC_ECLOSED (end of stream, reset) or another error (sticky);
+ *  - close: free @p ctx and close @p fd without blocking (what was counted
+ *    as sent may still go out from a background thread).
+ * The stream calls sendv from one thread and recv from another at once.
+ */
+typedef struct xipc_stream_io {
+    xipc_err (*sendv)(void *ctx, xipc_plat_sock fd, const xipc_plat_iov *iov,
+                      int n, size_t *sent, int timeout_ms);
+    xipc_err (*recv)(void *ctx, xipc_plat_sock fd, void *buf, size_t cap,
+                     size_t *got, int timeout_ms);
+    void (*close)(void *ctx, xipc_plat_sock fd);
+} xipc_stream_io;
+
 typedef struct xipc_stream {
     xipc_sock sock;
     xipc_plat_sock fd;
+    const xipc_stream_io *io; /* the plain socket unless set */
+    void *io_ctx;
     uint32_t max_msg;
     xipc_err broken; /* sticky XIPC_EPROTO / XIPC_ECLOSED */
     /* input */
@@ -48,6 +70,10 @@ typedef struct xipc_stream_listener {
 /* Wrap connected socket @p fd (taken over, closed on failure). */
 xipc_err xipc__stream_new(xipc_sock **out, const xipc_tran *tran,
                           xipc_plat_sock fd, uint32_t max_msg, const char *url);
+
+/* Move stream @p s's bytes through @p io with @p ctx (taken over: closed
+ * with the stream) instead of the plain socket. Call before any I/O. */
+void xipc__stream_set_io(xipc_sock *s, const xipc_stream_io *io, void *ctx);
 
 xipc_stream_listener *xipc__stream_listener_new(const xipc_tran *tran,
                                                 const xipc_opts *opts);
@@ -84,6 +110,22 @@ xipc_err xipc__unix_listen(xipc_sock **out, const xipc_tran *tran,
 xipc_err xipc__unix_dial(xipc_sock **out, const xipc_tran *tran,
                          const char *path, int abstract, const xipc_opts *opts,
                          int timeout_ms, const char *url);
+
+/*
+ * A TCP address as tcp:// and tls+tcp:// write it after "://": "HOST:PORT"
+ * or "[V6]:PORT", the host letters, digits, '.', '-' (and ':', '%', '_'
+ * in brackets), the port 0..65535. Parsed by tcp.c for both schemes.
+ */
+typedef struct xipc_tcp_addr {
+    char host[256];
+    uint16_t port;
+    int v6; /* written in brackets */
+} xipc_tcp_addr;
+
+xipc_err xipc__tcp_parse(const char *rest, xipc_tcp_addr *a);
+/* "SCHEME://HOST:PORT" (brackets for a v6 host) with port @p port. */
+void xipc__tcp_url(char *buf, size_t cap, const char *scheme,
+                   const xipc_tcp_addr *a, uint16_t port);
 
 /* The largest message with options @p opts (0 = the stream default). */
 uint32_t xipc__stream_max(const xipc_opts *opts);

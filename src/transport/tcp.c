@@ -11,12 +11,6 @@
 
 extern const xipc_tran xipc_tcp_tran;
 
-typedef struct tcp_addr {
-    char host[256];
-    uint16_t port;
-    int v6; /* written in brackets */
-} tcp_addr;
-
 static int tcp_host_char(char c, int v6)
 {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -25,7 +19,7 @@ static int tcp_host_char(char c, int v6)
     return v6 && (c == ':' || c == '%' || c == '_');
 }
 
-static xipc_err tcp_parse(const char *rest, tcp_addr *a)
+xipc_err xipc__tcp_parse(const char *rest, xipc_tcp_addr *a)
 {
     const char *h = rest, *colon;
     size_t hl;
@@ -65,15 +59,17 @@ static xipc_err tcp_parse(const char *rest, tcp_addr *a)
     return XIPC_OK;
 }
 
-static void tcp_url(char *buf, size_t cap, const tcp_addr *a, uint16_t port)
+void xipc__tcp_url(char *buf, size_t cap, const char *scheme,
+                   const xipc_tcp_addr *a, uint16_t port)
 {
-    snprintf(buf, cap, a->v6 ? "tcp://[%s]:%u" : "tcp://%s:%u", a->host, (unsigned)port);
+    snprintf(buf, cap, a->v6 ? "%s://[%s]:%u" : "%s://%s:%u", scheme, a->host,
+             (unsigned)port);
 }
 
 static xipc_err tcp_listen(xipc_sock **out, const xipc_url *url, const xipc_opts *opts)
 {
-    tcp_addr a;
-    if (tcp_parse(url->rest, &a) != XIPC_OK)
+    xipc_tcp_addr a;
+    if (xipc__tcp_parse(url->rest, &a) != XIPC_OK)
         return XIPC_EINVAL;
     xipc_stream_listener *l = xipc__stream_listener_new(&xipc_tcp_tran, opts);
     if (l == NULL)
@@ -84,7 +80,7 @@ static xipc_err tcp_listen(xipc_sock **out, const xipc_url *url, const xipc_opts
         xipc__stream_close(&l->sock);
         return rv;
     }
-    tcp_url(l->url, sizeof(l->url), &a, bound);
+    xipc__tcp_url(l->url, sizeof(l->url), "tcp", &a, bound);
     *out = &l->sock;
     return XIPC_OK;
 }
@@ -92,15 +88,15 @@ static xipc_err tcp_listen(xipc_sock **out, const xipc_url *url, const xipc_opts
 static xipc_err tcp_dial(xipc_sock **out, const xipc_url *url,
                          const xipc_opts *opts, int timeout_ms)
 {
-    tcp_addr a;
-    if (tcp_parse(url->rest, &a) != XIPC_OK || a.port == 0)
+    xipc_tcp_addr a;
+    if (xipc__tcp_parse(url->rest, &a) != XIPC_OK || a.port == 0)
         return XIPC_EINVAL;
     xipc_plat_sock fd;
     xipc_err rv = xipc_plat_tcp_dial(a.host, a.port, timeout_ms, &fd);
     if (rv != XIPC_OK)
         return rv;
     char full[XIPC_STREAM_URL_MAX];
-    tcp_url(full, sizeof(full), &a, a.port);
+    xipc__tcp_url(full, sizeof(full), "tcp", &a, a.port);
     return xipc__stream_new(out, &xipc_tcp_tran, fd, xipc__stream_max(opts), full);
 }
 
