@@ -49,6 +49,11 @@ static xipc_err t_codec(xipc_rpc_req *req, void *ud)
     return xipc_mp_write_int(b, sum);
 }
 
+static xipc_err t_pid(xipc_rpc_req *req, void *ud)
+{
+    return xipc_rpc_req_returnf(req, "u", xipc_rpc_req_peer_pid(req));
+}
+
 static void expect_remote(xipc_err rv, int64_t code, const char *prefix)
 {
     int64_t got;
@@ -68,6 +73,7 @@ static void t_dispatch(const char *kind)
     XT_OK(xipc_rpc_server_register(srv, "fail_enomem", "", t_fail_enomem, NULL));
     XT_OK(xipc_rpc_server_register(srv, "nothing", "() -> nil", t_nothing, NULL));
     XT_OK(xipc_rpc_server_register(srv, "codec", "(int...) -> [str, int]", t_codec, NULL));
+    XT_OK(xipc_rpc_server_register(srv, "pid", "() -> int", t_pid, NULL));
     /* registration rules */
     XT_ERR(xipc_rpc_server_register(srv, "add", "", rt_add, NULL), XIPC_EADDRINUSE);
     XT_ERR(xipc_rpc_server_register(srv, "xipc.mine", "", rt_add, NULL), XIPC_EINVAL);
@@ -80,6 +86,10 @@ static void t_dispatch(const char *kind)
     int sum = 0;
     XT_OK(xipc_rpc_callf(c, "add", "ii", 2, 3, "i", &sum));
     XT_EQ(sum, 5);
+    /* the caller's pid, where the channel knows it */
+    unsigned pid = 1;
+    XT_OK(xipc_rpc_callf(c, "pid", "", "u", &pid));
+    XT_EQ(pid, strcmp(kind, "tcp") == 0 ? 0 : xipc_plat_getpid());
     int64_t big = 0;
     XT_OK(xipc_rpc_callf(c, "add", "II", (int64_t)INT64_MAX - 5, (int64_t)5, "I", &big));
     XT_EQ(big, INT64_MAX);
@@ -149,7 +159,7 @@ static void t_dispatch(const char *kind)
     uint32_t sl;
     xipc_mp_reader_init(&r, res.value, res.value_len);
     XT_OK(xipc_mp_read_array(&r, &n));
-    XT_EQ(n, 10);
+    XT_EQ(n, 11);
     const char *want[][2] = {{"xipc.methods", "() -> [[name, signature], ...]"},
                              {"add", "(int a, int b) -> int"},
                              {"echo", "(any...) -> [any...]"},
@@ -159,7 +169,8 @@ static void t_dispatch(const char *kind)
                              {"fail_einval", ""},
                              {"fail_enomem", ""},
                              {"nothing", "() -> nil"},
-                             {"codec", "(int...) -> [str, int]"}};
+                             {"codec", "(int...) -> [str, int]"},
+                             {"pid", "() -> int"}};
     for (uint32_t i = 0; i < n; i++) {
         XT_OK(xipc_mp_read_array(&r, &two));
         XT_EQ(two, 2);
@@ -381,6 +392,7 @@ static void t_async(void)
     XT_OK(xipc_rpc_future_result(f, &res));
     XT_OK(xipc_rpc_result_scanf(&res, "i", &v));
     XT_EQ(v, 3);
+    xipc_rpc_result_fini(&res);
     XT_OK(xipc_rpc_future_result(f, NULL)); /* the code stays */
     XT_ERR(xipc_rpc_future_cancel(f), XIPC_ESTATE);
     xipc_rpc_future_free(f);

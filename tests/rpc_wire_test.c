@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 
+#include "rpc/rpc_client.h"
 #include "rpc/rpc_scan.h"
 #include "rpc_util.h"
 
@@ -325,6 +326,47 @@ static void t_client_bytes(void)
         xipc_rpc_future_free(f[i]);
     }
 
+    /* msgid wraps from 2^32-1 to 0 ... */
+    xipc__rpc_client_set_next_id(c, 0xfffffffeu);
+    xipc_rpc_future *w[4];
+    uint8_t wenc[4][8];
+    size_t wl[4];
+    static const uint32_t wids[4] = {0xfffffffeu, 0xffffffffu, 0, 1};
+    for (int i = 0; i < 4; i++)
+        XT_OK(xipc_rpc_call_async(c, "add", p, pl, NULL, NULL, &w[i]));
+    for (int i = 0; i < 4; i++) {
+        XT_EQ(fake_read_request(fd, add23, sizeof(add23), wenc[i], &wl[i]), wids[i]);
+        XT_EQ(wl[i], i < 2 ? 5 : 1);
+    }
+    for (int i = 3; i >= 0; i--)
+        fake_answer(fd, wenc[i], wl[i], (uint8_t)(40 + i));
+    for (int i = 0; i < 4; i++) {
+        int v = 0;
+        XT_OK(xipc_rpc_future_wait(w[i], 30000));
+        XT_OK(xipc_rpc_future_result(w[i], &res));
+        XT_OK(xipc_rpc_result_scanf(&res, "i", &v));
+        XT_EQ(v, 40 + i);
+        xipc_rpc_future_free(w[i]);
+    }
+    /* ... and skips an id still waiting for its response */
+    xipc__rpc_client_set_next_id(c, 5);
+    XT_OK(xipc_rpc_call_async(c, "add", p, pl, NULL, NULL, &w[0]));
+    xipc__rpc_client_set_next_id(c, 5);
+    XT_OK(xipc_rpc_call_async(c, "add", p, pl, NULL, NULL, &w[1]));
+    XT_EQ(fake_read_request(fd, add23, sizeof(add23), wenc[0], &wl[0]), 5);
+    XT_EQ(fake_read_request(fd, add23, sizeof(add23), wenc[1], &wl[1]), 6);
+    fake_answer(fd, wenc[1], wl[1], 6);
+    fake_answer(fd, wenc[0], wl[0], 5);
+    for (int i = 0; i < 2; i++) {
+        int v = 0;
+        XT_OK(xipc_rpc_future_wait(w[i], 30000));
+        XT_OK(xipc_rpc_future_result(w[i], &res));
+        XT_OK(xipc_rpc_result_scanf(&res, "i", &v));
+        XT_EQ(v, 5 + i);
+        xipc_rpc_future_free(w[i]);
+    }
+    xipc_rpc_result_fini(&res);
+
     /* a notification: [2, "note", ["hi"]] */
     XT_OK(xipc_rpc_notifyf(c, "note", "s", "hi"));
     EXPECT(fd, 0x93, 0x02, 0xa4, 'n', 'o', 't', 'e', 0x91, 0xa2, 'h', 'i');
@@ -356,6 +398,7 @@ static void t_client_bytes(void)
     XT_EQ(res.code, 0);
     XT_ASSERT(strcmp(res.message, "boom") == 0);
     XT_ASSERT(res.error_len == 5 && res.value == NULL);
+    xipc_rpc_result_fini(&res);
     xipc_rpc_future_free(f[0]);
 
     /* garbage from the server: pending calls fail with EPROTO, and so

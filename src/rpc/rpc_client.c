@@ -8,64 +8,13 @@
  * whatever order the server answers. Futures hold a reference on the
  * client, so a future outlives xipc_rpc_client_close safely.
  */
-#include <stdarg.h>
-#include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/opts.h"
-#include "rpc/rpc_conn.h"
-#include "rpc/rpc_fmt.h"
-#include "rpc/rpc_wire.h"
-#include "xipc/rpc.h"
+#include "rpc/rpc_client.h"
 
-#define CLI_BUCKETS 256u
 #define CLI_POLL_MS 50
-
-enum { FUT_PENDING, FUT_DONE };
-
-struct xipc_rpc_future {
-    xipc_rpc_future *next; /* bucket chain while pending */
-    xipc_rpc_client *c;
-    uint32_t msgid;
-    int state;
-    xipc_err status;
-    uint8_t *msg; /* the response's bytes (owned) */
-    size_t value_off, value_len, error_off, error_len;
-    xipc_plat_cond cond;
-    xipc_rpc_callback cb;
-    void *userdata;
-    int auto_free; /* free after the callback */
-    int in_cb;     /* the callback is running */
-    int free_req;  /* freed from inside the callback: free after it */
-    int settled;   /* done and any callback returned: waiters may go */
-};
-
-struct xipc_rpc_client {
-    xipc_rpc_client_opts o;
-    xipc_rpc_conn *conn;
-    xipc_plat_mutex mu;
-    xipc_rpc_future *pending[CLI_BUCKETS];
-    uint32_t npending;
-    uint32_t next_id;
-    xipc_err dead; /* why the connection ended, once it did */
-    int closing;
-    atomic_uint refs; /* the user's, plus one per future */
-    xipc_plat_thread reader;
-};
-
-/* The last remote error on this thread (xipc_rpc_last_error). */
-static _Thread_local struct {
-    int set;
-    int64_t code;
-    char message[XIPC_RPC_ERRMSG_MAX + 1];
-} cli_last;
-
-void xipc_rpc_free(void *p)
-{
-    free(p);
-}
 
 xipc_err xipc_rpc_client_opts_init(xipc_rpc_client_opts *o)
 {
@@ -86,117 +35,6 @@ static void cli_unref(xipc_rpc_client *c)
         return;
     xipc_plat_mutex_fini(&c->mu);
     free(c);
-}
-
-/* ---- results ------------------------------------------------------------- */
-
-typedef struct cli_store { /* what xipc_rpc_result.priv_ points to */
-    uint8_t *msg;
-    char message[XIPC_RPC_ERRMSG_MAX + 1];
-} cli_store;
-
-void xipc_rpc_result_init(xipc_rpc_result *r)
-{
-    if (r == NULL)
-        return;
-    memset(r, 0, sizeof(*r));
-    r->message = "";
-}
-
-void xipc_rpc_result_fini(xipc_rpc_result *r)
-{
-    if (r == NULL)
-        return;
-    cli_store *s = r->priv_;
-    if (s != NULL) {
-        free(s->msg);
-        free(s);
-    }
-    xipc_rpc_result_init(r);
-}
-
-/* Decode an error object: [code, message], a str, or anything else. */
-static void cli_error_decode(const uint8_t *p, size_t len, int64_t *code,
-                             char *msg, size_t cap)
-{
-    xipc_mp_reader r;
-    uint32_t n, sl;
-    const char *s;
-    *code = 0;
-    msg[0] = '\0';
-    xipc_mp_reader_init(&r, p, len);
-    if (xipc_mp_read_str(&r, &s, &sl) != XIPC_OK) {
-        int64_t v;
-        if (xipc_mp_read_array(&r, &n) != XIPC_OK || n < 1)
-            return;
-        if (xipc_mp_read_int(&r, &v) == XIPC_OK)
-            *code = v;
-        else if (xipc_mp_skip(&r) != XIPC_OK)
-            return;
-        if (n < 2 || xipc_mp_read_str(&r, &s, &sl) != XIPC_OK)
-            return;
-    }
-    size_t k = sl < cap - 1 ? sl : cap - 1;
-    memcpy(msg, s, k);
-    msg[k] = '\0';
-}
-
-/* Move a completed future's outcome into @p res. */
-static xipc_err cli_result_take(xipc_rpc_future *f, xipc_rpc_result *res)
-{
-    xipc_err st = f->status;
-    if (st == XIPC_EREMOTE)
-        cli_error_decode(f->msg + f->error_off, f->error_len, &cli_last.code,
-                         cli_last.message, sizeof(cli_last.message));
-    cli_last.set |= st == XIPC_EREMOTE;
-    if (res != NULL)
-        xipc_rpc_result_fini(res);
-    if (res == NULL || f->msg == NULL)
-        return st;
-    cli_store *s = malloc(sizeof(*s));
-    if (s == NULL)
-        return XIPC_ENOMEM;
-    s->msg = f->msg;
-    f->msg = NULL;
-    s->message[0] = '\0';
-    res->priv_ = s;
-    res->message = s->message;
-    if (st == XIPC_EREMOTE) {
-        res->error = s->msg + f->error_off;
-        res->error_len = f->error_len;
-        cli_error_decode(res->error, res->error_len, &res->code, s->message,
-                         sizeof(s->message));
-    } else {
-        res->value = s->msg + f->value_off;
-        res->value_len = f->value_len;
-    }
-    return st;
-}
-
-xipc_err xipc_rpc_last_error(int64_t *code, const char **message)
-{
-    if (!cli_last.set)
-        return XIPC_ENOENT;
-    if (code != NULL)
-        *code = cli_last.code;
-    if (message != NULL)
-        *message = cli_last.message;
-    return XIPC_OK;
-}
-
-xipc_err xipc_rpc_result_scanf(const xipc_rpc_result *r, const char *fmt, ...)
-{
-    if (r == NULL)
-        return XIPC_EINVAL;
-    if (r->value == NULL)
-        return XIPC_ESTATE;
-    xipc_rpc_allocs a = {0};
-    va_list ap;
-    va_start(ap, fmt);
-    xipc_err rv = xipc__rpc_fmt_read_value(r->value, r->value_len, fmt, &ap, &a);
-    va_end(ap);
-    xipc__rpc_allocs_forget(&a);
-    return rv == XIPC_EPROTO ? XIPC_EINVAL : rv;
 }
 
 /* ---- the pending table ------------------------------------------------------ */
@@ -582,7 +420,7 @@ xipc_err xipc_rpc_future_result(xipc_rpc_future *f, xipc_rpc_result *res)
     xipc_plat_mutex_unlock(&f->c->mu);
     if (!done)
         return XIPC_ESTATE;
-    return cli_result_take(f, res);
+    return xipc__rpc_result_take(f, res);
 }
 
 xipc_err xipc_rpc_future_cancel(xipc_rpc_future *f)
@@ -644,7 +482,7 @@ xipc_err xipc_rpc_call(xipc_rpc_client *c, const char *method,
         xipc_rpc_future_free(f);
         return XIPC_ETIMEDOUT;
     }
-    rv = cli_result_take(f, res);
+    rv = xipc__rpc_result_take(f, res);
     xipc_rpc_future_free(f);
     return rv;
 }
@@ -665,73 +503,9 @@ xipc_err xipc_rpc_notify(xipc_rpc_client *c, const char *method,
     return cli_send(c, XIPC_RPC_NOTIFICATION, 0, method, params, params_len, timeout_ms);
 }
 
-/* ---- format-string calls ------------------------------------------------------------ */
-
-xipc_err xipc_rpc_pack(void **out, size_t *len, const char *fmt, ...)
+void xipc__rpc_client_set_next_id(xipc_rpc_client *c, uint32_t id)
 {
-    if (out == NULL || len == NULL)
-        return XIPC_EINVAL;
-    xipc_mp_buf b;
-    xipc_mp_buf_init(&b);
-    va_list ap;
-    va_start(ap, fmt);
-    xipc_err rv = xipc__rpc_fmt_write_value(&b, fmt, &ap, 1);
-    va_end(ap);
-    if (rv != XIPC_OK) {
-        xipc_mp_buf_fini(&b);
-        return rv;
-    }
-    *out = b.data;
-    *len = b.len;
-    return XIPC_OK;
-}
-
-xipc_err xipc_rpc_callf(xipc_rpc_client *c, const char *method,
-                        const char *argfmt, ...)
-{
-    if (c == NULL)
-        return XIPC_EINVAL;
-    va_list ap;
-    va_start(ap, argfmt);
-    xipc_mp_buf b;
-    xipc_mp_buf_init(&b);
-    xipc_err rv = xipc__rpc_fmt_write_value(&b, argfmt, &ap, 1);
-    const char *resfmt = NULL;
-    uint32_t nres = 0;
-    if (rv == XIPC_OK) { /* the arguments were all taken: the format is next */
-        resfmt = va_arg(ap, const char *);
-        rv = xipc__rpc_fmt_count(resfmt, &nres);
-    }
-    xipc_rpc_result res;
-    xipc_rpc_result_init(&res);
-    if (rv == XIPC_OK)
-        rv = xipc_rpc_call(c, method, b.data, b.len, &res, c->o.timeout_ms);
-    xipc_mp_buf_fini(&b);
-    if (rv == XIPC_OK && nres > 0) {
-        xipc_rpc_allocs a = {0};
-        rv = xipc__rpc_fmt_read_value(res.value, res.value_len, resfmt, &ap, &a);
-        xipc__rpc_allocs_forget(&a);
-        if (rv == XIPC_EPROTO)
-            rv = XIPC_EINVAL;
-    }
-    va_end(ap);
-    xipc_rpc_result_fini(&res);
-    return rv;
-}
-
-xipc_err xipc_rpc_notifyf(xipc_rpc_client *c, const char *method,
-                          const char *argfmt, ...)
-{
-    if (c == NULL)
-        return XIPC_EINVAL;
-    va_list ap;
-    va_start(ap, argfmt);
-    xipc_mp_buf b;
-    xipc_mp_buf_init(&b);
-    xipc_err rv = xipc__rpc_fmt_write_value(&b, argfmt, &ap, 1);
-    va_end(ap);
-    if (rv == XIPC_OK)
-        rv = xipc_rpc_notify(c, method, b.data, b.len, c->o.timeout_ms);
-    xipc_mp_buf_fini(&b);
-    return rv;
+    xipc_plat_mutex_lock(&c->mu);
+    c->next_id = id;
+    xipc_plat_mutex_unlock(&c->mu);
 }
