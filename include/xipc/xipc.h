@@ -328,6 +328,39 @@ XIPC_API xipc_err xipc_peer_pid(xipc_sock *s, uint32_t *pid);
  */
 XIPC_API void xipc_close(xipc_sock *s);
 
+/*! One endpoint found by xipc_endpoints(). */
+typedef struct xipc_endpoint_info {
+    char url[160];    /*!< "shm://NAME", "pipe://NAME", ... */
+    /*! What it is: "shm listener", "shm offer" (a connection request not
+     *  accepted yet; pid is the client's), "pubsub" (a publisher), "pipe"
+     *  (a listener), "mailslot server", "mq" (a receiver). A static
+     *  string. */
+    const char *kind;
+    uint32_t pid;     /*!< the owner's process id; 0 when unknown */
+    int alive;        /*!< 1 when that process still serves the endpoint */
+} xipc_endpoint_info;
+
+/*!
+ * List the endpoints of the current user on this host: shm:// listeners
+ * and pending offers, pubsub:// publishers, pipe:// listeners, mailslot://
+ * servers, mq:// receivers, the live ones and those left by a process that
+ * died (alive 0; the next listener of the name reclaims them). unix:// and
+ * tcp:// have no registry and are not listed. Calls @p fn once per
+ * endpoint with @p arg, in no particular order; @p e is valid during the
+ * call only.
+ *
+ * Listing only looks: it creates, locks, changes and removes nothing.
+ * Objects that are not well-formed (garbage, being created at that
+ * instant) are listed with pid 0 and alive 0; objects of other users are
+ * skipped.
+ * @return XIPC_OK; XIPC_EINVAL when @p fn is NULL; otherwise the first
+ *         error a transport met (XIPC_EPERM: the runtime directory is not
+ *         private), after listing everything else it could
+ */
+XIPC_API xipc_err xipc_endpoints(void (*fn)(const xipc_endpoint_info *e,
+                                            void *arg),
+                                 void *arg);
+
 #ifdef __cplusplus
 }
 #endif

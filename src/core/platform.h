@@ -388,6 +388,37 @@ void xipc_plat_thread_join(xipc_plat_thread *t);
 /* Processors online (at least 1). */
 uint32_t xipc_plat_cpu_count(void);
 
+/* ---- looking without touching (xipc_endpoints) ------------------------------ */
+
+/*
+ * The per-user runtime directory as xipc_plat_rundir() names it (with
+ * subfolder @p sub when not NULL), creating nothing.
+ * @return XIPC_OK, XIPC_ENOENT (it does not exist), XIPC_EPERM (not a
+ *         private directory of ours), XIPC_EINVAL (does not fit), XIPC_ESYS
+ */
+xipc_err xipc_plat_rundir_find(char *buf, size_t cap, const char *sub);
+
+/* What is at @p path (a symbolic link is not followed: OTHER). */
+#define XIPC_PLAT_FILE_NONE 0 /* nothing, or not accessible */
+#define XIPC_PLAT_FILE_REG 1
+#define XIPC_PLAT_FILE_DIR 2
+#define XIPC_PLAT_FILE_SOCK 3
+#define XIPC_PLAT_FILE_OTHER 4
+int xipc_plat_file_kind(const char *path);
+
+/*
+ * Copy the first @p cap bytes of shared-memory object @p name into @p buf
+ * without mapping it or changing anything: a copy cannot change under the
+ * caller, and a shrinking object cannot fault it. Opened read-only and
+ * never blocking; refused like xipc_plat_shm_open (XIPC_EPERM: another
+ * user's, accessible by others, or not a plain object). @p got receives
+ * the bytes copied (fewer than @p cap for a small object), @p size the
+ * object's size.
+ * @return XIPC_OK, XIPC_ENOENT, XIPC_EPERM, XIPC_ESYS
+ */
+xipc_err xipc_plat_shm_read_head(const char *name, void *buf, size_t cap,
+                                 size_t *got, uint64_t *size);
+
 /* ---- waiting on a stream socket (layers with their own I/O: TLS) ----------- */
 
 /*

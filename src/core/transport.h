@@ -53,6 +53,11 @@ struct xipc_tran {
     xipc_err (*fd)(xipc_sock *s, intptr_t *fd);
     xipc_err (*url)(xipc_sock *s, char *buf, size_t cap);
     void (*close)(xipc_sock *s);
+    /* optional: call @p fn for each endpoint of this scheme that the
+     * current user has on this host (xipc_endpoints). Only looks: never
+     * creates, locks or changes an object, never trusts another process's
+     * bytes unchecked, never blocks. XIPC_OK when there is nothing. */
+    xipc_err (*list)(void (*fn)(const xipc_endpoint_info *, void *), void *arg);
 };
 
 /*

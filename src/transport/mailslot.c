@@ -403,6 +403,56 @@ static void mailslot_close(xipc_sock *ss)
     mailslot_free(s);
 }
 
+/* ---- listing (xipc_endpoints) --------------------------------------------- */
+
+typedef struct mailslot_ls {
+    void (*fn)(const xipc_endpoint_info *, void *);
+    void *arg;
+    char base[MAILSLOT_PATH_MAX]; /* <rundir>/mailslot */
+    char dir[MAILSLOT_PATH_MAX];  /* <rundir>/mailslot/NAME */
+    const char *name;
+} mailslot_ls;
+
+/* A server's socket "<max>.<pid>.<n>" in the folder of NAME. */
+static void mailslot_ls_server(const char *file, void *arg)
+{
+    mailslot_ls *ls = arg;
+    unsigned m, pid, n;
+    char tail, path[MAILSLOT_PATH_MAX + MAILSLOT_FILE_MAX];
+    if (strlen(file) >= MAILSLOT_FILE_MAX || file[0] < '0' || file[0] > '9' ||
+        sscanf(file, "%u.%u.%u%c", &m, &pid, &n, &tail) != 3)
+        return;
+    snprintf(path, sizeof(path), "%s/%s", ls->dir, file);
+    if (xipc_plat_file_kind(path) != XIPC_PLAT_FILE_SOCK)
+        return;
+    xipc_endpoint_info e = {.kind = "mailslot server", .pid = pid};
+    if (xipc__url_format(e.url, sizeof(e.url), "mailslot", ls->name) != XIPC_OK)
+        return;
+    /* connecting a datagram socket sends nothing and changes nothing */
+    e.alive = xipc_plat_pid_alive(pid) && xipc_plat_dgram_live(path);
+    ls->fn(&e, ls->arg);
+}
+
+static void mailslot_ls_name(const char *name, void *arg)
+{
+    mailslot_ls *ls = arg;
+    if (xipc__name_check(name) != XIPC_OK)
+        return;
+    snprintf(ls->dir, sizeof(ls->dir), "%.400s/%s", ls->base, name);
+    ls->name = name;
+    xipc_plat_dir_list(ls->dir, mailslot_ls_server, ls); /* gone meanwhile: none */
+}
+
+static xipc_err mailslot_ls_all(void (*fn)(const xipc_endpoint_info *, void *),
+                                void *arg)
+{
+    mailslot_ls ls = {.fn = fn, .arg = arg};
+    xipc_err rv = xipc_plat_rundir_find(ls.base, sizeof(ls.base), "mailslot");
+    if (rv == XIPC_OK)
+        rv = xipc_plat_dir_list(ls.base, mailslot_ls_name, &ls);
+    return rv == XIPC_ENOENT ? XIPC_OK : rv;
+}
+
 const xipc_tran xipc_mailslot_tran = {
     .scheme = "mailslot",
     .listen = mailslot_listen,
@@ -412,4 +462,5 @@ const xipc_tran xipc_mailslot_tran = {
     .fd = mailslot_fd,
     .url = mailslot_url,
     .close = mailslot_close,
+    .list = mailslot_ls_all,
 };

@@ -313,6 +313,52 @@ static void mq_close(xipc_sock *ss)
     mq_free(s);
 }
 
+/* ---- listing (xipc_endpoints) --------------------------------------------- */
+
+typedef struct mq_ls {
+    void (*fn)(const xipc_endpoint_info *, void *);
+    void *arg;
+    char dir[MQ_PATH_MAX]; /* <rundir>/mq */
+} mq_ls;
+
+/* A lock file "NAME.pid": locked means a live receiver (exact, immune to
+ * pid reuse); unlocked, the pid of the receiver that died. */
+static void mq_ls_one(const char *file, void *arg)
+{
+    mq_ls *ls = arg;
+    size_t n = strlen(file);
+    char name[XIPC_NAME_MAX + 1], path[MQ_PATH_MAX + XIPC_NAME_MAX + 8];
+    if (n < 5 || n - 4 > XIPC_NAME_MAX || strcmp(file + n - 4, ".pid") != 0)
+        return;
+    memcpy(name, file, n - 4);
+    name[n - 4] = '\0';
+    xipc_endpoint_info e = {.kind = "mq"};
+    if (xipc__name_check(name) != XIPC_OK ||
+        xipc__url_format(e.url, sizeof(e.url), "mq", name) != XIPC_OK)
+        return;
+    snprintf(path, sizeof(path), "%s/%s", ls->dir, file);
+    if (xipc_plat_file_kind(path) != XIPC_PLAT_FILE_REG)
+        return;
+    xipc_err rv = xipc_plat_lockfile_owner(path, &e.pid);
+    if (rv == XIPC_OK) {
+        e.alive = 1; /* pid 0: the receiver is writing it this instant */
+    } else if (rv == XIPC_ENOENT && xipc_plat_file_kind(path) == XIPC_PLAT_FILE_REG) {
+        e.pid = xipc_plat_pidfile_read(path);
+    } else {
+        return; /* removed meanwhile, or not ours */
+    }
+    ls->fn(&e, ls->arg);
+}
+
+static xipc_err mq_list(void (*fn)(const xipc_endpoint_info *, void *), void *arg)
+{
+    mq_ls ls = {.fn = fn, .arg = arg};
+    xipc_err rv = xipc_plat_rundir_find(ls.dir, sizeof(ls.dir), "mq");
+    if (rv == XIPC_OK)
+        rv = xipc_plat_dir_list(ls.dir, mq_ls_one, &ls);
+    return rv == XIPC_ENOENT ? XIPC_OK : rv;
+}
+
 const xipc_tran xipc_mq_tran = {
     .scheme = "mq",
     .listen = mq_listen,
@@ -325,4 +371,5 @@ const xipc_tran xipc_mq_tran = {
     .fd = mq_fd,
     .url = mq_url,
     .close = mq_close,
+    .list = mq_list,
 };

@@ -250,6 +250,57 @@ static void pubsub_close(xipc_sock *s)
     pubsub_free(p);
 }
 
+/* ---- listing (xipc_endpoints) --------------------------------------------- */
+
+typedef struct pubsub_ls {
+    void (*fn)(const xipc_endpoint_info *, void *);
+    void *arg;
+    size_t plen; /* strlen("/xipc.<uid>.") */
+} pubsub_ls;
+
+/* "/xipc.<uid>.NAME#pub": its publisher, from a checked copy of the header. */
+static void pubsub_ls_one(const char *obj, void *arg)
+{
+    pubsub_ls *ls = arg;
+    const char *rest = obj + ls->plen;
+    size_t n = strlen(rest);
+    char name[XIPC_NAME_MAX + 1];
+    if (n < 5 || n - 4 > XIPC_NAME_MAX || strcmp(rest + n - 4, "#pub") != 0)
+        return;
+    memcpy(name, rest, n - 4);
+    name[n - 4] = '\0';
+    xipc_endpoint_info e = {.kind = "pubsub"};
+    if (xipc__name_check(name) != XIPC_OK ||
+        xipc__url_format(e.url, sizeof(e.url), "pubsub", name) != XIPC_OK)
+        return;
+    union {
+        xipc_bcast_hdr h;
+        uint8_t bytes[XIPC_BCAST_DATA_OFF];
+    } copy;
+    size_t got;
+    uint64_t size;
+    memset(&copy, 0, sizeof(copy));
+    if (xipc_plat_shm_read_head(obj, &copy, sizeof(copy), &got, &size) != XIPC_OK)
+        return; /* gone, or not ours */
+    xipc_bcast b; /* attached to the copy: the checks of a subscriber */
+    if (got == sizeof(copy) &&
+        xipc_bcast_attach(&b, &copy, size, XIPC_BCAST_SUBSCRIBER, 0, NULL) == XIPC_OK) {
+        e.pid = xipc_bcast_pub_pid(&b);
+        e.alive = !xipc_bcast_closed(&b) && xipc_plat_pid_alive(e.pid);
+    }
+    ls->fn(&e, ls->arg);
+}
+
+static xipc_err pubsub_list(void (*fn)(const xipc_endpoint_info *, void *),
+                            void *arg)
+{
+    char prefix[PUBSUB_OBJ_MAX];
+    int n = snprintf(prefix, sizeof(prefix), "/xipc.%u.", (unsigned)xipc_plat_getuid());
+    pubsub_ls ls = {fn, arg, (size_t)n};
+    xipc_plat_shm_list(prefix, pubsub_ls_one, &ls);
+    return XIPC_OK;
+}
+
 const xipc_tran xipc_pubsub_tran = {
     .scheme = "pubsub",
     .listen = pubsub_listen,
@@ -260,6 +311,7 @@ const xipc_tran xipc_pubsub_tran = {
     .peer_pid = pubsub_peer_pid,
     .url = pubsub_url,
     .close = pubsub_close,
+    .list = pubsub_list,
 };
 
 static const xipc_tran pubsub_sub_tran = {

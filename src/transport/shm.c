@@ -531,6 +531,106 @@ static void shm_close(xipc_sock *s)
     shm_conn_free(c);
 }
 
+/* ---- listing (xipc_endpoints) --------------------------------------------- */
+
+typedef struct shm_ls {
+    void (*fn)(const xipc_endpoint_info *, void *);
+    void *arg;
+    size_t plen; /* strlen("/xipc.<uid>.") */
+} shm_ls;
+
+/* Decimal digits up to @p end (exclusive) into @p out; 0 when not that. */
+static int shm_ls_num(const char *p, const char *end, uint32_t *out)
+{
+    uint64_t v = 0;
+    if (p == end || end - p > 10)
+        return 0;
+    for (; p < end; p++) {
+        if (*p < '0' || *p > '9')
+            return 0;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    *out = (uint32_t)v;
+    return v <= UINT32_MAX;
+}
+
+/* A control segment: its listener, from a checked copy of the header. */
+static void shm_ls_listener(shm_ls *ls, const char *obj, xipc_endpoint_info *e)
+{
+    xipc_ctl_hdr h;
+    size_t got;
+    uint64_t size;
+    memset(&h, 0, sizeof(h));
+    if (xipc_plat_shm_read_head(obj, &h, sizeof(h), &got, &size) != XIPC_OK)
+        return; /* gone, or not ours */
+    e->kind = "shm listener";
+    xipc_plat_shm copy = {&h, (size_t)size, -1};
+    if (got == sizeof(h) && size <= SIZE_MAX && shm_ctl_check(&copy) == XIPC_OK) {
+        e->pid = atomic_load(&h.listener_pid);
+        e->alive = !atomic_load(&h.closed) && xipc_plat_pid_alive(e->pid);
+    }
+    ls->fn(e, ls->arg);
+}
+
+/* A pending offer "NAME@<pid>.<id>": the client's pid, when its header
+ * (if already written) agrees. */
+static void shm_ls_offer(shm_ls *ls, const char *obj, const char *at,
+                         xipc_endpoint_info *e)
+{
+    const char *dot = strchr(at + 1, '.');
+    uint32_t pid, id;
+    if (dot == NULL || !shm_ls_num(at + 1, dot, &pid) ||
+        !shm_ls_num(dot + 1, dot + strlen(dot), &id))
+        return; /* not an offer's name */
+    xipc_conn_hdr h;
+    size_t got;
+    uint64_t size;
+    memset(&h, 0, sizeof(h));
+    if (xipc_plat_shm_read_head(obj, &h, sizeof(h), &got, &size) != XIPC_OK)
+        return; /* accepted (unlinked) meanwhile, or not ours */
+    e->kind = "shm offer";
+    int fresh = h.magic == 0; /* being created: nothing written yet */
+    if (fresh || (got == sizeof(h) && size == h.total_size &&
+                  h.magic == XIPC_CONN_MAGIC && h.version == XIPC_SHM_VERSION &&
+                  atomic_load(&h.client_pid) == pid)) {
+        e->pid = pid;
+        e->alive = (fresh || atomic_load(&h.state) == XIPC_CONN_OFFERED) &&
+                   xipc_plat_pid_alive(pid);
+    }
+    ls->fn(e, ls->arg);
+}
+
+static void shm_ls_one(const char *obj, void *arg)
+{
+    shm_ls *ls = arg;
+    const char *rest = obj + ls->plen;
+    char name[XIPC_NAME_MAX + 1];
+    const char *at = strchr(rest, '@');
+    size_t n = at != NULL ? (size_t)(at - rest) : strlen(rest);
+    if (n > XIPC_NAME_MAX)
+        return;
+    memcpy(name, rest, n);
+    name[n] = '\0';
+    xipc_endpoint_info e = {.pid = 0};
+    /* pubsub's "NAME#pub" and anything else fail the name check */
+    if (xipc__name_check(name) != XIPC_OK ||
+        xipc__url_format(e.url, sizeof(e.url), "shm", name) != XIPC_OK)
+        return;
+    if (at != NULL)
+        shm_ls_offer(ls, obj, at, &e);
+    else
+        shm_ls_listener(ls, obj, &e);
+}
+
+static xipc_err shm_list(void (*fn)(const xipc_endpoint_info *, void *), void *arg)
+{
+    char prefix[SHM_OBJ_MAX];
+    int n = snprintf(prefix, sizeof(prefix), "/xipc.%u.", (unsigned)xipc_plat_getuid());
+    shm_ls ls = {fn, arg, (size_t)n};
+    xipc_plat_shm_list(prefix, shm_ls_one, &ls);
+    return XIPC_OK;
+}
+
 const xipc_tran xipc_shm_tran = {
     .scheme = "shm",
     .listen = shm_listen,
@@ -545,4 +645,5 @@ const xipc_tran xipc_shm_tran = {
     .peer_pid = shm_peer_pid,
     .url = shm_url,
     .close = shm_close,
+    .list = shm_list,
 };

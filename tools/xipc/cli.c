@@ -114,3 +114,30 @@ int cli_scan_value(cli_scan *s, const char *arg, const char *shrt,
     *value = s->argv[s->next++];
     return 1;
 }
+
+int cli_is_pubsub(const char *url)
+{
+    return strncmp(url, "pubsub://", 9) == 0;
+}
+
+int cli_slice(long left)
+{
+    return left < 0 || left > CLI_SLICE_MS ? CLI_SLICE_MS : (int)left;
+}
+
+int cli_expired(long *left, int slice)
+{
+    if (*left < 0)
+        return 0;
+    *left -= slice;
+    return *left <= 0;
+}
+
+int cli_print_msg(const void *msg, size_t len)
+{
+    errno = 0;
+    if ((len > 0 && fwrite(msg, 1, len, stdout) != len) ||
+        putchar('\n') == EOF || fflush(stdout) == EOF)
+        return errno != 0 ? errno : EIO;
+    return 0;
+}

@@ -5,6 +5,8 @@
 #ifndef XIPC_TOOLS_CLI_H
 #define XIPC_TOOLS_CLI_H
 
+#include <stddef.h>
+
 #include "xipc/xipc.h"
 
 /* Exit codes of every command. */
@@ -49,6 +51,44 @@ int cli_parse_int(const char *text, long min, long max, long *out);
 
 /* Print "CMD: pid N, pointer width B bits" on stderr. */
 void cli_print_width(const char *cmd);
+
+/* Longest wait of a blocking command between two looks at signals. */
+#define CLI_SLICE_MS 100
+
+/*
+ * Catch SIGINT, SIGTERM and SIGHUP in a flag (unless ignored at start) and
+ * ignore SIGPIPE. Blocking commands wait in slices of CLI_SLICE_MS and
+ * look at cli_signal_caught() between them, close their endpoint, then
+ * call cli_signal_exit().
+ */
+void cli_signals_init(void);
+
+/* The signal caught since cli_signals_init(), or 0. */
+int cli_signal_caught(void);
+
+/*
+ * Die of the caught signal (default action), so the parent sees it.
+ * @return 128 + the signal, when that did not end the process
+ */
+int cli_signal_exit(void);
+
+/* The next slice of a wait with @p left ms to go (-1: forever). */
+int cli_slice(long left);
+
+/* Count a slice that expired off @p *left. @return 1 when time is up */
+int cli_expired(long *left, int slice);
+
+/* Write one message and a newline to stdout, flushed. @return 0 or an errno */
+int cli_print_msg(const void *msg, size_t len);
+
+/* Sleep @p ms milliseconds. @return 0, or -1 when a signal was caught */
+int cli_sleep_ms(long ms);
+
+/*
+ * Is @p url a pubsub:// URL? send and recv refuse those (usage error
+ * pointing to pub and sub); pub and sub take nothing else.
+ */
+int cli_is_pubsub(const char *url);
 
 /*
  * A forward scan over a command's arguments that tells options from

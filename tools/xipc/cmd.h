@@ -9,9 +9,15 @@
 extern const char cmd_send_usage[];
 extern const char cmd_recv_usage[];
 extern const char cmd_bench_usage[];
+extern const char cmd_pub_usage[];
+extern const char cmd_sub_usage[];
+extern const char cmd_ls_usage[];
 
 int cmd_send(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_pub(int argc, char **argv);
+int cmd_sub(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
 
 #endif

@@ -1,17 +1,16 @@
 /*
  * xipc recv URL: listen at URL, take one connection at a time (the next
  * one once the peer has closed), print each message on its own line.
- * Where the listener receives by itself (mailslot://, mq://: xipc_accept
- * says XIPC_EINVAL, "not a listener"), read from it directly.
+ * Where the listener receives by itself (mailslot:// as a server, mq://:
+ * xipc_accept says XIPC_EINVAL, "not a listener"), read from it directly.
+ * pubsub:// is refused: its receiving end is `xipc sub`.
  *
  * Blocking calls wait in short slices so that SIGINT/SIGTERM/SIGHUP are
- * noticed: the listener is then closed (its name removed) before the
- * process dies of the signal. Signal handling uses POSIX sigaction (as
- * send uses getline): a Windows build of the tool will need a port.
+ * noticed (cli_sig.c): the listener is then closed (its name removed)
+ * before the process dies of the signal.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +18,6 @@
 #include "cli.h"
 #include "cmd.h"
 
-#define RECV_SLICE_MS 100          /* longest wait between signal checks */
 #define RECV_BUF_INIT (64u << 10)  /* first receive buffer; grows on demand */
 #define RECV_URL_MAX 1024
 
@@ -31,9 +29,11 @@ static const char recv_help[] =
     "\n"
     "Listen at URL and accept one connection at a time; when its peer\n"
     "closes, accept the next (mailslot:// and mq:// have no connections:\n"
-    "recv reads what every sender writes). Print each message to stdout as\n"
-    "it is, then a newline, and flush. When the listener's address differs\n"
-    "from URL (tcp://HOST:0), print \"recv: listening at ADDRESS\" to stderr.\n"
+    "recv is the mailslot server or the queue's receiver and reads what\n"
+    "every sender writes). Print each message to stdout as it is, then a\n"
+    "newline, and flush. When the listener's address differs from URL\n"
+    "(tcp://HOST:0), print \"recv: listening at ADDRESS\" to stderr.\n"
+    "pubsub:// URLs are refused (usage error): use xipc sub.\n"
     "\n"
     "  -n, --count COUNT  exit 0 after COUNT messages (default: never)\n"
     "  -t, --timeout MS   bound the wait for each message and each\n"
@@ -58,42 +58,6 @@ typedef struct recv_state {
     unsigned char *buf;
     size_t cap;
 } recv_state;
-
-static volatile sig_atomic_t recv_signal;
-
-static void recv_on_signal(int sig)
-{
-    recv_signal = sig;
-}
-
-/*
- * Catch @p sig unless it was ignored when we started (as for `cmd &`). The
- * handler stays installed (no SA_RESETHAND): a second signal, as from
- * `timeout` which signals both the child and its group, must not kill us
- * before we clean up. No SA_RESTART: a blocked write returns early.
- */
-static void recv_catch(int sig)
-{
-    struct sigaction sa, old;
-    if (sigaction(sig, NULL, &old) != 0 || old.sa_handler == SIG_IGN)
-        return;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = recv_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(sig, &sa, NULL);
-}
-
-static void recv_signals_init(void)
-{
-    struct sigaction sa;
-    recv_catch(SIGINT);
-    recv_catch(SIGTERM);
-    recv_catch(SIGHUP);
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = SIG_IGN; /* a closed stdout is a write error */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGPIPE, &sa, NULL);
-}
 
 /* @return -1 when parsed, else the exit code of a usage error */
 static int recv_parse(recv_cfg *cfg, int argc, char **argv)
@@ -131,31 +95,19 @@ static int recv_parse(recv_cfg *cfg, int argc, char **argv)
     }
     if (!cfg->help && cfg->url == NULL)
         return cli_usage_error(cmd_recv_usage, "recv", "missing URL");
+    if (!cfg->help && cli_is_pubsub(cfg->url))
+        return cli_usage_error(cmd_recv_usage, cfg->url,
+                               "recv does not subscribe: use xipc sub URL");
     return -1;
-}
-
-/* The next slice of a wait with @p left ms to go (-1: forever). */
-static int recv_slice(long left)
-{
-    return left < 0 || left > RECV_SLICE_MS ? RECV_SLICE_MS : (int)left;
-}
-
-/* Count a slice that expired off @p *left. @return 1 when time is up */
-static int recv_expired(long *left, int slice)
-{
-    if (*left < 0)
-        return 0;
-    *left -= slice;
-    return *left <= 0;
 }
 
 /* Accept the next connection within @p timeout_ms; XIPC_EINTR on a signal. */
 static xipc_err recv_accept(recv_state *st, long timeout_ms)
 {
     for (long left = timeout_ms;;) {
-        if (recv_signal)
+        if (cli_signal_caught())
             return XIPC_EINTR;
-        int slice = recv_slice(left);
+        int slice = cli_slice(left);
         xipc_err rv = xipc_accept(st->listener, &st->conn, slice);
         if (rv == XIPC_EINVAL && !st->direct) {
             /* not a listener: an endpoint that receives by itself */
@@ -163,7 +115,7 @@ static xipc_err recv_accept(recv_state *st, long timeout_ms)
             st->conn = st->listener;
             return XIPC_OK;
         }
-        if (rv != XIPC_ETIMEDOUT || recv_expired(&left, slice))
+        if (rv != XIPC_ETIMEDOUT || cli_expired(&left, slice))
             return rv;
     }
 }
@@ -184,9 +136,9 @@ static xipc_err recv_grow(recv_state *st, size_t need)
 static xipc_err recv_msg(recv_state *st, size_t *len, long timeout_ms)
 {
     for (long left = timeout_ms;;) {
-        if (recv_signal)
+        if (cli_signal_caught())
             return XIPC_EINTR;
-        int slice = recv_slice(left);
+        int slice = cli_slice(left);
         xipc_err rv = xipc_recv(st->conn, st->buf, st->cap, len, slice);
         if (rv == XIPC_EMSGSIZE && *len > st->cap) {
             /* still queued, and now we know its size */
@@ -194,19 +146,9 @@ static xipc_err recv_msg(recv_state *st, size_t *len, long timeout_ms)
                 return rv;
             continue;
         }
-        if (rv != XIPC_ETIMEDOUT || recv_expired(&left, slice))
+        if (rv != XIPC_ETIMEDOUT || cli_expired(&left, slice))
             return rv;
     }
-}
-
-/* Write one message and its newline to stdout. @return 0 or an errno */
-static int recv_print(const unsigned char *msg, size_t len)
-{
-    errno = 0;
-    if ((len > 0 && fwrite(msg, 1, len, stdout) != len) ||
-        putchar('\n') == EOF || fflush(stdout) == EOF)
-        return errno != 0 ? errno : EIO;
-    return 0;
 }
 
 /* The receive loop. @return an exit code, or -1 when a signal stopped it */
@@ -224,13 +166,13 @@ static int recv_loop(recv_state *st, const recv_cfg *cfg)
             st->conn = NULL;
             continue;
         }
-        if (rv == XIPC_EINTR && recv_signal)
+        if (rv == XIPC_EINTR && cli_signal_caught())
             return -1;
         if (rv != XIPC_OK)
             return cli_fail(cfg->url, rv);
-        int e = recv_print(st->buf, len);
+        int e = cli_print_msg(st->buf, len);
         if (e != 0)
-            return recv_signal ? -1 : cli_fail_errno("stdout", e);
+            return cli_signal_caught() ? -1 : cli_fail_errno("stdout", e);
         got++;
     }
     return CLI_EXIT_OK;
@@ -251,7 +193,7 @@ int cmd_recv(int argc, char **argv)
     st.buf = malloc(st.cap);
     if (st.buf == NULL)
         return cli_fail("recv", XIPC_ENOMEM);
-    recv_signals_init();
+    cli_signals_init();
     xipc_err rv = xipc_listen(&st.listener, cfg.url, NULL);
     if (rv != XIPC_OK) {
         free(st.buf);
@@ -268,15 +210,5 @@ int cmd_recv(int argc, char **argv)
         xipc_close(st.conn);
     xipc_close(st.listener);
     free(st.buf);
-    if (code < 0) {
-        int sig = (int)recv_signal;
-        struct sigaction sa;
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = SIG_DFL;
-        sigemptyset(&sa.sa_mask);
-        sigaction(sig, &sa, NULL);
-        raise(sig); /* die of it, so the parent sees the signal */
-        code = 128 + sig; /* the signal did not end us */
-    }
-    return code;
+    return code < 0 ? cli_signal_exit() : code;
 }

@@ -21,6 +21,8 @@ static const char send_help[] =
     "Dial the listener at URL and send each MESSAGE as one message, or, with\n"
     "no MESSAGE, each line of standard input without its newline (a line\n"
     "longer than the transport carries fails with \"message too large\").\n"
+    "mailslot:// writes to every server of the name; pubsub:// URLs are\n"
+    "refused (usage error): use xipc pub.\n"
     "Options may come anywhere; after \"--\" every argument is an operand.\n"
     "\n"
     "  -t, --timeout MS   bound the dial and each send, in ms; -1 waits\n"
@@ -68,6 +70,9 @@ static int send_parse(send_cfg *cfg, int argc, char **argv)
     }
     if (!cfg->help && cfg->url == NULL)
         return cli_usage_error(cmd_send_usage, "send", "missing URL");
+    if (!cfg->help && cli_is_pubsub(cfg->url))
+        return cli_usage_error(cmd_send_usage, cfg->url,
+                               "send does not publish: use xipc pub URL");
     return -1;
 }
 

@@ -5,7 +5,7 @@
 #include "cli.h"
 #include "cmd.h"
 
-#define MAIN_USAGE "usage: xipc <send|recv|bench|help> [ARGS...]  (xipc --help)"
+#define MAIN_USAGE "usage: xipc <send|recv|pub|sub|ls|bench|help> [ARGS...]  (xipc --help)"
 
 typedef struct main_cmd {
     const char *name;
@@ -15,6 +15,9 @@ typedef struct main_cmd {
 static const main_cmd main_cmds[] = {
     {"send", cmd_send},
     {"recv", cmd_recv},
+    {"pub", cmd_pub},
+    {"sub", cmd_sub},
+    {"ls", cmd_ls},
     {"bench", cmd_bench},
 };
 
@@ -26,6 +29,10 @@ static const char main_help[] =
     "commands:\n"
     "  send URL [MESSAGE...]   dial URL and send each MESSAGE, or each stdin line\n"
     "  recv URL                listen at URL and print each message on a line\n"
+    "                          (mailslot: as a server; mq: as the receiver)\n"
+    "  pub URL [MESSAGE...]    publish at pubsub://NAME each MESSAGE or stdin line\n"
+    "  sub URL                 subscribe to pubsub://NAME, print each message\n"
+    "  ls [--json]             list this user's endpoints, owner pid, alive\n"
     "  bench [ARGS...]         run the benchmark harness\n"
     "  help [COMMAND]          show this help, or a command's help\n"
     "\n"
@@ -40,6 +47,8 @@ static const char main_help[] =
     "  tcp://HOST:PORT         TCP (port 0 on recv: any free port)\n"
     "  mailslot://NAME         one-way datagrams to every receiver of NAME\n"
     "  mq://NAME               POSIX message queue\n"
+    "  pubsub://NAME           publish/subscribe (pub and sub only; send and\n"
+    "                          recv refuse it with a usage error)\n"
     "  NAME is 1-64 bytes of [A-Za-z0-9._-] and does not start with '.'\n"
     "\n"
     "exit status:\n"
@@ -48,8 +57,11 @@ static const char main_help[] =
     "     library's error text. A malformed URL is one of these (it is the\n"
     "     library that judges URLs): \"invalid argument\"; a scheme with no\n"
     "     transport: \"operation not supported by this transport\".\n"
-    "  2  usage error (unknown command or option, missing URL, bad number)\n"
-    "  128+N  stopped by signal N (recv cleans up its listener first)\n";
+    "  2  usage error (unknown command or option, missing URL, bad number,\n"
+    "     a pubsub:// URL for send/recv or another scheme for pub/sub),\n"
+    "     printed as \"xipc: WHAT: WHY\" and the command's usage line\n"
+    "  128+N  stopped by signal N (recv, pub and sub close their endpoint\n"
+    "     first)\n";
 
 static const main_cmd *main_find(const char *name)
 {

@@ -25,7 +25,24 @@ static xipc_err rundir_make(const char *path)
     return XIPC_OK;
 }
 
-xipc_err xipc_plat_rundir(char *buf, size_t cap, const char *sub)
+/* Accept only an existing private directory of ours; create nothing. */
+static xipc_err rundir_check(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        xipc__set_syserr(errno);
+        if (errno == ENOENT || errno == ENOTDIR)
+            return XIPC_ENOENT;
+        return errno == EACCES ? XIPC_EPERM : XIPC_ESYS;
+    }
+    if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0)
+        return XIPC_EPERM;
+    return XIPC_OK;
+}
+
+/* The runtime directory (and @p sub), each level made or checked by @p step. */
+static xipc_err rundir_path(char *buf, size_t cap, const char *sub,
+                            xipc_err (*step)(const char *path))
 {
     const char *xdg = getenv("XDG_RUNTIME_DIR");
     int n;
@@ -35,12 +52,22 @@ xipc_err xipc_plat_rundir(char *buf, size_t cap, const char *sub)
         n = snprintf(buf, cap, "/tmp/xipc-%u", (unsigned)geteuid());
     if (n < 0 || (size_t)n >= cap)
         return XIPC_EINVAL;
-    xipc_err rv = rundir_make(buf);
+    xipc_err rv = step(buf);
     if (rv != XIPC_OK || sub == NULL)
         return rv;
     size_t len = (size_t)n;
     n = snprintf(buf + len, cap - len, "/%s", sub);
     if (n < 0 || (size_t)n >= cap - len)
         return XIPC_EINVAL;
-    return rundir_make(buf);
+    return step(buf);
+}
+
+xipc_err xipc_plat_rundir(char *buf, size_t cap, const char *sub)
+{
+    return rundir_path(buf, cap, sub, rundir_make);
+}
+
+xipc_err xipc_plat_rundir_find(char *buf, size_t cap, const char *sub)
+{
+    return rundir_path(buf, cap, sub, rundir_check);
 }

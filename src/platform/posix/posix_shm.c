@@ -120,3 +120,37 @@ void xipc_plat_shm_list(const char *prefix,
     }
     closedir(d);
 }
+
+xipc_err xipc_plat_shm_read_head(const char *name, void *buf, size_t cap,
+                                 size_t *got, uint64_t *size)
+{
+    *got = 0;
+    *size = 0;
+    /* O_NONBLOCK: a FIFO planted under the name must not block the open */
+    int fd = shm_open(name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW, 0);
+    if (fd < 0)
+        return shm_syserr(errno);
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return shm_syserr(e);
+    }
+    if (st.st_uid != geteuid() || (st.st_mode & 077) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return XIPC_EPERM;
+    }
+    size_t n = 0;
+    while (n < cap) {
+        ssize_t k = pread(fd, (char *)buf + n, cap - n, (off_t)n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break; /* the end, or an error: what was read is what we have */
+        n += (size_t)k;
+    }
+    close(fd);
+    *got = n;
+    *size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+    return XIPC_OK;
+}
