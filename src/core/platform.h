@@ -10,6 +10,7 @@
 #ifndef XIPC_CORE_PLATFORM_H
 #define XIPC_CORE_PLATFORM_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,7 +41,9 @@ uint32_t xipc_plat_getuid(void);
 typedef struct xipc_plat_proc {
     intptr_t handle; /* -1: none, liveness falls back to a pid probe */
     uint32_t pid;
-    int dead; /* set once xipc_plat_proc_alive() saw it gone; sticky */
+    /* set once xipc_plat_proc_alive() saw it gone; sticky; read by the
+     * other thread of a connection (one sends, one receives) */
+    _Atomic int dead;
 } xipc_plat_proc;
 
 void xipc_plat_proc_open(xipc_plat_proc *p, uint32_t pid);

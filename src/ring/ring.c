@@ -116,7 +116,7 @@ static xipc_err ring_poll_space(xipc_ring *r, uint64_t need)
     xipc_ring_hdr *h = r->hdr;
     if (atomic_load_explicit(&h->cons_closed, memory_order_acquire))
         return XIPC_ECLOSED;
-    if (r->peer != NULL && r->peer->dead)
+    if (r->peer != NULL && atomic_load_explicit(&r->peer->dead, memory_order_relaxed))
         return XIPC_ECLOSED; /* the receiving side already saw it die */
     if (r->cap - (r->pos - r->seen) >= need)
         return XIPC_OK; /* the cached tail is enough: no shared read */

@@ -32,7 +32,7 @@ void xipc_plat_proc_open(xipc_plat_proc *p, uint32_t pid)
 {
     p->pid = pid;
     p->handle = -1;
-    p->dead = 0;
+    atomic_store_explicit(&p->dead, 0, memory_order_relaxed);
 #ifdef SYS_pidfd_open
     if (pid != 0 && pid <= 0x3fffffffu) {
         long fd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
@@ -51,13 +51,16 @@ void xipc_plat_proc_close(xipc_plat_proc *p)
 
 int xipc_plat_proc_alive(xipc_plat_proc *p)
 {
-    if (p->dead)
+    if (atomic_load_explicit(&p->dead, memory_order_relaxed))
         return 0;
+    int dead;
     if (p->handle >= 0) {
         struct pollfd pfd = {(int)p->handle, POLLIN, 0};
-        p->dead = poll(&pfd, 1, 0) > 0; /* readable: the process has exited */
+        dead = poll(&pfd, 1, 0) > 0; /* readable: the process has exited */
     } else {
-        p->dead = !xipc_plat_pid_alive(p->pid);
+        dead = !xipc_plat_pid_alive(p->pid);
     }
-    return !p->dead;
+    if (dead)
+        atomic_store_explicit(&p->dead, 1, memory_order_relaxed);
+    return !dead;
 }
