@@ -21,7 +21,7 @@
 
 #include <msgpack.h>
 
-#include "codec/msgpack.h"
+#include "xipc/msgpack.h"
 #include "test.h"
 
 enum kind {

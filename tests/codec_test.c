@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "codec/msgpack.h"
+#include "xipc/msgpack.h"
 #include "test.h"
 
 /* ------------------------------------------------------------ helpers */

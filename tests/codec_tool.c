@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec/msgpack.h"
+#include "xipc/msgpack.h"
 
 static void die(const char *msg, const char *detail)
 {

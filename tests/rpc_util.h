@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "codec/msgpack.h"
+#include "xipc/msgpack.h"
 #include "core/platform.h"
 #include "test.h"
 #include "xipc/rpc.h"

@@ -5,7 +5,7 @@
 #ifndef XIPC_TESTS_RPC_XBIT_H
 #define XIPC_TESTS_RPC_XBIT_H
 
-#include "codec/msgpack.h"
+#include "xipc/msgpack.h"
 #include "xipc/rpc.h"
 
 /* Size of the bin blob among the values. */

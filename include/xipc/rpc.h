@@ -80,7 +80,7 @@ extern "C" {
                                                   max_inflight calls queued */
 #define XIPC_RPC_ESHUTTING_DOWN (-32001)     /*!< the server is stopping */
 
-/*! The MessagePack codec's reader and writer (src/codec/msgpack.h). */
+/*! The MessagePack codec's reader and writer (xipc/msgpack.h). */
 typedef struct xipc_mp_reader xipc_mp_reader;
 typedef struct xipc_mp_buf xipc_mp_buf;
 
@@ -232,7 +232,7 @@ XIPC_API uint32_t xipc_rpc_req_peer_pid(const xipc_rpc_req *req);
 XIPC_API uint32_t xipc_rpc_req_nparams(const xipc_rpc_req *req);
 
 /*!
- * The params, for reading with the codec (src/codec/msgpack.h): a reader
+ * The params, for reading with the codec (xipc/msgpack.h): a reader
  * positioned after the params array header, with xipc_rpc_req_nparams()
  * values to read. Do not mix with xipc_rpc_req_argsf on the same call.
  */

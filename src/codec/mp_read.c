@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "codec/msgpack.h"
+#include "xipc/msgpack.h"
 
 void xipc_mp_reader_init(xipc_mp_reader *r, const void *buf, size_t len)
 {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec/msgpack.h"
+#include "xipc/msgpack.h"
 
 /* A header is at most 1 + 4 + 1 bytes (ext 32), a scalar 1 + 8. */
 #define MP_HDR_MAX 12

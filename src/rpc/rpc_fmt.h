@@ -8,7 +8,7 @@
 
 #include <stdarg.h>
 
-#include "codec/msgpack.h"
+#include "xipc/msgpack.h"
 
 /* Longest method name, in bytes. */
 #define XIPC_RPC_METHOD_MAX 255

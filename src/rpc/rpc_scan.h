@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "codec/msgpack.h"
+#include "xipc/msgpack.h"
 
 /* The deepest nesting a scanner tracks (the codec's inline limit). */
 #define XIPC_RPC_SCAN_DEPTH XIPC_MP_DEPTH_DEFAULT

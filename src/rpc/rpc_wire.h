@@ -7,7 +7,7 @@
 #ifndef XIPC_RPC_WIRE_H
 #define XIPC_RPC_WIRE_H
 
-#include "codec/msgpack.h"
+#include "xipc/msgpack.h"
 
 #define XIPC_RPC_REQUEST 0
 #define XIPC_RPC_RESPONSE 1

@@ -43,8 +43,8 @@
  *
  * Threading: a buffer or reader is used by one thread at a time.
  */
-#ifndef XIPC_CODEC_MSGPACK_H
-#define XIPC_CODEC_MSGPACK_H
+#ifndef XIPC_MSGPACK_H
+#define XIPC_MSGPACK_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -67,19 +67,19 @@ typedef struct xipc_mp_buf {
 } xipc_mp_buf;
 
 /*! Start an empty growable buffer (no allocation until the first write). */
-void xipc_mp_buf_init(xipc_mp_buf *b);
+XIPC_API void xipc_mp_buf_init(xipc_mp_buf *b);
 
 /*!
  * Start a buffer over the caller's @p mem of @p cap bytes. A write that
  * does not fit returns XIPC_EMSGSIZE and writes nothing.
  */
-void xipc_mp_buf_init_fixed(xipc_mp_buf *b, void *mem, size_t cap);
+XIPC_API void xipc_mp_buf_init_fixed(xipc_mp_buf *b, void *mem, size_t cap);
 
 /*! Free a growable buffer's storage (not the caller's); NULL is a no-op. */
-void xipc_mp_buf_fini(xipc_mp_buf *b);
+XIPC_API void xipc_mp_buf_fini(xipc_mp_buf *b);
 
 /*! Forget the contents and the sticky error; keep the storage. */
-void xipc_mp_buf_reset(xipc_mp_buf *b);
+XIPC_API void xipc_mp_buf_reset(xipc_mp_buf *b);
 
 /*
  * The writers. Each returns XIPC_OK, or the buffer's sticky error:
@@ -88,42 +88,42 @@ void xipc_mp_buf_reset(xipc_mp_buf *b);
  * data with a non-zero length, a timestamp with nsec > 999999999, an
  * ext of type -1 that is not a valid timestamp).
  */
-xipc_err xipc_mp_write_nil(xipc_mp_buf *b);
-xipc_err xipc_mp_write_bool(xipc_mp_buf *b, bool v);
+XIPC_API xipc_err xipc_mp_write_nil(xipc_mp_buf *b);
+XIPC_API xipc_err xipc_mp_write_bool(xipc_mp_buf *b, bool v);
 /*! Any int64; a non-negative value is written as unsigned (msgpack-c does). */
-xipc_err xipc_mp_write_int(xipc_mp_buf *b, int64_t v);
-xipc_err xipc_mp_write_uint(xipc_mp_buf *b, uint64_t v);
+XIPC_API xipc_err xipc_mp_write_int(xipc_mp_buf *b, int64_t v);
+XIPC_API xipc_err xipc_mp_write_uint(xipc_mp_buf *b, uint64_t v);
 /*! float 32 (0xca): only through this call. */
-xipc_err xipc_mp_write_float(xipc_mp_buf *b, float v);
+XIPC_API xipc_err xipc_mp_write_float(xipc_mp_buf *b, float v);
 /*! float 64 (0xcb), bit for bit (NaN payloads, -0.0 kept). */
-xipc_err xipc_mp_write_double(xipc_mp_buf *b, double v);
+XIPC_API xipc_err xipc_mp_write_double(xipc_mp_buf *b, double v);
 /*! A str of @p len bytes (not checked for UTF-8). */
-xipc_err xipc_mp_write_str(xipc_mp_buf *b, const char *s, size_t len);
+XIPC_API xipc_err xipc_mp_write_str(xipc_mp_buf *b, const char *s, size_t len);
 /*! A str from a NUL-terminated string. */
-xipc_err xipc_mp_write_cstr(xipc_mp_buf *b, const char *s);
-xipc_err xipc_mp_write_bin(xipc_mp_buf *b, const void *p, size_t len);
+XIPC_API xipc_err xipc_mp_write_cstr(xipc_mp_buf *b, const char *s);
+XIPC_API xipc_err xipc_mp_write_bin(xipc_mp_buf *b, const void *p, size_t len);
 /*! An array header: the caller then writes @p n values. */
-xipc_err xipc_mp_write_array(xipc_mp_buf *b, uint32_t n);
+XIPC_API xipc_err xipc_mp_write_array(xipc_mp_buf *b, uint32_t n);
 /*! A map header: the caller then writes @p n key/value pairs. */
-xipc_err xipc_mp_write_map(xipc_mp_buf *b, uint32_t n);
+XIPC_API xipc_err xipc_mp_write_map(xipc_mp_buf *b, uint32_t n);
 /*! An ext of @p type with @p len bytes of payload (fixext when it fits). */
-xipc_err xipc_mp_write_ext(xipc_mp_buf *b, int8_t type, const void *p,
+XIPC_API xipc_err xipc_mp_write_ext(xipc_mp_buf *b, int8_t type, const void *p,
                            size_t len);
 /*!
  * A timestamp (ext -1) in its smallest form: 32-bit when nsec is 0 and
  * 0 <= sec < 2^32, 64-bit when 0 <= sec < 2^34, else 96-bit.
  */
-xipc_err xipc_mp_write_timestamp(xipc_mp_buf *b, int64_t sec, uint32_t nsec);
+XIPC_API xipc_err xipc_mp_write_timestamp(xipc_mp_buf *b, int64_t sec, uint32_t nsec);
 
 /*
  * Headers alone, for payloads written in pieces with xipc_mp_write_raw:
  * the caller must then write exactly @p len bytes.
  */
-xipc_err xipc_mp_write_str_hdr(xipc_mp_buf *b, uint32_t len);
-xipc_err xipc_mp_write_bin_hdr(xipc_mp_buf *b, uint32_t len);
-xipc_err xipc_mp_write_ext_hdr(xipc_mp_buf *b, int8_t type, uint32_t len);
+XIPC_API xipc_err xipc_mp_write_str_hdr(xipc_mp_buf *b, uint32_t len);
+XIPC_API xipc_err xipc_mp_write_bin_hdr(xipc_mp_buf *b, uint32_t len);
+XIPC_API xipc_err xipc_mp_write_ext_hdr(xipc_mp_buf *b, int8_t type, uint32_t len);
 /*! Append bytes as they are (a payload, or values encoded elsewhere). */
-xipc_err xipc_mp_write_raw(xipc_mp_buf *b, const void *p, size_t len);
+XIPC_API xipc_err xipc_mp_write_raw(xipc_mp_buf *b, const void *p, size_t len);
 
 /* ---------------------------------------------------------------- reader */
 
@@ -188,7 +188,7 @@ typedef struct xipc_mp_reader {
 } xipc_mp_reader;
 
 /*! Start reading @p len bytes at @p buf with the default limits. */
-void xipc_mp_reader_init(xipc_mp_reader *r, const void *buf, size_t len);
+XIPC_API void xipc_mp_reader_init(xipc_mp_reader *r, const void *buf, size_t len);
 
 /*!
  * Change the nesting limit before the first read. Up to
@@ -198,11 +198,11 @@ void xipc_mp_reader_init(xipc_mp_reader *r, const void *buf, size_t len);
  * @return XIPC_OK, XIPC_EINVAL (deep limit without a stack), XIPC_ESTATE
  *         (reading has begun)
  */
-xipc_err xipc_mp_reader_set_depth(xipc_mp_reader *r, uint32_t max_depth,
+XIPC_API xipc_err xipc_mp_reader_set_depth(xipc_mp_reader *r, uint32_t max_depth,
                                   uint64_t *stack);
 
 /*! Bytes not read yet. */
-size_t xipc_mp_reader_left(const xipc_mp_reader *r);
+XIPC_API size_t xipc_mp_reader_left(const xipc_mp_reader *r);
 
 /*! Containers open at the cursor (0: between top-level values). */
 uint32_t xipc_mp_reader_depth(const xipc_mp_reader *r);
@@ -211,45 +211,45 @@ uint32_t xipc_mp_reader_depth(const xipc_mp_reader *r);
  * Read the next value (for an array or a map only its header).
  * @return XIPC_OK, XIPC_EPROTO, XIPC_EINVAL (NULL argument)
  */
-xipc_err xipc_mp_read_next(xipc_mp_reader *r, xipc_mp_obj *out);
+XIPC_API xipc_err xipc_mp_read_next(xipc_mp_reader *r, xipc_mp_obj *out);
 
 /*! Like xipc_mp_read_next but leave the cursor where it is. */
-xipc_err xipc_mp_peek(xipc_mp_reader *r, xipc_mp_obj *out);
+XIPC_API xipc_err xipc_mp_peek(xipc_mp_reader *r, xipc_mp_obj *out);
 
 /*!
  * Skip the next value whole (an array or map with everything inside),
  * iteratively, under the same limits as read_next.
  * @return XIPC_OK, XIPC_EPROTO
  */
-xipc_err xipc_mp_skip(xipc_mp_reader *r);
+XIPC_API xipc_err xipc_mp_skip(xipc_mp_reader *r);
 
 /*
  * Typed reads: XIPC_OK and the value, XIPC_EINVAL (another type or out of
  * range: nothing consumed), or XIPC_EPROTO.
  */
-xipc_err xipc_mp_read_nil(xipc_mp_reader *r);
-xipc_err xipc_mp_read_bool(xipc_mp_reader *r, bool *v);
+XIPC_API xipc_err xipc_mp_read_nil(xipc_mp_reader *r);
+XIPC_API xipc_err xipc_mp_read_bool(xipc_mp_reader *r, bool *v);
 /*! Any integer encoding whose value fits the C type. */
-xipc_err xipc_mp_read_int(xipc_mp_reader *r, int64_t *v);
-xipc_err xipc_mp_read_uint(xipc_mp_reader *r, uint64_t *v);
-xipc_err xipc_mp_read_int32(xipc_mp_reader *r, int32_t *v);
-xipc_err xipc_mp_read_uint32(xipc_mp_reader *r, uint32_t *v);
+XIPC_API xipc_err xipc_mp_read_int(xipc_mp_reader *r, int64_t *v);
+XIPC_API xipc_err xipc_mp_read_uint(xipc_mp_reader *r, uint64_t *v);
+XIPC_API xipc_err xipc_mp_read_int32(xipc_mp_reader *r, int32_t *v);
+XIPC_API xipc_err xipc_mp_read_uint32(xipc_mp_reader *r, uint32_t *v);
 /*! float 32 (widened exactly) or float 64; integers are not accepted. */
-xipc_err xipc_mp_read_double(xipc_mp_reader *r, double *v);
+XIPC_API xipc_err xipc_mp_read_double(xipc_mp_reader *r, double *v);
 /*! A str: @p *s points into the input and is not NUL-terminated. */
-xipc_err xipc_mp_read_str(xipc_mp_reader *r, const char **s, uint32_t *len);
-xipc_err xipc_mp_read_bin(xipc_mp_reader *r, const void **p, uint32_t *len);
+XIPC_API xipc_err xipc_mp_read_str(xipc_mp_reader *r, const char **s, uint32_t *len);
+XIPC_API xipc_err xipc_mp_read_bin(xipc_mp_reader *r, const void **p, uint32_t *len);
 /*! An array header: the caller then reads @p *n values. */
-xipc_err xipc_mp_read_array(xipc_mp_reader *r, uint32_t *n);
+XIPC_API xipc_err xipc_mp_read_array(xipc_mp_reader *r, uint32_t *n);
 /*! A map header: the caller then reads @p *n key/value pairs. */
-xipc_err xipc_mp_read_map(xipc_mp_reader *r, uint32_t *n);
+XIPC_API xipc_err xipc_mp_read_map(xipc_mp_reader *r, uint32_t *n);
 /*! Any ext, timestamps included (type -1, raw payload). */
-xipc_err xipc_mp_read_ext(xipc_mp_reader *r, int8_t *type, const void **p,
+XIPC_API xipc_err xipc_mp_read_ext(xipc_mp_reader *r, int8_t *type, const void **p,
                           uint32_t *len);
-xipc_err xipc_mp_read_timestamp(xipc_mp_reader *r, int64_t *sec,
+XIPC_API xipc_err xipc_mp_read_timestamp(xipc_mp_reader *r, int64_t *sec,
                                 uint32_t *nsec);
 
 /*! "nil", "uint", "timestamp"...; "?" outside the enum. */
-const char *xipc_mp_type_name(xipc_mp_type t);
+XIPC_API const char *xipc_mp_type_name(xipc_mp_type t);
 
 #endif
