@@ -152,6 +152,16 @@ typedef struct xipc_opts {
      *  sent) instead of the URL's host, e.g. for "tls+tcp://10.0.0.5:443"
      *  with a certificate for "db.example". */
     const char *tls_server_name;
+    /*! Who may connect to a pipe:// or unix:// listener, by user id: the
+     *  first allow_uid_count entries of allow_uid. 0 entries (the default)
+     *  means this process's own user only. A refused peer is
+     *  disconnected at once (it sees XIPC_ECLOSED) and counted in the
+     *  listener's stats.refused; accept goes on waiting for the next one.
+     *  shm://, pubsub://, mq:// and mailslot:// objects are private to
+     *  the owning user anyway (mode 0600, owner checked when opened);
+     *  tcp:// peers have no user id (use TLS client certificates). */
+    uint32_t allow_uid[8];
+    uint32_t allow_uid_count;
 } xipc_opts;
 
 /*!
@@ -281,6 +291,7 @@ typedef struct xipc_stats {
     uint64_t dropped;  /*!< mailslot: messages a full reader queue dropped */
     uint64_t lost;     /*!< pub/sub: messages overwritten before this
                             subscriber read them */
+    uint64_t refused;  /*!< listener: peers refused by the allow_uid list */
 } xipc_stats;
 
 /*! Read the counters of @p s. */
@@ -317,6 +328,13 @@ XIPC_API xipc_err xipc_spawn(xipc_sock **out, const char *path,
  *         (the inherited descriptor is not a channel)
  */
 XIPC_API xipc_err xipc_sock_from_parent(xipc_sock **out);
+
+/*!
+ * User id of the peer of connection @p s, as the kernel reports it
+ * (SO_PEERCRED for pipe:// and unix://, the object owner for shm://).
+ * @return XIPC_OK, XIPC_ENOTSUP where the transport cannot know (tcp://)
+ */
+XIPC_API xipc_err xipc_peer_uid(xipc_sock *s, uint32_t *uid);
 
 /*! Process id of the peer of connection @p s (0 when unknown). */
 XIPC_API xipc_err xipc_peer_pid(xipc_sock *s, uint32_t *pid);

@@ -50,6 +50,8 @@ xipc_err xipc__opts_resolve(xipc_opts *dst, const xipc_opts *src)
         return XIPC_EINVAL;
     if (dst->mq_depth == 0 || dst->mq_depth > 65536)
         return XIPC_EINVAL;
+    if (dst->allow_uid_count > sizeof(dst->allow_uid) / sizeof(dst->allow_uid[0]))
+        return XIPC_EINVAL;
     if (dst->tls_verify > 1)
         return XIPC_EINVAL;
     return XIPC_OK;

@@ -208,6 +208,14 @@ xipc_err xipc_peer_pid(xipc_sock *s, uint32_t *pid)
     return s->tran->peer_pid(s, pid);
 }
 
+xipc_err xipc_peer_uid(xipc_sock *s, uint32_t *uid)
+{
+    SOCK_CONN_CHECK(s, peer_uid);
+    if (uid == NULL)
+        return XIPC_EINVAL;
+    return s->tran->peer_uid(s, uid);
+}
+
 void xipc_close(xipc_sock *s)
 {
     if (s != NULL)

@@ -45,6 +45,7 @@ struct xipc_tran {
                      int timeout_ms);
     xipc_err (*release)(xipc_sock *s);
     xipc_err (*peer_pid)(xipc_sock *s, uint32_t *pid);
+    xipc_err (*peer_uid)(xipc_sock *s, uint32_t *uid); /* optional */
     /* optional: priorities (when NULL, only priority 0 via send/recv) */
     xipc_err (*send_prio)(xipc_sock *s, const void *buf, size_t len,
                           unsigned prio, int timeout_ms);

@@ -462,6 +462,15 @@ static xipc_err shm_release(xipc_sock *s)
     return xipc_ring_release(&((shm_conn *)s)->rx);
 }
 
+/* Both segments of a connection are checked to belong to our user when
+ * opened (xipc_plat_shm_open): the peer can only be our own user. */
+static xipc_err shm_peer_uid(xipc_sock *s, uint32_t *uid)
+{
+    (void)s;
+    *uid = xipc_plat_getuid();
+    return XIPC_OK;
+}
+
 static xipc_err shm_peer_pid(xipc_sock *s, uint32_t *pid)
 {
     *pid = ((shm_conn *)s)->peer.pid;
@@ -643,6 +652,7 @@ const xipc_tran xipc_shm_tran = {
     .peek = shm_peek,
     .release = shm_release,
     .peer_pid = shm_peer_pid,
+    .peer_uid = shm_peer_uid,
     .url = shm_url,
     .close = shm_close,
     .list = shm_list,

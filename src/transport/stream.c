@@ -55,8 +55,9 @@ xipc_err xipc__stream_new(xipc_sock **out, const xipc_tran *tran,
     c->io = &stream_plain_io;
     c->max_msg = max_msg;
     c->rx_peeked = STREAM_NO_PEEK;
-    uint32_t uid;
-    if (xipc_plat_sock_peer(fd, &c->peer_pid, &uid) != XIPC_OK)
+    if (xipc_plat_sock_peer(fd, &c->peer_pid, &c->peer_uid) == XIPC_OK)
+        c->has_peer_uid = 1;
+    else
         c->peer_pid = 0;
     snprintf(c->url, sizeof(c->url), "%s", url);
     *out = &c->sock;
@@ -337,14 +338,54 @@ xipc_err xipc__stream_commit(xipc_sock *s, size_t len)
 
 /* ---- the rest -------------------------------------------------------------- */
 
+void xipc__stream_listener_allow(xipc_stream_listener *l, const xipc_opts *opts)
+{
+    l->check_uid = 1;
+    l->allow_uid_count = opts->allow_uid_count;
+    memcpy(l->allow_uid, opts->allow_uid, sizeof(l->allow_uid));
+    if (l->allow_uid_count == 0) { /* the default: our own user only */
+        l->allow_uid[0] = xipc_plat_getuid();
+        l->allow_uid_count = 1;
+    }
+}
+
+/* Is the peer on @p fd in the listener's allow list? */
+static int stream_allowed(const xipc_stream_listener *l, xipc_plat_sock fd)
+{
+    uint32_t pid, uid;
+    if (!l->check_uid)
+        return 1;
+    if (xipc_plat_sock_peer(fd, &pid, &uid) != XIPC_OK)
+        return 0;
+    for (uint32_t i = 0; i < l->allow_uid_count; i++)
+        if (l->allow_uid[i] == uid)
+            return 1;
+    return 0;
+}
+
 xipc_err xipc__stream_accept(xipc_sock *ls, xipc_sock **out, int timeout_ms)
 {
     xipc_stream_listener *l = (xipc_stream_listener *)ls;
-    xipc_plat_sock fd;
-    xipc_err rv = xipc_plat_sock_accept(l->fd, timeout_ms, &fd);
-    if (rv != XIPC_OK)
-        return rv;
-    return xipc__stream_new(out, ls->tran, fd, l->max_msg, l->url);
+    stream_clock k = stream_clock_start(timeout_ms);
+    for (;;) {
+        xipc_plat_sock fd;
+        xipc_err rv = xipc_plat_sock_accept(l->fd, stream_left(&k), &fd);
+        if (rv != XIPC_OK)
+            return rv;
+        if (stream_allowed(l, fd))
+            return xipc__stream_new(out, ls->tran, fd, l->max_msg, l->url);
+        xipc_plat_sock_close(fd); /* not on the list: the peer sees ECLOSED */
+        ls->stats.refused++;
+    }
+}
+
+xipc_err xipc__stream_peer_uid(xipc_sock *s, uint32_t *uid)
+{
+    xipc_stream *c = (xipc_stream *)s;
+    if (!c->has_peer_uid)
+        return XIPC_ENOTSUP;
+    *uid = c->peer_uid;
+    return XIPC_OK;
 }
 
 xipc_err xipc__stream_peer_pid(xipc_sock *s, uint32_t *pid)

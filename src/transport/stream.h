@@ -54,6 +54,8 @@ typedef struct xipc_stream {
     size_t reserved; /* open reservation length + 1, or 0 */
     int reserve_timeout;
     uint32_t peer_pid;
+    uint32_t peer_uid;
+    int has_peer_uid;
     char url[XIPC_STREAM_URL_MAX];
 } xipc_stream;
 
@@ -65,6 +67,9 @@ typedef struct xipc_stream_listener {
     char url[XIPC_STREAM_URL_MAX];
     char path[XIPC_STREAM_URL_MAX]; /* socket file to remove at close */
     char pidfile[XIPC_STREAM_URL_MAX + 8];
+    /* Unix-family listeners: who may connect (see xipc_opts.allow_uid) */
+    int check_uid;
+    uint32_t allow_uid[8], allow_uid_count;
 } xipc_stream_listener;
 
 /* Wrap connected socket @p fd (taken over, closed on failure). */
@@ -78,6 +83,10 @@ void xipc__stream_set_io(xipc_sock *s, const xipc_stream_io *io, void *ctx);
 xipc_stream_listener *xipc__stream_listener_new(const xipc_tran *tran,
                                                 const xipc_opts *opts);
 
+/* Unix-family listeners: take the allow list from @p opts (empty: our
+ * own user only); accept then refuses other peers. */
+void xipc__stream_listener_allow(xipc_stream_listener *l, const xipc_opts *opts);
+
 /* The operations shared by every stream transport. */
 xipc_err xipc__stream_accept(xipc_sock *l, xipc_sock **out, int timeout_ms);
 xipc_err xipc__stream_send(xipc_sock *s, const void *buf, size_t len, int timeout_ms);
@@ -88,6 +97,7 @@ xipc_err xipc__stream_commit(xipc_sock *s, size_t len);
 xipc_err xipc__stream_peek(xipc_sock *s, const void **buf, size_t *len, int timeout_ms);
 xipc_err xipc__stream_release(xipc_sock *s);
 xipc_err xipc__stream_peer_pid(xipc_sock *s, uint32_t *pid);
+xipc_err xipc__stream_peer_uid(xipc_sock *s, uint32_t *uid);
 xipc_err xipc__stream_fd(xipc_sock *s, intptr_t *fd);
 xipc_err xipc__stream_url(xipc_sock *s, char *buf, size_t cap);
 void xipc__stream_close(xipc_sock *s);
@@ -98,7 +108,8 @@ void xipc__stream_close(xipc_sock *s);
     .recv = xipc__stream_recv, .reserve = xipc__stream_reserve,                \
     .commit = xipc__stream_commit, .peek = xipc__stream_peek,                  \
     .release = xipc__stream_release, .peer_pid = xipc__stream_peer_pid,        \
-    .fd = xipc__stream_fd, .url = xipc__stream_url, .close = xipc__stream_close
+    .peer_uid = xipc__stream_peer_uid, .fd = xipc__stream_fd,                  \
+    .url = xipc__stream_url, .close = xipc__stream_close
 
 /*
  * Listen / dial on a Unix stream socket at @p path (file) or abstract name;

@@ -23,6 +23,7 @@ xipc_err xipc__unix_listen(xipc_sock **out, const xipc_tran *tran,
     }
     if (!abstract)
         snprintf(l->path, sizeof(l->path), "%s", path);
+    xipc__stream_listener_allow(l, opts);
     snprintf(l->url, sizeof(l->url), "%s", url);
     *out = &l->sock;
     return XIPC_OK;
