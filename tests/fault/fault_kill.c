@@ -1,0 +1,163 @@
+/*
+ * The killer: a thread of the test process that sends SIGKILL to victims
+ * at planned moments, so the test process itself can sit in the blocking
+ * call the kill must interrupt. It writes the time of each kill (taken
+ * just before kill()) into the victim's shared slot, where the test
+ * process and survivor children read it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "fault.h"
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+    fault_kill k[FAULT_SLOTS];
+    int n, armed, done;
+    uint64_t t_arm;
+} K = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void killer_sleep_until(uint64_t t)
+{
+    struct timespec ts = {(time_t)(t / 1000000000u), (long)(t % 1000000000u)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+        ;
+}
+
+static void killer_one(const fault_kill *k, uint64_t t_arm)
+{
+    fault_slot *s = &F.slots[k->slot];
+    uint64_t until = t_arm + (uint64_t)k->delay_us * 1000u;
+    if (k->target != 0) {
+        /* wait for the phase (polling; the victim may never reach it) */
+        while (atomic_load(&s->phase) != k->target && fault_now() < until)
+            fault_sleep_us(20);
+        if (k->jitter_us != 0 && atomic_load(&s->phase) == k->target)
+            fault_sleep_us(k->jitter_us);
+    } else if (k->delay_us != 0) {
+        killer_sleep_until(until);
+    }
+    atomic_store(&s->phase_at_kill, atomic_load(&s->phase));
+    atomic_store(&s->t_kill, fault_now());
+    atomic_store(&s->kill_started, 1);
+    kill(k->pid, SIGKILL);
+}
+
+static void *killer_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&K.mu);
+    for (;;) {
+        while (!K.armed)
+            pthread_cond_wait(&K.cv, &K.mu);
+        fault_kill k[FAULT_SLOTS];
+        int n = K.n;
+        uint64_t t_arm = K.t_arm;
+        memcpy(k, K.k, sizeof(k[0]) * (size_t)n);
+        pthread_mutex_unlock(&K.mu);
+        for (int i = 0; i < n; i++)
+            killer_one(&k[i], t_arm);
+        pthread_mutex_lock(&K.mu);
+        K.armed = 0;
+        K.done = 1;
+        pthread_cond_broadcast(&K.cv);
+    }
+    return NULL;
+}
+
+void fault_killer_start(void)
+{
+    K.done = 1;
+    XT_ASSERT(pthread_create(&K.thread, NULL, killer_main, NULL) == 0);
+}
+
+void fault_killer_arm(const fault_kill *k, int n)
+{
+    XT_ASSERT(n > 0 && n <= FAULT_SLOTS);
+    pthread_mutex_lock(&K.mu);
+    XT_ASSERT(K.done && !K.armed);
+    memcpy(K.k, k, sizeof(k[0]) * (size_t)n);
+    K.n = n;
+    K.t_arm = fault_now();
+    K.done = 0;
+    K.armed = 1;
+    pthread_cond_broadcast(&K.cv);
+    pthread_mutex_unlock(&K.mu);
+}
+
+void fault_killer_wait(void)
+{
+    pthread_mutex_lock(&K.mu);
+    while (!K.done)
+        pthread_cond_wait(&K.cv, &K.mu);
+    pthread_mutex_unlock(&K.mu);
+}
+
+int fault_killer_done(void)
+{
+    pthread_mutex_lock(&K.mu);
+    int d = K.done;
+    pthread_mutex_unlock(&K.mu);
+    return d;
+}
+
+fault_kill fault_plan(fault_rng *r, pid_t pid, int slot, const uint32_t *phases, int n)
+{
+    fault_kill k = {pid, slot, 0, 0, 0};
+    uint64_t p = fault_rand(r) % 100;
+    if (p < 8) {
+        k.delay_us = 0; /* at once: the victim has done nothing yet */
+    } else if (p < 55 || n == 0) {
+        k.delay_us = (uint32_t)fault_range(r, 0, 20000);
+    } else {
+        k.target = phases[fault_rand(r) % (uint64_t)n];
+        k.delay_us = 30000; /* wait at most this long for the phase */
+        k.jitter_us = fault_rand(r) % 3 == 0 ? 0 : (uint32_t)fault_range(r, 1, 300);
+    }
+    return k;
+}
+
+void fault_detect_add(uint64_t ns, const char *what)
+{
+    if (ns >= FAULT_BOUND_NS)
+        XT_FAIL("%s: the survivor's call returned %.1f ms after the kill (bound 1000 ms)",
+                what, (double)ns / 1e6);
+    F.detect_n++;
+    F.detect_sum_ns += ns;
+    if (ns > F.detect_max_ns)
+        F.detect_max_ns = ns;
+}
+
+void fault_detected(xipc_err rv, uint64_t t_err, int slot, pid_t victim, const char *what)
+{
+    fault_slot *s = &F.slots[slot];
+    if (!atomic_load(&s->kill_started)) {
+        int st;
+        if (fault_gone(victim, &st))
+            XT_FAIL("%s returned %s: the victim (pid %d) ended by itself (status %#x): %s",
+                    what, xipc_err_name(rv), (int)victim, st, s->msg);
+        XT_FAIL("%s returned %s (%s) before the victim was killed", what,
+                xipc_err_name(rv), xipc_strerror(rv));
+    }
+    if (rv != XIPC_ECLOSED)
+        XT_FAIL("%s returned %s (%s) after the kill, want ECLOSED", what,
+                xipc_err_name(rv), xipc_strerror(rv));
+    uint64_t t_kill = atomic_load(&s->t_kill);
+    fault_detect_add(t_err > t_kill ? t_err - t_kill : 0, what);
+}
+
+void fault_count_kill(int slot, int early)
+{
+    F.kills++;
+    if (early)
+        F.early++;
+    uint32_t ph = atomic_load(&F.slots[slot].phase_at_kill);
+    F.phase_kills[ph < PH_COUNT ? ph : 0]++;
+}

@@ -1,0 +1,198 @@
+/*
+ * fault_test SCHEME KILLS [SEED] — crash tests (see fault.h, docs/fault.md).
+ *
+ * SCHEME: shm pipe unix unix-abstract tcp spawn mailslot mq pubsub rpc.
+ * Prints one line: kills, messages verified, the longest time a survivor's
+ * blocking call took to return after a kill, reconnects. A failure prints
+ * the seed that reproduces the run.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fault.h"
+
+static int finished;
+
+void fault_opts(xipc_opts *o)
+{
+    xipc_opts_init(o);
+    o->ring_capacity = 256u << 10; /* shm: the ring fills, senders block */
+    o->pub_slots = 64;
+    o->pub_slot_size = 4096;
+    if (F.scheme != NULL && strcmp(F.scheme, "mq") == 0) {
+        o->max_msg = 4096; /* small queues: RLIMIT_MSGQUEUE is per user */
+        o->mq_depth = 10;
+    }
+}
+
+void fault_url(char *buf, size_t cap, const char *kind, const char *tag, int port_idx)
+{
+    if (strcmp(kind, "unix") == 0)
+        snprintf(buf, cap, "unix:///tmp/xipc-%s-%s.sock", F.prefix, tag);
+    else if (strcmp(kind, "unix-abstract") == 0)
+        snprintf(buf, cap, "unix://@xipc-%s-%s", F.prefix, tag);
+    else if (strcmp(kind, "tcp") == 0)
+        snprintf(buf, cap, "tcp://127.0.0.1:%u", F.port[port_idx]);
+    else
+        snprintf(buf, cap, "%s://%s-%s", kind, F.prefix, tag);
+}
+
+/* Ports below the ephemeral range (where other tests' dials take theirs),
+ * free now; the run binds each again and again. */
+static void fault_ports(void)
+{
+    unsigned p = 20000 + (F.pid * 7919u) % 12000;
+    for (int i = 0; i < 4; p = 20000 + (p - 20000 + 997) % 12000) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        XT_ASSERT(fd >= 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p)};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+            F.port[i++] = p;
+        close(fd);
+    }
+}
+
+static void fault_map_slots(int fd)
+{
+    size_t size = sizeof(fault_slot) * FAULT_SLOTS;
+    if (fd < 0) {
+        fd = memfd_create("fault_test", 0); /* inherited by exec'ed children */
+        XT_ASSERT(fd >= 0);
+        XT_ASSERT(ftruncate(fd, (off_t)size) == 0);
+        char v[16];
+        snprintf(v, sizeof(v), "%d", fd);
+        setenv("FAULT_MEMFD", v, 1);
+    }
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    XT_ASSERT(p != MAP_FAILED);
+    F.memfd = fd;
+    F.slots = p;
+}
+
+void fault_kill_children(void);
+void fault_cleanup(void);
+
+static void fault_atexit(void)
+{
+    if (finished)
+        return;
+    fault_kill_children();
+    fault_cleanup();
+    fprintf(stderr, "fault_test %s: FAILED; rerun with: fault_test %s %d %llu\n", F.scheme,
+            F.scheme, F.kills_wanted, (unsigned long long)F.seed);
+}
+
+/* "victim ..." and "helper ...": a role started with exec. */
+static int fault_role(int argc, char **argv)
+{
+    const char *fd = getenv("FAULT_MEMFD");
+    if (fd == NULL || argc < 3)
+        return 2;
+    fault_map_slots(atoi(fd));
+    if (strcmp(argv[2], "spawn") == 0) {
+        F.scheme = "spawn";
+        return fault_chan_exec(argc, argv);
+    }
+    F.scheme = "rpc";
+    return fault_rpc_exec(argc, argv);
+}
+
+static const char *const phase_names[PH_COUNT] = {
+    "start", "connect", "send", "large", "reserve", "commit",
+    "recv", "peek", "idle", "call", "serve"};
+
+static void fault_summary(double secs)
+{
+    char phases[256] = "";
+    size_t off = 0;
+    for (int i = 0; i < PH_COUNT; i++)
+        if (F.phase_kills[i] != 0)
+            off += (size_t)snprintf(phases + off, sizeof(phases) - off, "%s%s %llu",
+                                    off ? " " : "", phase_names[i],
+                                    (unsigned long long)F.phase_kills[i]);
+    char lost[64] = "";
+    if (strcmp(F.scheme, "mailslot") == 0 || strcmp(F.scheme, "pubsub") == 0)
+        snprintf(lost, sizeof(lost), ", %llu lost (allowed)", (unsigned long long)F.lost);
+    char detect[128];
+    if (F.detect_n != 0)
+        snprintf(detect, sizeof(detect), "detection max %.1f ms mean %.1f ms (n=%llu)",
+                 (double)F.detect_max_ns / 1e6, (double)F.detect_sum_ns / 1e6 / (double)F.detect_n,
+                 (unsigned long long)F.detect_n);
+    else
+        snprintf(detect, sizeof(detect), "no detection measured");
+    char known[256] = "";
+    off = 0;
+    for (int i = 0; i < KB_COUNT; i++)
+        if (F.known[i] != 0)
+            off += (size_t)snprintf(known + off, sizeof(known) - off, "%s%llu %s",
+                                    off ? ", " : "; KNOWN BUGS met: ",
+                                    (unsigned long long)F.known[i], fault_known_name(i));
+    printf("fault %s: %llu kills (%llu before connecting), %llu messages verified%s, %s, "
+           "%llu reconnects, no leftovers [%s] seed %llu, %.1f s%s\n",
+           F.scheme, (unsigned long long)F.kills, (unsigned long long)F.early,
+           (unsigned long long)F.verified, lost, detect, (unsigned long long)F.reconnects,
+           phases, (unsigned long long)F.seed, secs, known);
+}
+
+int main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc > 1 && (strcmp(argv[1], "victim") == 0 || strcmp(argv[1], "helper") == 0))
+        return fault_role(argc, argv);
+    if (argc < 3)
+        XT_FAIL("usage: fault_test SCHEME KILLS [SEED]\n"
+                "  SCHEME: shm pipe unix unix-abstract tcp spawn mailslot mq pubsub rpc");
+    F.scheme = argv[1];
+    F.kills_wanted = atoi(argv[2]);
+    F.strict = getenv("FAULT_STRICT") != NULL && strcmp(getenv("FAULT_STRICT"), "0") != 0;
+    F.pid = (unsigned)getpid();
+    F.seed = argc > 3 ? strtoull(argv[3], NULL, 10)
+                      : (uint64_t)time(NULL) * 1000003u ^ F.pid;
+    snprintf(F.prefix, sizeof(F.prefix), "fault-%u", F.pid);
+    ssize_t n = readlink("/proc/self/exe", F.exe, sizeof(F.exe) - 1);
+    XT_ASSERT(n > 0);
+    F.exe[n] = '\0';
+    XT_ASSERT(F.kills_wanted > 0);
+    void (*run)(void) = NULL;
+    static const char *chan[] = {"shm", "pipe", "unix", "unix-abstract", "tcp", "spawn"};
+    for (size_t i = 0; i < sizeof(chan) / sizeof(chan[0]); i++)
+        if (strcmp(F.scheme, chan[i]) == 0)
+            run = fault_chan_run;
+    if (strcmp(F.scheme, "mailslot") == 0 || strcmp(F.scheme, "mq") == 0)
+        run = fault_dgram_run;
+    if (strcmp(F.scheme, "pubsub") == 0)
+        run = fault_pubsub_run;
+    if (strcmp(F.scheme, "rpc") == 0)
+        run = fault_rpc_run;
+    if (run == NULL)
+        XT_FAIL("unknown scheme %s", F.scheme);
+
+    fault_map_slots(-1);
+    atexit(fault_atexit);
+    fault_leftovers_selftest();
+    fault_ports();
+    fault_killer_start();
+    int fds = fault_fd_count(0);
+    uint64_t t0 = fault_now();
+    run();
+    double secs = (double)(fault_now() - t0) / 1e9;
+    /* everything has exited: nothing of ours may remain */
+    int now_fds = fault_fd_count(0);
+    if (now_fds != fds)
+        XT_FAIL("%d descriptors open at the end, %d at the start", now_fds, fds);
+    int left = fault_leftovers(0);
+    if (left != 0)
+        XT_FAIL("%d objects left behind (listed above)", left);
+    fault_summary(secs);
+    finished = 1;
+    return 0;
+}
