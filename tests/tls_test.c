@@ -3,8 +3,8 @@
  * clients, a sender and a receiver thread on one connection, timeouts,
  * peer death; verification failures (wrong CA, system store, hostname and
  * IP mismatch, expired, self-signed) with their error texts; tls_verify 0;
- * mutual TLS; plain TCP and silent clients at a TLS listener; option
- * errors; RPC over tls+tcp://.
+ * mutual TLS; plain TCP and silent clients at a TLS listener; a record
+ * changed in transit; option errors; RPC over tls+tcp://.
  *
  *   tls_test SCRIPT          the suite; certificates from "SCRIPT certs DIR"
  *   tls_test absent          a build without OpenSSL refuses the scheme
@@ -14,8 +14,10 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -30,6 +32,7 @@
 #define TT_MSGS 200
 
 static char tt_dir[256];
+static const char *tt_self; /* this program, for the child of case_peer_death */
 
 /* The file DIR/NAME of the certificates (several at once: a ring). */
 static const char *tt_file(const char *name)
@@ -293,6 +296,10 @@ static void case_sizes(void)
         char url[160];
         XT_OK(xipc_sock_url(c, url, sizeof(url)));
         XT_ASSERT(strncmp(url, "tls+tcp://127.0.0.1:", 20) == 0);
+        uint32_t id = 1;
+        XT_OK(xipc_peer_pid(s, &id));
+        XT_EQ(id, 0); /* TCP: unknown */
+        XT_ERR(xipc_peer_uid(s, &id), XIPC_ENOTSUP);
         /* role 0: the client checks, the server echoes; role 1 reversed */
         XT_ASSERT(pthread_create(&th, NULL, tt_echo, role ? c : s) == 0);
         check_sizes(role ? s : c);
@@ -435,7 +442,7 @@ static void case_peer_death(void)
     pid_t pid = fork();
     XT_ASSERT(pid >= 0);
     if (pid == 0) {
-        execl("/proc/self/exe", "tls_test", "hold", url, tt_file("ca.pem"), (char *)NULL);
+        execl(tt_self, tt_self, "hold", url, tt_file("ca.pem"), (char *)NULL);
         _exit(127);
     }
     XT_OK(xipc_accept(l, &s, 30000));
@@ -537,6 +544,90 @@ static void case_mutual(void)
     xipc_close(l);
     printf("  mutual TLS: refused without and with a foreign certificate, "
            "accepted with ours\n");
+}
+
+/* A TCP proxy between a client and a listener that, when told, flips the
+ * last byte of the next chunk the client sends: tampering in the middle. */
+typedef struct tt_proxy {
+    int lfd;
+    unsigned port, to_port;
+    atomic_int corrupt;
+    pthread_t th;
+} tt_proxy;
+
+static void *tt_proxy_run(void *arg)
+{
+    tt_proxy *p = arg;
+    int c = accept(p->lfd, NULL, NULL), s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((uint16_t)p->to_port);
+    XT_ASSERT(c >= 0 && s >= 0 && connect(s, (struct sockaddr *)&a, sizeof(a)) == 0);
+    for (;;) {
+        struct pollfd f[2] = {{c, POLLIN, 0}, {s, POLLIN, 0}};
+        uint8_t buf[65536];
+        if (poll(f, 2, 30000) <= 0)
+            break;
+        int from = f[0].revents ? c : s, to = from == c ? s : c;
+        ssize_t n = read(from, buf, sizeof(buf));
+        if (n <= 0)
+            break;
+        if (from == c && atomic_exchange(&p->corrupt, 0))
+            buf[n - 1] ^= 0x40;
+        if (write(to, buf, (size_t)n) != n)
+            break;
+    }
+    close(c);
+    close(s);
+    return NULL;
+}
+
+static void tt_proxy_start(tt_proxy *p, unsigned to_port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t len = sizeof(a);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    p->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    XT_ASSERT(p->lfd >= 0 && bind(p->lfd, (struct sockaddr *)&a, len) == 0 &&
+              listen(p->lfd, 1) == 0 &&
+              getsockname(p->lfd, (struct sockaddr *)&a, &len) == 0);
+    p->port = ntohs(a.sin_port);
+    p->to_port = to_port;
+    atomic_init(&p->corrupt, 0);
+    XT_ASSERT(pthread_create(&p->th, NULL, tt_proxy_run, p) == 0);
+}
+
+/* A record changed on the way: the receiver's integrity check fails
+ * (EPROTO), and its alert reaches the sender (ETLS). */
+static void case_tamper(void)
+{
+    xipc_opts so = srv_opts("server", NULL), co = cli_opts();
+    xipc_sock *l = tt_listen(&so), *s;
+    tt_proxy px;
+    tt_client d;
+    char buf[16];
+    size_t n;
+    tt_proxy_start(&px, url_port(l));
+    tt_client_start(&d, tt_dial_only, px.port, "127.0.0.1", &co, 0);
+    XT_OK(xipc_accept(l, &s, 30000));
+    tt_client_join(&d);
+    XT_OK(d.dial);
+    XT_OK(xipc_send(d.s, "intact", 6, 5000));
+    XT_OK(xipc_recv(s, buf, sizeof(buf), &n, 5000));
+    XT_ASSERT(n == 6 && memcmp(buf, "intact", 6) == 0);
+    atomic_store(&px.corrupt, 1);
+    XT_OK(xipc_send(d.s, "changed", 7, 5000));
+    XT_ERR(xipc_recv(s, buf, sizeof(buf), &n, 5000), XIPC_EPROTO);
+    printf("  tampered record: receiver EPROTO \"%s\"", xipc_last_detail());
+    XT_ASSERT(xipc_last_detail()[0] != '\0');
+    XT_ERR(xipc_recv(s, buf, sizeof(buf), &n, 100), XIPC_EPROTO); /* sticky */
+    XT_ERR(xipc_recv(d.s, buf, sizeof(buf), &n, 5000), XIPC_ETLS);
+    printf(", sender ETLS \"%s\"\n", xipc_last_detail());
+    xipc_close(d.s);
+    xipc_close(s);
+    XT_ASSERT(pthread_join(px.th, NULL) == 0);
+    close(px.lfd);
+    xipc_close(l);
 }
 
 /* Clients that do not speak TLS hold accept no longer than needed. */
@@ -813,6 +904,7 @@ int main(int argc, char **argv)
     if (argc != 2)
         XT_FAIL("usage: tls_test SCRIPT | absent | port | interop-send ... | "
                 "interop-serve ... | hold URL CA");
+    tt_self = strchr(argv[0], '/') != NULL ? argv[0] : "/proc/self/exe";
     snprintf(tt_dir, sizeof(tt_dir), "%s/xipc-tls-test.XXXXXX",
              getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     XT_ASSERT(mkdtemp(tt_dir) != NULL);
@@ -829,6 +921,7 @@ int main(int argc, char **argv)
     case_verify();
     case_mutual();
     case_not_tls();
+    case_tamper();
     case_rpc();
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tt_dir);
     XT_ASSERT(system(cmd) == 0);

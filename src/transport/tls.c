@@ -672,6 +672,7 @@ const xipc_tran xipc_tls_tran = {
     .peek = xipc__stream_peek,
     .release = xipc__stream_release,
     .peer_pid = xipc__stream_peer_pid,
+    .peer_uid = xipc__stream_peer_uid, /* XIPC_ENOTSUP: TCP peers have none */
     .fd = xipc__stream_fd,
     .url = xipc__stream_url,
     .close = tls_close,
