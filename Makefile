@@ -3,6 +3,7 @@
 #   make test      build everything (plus an ASan+UBSan build) and run the whole suite
 #   make demo      a 32-bit and a 64-bit process over shm://, then the benchmark
 #   make bench     the shared-memory benchmark
+#   make soak      the crash tests with 5000 kills per transport (KILLS=n to change)
 #   make clean
 JOBS ?= 2
 B := $(CURDIR)/build
@@ -54,6 +55,14 @@ bench: deps
 	$(CMAKE) -S . -B $(B)/native >/dev/null
 	$(CMAKE) --build $(B)/native -j$(JOBS) >/dev/null
 	$(B)/native/tools/xipc/xipc bench shm
+
+# crash tests, long (docs/fault.md); make test runs them with 200 kills
+.PHONY: soak
+KILLS ?= 5000
+soak: deps
+	$(CMAKE) -S . -B $(B)/native >/dev/null
+	$(CMAKE) --build $(B)/native -j$(JOBS) >/dev/null
+	sh scripts/soak.sh $(B)/native $(KILLS)
 
 clean:
 	rm -rf $(B)

@@ -11,6 +11,9 @@
  *                                       leaves its offer in /dev/shm for good
  *   fault_bugs pidfile-kill             a pipe listener killed inside
  *                                       xipc_listen leaves NAME.pid.<pid>.tmp
+ *   fault_bugs zombie shm|pubsub        a killed listener its parent has not
+ *                                       reaped yet still holds its NAME, and
+ *                                       a shm client can dial it
  *
  * Each kills at random moments until the bug shows (usually within a few
  * dozen tries) or the tries run out, then removes what it left.
@@ -180,6 +183,48 @@ static int pidfile_kill(void)
     return 0;
 }
 
+static int zombie(const char *scheme)
+{
+    char url[128];
+    snprintf(url, sizeof(url), "%s://bug-z-%d", scheme, (int)getpid());
+    int p[2];
+    char c;
+    if (pipe(p) != 0)
+        return 2;
+    pid_t pid = fork();
+    if (pid == 0) {
+        xipc_sock *l;
+        if (xipc_listen(&l, url, NULL) != XIPC_OK || write(p[1], "x", 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    if (read(p[0], &c, 1) != 1)
+        return 2;
+    kill(pid, SIGKILL);
+    siginfo_t si;
+    /* wait until it is dead, without reaping it: a zombie */
+    waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT);
+    xipc_sock *l, *s;
+    xipc_err rv = xipc_listen(&l, url, NULL);
+    xipc_err dv = strcmp(scheme, "shm") == 0 ? xipc_dial(&s, url, NULL, 100) : XIPC_ECONNREFUSED;
+    if (dv == XIPC_OK)
+        xipc_close(s);
+    if (rv == XIPC_OK)
+        xipc_close(l);
+    waitpid(pid, NULL, 0);
+    if (rv == XIPC_OK && dv == XIPC_ECONNREFUSED) {
+        printf("zombie %s: not seen\n", scheme);
+        return 0;
+    }
+    printf("BUG: the listener of %s was killed and is a zombie (not reaped yet): xipc_listen "
+           "gives %s (want OK), xipc_dial %s (want ECONNREFUSED)\n", url, xipc_err_name(rv),
+           xipc_err_name(dv));
+    if (rv != XIPC_OK && xipc_listen(&l, url, NULL) == XIPC_OK)
+        xipc_close(l); /* reaped now: reclaimed */
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     srand((unsigned)getpid());
@@ -193,7 +238,9 @@ int main(int argc, char **argv)
         return dial_kill();
     if (strcmp(c, "pidfile-kill") == 0)
         return pidfile_kill();
+    if (strcmp(c, "zombie") == 0)
+        return zombie(scheme);
     fprintf(stderr, "usage: fault_bugs listen-kill|dial-race shm|pubsub, "
-                    "fault_bugs dial-kill, fault_bugs pidfile-kill\n");
+                    "fault_bugs dial-kill, fault_bugs pidfile-kill, fault_bugs zombie shm|pubsub\n");
     return 2;
 }

@@ -105,6 +105,28 @@ static int fault_role(int argc, char **argv)
     return fault_rpc_exec(argc, argv);
 }
 
+/* The message check must see a torn, corrupt or stale message. */
+static void fault_msg_selftest(void)
+{
+    uint8_t m[300];
+    char why[200];
+    uint64_t seq;
+    fault_msg_make(m, sizeof(m), 7, 1, 42);
+    XT_ASSERT(fault_msg_check(m, sizeof(m), 7, 1, &seq, why, sizeof(why)) == 0 && seq == 42);
+    XT_ASSERT(fault_msg_check(m, sizeof(m) - 1, 7, 1, &seq, why, sizeof(why)) != 0);
+    XT_ASSERT(fault_msg_check(m, sizeof(m), 8, 1, &seq, why, sizeof(why)) != 0);
+    XT_ASSERT(fault_msg_check(m, sizeof(m), 7, 0, &seq, why, sizeof(why)) != 0);
+    for (size_t i = 0; i < sizeof(m); i += 37) {
+        m[i] ^= 0x10;
+        XT_ASSERT(fault_msg_check(m, sizeof(m), 7, 1, &seq, why, sizeof(why)) != 0);
+        m[i] ^= 0x10;
+    }
+    uint8_t other[300]; /* the first half of one message, the rest of another */
+    fault_msg_make(other, sizeof(other), 7, 1, 43);
+    memcpy(other, m, 150);
+    XT_ASSERT(fault_msg_check(other, sizeof(other), 7, 1, &seq, why, sizeof(why)) != 0);
+}
+
 static const char *const phase_names[PH_COUNT] = {
     "start", "connect", "send", "large", "reserve", "commit",
     "recv", "peek", "idle", "call", "serve"};
@@ -178,6 +200,7 @@ int main(int argc, char **argv)
 
     fault_map_slots(-1);
     atexit(fault_atexit);
+    fault_msg_selftest();
     fault_leftovers_selftest();
     fault_ports();
     fault_killer_start();
