@@ -138,13 +138,18 @@ for args in "--help" "-h" "help"; do
     if grep -q '^usage: xipc ' "$TMP/out" && grep -q 'exit status' "$TMP/out"
     then ok; else fail "xipc $args: no help text on stdout"; fi
 done
-for cmd in send recv; do
+for cmd in send recv pub sub ls; do
     run help "$cmd"
     expect_rc "xipc help $cmd" 0
     if grep -q "^usage: xipc $cmd " "$TMP/out"; then ok; else
         fail "xipc help $cmd: no usage line"; fi
     run "$cmd" --help
     expect_rc "xipc $cmd --help" 0
+done
+run --help
+for cmd in pub sub ls; do
+    if grep -q "^  $cmd " "$TMP/out"; then ok; else
+        fail "xipc --help: no line for $cmd"; fi
 done
 run --version
 expect_rc "xipc --version" 0
@@ -161,6 +166,7 @@ then ok; else fail "xipc bench: exit $RC, stderr: $(cat "$TMP/err")"; fi
 # ---- usage errors: exit 2, "xipc: WHAT: WHY" and a usage line -------------
 
 U="shm://$TAG.unused"
+PS="pubsub://$TAG.unused"
 while IFS='|' read -r a b c d; do
     set --
     for w in "$a" "$b" "$c" "$d"; do [ -n "$w" ] && set -- "$@" "$w"; done
@@ -189,6 +195,22 @@ send|--timeout| 5|$U
 send|-t|0x10|$U
 send|--bogus|$U|
 send|-n|3|$U
+send|$PS|hi|
+recv|$PS||
+pub|||
+pub|$U|hi|
+pub|--wait-subscribers|-1|$PS
+pub|--wait-subscribers=soon|$PS|
+pub|--wait-subscribers|||
+pub|-t|5|$PS
+sub|||
+sub|mq://$TAG.x||
+sub|-n|0|$PS
+sub|-t|-2|$PS
+sub|$PS|pubsub://second|
+ls|extra||
+ls|--frob||
+ls|-n|3|
 EOT
 run recv -n abc "$U"
 expect_err "recv -n abc" "xipc: -n: 'abc' is not a count in 1..2147483647
@@ -196,6 +218,18 @@ usage: xipc recv [-w] [-n COUNT] [-t MS] URL  (xipc recv --help)"
 run send --timeout=soon "$U" x
 expect_err "send --timeout=soon" "xipc: --timeout: 'soon' is not a timeout in -1..2147483647 ms
 usage: xipc send [-w] [-t MS] URL [MESSAGE...]  (xipc send --help)"
+run send "$PS" hi
+expect_err "send pubsub://" "xipc: $PS: send does not publish: use xipc pub URL
+usage: xipc send [-w] [-t MS] URL [MESSAGE...]  (xipc send --help)"
+run recv "$PS"
+expect_err "recv pubsub://" "xipc: $PS: recv does not subscribe: use xipc sub URL
+usage: xipc recv [-w] [-n COUNT] [-t MS] URL  (xipc recv --help)"
+run pub "$U" hi
+expect_err "pub shm://" "xipc: $U: pub takes a pubsub:// URL (other schemes: xipc send)
+usage: xipc pub [-w] [--wait-subscribers MS] URL [MESSAGE...]  (xipc pub --help)"
+run sub "$U"
+expect_err "sub shm://" "xipc: $U: sub takes a pubsub:// URL (other schemes: xipc recv)
+usage: xipc sub [-w] [-n COUNT] [-t MS] URL  (xipc sub --help)"
 run recv
 expect_err "recv without URL" "xipc: recv: missing URL
 usage: xipc recv [-w] [-n COUNT] [-t MS] URL  (xipc recv --help)"
