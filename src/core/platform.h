@@ -160,7 +160,7 @@ xipc_err xipc_plat_spawn(const char *path, char *const argv[], const char *env,
 /* In the child: the inherited end named by environment variable @p env. */
 xipc_err xipc_plat_sock_inherited(const char *env, xipc_plat_sock *out);
 
-/* Write this process's pid into @p path (mode 0600, replaced atomically);
+/* Write this process's pid into @p path (mode 0600, written in place);
  * read one back (0 when absent or garbage). */
 xipc_err xipc_plat_pidfile_write(const char *path);
 uint32_t xipc_plat_pidfile_read(const char *path);

@@ -208,22 +208,18 @@ xipc_err xipc_plat_sock_peer(xipc_plat_sock s, uint32_t *pid, uint32_t *uid)
 
 xipc_err xipc_plat_pidfile_write(const char *path)
 {
-    char tmp[600], text[32];
-    int n = snprintf(tmp, sizeof(tmp), "%s.%u.tmp", path, (unsigned)getpid());
-    if (n < 0 || (size_t)n >= sizeof(tmp))
-        return XIPC_EINVAL;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    /* written in place, not through a temporary file: a writer killed
+     * half-way leaves at worst a short file, which readers take as no pid
+     * and the next listener overwrites; a temporary would be left over */
+    char text[32];
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         return xipc__posix_err(errno);
-    n = snprintf(text, sizeof(text), "%u\n", (unsigned)getpid());
-    int ok = write(fd, text, (size_t)n) == n;
+    int n = snprintf(text, sizeof(text), "%u\n", (unsigned)getpid());
+    int ok = fchmod(fd, 0600) == 0 && write(fd, text, (size_t)n) == n;
+    int e = errno;
     close(fd);
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return xipc__posix_err(e);
-    }
-    return XIPC_OK;
+    return ok ? XIPC_OK : xipc__posix_err(e);
 }
 
 uint32_t xipc_plat_pidfile_read(const char *path)
