@@ -1,6 +1,8 @@
 # xipc front door. Four configurations, one folder each under build/.
 #   make           build native, m32, win64, win32
 #   make test      build everything (plus an ASan+UBSan build) and run the whole suite
+#                  (plus TSan on the threaded tests, valgrind, 30 s per fuzz target)
+#   make fuzz      each libFuzzer target for FUZZ_SECONDS (default 300)
 #   make demo      a 32-bit and a 64-bit process over shm://, then the benchmark
 #   make bench     the shared-memory benchmark
 #   make soak      the crash tests with 5000 kills per transport (KILLS=n to change)
@@ -10,6 +12,7 @@ B := $(CURDIR)/build
 CMAKE ?= cmake
 
 .PHONY: all deps native m32 win64 win32 asan test demo bench clean
+.PHONY: tsan fuzz-build fuzz
 
 all: native m32 win64 win32
 
@@ -33,14 +36,32 @@ asan: deps
 		-DXIPC_SANITIZE=address,undefined >/dev/null
 	$(CMAKE) --build $(B)/asan -j$(JOBS)
 
+# ThreadSanitizer build: the tsan_suite runs its threaded tests (docs/testing.md)
+tsan: deps
+	$(CMAKE) -S . -B $(B)/tsan -DCMAKE_C_COMPILER=clang \
+		-DXIPC_SANITIZE=thread >/dev/null
+	$(CMAKE) --build $(B)/tsan -j$(JOBS)
+
+# libFuzzer targets (docs/testing.md): make fuzz runs each FUZZ_SECONDS
+# on a copy of its seed corpus; make test runs each for 30 s.
+FUZZ_SECONDS ?= 300
+fuzz-build: deps
+	$(CMAKE) -S . -B $(B)/fuzz -DCMAKE_C_COMPILER=clang -DXIPC_FUZZ=ON >/dev/null
+	$(CMAKE) --build $(B)/fuzz -j$(JOBS) --target fuzz_targets
+
+fuzz: fuzz-build
+	sh scripts/fuzz.sh -b $(B)/fuzz $(FUZZ_SECONDS)
+
 # native runs the other configurations' suites from its own ctest run
 native: deps m32 win64 win32 asan
 	$(CMAKE) -S . -B $(B)/native -DXIPC_M32_PEER=$(B)/m32/tests/xbit_peer \
 		-DXIPC_M32_PUBSUB_PEER=$(B)/m32/tests/pubsub_peer \
 		-DXIPC_M32_RPC_PEER=$(B)/m32/tests/rpc_peer \
 		-DXIPC_M32_BUILD=$(B)/m32 -DXIPC_ASAN_BUILD=$(B)/asan \
-		-DXIPC_WIN64_BUILD=$(B)/win64 -DXIPC_WIN32_BUILD=$(B)/win32 >/dev/null
+		-DXIPC_WIN64_BUILD=$(B)/win64 -DXIPC_WIN32_BUILD=$(B)/win32 \
+		-DXIPC_TSAN_BUILD=$(B)/tsan -DXIPC_FUZZ_BUILD=$(B)/fuzz >/dev/null
 	$(CMAKE) --build $(B)/native -j$(JOBS)
+native: tsan fuzz-build
 
 test: native
 	cd $(B)/native && ctest --output-on-failure -j$(JOBS)

@@ -1,8 +1,11 @@
 /* Process identity and liveness for the POSIX port (pidfd on Linux). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -19,12 +22,34 @@ uint32_t xipc_plat_getuid(void)
     return (uint32_t)geteuid();
 }
 
+/*
+ * A zombie (exited, not yet reaped by its parent) still answers kill(0):
+ * its state in /proc/PID/stat, after the parenthesised name, is Z (or X).
+ * Without /proc the answer is "not a zombie".
+ */
+static int proc_zombie(uint32_t pid)
+{
+    char path[32], buf[256];
+    snprintf(path, sizeof(path), "/proc/%u/stat", (unsigned)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    const char *end = strrchr(buf, ')'); /* the name may hold ')' too */
+    return end != NULL && end[1] == ' ' && (end[2] == 'Z' || end[2] == 'X');
+}
+
+/* The fallback where no pidfd exists (old kernels, seccomp, valgrind). */
 int xipc_plat_pid_alive(uint32_t pid)
 {
     if (pid == 0 || pid > 0x3fffffffu)
         return 0;
     if (kill((pid_t)pid, 0) == 0)
-        return 1;
+        return !proc_zombie(pid);
     return errno == EPERM; /* exists, but not ours */
 }
 

@@ -1,0 +1,94 @@
+/*
+ * libFuzzer target: URL parsing and name checks (src/core/url.c) and the
+ * unix:// and tcp:// address rules of the RPC layer (src/rpc/rpc_url.c).
+ *
+ * Input: the URL text (cut at the first NUL). Only parsers run: dialing a
+ * fuzzed URL would reach the network (tcp host names go to the resolver)
+ * or the endpoints of tests running at the same time. Checks: a parsed URL
+ * has a lower-case scheme of allowed characters, a non-empty rest without
+ * control bytes, and spells the input back; an accepted name has only
+ * allowed characters; a parsed unix:// or tcp:// address formats back to
+ * a URL that parses to the same address.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "core/url.h"
+#include "fuzz.h"
+#include "rpc/rpc_url.h"
+
+static int url_fz_scheme_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+';
+}
+
+static void url_fz_name(const char *name)
+{
+    if (xipc__name_check(name) != XIPC_OK)
+        return;
+    size_t n = strlen(name);
+    FZ_CHECK(n >= 1 && n <= XIPC_NAME_MAX && name[0] != '.');
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        FZ_CHECK((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                 (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-');
+    }
+}
+
+static void url_fz_core(const char *text)
+{
+    xipc_url u;
+    memset(&u, 0xa5, sizeof(u));
+    if (xipc__url_parse(&u, text) != XIPC_OK)
+        return;
+    size_t sl = strnlen(u.scheme, sizeof(u.scheme));
+    size_t rl = strnlen(u.rest, sizeof(u.rest));
+    FZ_CHECK(sl >= 1 && sl <= XIPC_SCHEME_MAX);
+    FZ_CHECK(rl >= 1 && rl < XIPC_URL_MAX);
+    for (size_t i = 0; i < sl; i++)
+        FZ_CHECK(url_fz_scheme_char(u.scheme[i]));
+    for (size_t i = 0; i < rl; i++)
+        FZ_CHECK((unsigned char)u.rest[i] >= 0x20 && u.rest[i] != 0x7f);
+    /* scheme "://" rest is the input, the scheme folded to lower case */
+    FZ_CHECK(strlen(text) == sl + 3 + rl);
+    for (size_t i = 0; i < sl; i++) {
+        char c = text[i];
+        FZ_CHECK((c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c) == u.scheme[i]);
+    }
+    FZ_CHECK(memcmp(text + sl, "://", 3) == 0);
+    FZ_CHECK(memcmp(text + sl + 3, u.rest, rl) == 0);
+    url_fz_name(u.rest);
+}
+
+static void url_fz_rpc(const char *text)
+{
+    xipc_rpc_url u, v;
+    if (xipc__rpc_url_parse(&u, text) != XIPC_OK || u.kind == XIPC_RPC_URL_MESSAGE)
+        return;
+    char again[XIPC_RPC_URL_MAX + 64];
+    if (u.kind == XIPC_RPC_URL_UNIX) {
+        FZ_CHECK(strnlen(u.path, sizeof(u.path)) >= 1 &&
+                 strnlen(u.path, sizeof(u.path)) <= 107);
+        FZ_CHECK(u.abstract || u.path[0] == '/');
+    } else {
+        size_t hl = strnlen(u.host, sizeof(u.host));
+        FZ_CHECK(hl >= 1 && hl < sizeof(u.host));
+    }
+    xipc__rpc_url_format(&u, u.port, again, sizeof(again));
+    FZ_CHECK(xipc__rpc_url_parse(&v, again) == XIPC_OK);
+    FZ_CHECK(v.kind == u.kind && v.abstract == u.abstract && v.v6 == u.v6 &&
+             v.port == u.port && strcmp(v.path, u.path) == 0 &&
+             strcmp(v.host, u.host) == 0);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    /* exactly sized: AddressSanitizer sees a read past the terminator */
+    char *text = malloc(size + 1);
+    FZ_CHECK(text != NULL);
+    memcpy(text, data, size);
+    text[size] = '\0';
+    url_fz_core(text);
+    url_fz_name(text);
+    url_fz_rpc(text);
+    free(text);
+    return 0;
+}
