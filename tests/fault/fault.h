@@ -235,6 +235,9 @@ void fault_rpc_run(void);     /* rpc over shm, pipe, unix, tcp */
 int fault_chan_exec(int argc, char **argv);
 int fault_rpc_exec(int argc, char **argv);
 
+/* A free TCP port for a name about to be used (see fault_test.c). */
+unsigned fault_free_port(void);
+
 /* The options every endpoint of this run uses. */
 void fault_opts(xipc_opts *o);
 

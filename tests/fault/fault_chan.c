@@ -387,6 +387,10 @@ static void chan_round(uint32_t round, fault_rng *r, uint8_t *buf)
     c.mode = (int)(fault_rand(r) % 3);
     c.round = round;
     c.seed = fault_rand(r);
+    if (c.victim_listens && strcmp(F.scheme, "tcp") == 0) {
+        F.port[1] = fault_free_port();
+        fault_url(url_b, sizeof(url_b), F.scheme, "b", 1);
+    }
     snprintf(c.url, sizeof(c.url), "%s", c.victim_listens ? url_b : url_a);
     fault_slot *sl = fault_slot_reset(0);
     xipc_sock *s = NULL;

@@ -76,9 +76,15 @@ static xipc_rpc_client *rpc_dial(const char *url, pid_t peer, xipc_err *err)
     uint64_t give_up = fault_now() + 5000000000ull;
     for (;;) {
         *err = xipc_rpc_client_dial(&c, url, &o, FAULT_TIMEOUT);
-        if ((*err != XIPC_ECONNREFUSED && !fault_dial_race(url, *err)) || fault_now() > give_up ||
-            (peer > 0 && fault_gone(peer, NULL)))
+        /* ECLOSED: tcp:// whose listener died during the handshake (see
+         * fault_chan.c) */
+        int again = *err == XIPC_ECONNREFUSED || *err == XIPC_ECLOSED ||
+                    fault_dial_race(url, *err);
+        if (!again || fault_now() > give_up || (peer > 0 && fault_gone(peer, NULL))) {
+            if (*err == XIPC_ECLOSED && peer > 0 && fault_gone(peer, NULL))
+                *err = XIPC_ECONNREFUSED; /* the server died while we dialled */
             return *err == XIPC_OK ? c : NULL;
+        }
         fault_sleep_us(200);
     }
 }
@@ -324,6 +330,8 @@ static void rpc_round_kill_server(uint32_t round, fault_rng *r, uint8_t *msg)
     static const uint32_t ph[] = {PH_CONNECT, PH_SERVE, PH_IDLE};
     char url[200];
     const char *kind = rpc_kinds[fault_rand(r) % RPC_KINDS];
+    if (strcmp(kind, "tcp") == 0)
+        F.port[2] = fault_free_port();
     fault_url(url, sizeof(url), kind, "rs", 2);
     fault_slot *sl = fault_slot_reset(0);
     char *argv[] = {NULL, "victim", "rpc-server", url, NULL};

@@ -44,20 +44,32 @@ void fault_url(char *buf, size_t cap, const char *kind, const char *tag, int por
         snprintf(buf, cap, "%s://%s-%s", kind, F.prefix, tag);
 }
 
-/* Ports below the ephemeral range (where other tests' dials take theirs),
- * free now; the run binds each again and again. */
-static void fault_ports(void)
+/* A TCP port below the ephemeral range (where other tests' dials take
+ * theirs) that is free now. A name that is bound again and again (a
+ * killed listener's) takes a fresh one each round, so that parallel runs
+ * cannot meet on one for long. */
+unsigned fault_free_port(void)
 {
-    unsigned p = 20000 + (F.pid * 7919u) % 12000;
-    for (int i = 0; i < 4; p = 20000 + (p - 20000 + 997) % 12000) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
+    static fault_rng r;
+    if (r.s == 0)
+        fault_rng_seed(&r, fault_now() ^ F.pid);
+    for (;;) {
+        unsigned p = (unsigned)fault_range(&r, 20000, 32000);
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         XT_ASSERT(fd >= 0);
         struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p)};
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
-            F.port[i++] = p;
+        int ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
         close(fd);
+        if (ok && p != F.port[0] && p != F.port[1] && p != F.port[2] && p != F.port[3])
+            return p;
     }
+}
+
+static void fault_ports(void)
+{
+    for (int i = 0; i < 4; i++)
+        F.port[i] = fault_free_port();
 }
 
 static void fault_map_slots(int fd)
