@@ -12,6 +12,7 @@
 #ifndef XIPC_TRANSPORT_STREAM_H
 #define XIPC_TRANSPORT_STREAM_H
 
+#include "core/addr.h"
 #include "core/platform.h"
 #include "core/transport.h"
 
@@ -121,22 +122,6 @@ xipc_err xipc__unix_listen(xipc_sock **out, const xipc_tran *tran,
 xipc_err xipc__unix_dial(xipc_sock **out, const xipc_tran *tran,
                          const char *path, int abstract, const xipc_opts *opts,
                          int timeout_ms, const char *url);
-
-/*
- * A TCP address as tcp:// and tls+tcp:// write it after "://": "HOST:PORT"
- * or "[V6]:PORT", the host letters, digits, '.', '-' (and ':', '%', '_'
- * in brackets), the port 0..65535. Parsed by tcp.c for both schemes.
- */
-typedef struct xipc_tcp_addr {
-    char host[256];
-    uint16_t port;
-    int v6; /* written in brackets */
-} xipc_tcp_addr;
-
-xipc_err xipc__tcp_parse(const char *rest, xipc_tcp_addr *a);
-/* "SCHEME://HOST:PORT" (brackets for a v6 host) with port @p port. */
-void xipc__tcp_url(char *buf, size_t cap, const char *scheme,
-                   const xipc_tcp_addr *a, uint16_t port);
 
 /* The largest message with options @p opts (0 = the stream default). */
 uint32_t xipc__stream_max(const xipc_opts *opts);

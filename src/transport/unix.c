@@ -40,16 +40,9 @@ xipc_err xipc__unix_dial(xipc_sock **out, const xipc_tran *tran,
     return xipc__stream_new(out, tran, fd, xipc__stream_max(opts), url);
 }
 
-/* "/abs/path" or "@name"; the socket address limit is 107 bytes. */
 static xipc_err unix_parse(const xipc_url *url, const char **path, int *abstract)
 {
-    const char *r = url->rest;
-    *abstract = r[0] == '@';
-    *path = *abstract ? r + 1 : r;
-    size_t n = strlen(*path);
-    if (n == 0 || n > 107 || (!*abstract && r[0] != '/'))
-        return XIPC_EINVAL;
-    return XIPC_OK;
+    return xipc__unix_parse(url->rest, path, abstract);
 }
 
 static xipc_err unix_listen(xipc_sock **out, const xipc_url *url, const xipc_opts *opts)
