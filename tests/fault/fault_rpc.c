@@ -81,7 +81,7 @@ static xipc_rpc_client *rpc_dial(const char *url, pid_t peer, xipc_err *err)
         int again = *err == XIPC_ECONNREFUSED || *err == XIPC_ECLOSED ||
                     fault_dial_race(url, *err);
         if (!again || fault_now() > give_up || (peer > 0 && fault_gone(peer, NULL))) {
-            if (*err == XIPC_ECLOSED && peer > 0 && fault_gone(peer, NULL))
+            if (again && *err != XIPC_OK && peer > 0 && fault_gone(peer, NULL))
                 *err = XIPC_ECONNREFUSED; /* the server died while we dialled */
             return *err == XIPC_OK ? c : NULL;
         }
