@@ -29,22 +29,11 @@
 #include <string.h>
 
 #include "ring/bcast.h"
+#include "ring/wait.h"
 
-#define BCAST_SLICE_US 10000u /* sleep at most this long between checks */
-#define BCAST_NOT_READY XIPC_ETIMEDOUT
+#define BCAST_NOT_READY XIPC_WAIT_NOT_READY
 
-typedef struct bcast_deadline {
-    uint64_t at; /* monotonic ns; UINT64_MAX: forever */
-    int poll;    /* timeout 0: never wait */
-} bcast_deadline;
-
-static bcast_deadline bcast_deadline_make(int timeout_ms)
-{
-    bcast_deadline d = {UINT64_MAX, timeout_ms == 0};
-    if (timeout_ms > 0)
-        d.at = xipc_plat_now_ns() + (uint64_t)timeout_ms * 1000000u;
-    return d;
-}
+typedef xipc_deadline bcast_deadline;
 
 /* Read a field another process may change under us exactly once. */
 static uint32_t bcast_rd32(const uint32_t *p)
@@ -251,13 +240,9 @@ static xipc_err bcast_sleep(xipc_bcast *b, const bcast_deadline *d)
                 rv = XIPC_ECLOSED;
             break;
         }
-        uint64_t now = xipc_plat_now_ns();
-        if (now >= d->at) {
-            rv = XIPC_ETIMEDOUT;
+        uint32_t slice;
+        if ((rv = xipc__deadline_slice(d, &slice)) != XIPC_OK)
             break;
-        }
-        uint64_t left_us = (d->at - now) / 1000u + 1;
-        uint32_t slice = left_us < BCAST_SLICE_US ? (uint32_t)left_us : BCAST_SLICE_US;
         xipc_plat_futex_wait((uint32_t *)&h->data_seq, seq, slice);
     }
     /* `waiting` stays set: another subscriber may sleep under it */
@@ -265,23 +250,18 @@ static xipc_err bcast_sleep(xipc_bcast *b, const bcast_deadline *d)
 }
 
 /* Wait until message `next` is published: spin first, then sleep. */
+static xipc_err bcast_poll_any(void *arg)
+{
+    return bcast_poll(arg);
+}
+
 static xipc_err bcast_wait(xipc_bcast *b, const bcast_deadline *d)
 {
     xipc_err rv = bcast_poll(b);
     if (rv != BCAST_NOT_READY || d->poll)
         return rv;
-    uint64_t spin_end = xipc_plat_now_ns() + (uint64_t)b->spin_us * 1000u;
-    if (spin_end > d->at)
-        spin_end = d->at;
-    for (uint32_t i = 1;; i++) {
-        xipc_plat_cpu_relax();
-        rv = bcast_poll(b);
-        if (rv != BCAST_NOT_READY)
-            return rv;
-        if ((i & 63) == 0 && xipc_plat_now_ns() >= spin_end)
-            break;
-    }
-    return bcast_sleep(b, d);
+    rv = xipc__spin(bcast_poll_any, b, b->spin_us, d);
+    return rv != BCAST_NOT_READY ? rv : bcast_sleep(b, d);
 }
 
 /* ---- subscriber: reading ------------------------------------------------------ */
@@ -333,7 +313,7 @@ xipc_err xipc_bcast_peek(xipc_bcast *b, const void **buf, size_t *len,
         *len = b->pend_len;
         return XIPC_OK;
     }
-    bcast_deadline d = bcast_deadline_make(timeout_ms);
+    bcast_deadline d = xipc__deadline(timeout_ms);
     xipc_err rv = bcast_wait(b, &d);
     if (rv != XIPC_OK)
         return rv;

@@ -12,22 +12,11 @@
 #include <string.h>
 
 #include "ring/ring.h"
+#include "ring/wait.h"
 
-#define RING_SLICE_US 10000u /* sleep at most this long between checks */
-#define RING_NOT_READY XIPC_ETIMEDOUT
+#define RING_NOT_READY XIPC_WAIT_NOT_READY
 
-typedef struct ring_deadline {
-    uint64_t at; /* monotonic ns; UINT64_MAX: forever */
-    int poll;    /* timeout 0: never wait */
-} ring_deadline;
-
-static ring_deadline ring_deadline_make(int timeout_ms)
-{
-    ring_deadline d = {UINT64_MAX, timeout_ms == 0};
-    if (timeout_ms > 0)
-        d.at = xipc_plat_now_ns() + (uint64_t)timeout_ms * 1000000u;
-    return d;
-}
+typedef xipc_deadline ring_deadline;
 
 static uint64_t ring_align8(uint64_t n)
 {
@@ -153,13 +142,9 @@ static xipc_err ring_sleep(xipc_ring *r, uint64_t need, const ring_deadline *d)
                 rv = XIPC_ECLOSED;
             break;
         }
-        uint64_t now = xipc_plat_now_ns();
-        if (now >= d->at) {
-            rv = XIPC_ETIMEDOUT;
+        uint32_t slice;
+        if ((rv = xipc__deadline_slice(d, &slice)) != XIPC_OK)
             break;
-        }
-        uint64_t left_us = (d->at - now) / 1000u + 1;
-        uint32_t slice = left_us < RING_SLICE_US ? (uint32_t)left_us : RING_SLICE_US;
         xipc_plat_futex_wait((uint32_t *)seqw, seq, slice);
     }
     atomic_store_explicit(waiting, 0, memory_order_relaxed);
@@ -167,23 +152,25 @@ static xipc_err ring_sleep(xipc_ring *r, uint64_t need, const ring_deadline *d)
 }
 
 /* Wait until ring_poll() is ready, spinning first, then sleeping. */
+typedef struct ring_want {
+    xipc_ring *r;
+    uint64_t need;
+} ring_want;
+
+static xipc_err ring_poll_want(void *arg)
+{
+    ring_want *w = arg;
+    return ring_poll(w->r, w->need);
+}
+
 static xipc_err ring_wait(xipc_ring *r, uint64_t need, const ring_deadline *d)
 {
     xipc_err rv = ring_poll(r, need);
     if (rv != RING_NOT_READY || d->poll)
         return rv;
-    uint64_t spin_end = xipc_plat_now_ns() + (uint64_t)r->spin_us * 1000u;
-    if (spin_end > d->at)
-        spin_end = d->at;
-    for (uint32_t i = 1;; i++) {
-        xipc_plat_cpu_relax();
-        rv = ring_poll(r, need);
-        if (rv != RING_NOT_READY)
-            return rv;
-        if ((i & 63) == 0 && xipc_plat_now_ns() >= spin_end)
-            break;
-    }
-    return ring_sleep(r, need, d);
+    ring_want w = {r, need};
+    rv = xipc__spin(ring_poll_want, &w, r->spin_us, d);
+    return rv != RING_NOT_READY ? rv : ring_sleep(r, need, d);
 }
 
 /* Publish our position and wake the other side if it sleeps. */
@@ -216,7 +203,7 @@ xipc_err xipc_ring_reserve(xipc_ring *r, size_t len, void **buf, int timeout_ms)
         return XIPC_ESTATE;
     if ((uint64_t)len > xipc_ring_max_msg(r->cap))
         return XIPC_EMSGSIZE;
-    ring_deadline d = ring_deadline_make(timeout_ms);
+    ring_deadline d = xipc__deadline(timeout_ms);
     uint64_t rec = ring_align8(XIPC_REC_HDR + (uint64_t)len);
     uint64_t idx = r->pos & (r->cap - 1);
     uint64_t to_end = r->cap - idx;
@@ -271,7 +258,7 @@ xipc_err xipc_ring_peek(xipc_ring *r, const void **buf, size_t *len,
         return r->broken;
     if (r->role != XIPC_RING_CONSUMER)
         return XIPC_ESTATE;
-    ring_deadline d = ring_deadline_make(timeout_ms);
+    ring_deadline d = xipc__deadline(timeout_ms);
     for (;;) {
         uint64_t idx = r->pos & (r->cap - 1);
         uint64_t to_end = r->cap - idx;

@@ -8,10 +8,10 @@
 
 #include "core/transport.h"
 #include "ring/ring.h"
+#include "ring/wait.h"
 #include "transport/shm_layout.h"
 
 #define SHM_OBJ_MAX 160
-#define SHM_SLICE_US 10000u
 
 typedef struct shm_listener {
     xipc_sock sock;
@@ -45,24 +45,6 @@ static xipc_ctl_hdr *shm_ctl(xipc_plat_shm *m)
 static xipc_ctl_slot *shm_slot(xipc_plat_shm *m, uint32_t i)
 {
     return (xipc_ctl_slot *)((uint8_t *)m->base + sizeof(xipc_ctl_hdr)) + i;
-}
-
-static uint64_t shm_deadline(int timeout_ms)
-{
-    if (timeout_ms < 0)
-        return UINT64_MAX;
-    return xipc_plat_now_ns() + (uint64_t)timeout_ms * 1000000u;
-}
-
-/* Sleep slice towards @p deadline; XIPC_ETIMEDOUT once it has passed. */
-static xipc_err shm_slice(uint64_t deadline, uint32_t *slice_us)
-{
-    uint64_t now = xipc_plat_now_ns();
-    if (now >= deadline)
-        return XIPC_ETIMEDOUT;
-    uint64_t left = (deadline - now) / 1000u + 1;
-    *slice_us = left < SHM_SLICE_US ? (uint32_t)left : SHM_SLICE_US;
-    return XIPC_OK;
 }
 
 static void shm_ctl_obj(char *buf, const char *name)
@@ -264,7 +246,7 @@ static xipc_err shm_accept(xipc_sock *ls, xipc_sock **out, int timeout_ms)
 {
     shm_listener *l = (shm_listener *)ls;
     xipc_ctl_hdr *h = shm_ctl(&l->ctl);
-    uint64_t deadline = shm_deadline(timeout_ms);
+    xipc_deadline deadline = xipc__deadline(timeout_ms);
     for (;;) {
         uint32_t seq = atomic_load(&h->req_seq);
         for (uint32_t i = 0; i < l->opts.backlog; i++) {
@@ -289,7 +271,7 @@ static xipc_err shm_accept(xipc_sock *ls, xipc_sock **out, int timeout_ms)
             /* a bad or withdrawn request: skip it and go on */
         }
         uint32_t slice;
-        if (timeout_ms == 0 || shm_slice(deadline, &slice) != XIPC_OK)
+        if (timeout_ms == 0 || xipc__deadline_slice(&deadline, &slice) != XIPC_OK)
             return XIPC_ETIMEDOUT;
         xipc_plat_futex_wait((uint32_t *)&h->req_seq, seq, slice);
     }
@@ -314,7 +296,7 @@ static void shm_conn_format(xipc_plat_shm *seg, uint64_t cap)
 }
 
 /* Client: put a request for @p id into a free slot. */
-static xipc_err shm_claim(xipc_plat_shm *ctl, uint32_t id, uint64_t deadline,
+static xipc_err shm_claim(xipc_plat_shm *ctl, uint32_t id, const xipc_deadline *deadline,
                           uint32_t *slot_out)
 {
     xipc_ctl_hdr *h = shm_ctl(ctl);
@@ -335,7 +317,7 @@ static xipc_err shm_claim(xipc_plat_shm *ctl, uint32_t id, uint64_t deadline,
         uint32_t slice;
         if (!shm_ctl_live(ctl))
             return XIPC_ECONNREFUSED;
-        if (shm_slice(deadline, &slice) != XIPC_OK)
+        if (xipc__deadline_slice(deadline, &slice) != XIPC_OK)
             return XIPC_ETIMEDOUT;
         xipc_plat_sleep_us(slice < 1000 ? slice : 1000); /* backlog full */
     }
@@ -361,7 +343,7 @@ static void shm_withdraw(shm_conn *c, int always)
     xipc_plat_shm_unmap(&c->ctl);
 }
 
-static xipc_err shm_open_ctl(xipc_plat_shm *ctl, const char *obj, uint64_t deadline)
+static xipc_err shm_open_ctl(xipc_plat_shm *ctl, const char *obj, const xipc_deadline *deadline)
 {
     for (;;) {
         xipc_err rv = xipc_plat_shm_open(ctl, obj);
@@ -376,7 +358,7 @@ static xipc_err shm_open_ctl(xipc_plat_shm *ctl, const char *obj, uint64_t deadl
         if (rv != XIPC_EBUSY)
             return rv;
         uint32_t slice; /* the listener is still writing its header */
-        if (shm_slice(deadline, &slice) != XIPC_OK)
+        if (xipc__deadline_slice(deadline, &slice) != XIPC_OK)
             return XIPC_ECONNREFUSED;
         xipc_plat_sleep_us(200);
     }
@@ -387,11 +369,11 @@ static xipc_err shm_dial(xipc_sock **out, const xipc_url *url,
 {
     if (xipc__name_check(url->rest) != XIPC_OK)
         return XIPC_EINVAL;
-    uint64_t deadline = shm_deadline(timeout_ms);
+    xipc_deadline deadline = xipc__deadline(timeout_ms);
     char ctl_obj[SHM_OBJ_MAX];
     shm_ctl_obj(ctl_obj, url->rest);
     xipc_plat_shm ctl;
-    xipc_err rv = shm_open_ctl(&ctl, ctl_obj, deadline);
+    xipc_err rv = shm_open_ctl(&ctl, ctl_obj, &deadline);
     if (rv != XIPC_OK)
         return rv;
     shm_conn *c = shm_conn_alloc();
@@ -408,7 +390,7 @@ static xipc_err shm_dial(xipc_sock **out, const xipc_url *url,
         shm_conn_format(&c->seg, cap);
         /* like a TCP connect into the backlog: done once the offer is
          * queued; the listener maps it when it accepts */
-        rv = shm_claim(&ctl, c->id, deadline, &c->slot);
+        rv = shm_claim(&ctl, c->id, &deadline, &c->slot);
         if (rv != XIPC_OK)
             xipc_plat_shm_unlink(c->obj);
     }

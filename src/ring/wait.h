@@ -1,0 +1,63 @@
+/*
+ * Waiting on shared memory, shared by the SPSC ring and the broadcast
+ * ring: deadlines, the spin phase, and the length of each futex sleep
+ * (short, so that a sleeper notices a dead peer within a slice).
+ */
+#ifndef XIPC_RING_WAIT_H
+#define XIPC_RING_WAIT_H
+
+#include <stdint.h>
+
+#include "core/platform.h"
+
+#define XIPC_WAIT_SLICE_US 10000u /* sleep at most this long between checks */
+#define XIPC_WAIT_NOT_READY XIPC_ETIMEDOUT
+
+typedef struct xipc_deadline {
+    uint64_t at; /* monotonic ns; UINT64_MAX: forever */
+    int poll;    /* timeout 0: never wait */
+} xipc_deadline;
+
+static inline xipc_deadline xipc__deadline(int timeout_ms)
+{
+    xipc_deadline d = {UINT64_MAX, timeout_ms == 0};
+    if (timeout_ms > 0)
+        d.at = xipc_plat_now_ns() + (uint64_t)timeout_ms * 1000000u;
+    return d;
+}
+
+/* The next futex sleep: at most one slice, never past the deadline.
+ * XIPC_ETIMEDOUT once the deadline has passed. */
+static inline xipc_err xipc__deadline_slice(const xipc_deadline *d, uint32_t *slice_us)
+{
+    uint64_t now = xipc_plat_now_ns();
+    if (now >= d->at)
+        return XIPC_ETIMEDOUT;
+    uint64_t left_us = (d->at - now) / 1000u + 1;
+    *slice_us = left_us < XIPC_WAIT_SLICE_US ? (uint32_t)left_us : XIPC_WAIT_SLICE_US;
+    return XIPC_OK;
+}
+
+/*
+ * The spin phase: call @p poll until it returns something other than
+ * XIPC_WAIT_NOT_READY, for at most @p spin_us (and never past the
+ * deadline). Returns the last result; XIPC_WAIT_NOT_READY means "sleep".
+ * Inlined with a constant @p poll, the call costs nothing.
+ */
+static inline xipc_err xipc__spin(xipc_err (*poll)(void *), void *arg,
+                                  uint32_t spin_us, const xipc_deadline *d)
+{
+    uint64_t end = xipc_plat_now_ns() + (uint64_t)spin_us * 1000u;
+    if (end > d->at)
+        end = d->at;
+    for (uint32_t i = 1;; i++) {
+        xipc_plat_cpu_relax();
+        xipc_err rv = poll(arg);
+        if (rv != XIPC_WAIT_NOT_READY)
+            return rv;
+        if ((i & 63) == 0 && xipc_plat_now_ns() >= end)
+            return XIPC_WAIT_NOT_READY;
+    }
+}
+
+#endif
