@@ -1,6 +1,8 @@
 /*
- * libFuzzer target: URL parsing and name checks (src/core/url.c) and the
- * unix:// and tcp:// address rules of the RPC layer (src/rpc/rpc_url.c).
+ * libFuzzer target: URL parsing and name checks (src/core/url.c), the
+ * tcp:// and tls+tcp:// address parser of the transports (tcp.c,
+ * xipc__tcp_parse) and the unix:// and tcp:// rules of the RPC layer
+ * (src/rpc/rpc_url.c).
  *
  * Input: the URL text (cut at the first NUL). Only parsers run: dialing a
  * fuzzed URL would reach the network (tcp host names go to the resolver)
@@ -8,12 +10,14 @@
  * has a lower-case scheme of allowed characters, a non-empty rest without
  * control bytes, and spells the input back; an accepted name has only
  * allowed characters; a parsed unix:// or tcp:// address formats back to
- * a URL that parses to the same address.
+ * a URL that parses to the same address; the transports and the RPC layer
+ * accept exactly the same TCP addresses.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "core/url.h"
 #include "fuzz.h"
 #include "rpc/rpc_url.h"
+#include "transport/stream.h"
 
 static int url_fz_scheme_char(char c)
 {
@@ -58,6 +62,37 @@ static void url_fz_core(const char *text)
     url_fz_name(u.rest);
 }
 
+/* The transports' TCP address parser on the rest of any URL. */
+static void url_fz_tcp(const char *text)
+{
+    xipc_url u;
+    xipc_tcp_addr a, b;
+    if (xipc__url_parse(&u, text) != XIPC_OK)
+        return;
+    memset(&a, 0x5a, sizeof(a));
+    xipc_err rv = xipc__tcp_parse(u.rest, &a);
+    /* the RPC layer applies the same rules to tcp:// */
+    char as_tcp[XIPC_URL_MAX + 8];
+    xipc_rpc_url r;
+    if (xipc__url_format(as_tcp, sizeof(as_tcp), "tcp", u.rest) == XIPC_OK &&
+        strlen(as_tcp) < XIPC_URL_MAX) {
+        xipc_err rr = xipc__rpc_url_parse(&r, as_tcp);
+        FZ_CHECK((rr == XIPC_OK) == (rv == XIPC_OK));
+        if (rv == XIPC_OK)
+            FZ_CHECK(r.kind == XIPC_RPC_URL_TCP && strcmp(r.host, a.host) == 0 &&
+                     r.port == a.port && r.v6 == a.v6);
+    }
+    if (rv != XIPC_OK)
+        return;
+    size_t hl = strnlen(a.host, sizeof(a.host));
+    FZ_CHECK(hl >= 1 && hl < sizeof(a.host));
+    char again[XIPC_URL_MAX + 64];
+    xipc__tcp_url(again, sizeof(again), "tls+tcp", &a, a.port);
+    FZ_CHECK(xipc__url_parse(&u, again) == XIPC_OK && strcmp(u.scheme, "tls+tcp") == 0);
+    FZ_CHECK(xipc__tcp_parse(u.rest, &b) == XIPC_OK);
+    FZ_CHECK(strcmp(a.host, b.host) == 0 && a.port == b.port && a.v6 == b.v6);
+}
+
 static void url_fz_rpc(const char *text)
 {
     xipc_rpc_url u, v;
@@ -88,6 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text[size] = '\0';
     url_fz_core(text);
     url_fz_name(text);
+    url_fz_tcp(text);
     url_fz_rpc(text);
     free(text);
     return 0;
