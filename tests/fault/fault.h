@@ -83,7 +83,7 @@ typedef struct fault_run {
     uint64_t detect_n, detect_sum_ns, detect_max_ns;
     uint64_t lost;        /* unreliable transports: messages not delivered */
     uint64_t phase_kills[PH_COUNT];
-    uint64_t known[4]; /* known library bugs met (fault_known) */
+    uint64_t known[3]; /* known library bugs met (fault_known, KB_*) */
     int strict;        /* FAULT_STRICT=1: a known bug fails the run */
 } fault_run;
 
@@ -211,8 +211,6 @@ enum {
                         returns XIPC_EPROTO (the object is still empty) */
     KB_ORPHAN_OFFER, /* a shm client killed inside xipc_dial leaves its
                         offer segment NAME@pid.id in /dev/shm for good */
-    KB_PIDFILE_TMP,  /* a pipe listener killed while writing its pid file
-                        leaves <rundir>/pipe/NAME.pid.<pid>.tmp for good */
     KB_COUNT
 };
 void fault_known(int bug, const char *detail);

@@ -57,11 +57,12 @@ int fault_thread_count(pid_t pid)
 
 /* ---- known bugs ------------------------------------------------------------- */
 
+_Static_assert(sizeof(F.known) / sizeof(F.known[0]) == KB_COUNT, "one counter per known bug");
+
 static const char *const known_names[KB_COUNT] = {
     "stuck name (listener killed in xipc_listen)",
     "EPROTO from a dial racing a listener's creation",
-    "orphaned offer (client killed in xipc_dial)",
-    "stale pid file tmp (pipe listener killed in xipc_listen)"};
+    "orphaned offer (client killed in xipc_dial)"};
 
 void fault_known(int bug, const char *detail)
 {
@@ -142,23 +143,6 @@ static int orphan_offer(const char *dir, const char *name)
     return 1;
 }
 
-/* "<rundir>/pipe/NAME.pid.<pid>.tmp" of a dead listener (KB_PIDFILE_TMP). */
-static int stale_pidfile_tmp(const char *dir, const char *name)
-{
-    const char *p = strstr(name, ".pid.");
-    unsigned pid;
-    char tail[8];
-    size_t dl = strlen(dir);
-    if (dl < 5 || strcmp(dir + dl - 5, "/pipe") != 0 || p == NULL ||
-        sscanf(p, ".pid.%u%7s", &pid, tail) != 2 || strcmp(tail, ".tmp") != 0 || !pid_dead(pid))
-        return 0;
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    fault_known(KB_PIDFILE_TMP, path);
-    unlink(path);
-    return 1;
-}
-
 /* ---- leftovers ---------------------------------------------------------------- */
 
 /* Entries of @p dir starting with @p prefix: printed, counted, removed
@@ -172,7 +156,7 @@ static int scan_dir(const char *dir, const char *prefix, int quiet, int remove)
     size_t plen = strlen(prefix);
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (strncmp(e->d_name, prefix, plen) != 0 || (!remove && (orphan_offer(dir, e->d_name) || stale_pidfile_tmp(dir, e->d_name))))
+        if (strncmp(e->d_name, prefix, plen) != 0 || (!remove && orphan_offer(dir, e->d_name)))
             continue;
         n++;
         char path[1024];
