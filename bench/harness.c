@@ -8,6 +8,7 @@
 #include "harness.h"
 
 #define HARNESS_MAX_ITERS 1000000000ull
+#define HARNESS_CHUNKS 16 /* a repetition is timed in this many chunks */
 
 static char harness_err[256];
 
@@ -76,6 +77,31 @@ static int harness_run(const bench_case *k, bench_conn *c, uint64_t iters,
     *ns = bench_now_ns() - t0;
     if (*ns == 0)
         *ns = 1;
+    return 0;
+}
+
+/* The rate of @p iters iterations taking @p ns: ns per round trip, or
+ * messages per second. */
+static double harness_value(const bench_case *k, uint64_t iters, uint64_t ns)
+{
+    return k->rtt ? (double)ns / (double)iters : (double)iters * 1e9 / (double)ns;
+}
+
+/*
+ * One repetition of k->iters iterations, timed in HARNESS_CHUNKS chunks
+ * whose median is the repetition's value: a burst of foreign work spoils
+ * a chunk or two, not the repetition.
+ */
+static int harness_rep(const bench_case *k, bench_conn *c, double *value)
+{
+    double v[HARNESS_CHUNKS];
+    uint64_t n = k->iters / HARNESS_CHUNKS + 1, ns;
+    for (int i = 0; i < HARNESS_CHUNKS; i++) {
+        if (harness_run(k, c, n, &ns) != 0)
+            return -1;
+        v[i] = harness_value(k, n, ns);
+    }
+    *value = bench_median(v, HARNESS_CHUNKS);
     return 0;
 }
 
@@ -170,11 +196,7 @@ static void harness_round(bench_case *k, const bench_plan *plan, unsigned r,
     }
     int rc = harness_run(k, c, k->iters / 10 + 1, &ns);
     if (rc == 0)
-        rc = harness_run(k, c, k->iters, &ns);
-    if (rc == 0) {
-        double iters = (double)k->iters;
-        k->rep[r] = k->rtt ? (double)ns / iters : iters * 1e9 / (double)ns;
-    }
+        rc = harness_rep(k, c, &k->rep[r]);
     if (rc == 0 && k->rtt) {
         size_t share = plan->lap_max / plan->reps, half = (size_t)(k->iters / 2) + 1;
         rc = harness_laps(k, c, share < half ? share : half);

@@ -57,13 +57,18 @@ typedef struct bench_case {
 } bench_case;
 
 /*
- * Measure @p n cases, interleaved so that a burst of noise on a shared
- * machine hits one repetition of every case rather than every repetition
- * of one: first each case is calibrated (iterations for plan->rep_ms),
- * then plan->reps rounds each run one repetition of every case, on a
- * fresh connection after a short warm-up; round-trip cases then time a
- * share of single round trips for the percentiles.
- * @param name   prefix for the cases' unique object names
+ * Measure @p n cases, interleaved so that a burst of foreign work on a
+ * shared machine hits one repetition of every case rather than every
+ * repetition of one:
+ *  1. each case is calibrated: how many iterations take plan->rep_ms;
+ *  2. plan->reps rounds each run one repetition of every case, on a fresh
+ *     connection after a warm-up of a tenth of the iterations; a
+ *     repetition is timed in 16 chunks and its value is their median;
+ *  3. round-trip cases then time single round trips (plan->lap_max in all,
+ *     spread over the rounds) for p50 and p99; these include one clock
+ *     read per sample, the repetitions do not.
+ * The case's value is the median of its repetitions.
+ * @param name      prefix for the cases' unique object names
  * @param progress  where to show progress, or NULL
  * @return the number of cases that failed
  */

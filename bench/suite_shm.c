@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "drv.h"
@@ -17,6 +18,9 @@
  * so; a slower median means they did not run at the same time (the machine
  * was oversubscribed), and the floor it gives is no floor. */
 #define SHM_SUITE_SPIN_SANE_NS 5000.0
+/* CPU use by others sampled before and after the run, and when to warn. */
+#define SHM_SUITE_BUSY_MS 300u
+#define SHM_SUITE_BUSY_WARN 10.0
 
 static const bench_case shm_suite_cases[] = {
     {.drv = &bench_drv_memcpy, .rtt = 0, .size = 65536},
@@ -61,17 +65,32 @@ static void shm_suite_cpu(char *buf, size_t cap)
     fclose(f);
 }
 
-/* The 1-minute load average, or -1 when unknown. */
-static double shm_suite_load(void)
+/* Busy and total CPU time so far, from /proc/stat (0 when unknown). */
+static void shm_suite_cpu_times(unsigned long long *busy, unsigned long long *total)
 {
-    double load = -1;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f != NULL) {
-        if (fscanf(f, "%lf", &load) != 1)
-            load = -1;
-        fclose(f);
+    unsigned long long v[8] = {0};
+    *busy = *total = 0;
+    FILE *f = fopen("/proc/stat", "r");
+    if (f == NULL)
+        return;
+    if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+               &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8) {
+        for (int i = 0; i < 8; i++)
+            *total += v[i];
+        *busy = *total - v[3] - v[4]; /* all but idle and iowait */
     }
-    return load;
+    fclose(f);
+}
+
+/* Percent of all CPUs busy over the next @p ms, or -1 when unknown. */
+static double shm_suite_busy(unsigned ms)
+{
+    unsigned long long b0, t0, b1, t1;
+    shm_suite_cpu_times(&b0, &t0);
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    shm_suite_cpu_times(&b1, &t1);
+    return t1 > t0 ? 100.0 * (double)(b1 - b0) / (double)(t1 - t0) : -1;
 }
 
 /* ---- running the cases ---------------------------------------------------- */
@@ -196,10 +215,11 @@ int bench_suite_shm(const bench_args *a, FILE *out, FILE *json)
     char cpu[128];
     shm_suite_cpu(cpu, sizeof(cpu));
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    double load = shm_suite_load();
+    double busy = shm_suite_busy(SHM_SUITE_BUSY_MS);
     fprintf(out, "xipc bench shm: %u interleaved repetitions of ~%u ms per "
-                 "measurement, median reported\ncpu: %s, %ld online, load average %.2f\n\n",
-            plan.reps, plan.rep_ms, cpu, ncpu, load);
+                 "measurement, median reported\ncpu: %s, %ld online, %.0f%% busy "
+                 "before the run\n\n",
+            plan.reps, plan.rep_ms, cpu, ncpu, busy);
     fflush(out);
     memcpy(s->cases, shm_suite_cases, sizeof(s->cases));
     char name[40];
@@ -211,12 +231,12 @@ int bench_suite_shm(const bench_args *a, FILE *out, FILE *json)
     for (size_t i = 0; i < s->n; i++)
         bench_table_row(out, &s->res[i]);
     shm_suite_verdicts(s, out);
-    double after = shm_suite_load();
-    if (load >= 0.5 || after >= (double)ncpu + 0.5)
-        fprintf(out, "\nnote: the machine was busy (load average %.2f before, %.2f "
-                     "after, %ld CPUs):\n      spinning round trips suffer first "
-                     "(the two ends compete for a core).\n",
-                load, after, ncpu);
+    double after = shm_suite_busy(SHM_SUITE_BUSY_MS);
+    if (busy > SHM_SUITE_BUSY_WARN || after > SHM_SUITE_BUSY_WARN)
+        fprintf(out, "\nnote: other work kept the CPUs %.0f%% busy before the run and "
+                     "%.0f%% after it:\n      the numbers are unreliable; spinning "
+                     "round trips suffer first (two ends, one free core).\n",
+                busy, after);
     if (json != NULL && bench_json_write(json, s->res, s->n) != 0) {
         fprintf(stderr, "xipc: bench: writing %s failed\n", a->json);
         rc = 1;
