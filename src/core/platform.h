@@ -88,6 +88,18 @@ xipc_err xipc_plat_shm_create(xipc_plat_shm *m, const char *name, size_t size);
  */
 xipc_err xipc_plat_shm_open(xipc_plat_shm *m, const char *name);
 
+/*
+ * Create object @p name of @p size bytes (owner-only), filled by @p init
+ * before anyone can open it: it is made under a temporary name and then
+ * linked to @p name, so an object under a name is always complete (a
+ * creator killed half-way leaves no half-written object under the name;
+ * its temporary is removed by the next publish of that name).
+ * XIPC_EADDRINUSE when the name exists.
+ */
+xipc_err xipc_plat_shm_publish(xipc_plat_shm *m, const char *name, size_t size,
+                               void (*init)(void *base, size_t size, void *arg),
+                               void *arg);
+
 /* Unmap (does not remove the name). */
 void xipc_plat_shm_unmap(xipc_plat_shm *m);
 
@@ -432,5 +444,52 @@ xipc_err xipc_plat_shm_read_head(const char *name, void *buf, size_t cap,
  * @return XIPC_OK, XIPC_ETIMEDOUT, XIPC_ESYS
  */
 xipc_err xipc_plat_sock_wait(xipc_plat_sock s, int want_write, int timeout_ms);
+
+/* ---- many sockets, one thread (the RPC server's reader loop) --------------- */
+
+/*
+ * A joinable thread as xipc_plat_thread_create, with a stack of
+ * @p stack_bytes (0: the system's default; raised to the system's minimum).
+ * For threads that run only the library's own code, so that many of them
+ * fit a 32-bit address space.
+ */
+xipc_err xipc_plat_thread_create_stack(xipc_plat_thread *t, void (*fn)(void *),
+                                       void *arg, size_t stack_bytes);
+
+/*
+ * A poller: waits for input on many stream sockets at once (epoll on
+ * Linux). Sockets are watched one-shot: once a socket has been reported,
+ * it is not reported again until re-armed, so exactly one thread handles
+ * it at a time and the handler decides when to listen again. "Input"
+ * includes end of stream and errors, which the next
+ * xipc_plat_sock_recv reports. Add, arm and del may be called from any
+ * thread; one thread waits.
+ */
+typedef struct xipc_plat_poller xipc_plat_poller;
+
+/* XIPC_OK, XIPC_ENOMEM, XIPC_ESYS (out of descriptors). */
+xipc_err xipc_plat_poller_alloc(xipc_plat_poller **out);
+/* Free @p p; the sockets it watches are not closed. NULL is a no-op. */
+void xipc_plat_poller_free(xipc_plat_poller *p);
+
+/* Watch @p s for input; @p tag (not NULL) is what wait reports. Armed. */
+xipc_err xipc_plat_poller_add(xipc_plat_poller *p, xipc_plat_sock s, void *tag);
+/* Listen again for input on @p s after it was reported. */
+xipc_err xipc_plat_poller_arm(xipc_plat_poller *p, xipc_plat_sock s, void *tag);
+/* Stop watching @p s (before closing it). */
+void xipc_plat_poller_del(xipc_plat_poller *p, xipc_plat_sock s);
+
+/*
+ * Wait up to @p timeout_ms (-1: no limit) until a watched socket has input
+ * or xipc_plat_poller_wake is called; store the tags of up to @p cap
+ * reported sockets in @p tags and their number in @p n (0 after a wake-up
+ * or a timeout).
+ * @return XIPC_OK, XIPC_ESYS
+ */
+xipc_err xipc_plat_poller_wait(xipc_plat_poller *p, void **tags, int cap,
+                               int *n, int timeout_ms);
+
+/* Make the current (or the next) xipc_plat_poller_wait return at once. */
+void xipc_plat_poller_wake(xipc_plat_poller *p);
 
 #endif

@@ -63,19 +63,29 @@ static int pubsub_seg_live(xipc_plat_shm *m)
     xipc_bcast_hdr *h = (xipc_bcast_hdr *)m->base;
     uint32_t magic = __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE);
     uint32_t pid = *(volatile uint32_t *)&h->pub_pid;
-    if (magic == 0) /* being created, unless its creator is known dead */
-        return pid == 0 || xipc_plat_pid_alive(pid);
+    /* published complete (xipc_plat_shm_publish): a zero header is garbage */
     if (magic != XIPC_BCAST_MAGIC)
         return 0;
     return !atomic_load(&h->closed) && xipc_plat_pid_alive(pid);
 }
 
-/* Create the segment; reclaim one left by a dead publisher. */
-static xipc_err pubsub_create(pubsub_sock *p, size_t size)
+typedef struct pubsub_init {
+    uint32_t slots, slot_size;
+} pubsub_init;
+
+static void pubsub_format(void *base, size_t size, void *arg)
+{
+    pubsub_init *in = arg;
+    (void)size;
+    xipc_bcast_format(base, in->slots, in->slot_size, xipc_plat_getpid());
+}
+
+/* Publish the formatted segment; reclaim one left by a dead publisher. */
+static xipc_err pubsub_create(pubsub_sock *p, size_t size, pubsub_init *in)
 {
     xipc_err rv = XIPC_EADDRINUSE;
     for (int attempt = 0; attempt < 4 && rv == XIPC_EADDRINUSE; attempt++) {
-        rv = xipc_plat_shm_create(&p->seg, p->obj, size);
+        rv = xipc_plat_shm_publish(&p->seg, p->obj, size, pubsub_format, in);
         if (rv != XIPC_EADDRINUSE)
             break;
         xipc_plat_shm old;
@@ -107,13 +117,12 @@ static xipc_err pubsub_listen(xipc_sock **out, const xipc_url *url,
     pubsub_sock *p = pubsub_alloc(&xipc_pubsub_tran, url->rest);
     if (p == NULL)
         return XIPC_ENOMEM;
-    xipc_err rv = pubsub_create(p, (size_t)size);
+    pubsub_init in = {opts->pub_slots, opts->pub_slot_size};
+    xipc_err rv = pubsub_create(p, (size_t)size, &in);
     if (rv != XIPC_OK) {
         free(p);
         return rv;
     }
-    xipc_bcast_format(p->seg.base, opts->pub_slots, opts->pub_slot_size,
-                      xipc_plat_getpid());
     rv = xipc_bcast_attach(&p->bc, p->seg.base, p->seg.size,
                            XIPC_BCAST_PUBLISHER, opts->spin_us, NULL);
     if (rv != XIPC_OK) {

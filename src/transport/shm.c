@@ -65,9 +65,8 @@ static xipc_err shm_ctl_check(xipc_plat_shm *m)
     if (m->size < sizeof(xipc_ctl_hdr))
         return XIPC_EPROTO;
     xipc_ctl_hdr *h = shm_ctl(m);
+    /* published complete (xipc_plat_shm_publish): no half-written state */
     uint32_t magic = __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE);
-    if (magic == 0)
-        return XIPC_EBUSY; /* being created */
     if (magic != XIPC_CTL_MAGIC || h->version != XIPC_SHM_VERSION)
         return XIPC_EPROTO;
     uint32_t n = h->backlog;
@@ -104,6 +103,21 @@ static void shm_reclaim(const char *ctl_obj)
     xipc_plat_shm_list(prefix, shm_reclaim_one, prefix);
 }
 
+typedef struct shm_ctl_init {
+    uint32_t backlog;
+} shm_ctl_init;
+
+static void shm_ctl_format(void *base, size_t size, void *arg)
+{
+    xipc_ctl_hdr *h = base;
+    h->magic = XIPC_CTL_MAGIC;
+    h->version = XIPC_SHM_VERSION;
+    h->total_size = size;
+    h->creator_bits = (uint32_t)(sizeof(void *) * 8);
+    h->backlog = ((shm_ctl_init *)arg)->backlog;
+    atomic_store(&h->listener_pid, xipc_plat_getpid());
+}
+
 static xipc_err shm_listen(xipc_sock **out, const xipc_url *url,
                            const xipc_opts *opts)
 {
@@ -118,9 +132,13 @@ static xipc_err shm_listen(xipc_sock **out, const xipc_url *url,
     shm_ctl_obj(l->obj, url->rest);
     snprintf(l->name, sizeof(l->name), "%.64s", url->rest);
     size_t size = sizeof(xipc_ctl_hdr) + (size_t)opts->backlog * sizeof(xipc_ctl_slot);
+    shm_ctl_init init = {opts->backlog};
+    /* offers left for a previous listener of NAME go first: nobody can
+     * offer to us before our control segment is published below */
+    shm_reclaim(l->obj);
     xipc_err rv = XIPC_EADDRINUSE;
     for (int attempt = 0; attempt < 4 && rv == XIPC_EADDRINUSE; attempt++) {
-        rv = xipc_plat_shm_create(&l->ctl, l->obj, size);
+        rv = xipc_plat_shm_publish(&l->ctl, l->obj, size, shm_ctl_format, &init);
         if (rv != XIPC_EADDRINUSE)
             break;
         /* the name exists: reclaim it if its listener is gone */
@@ -134,8 +152,7 @@ static xipc_err shm_listen(xipc_sock **out, const xipc_url *url,
         }
         int live = 0;
         if (orv == XIPC_OK) {
-            xipc_err crv = shm_ctl_check(&old);
-            live = crv == XIPC_EBUSY || (crv == XIPC_OK && shm_ctl_live(&old));
+            live = shm_ctl_check(&old) == XIPC_OK && shm_ctl_live(&old);
             xipc_plat_shm_unmap(&old);
         }
         if (live) {
@@ -143,19 +160,12 @@ static xipc_err shm_listen(xipc_sock **out, const xipc_url *url,
             break;
         }
         xipc_plat_shm_unlink(l->obj);
+        shm_reclaim(l->obj); /* the dead listener's offers */
     }
     if (rv != XIPC_OK) {
         free(l);
         return rv;
     }
-    shm_reclaim(l->obj);
-    xipc_ctl_hdr *h = shm_ctl(&l->ctl);
-    h->version = XIPC_SHM_VERSION;
-    h->total_size = size;
-    h->creator_bits = (uint32_t)(sizeof(void *) * 8);
-    h->backlog = opts->backlog;
-    atomic_store(&h->listener_pid, xipc_plat_getpid());
-    __atomic_store_n(&h->magic, XIPC_CTL_MAGIC, __ATOMIC_RELEASE);
     *out = &l->sock;
     return XIPC_OK;
 }
@@ -242,6 +252,15 @@ static xipc_err shm_adopt(shm_listener *l, uint32_t pid, uint32_t id,
     return XIPC_OK;
 }
 
+/* A claim whose client died: remove the segment it may have made. */
+static void shm_drop_claim(shm_listener *l, xipc_ctl_slot *s, uint64_t w)
+{
+    char obj[SHM_OBJ_MAX];
+    shm_conn_obj(obj, l->obj, XIPC_SLOT_PID(w), s->conn_id);
+    if (atomic_compare_exchange_strong(&s->word, &w, 0))
+        xipc_plat_shm_unlink(obj);
+}
+
 static xipc_err shm_accept(xipc_sock *ls, xipc_sock **out, int timeout_ms)
 {
     shm_listener *l = (shm_listener *)ls;
@@ -254,7 +273,7 @@ static xipc_err shm_accept(xipc_sock *ls, xipc_sock **out, int timeout_ms)
             uint64_t w = atomic_load(&s->word);
             uint32_t pid = XIPC_SLOT_PID(w);
             if (XIPC_SLOT_STATE(w) == XIPC_SLOT_CLAIMED && !xipc_plat_pid_alive(pid)) {
-                atomic_compare_exchange_strong(&s->word, &w, 0); /* died mid-claim */
+                shm_drop_claim(l, s, w); /* died while making its offer */
                 continue;
             }
             if (XIPC_SLOT_STATE(w) != XIPC_SLOT_PENDING ||
@@ -295,7 +314,12 @@ static void shm_conn_format(xipc_plat_shm *seg, uint64_t cap)
     atomic_store(&h->state, XIPC_CONN_OFFERED);
 }
 
-/* Client: put a request for @p id into a free slot. */
+/*
+ * Client: take a free slot for request @p id (state CLAIMED, our pid in
+ * it) before the offer's segment exists, so that a client killed while
+ * making the segment leaves a slot that names it: the listener removes
+ * both (shm_accept, shm_refuse_pending).
+ */
 static xipc_err shm_claim(xipc_plat_shm *ctl, uint32_t id, const xipc_deadline *deadline,
                           uint32_t *slot_out)
 {
@@ -308,9 +332,6 @@ static xipc_err shm_claim(xipc_plat_shm *ctl, uint32_t id, const xipc_deadline *
             if (!atomic_compare_exchange_strong(&s->word, &w, mine))
                 continue;
             s->conn_id = id;
-            atomic_store(&s->word, XIPC_SLOT_WORD(xipc_plat_getpid(), XIPC_SLOT_PENDING));
-            atomic_fetch_add(&h->req_seq, 1);
-            xipc_plat_futex_wake((uint32_t *)&h->req_seq);
             *slot_out = i;
             return XIPC_OK;
         }
@@ -321,6 +342,20 @@ static xipc_err shm_claim(xipc_plat_shm *ctl, uint32_t id, const xipc_deadline *
             return XIPC_ETIMEDOUT;
         xipc_plat_sleep_us(slice < 1000 ? slice : 1000); /* backlog full */
     }
+}
+
+/* Client: the segment is ready; queue the request and wake the listener. */
+static void shm_offer(xipc_plat_shm *ctl, uint32_t slot, int ready)
+{
+    xipc_ctl_hdr *h = shm_ctl(ctl);
+    xipc_ctl_slot *s = shm_slot(ctl, slot);
+    if (!ready) {
+        atomic_store(&s->word, 0);
+        return;
+    }
+    atomic_store(&s->word, XIPC_SLOT_WORD(xipc_plat_getpid(), XIPC_SLOT_PENDING));
+    atomic_fetch_add(&h->req_seq, 1);
+    xipc_plat_futex_wake((uint32_t *)&h->req_seq);
 }
 
 /*
@@ -343,25 +378,19 @@ static void shm_withdraw(shm_conn *c, int always)
     xipc_plat_shm_unmap(&c->ctl);
 }
 
-static xipc_err shm_open_ctl(xipc_plat_shm *ctl, const char *obj, const xipc_deadline *deadline)
+static xipc_err shm_open_ctl(xipc_plat_shm *ctl, const char *obj)
 {
-    for (;;) {
-        xipc_err rv = xipc_plat_shm_open(ctl, obj);
-        if (rv == XIPC_ENOENT)
-            return XIPC_ECONNREFUSED;
-        if (rv != XIPC_OK)
-            return rv;
-        rv = shm_ctl_check(ctl);
-        if (rv == XIPC_OK)
-            return shm_ctl_live(ctl) ? XIPC_OK : (xipc_plat_shm_unmap(ctl), XIPC_ECONNREFUSED);
+    xipc_err rv = xipc_plat_shm_open(ctl, obj);
+    if (rv == XIPC_ENOENT)
+        return XIPC_ECONNREFUSED;
+    if (rv != XIPC_OK)
+        return rv;
+    rv = shm_ctl_check(ctl);
+    if (rv == XIPC_OK && !shm_ctl_live(ctl))
+        rv = XIPC_ECONNREFUSED;
+    if (rv != XIPC_OK)
         xipc_plat_shm_unmap(ctl);
-        if (rv != XIPC_EBUSY)
-            return rv;
-        uint32_t slice; /* the listener is still writing its header */
-        if (xipc__deadline_slice(deadline, &slice) != XIPC_OK)
-            return XIPC_ECONNREFUSED;
-        xipc_plat_sleep_us(200);
-    }
+    return rv;
 }
 
 static xipc_err shm_dial(xipc_sock **out, const xipc_url *url,
@@ -373,7 +402,7 @@ static xipc_err shm_dial(xipc_sock **out, const xipc_url *url,
     char ctl_obj[SHM_OBJ_MAX];
     shm_ctl_obj(ctl_obj, url->rest);
     xipc_plat_shm ctl;
-    xipc_err rv = shm_open_ctl(&ctl, ctl_obj, &deadline);
+    xipc_err rv = shm_open_ctl(&ctl, ctl_obj);
     if (rv != XIPC_OK)
         return rv;
     shm_conn *c = shm_conn_alloc();
@@ -385,14 +414,14 @@ static xipc_err shm_dial(xipc_sock **out, const xipc_url *url,
     c->id = atomic_fetch_add(&shm_next_id, 1);
     uint64_t cap = opts->ring_capacity;
     shm_conn_obj(c->obj, ctl_obj, xipc_plat_getpid(), c->id);
-    rv = xipc_plat_shm_create(&c->seg, c->obj, (size_t)(XIPC_CONN_DATA_OFF + 2 * cap));
+    /* like a TCP connect into the backlog: done once the offer is queued;
+     * the listener maps it when it accepts */
+    rv = shm_claim(&ctl, c->id, &deadline, &c->slot);
     if (rv == XIPC_OK) {
-        shm_conn_format(&c->seg, cap);
-        /* like a TCP connect into the backlog: done once the offer is
-         * queued; the listener maps it when it accepts */
-        rv = shm_claim(&ctl, c->id, &deadline, &c->slot);
-        if (rv != XIPC_OK)
-            xipc_plat_shm_unlink(c->obj);
+        rv = xipc_plat_shm_create(&c->seg, c->obj, (size_t)(XIPC_CONN_DATA_OFF + 2 * cap));
+        if (rv == XIPC_OK)
+            shm_conn_format(&c->seg, cap);
+        shm_offer(&ctl, c->slot, rv == XIPC_OK);
     }
     if (rv == XIPC_OK) {
         c->ctl = ctl;
@@ -467,6 +496,8 @@ static void shm_refuse_pending(shm_listener *l)
         xipc_ctl_slot *s = shm_slot(&l->ctl, i);
         uint64_t w = atomic_load(&s->word);
         uint32_t pid = XIPC_SLOT_PID(w);
+        if (XIPC_SLOT_STATE(w) == XIPC_SLOT_CLAIMED && !xipc_plat_pid_alive(pid))
+            shm_drop_claim(l, s, w);
         if (XIPC_SLOT_STATE(w) != XIPC_SLOT_PENDING ||
             !atomic_compare_exchange_strong(&s->word, &w,
                                             XIPC_SLOT_WORD(pid, XIPC_SLOT_TAKEN)))

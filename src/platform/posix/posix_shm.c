@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -152,5 +154,45 @@ xipc_err xipc_plat_shm_read_head(const char *name, void *buf, size_t cap,
     close(fd);
     *got = n;
     *size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+    return XIPC_OK;
+}
+
+/* Remove "<name>~<pid>.<n>" objects of dead creators (see publish). */
+static void shm_sweep_one(const char *obj, void *arg)
+{
+    size_t plen = strlen((const char *)arg);
+    unsigned pid, n;
+    char tail;
+    if (sscanf(obj + plen, "%u.%u%c", &pid, &n, &tail) == 2 && !xipc_plat_pid_alive(pid))
+        shm_unlink(obj);
+}
+
+xipc_err xipc_plat_shm_publish(xipc_plat_shm *m, const char *name, size_t size,
+                               void (*init)(void *base, size_t size, void *arg),
+                               void *arg)
+{
+    static _Atomic unsigned shm_tmp_seq;
+    char tmp[300], from[320], to[320], prefix[260];
+    int n = snprintf(prefix, sizeof(prefix), "%s~", name);
+    if (n < 0 || (size_t)n >= sizeof(prefix))
+        return XIPC_EINVAL;
+    xipc_plat_shm_list(prefix, shm_sweep_one, prefix);
+    snprintf(tmp, sizeof(tmp), "%s%u.%u", prefix, (unsigned)getpid(),
+             atomic_fetch_add(&shm_tmp_seq, 1));
+    xipc_err rv = xipc_plat_shm_create(m, tmp, size);
+    if (rv != XIPC_OK)
+        return rv;
+    init(m->base, size, arg);
+    /* shm_open(3) names are files in /dev/shm: link() publishes the
+     * finished object under its name, or fails if the name exists */
+    snprintf(from, sizeof(from), "/dev/shm%s", tmp);
+    snprintf(to, sizeof(to), "/dev/shm%s", name);
+    int rc = link(from, to);
+    int e = errno;
+    shm_unlink(tmp);
+    if (rc != 0) {
+        xipc_plat_shm_unmap(m);
+        return shm_syserr(e);
+    }
     return XIPC_OK;
 }
