@@ -15,12 +15,20 @@
 #define XIPC_BENCH_DRV_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* What a case asks of a driver. */
 typedef struct bench_cfg {
     size_t size;   /* message size in bytes */
     int rtt;       /* 1: round trips; 0: a one-way stream */
     char name[64]; /* unique per case and run (for named objects) */
+    /* Added for the comparison suites (suite_cmp.c); 0 / NULL elsewhere. */
+    unsigned subs;        /* publish/subscribe: subscriber processes (0: 1) */
+    unsigned threads;     /* calling threads that will use call() (0: 1) */
+    double *peer_cpu_ns;  /* not NULL: close() stores there the CPU time
+                             (user + system, ns) the peer process(es) used
+                             while connected, as they reported it through
+                             a pipe (getrusage RUSAGE_SELF), or -1 */
 } bench_cfg;
 
 /* A driver's private state for one case. */
@@ -39,6 +47,18 @@ typedef struct bench_drv {
     /* Stop the peer, reap it, free everything (c may be NULL).
      * @return 0, or -1 when the peer failed (the case is void) */
     int (*close)(bench_conn *c);
+    /* Optional (NULL when absent). One round trip made by calling thread
+     * @p thread (0 .. cfg->threads - 1); threads call it at the same time. */
+    int (*call)(bench_conn *c, unsigned thread);
+    /* Optional: messages put since open() that a peer never received
+     * (lossy mechanisms; the largest count over the subscribers). Valid
+     * after sync(). */
+    uint64_t (*lost)(bench_conn *c);
+    /* Optional: once per run before the driver's first open() (start a
+     * daemon...), and once after its last close(). setup() returns 0, or
+     * -1 after bench_set_error(): every case of the driver is skipped. */
+    int (*setup)(void);
+    void (*teardown)(void);
 } bench_drv;
 
 extern const bench_drv bench_drv_shm;        /* xipc shm://, default spin */

@@ -90,18 +90,24 @@ static double harness_value(const bench_case *k, uint64_t iters, uint64_t ns)
 /*
  * One repetition of k->iters iterations, timed in HARNESS_CHUNKS chunks
  * whose median is the repetition's value: a burst of foreign work spoils
- * a chunk or two, not the repetition.
+ * a chunk or two, not the repetition. When the machine has slowed down
+ * since the calibration, the repetition stops after twice its planned
+ * time (and at least HARNESS_CHUNKS / 4 chunks) to keep the run bounded.
  */
-static int harness_rep(const bench_case *k, bench_conn *c, double *value)
+static int harness_rep(const bench_case *k, bench_conn *c, const bench_plan *plan,
+                       double *value)
 {
     double v[HARNESS_CHUNKS];
-    uint64_t n = k->iters / HARNESS_CHUNKS + 1, ns;
-    for (int i = 0; i < HARNESS_CHUNKS; i++) {
+    uint64_t n = k->iters / HARNESS_CHUNKS + 1, ns, spent = 0;
+    uint64_t budget = 2 * (uint64_t)plan->rep_ms * 1000000u;
+    int i = 0;
+    while (i < HARNESS_CHUNKS && (i < HARNESS_CHUNKS / 4 || spent < budget)) {
         if (harness_run(k, c, n, &ns) != 0)
             return -1;
-        v[i] = harness_value(k, n, ns);
+        spent += ns;
+        v[i++] = harness_value(k, n, ns);
     }
-    *value = bench_median(v, HARNESS_CHUNKS);
+    *value = bench_median(v, (size_t)i);
     return 0;
 }
 
@@ -124,11 +130,11 @@ static int harness_calibrate(bench_case *k, bench_conn *c, const bench_plan *pla
     return 0;
 }
 
-/* Time up to @p n round trips one by one into k->lap. */
-static int harness_laps(bench_case *k, bench_conn *c, size_t n)
+/* Time up to @p n round trips one by one into k->lap, for at most @p ms. */
+static int harness_laps(bench_case *k, bench_conn *c, size_t n, unsigned ms)
 {
-    uint64_t prev = bench_now_ns();
-    for (size_t i = 0; i < n; i++) {
+    uint64_t prev = bench_now_ns(), end = prev + (uint64_t)ms * 1000000u;
+    for (size_t i = 0; i < n && prev < end; i++) {
         if (k->drv->rtt(c) != 0)
             return -1;
         uint64_t t = bench_now_ns();
@@ -196,10 +202,10 @@ static void harness_round(bench_case *k, const bench_plan *plan, unsigned r,
     }
     int rc = harness_run(k, c, k->iters / 10 + 1, &ns);
     if (rc == 0)
-        rc = harness_rep(k, c, &k->rep[r]);
+        rc = harness_rep(k, c, plan, &k->rep[r]);
     if (rc == 0 && k->rtt) {
         size_t share = plan->lap_max / plan->reps, half = (size_t)(k->iters / 2) + 1;
-        rc = harness_laps(k, c, share < half ? share : half);
+        rc = harness_laps(k, c, share < half ? share : half, plan->rep_ms / 2);
     }
     if (harness_close(k, c, rc) != 0)
         harness_fail(k);

@@ -11,6 +11,7 @@ typedef struct bench_args {
     const char *suite;
     const char *json; /* NULL: no JSON file */
     int full;         /* 0: --quick */
+    const char *plot; /* --plot FILE.svg|.png, or NULL */
 } bench_args;
 
 /*
@@ -21,6 +22,9 @@ typedef struct bench_args {
 typedef int (*bench_suite_fn)(const bench_args *a, FILE *out, FILE *json);
 
 int bench_suite_shm(const bench_args *a, FILE *out, FILE *json);
+int bench_suite_all(const bench_args *a, FILE *out, FILE *json);        /* suite_all.c */
+int bench_suite_rpc(const bench_args *a, FILE *out, FILE *json);        /* suite_rpc.c */
+int bench_suite_transports(const bench_args *a, FILE *out, FILE *json); /* suite_tr.c */
 
 /* The run's plan for --quick or --full. */
 void bench_plan_for(const bench_args *a, bench_plan *plan);

@@ -1,0 +1,319 @@
+/*
+ * xipc's channels through the public API: shm://, pipe://, unix://,
+ * tcp://, tls+tcp:// and the anonymous pipe of xipc_spawn(). The parent
+ * listens on a name unique to the case, the forked child dials it
+ * (xipc_spawn: the child is this program again, exec'd, and finds its end
+ * with xipc_sock_from_parent).
+ *
+ * Protocol (the peer tells messages apart by length): rtt: the peer
+ * echoes every message; throughput: it consumes them and answers a
+ * 1-byte message with a 1-byte ack (sync). 0 bytes end the connection.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xipc/xipc.h"
+
+#include "cpu.h"
+#include "drvs.h"
+#include "harness.h"
+#include "peer.h"
+#include "util.h"
+
+#define XCHAN_TIMEOUT_MS 10000
+#define XCHAN_PEER_MS 30000
+#define XCHAN_DIAL_MS 5000
+#define XCHAN_MAX_MSG 65536u
+
+enum { XCHAN_SHM, XCHAN_PIPE, XCHAN_UNIX, XCHAN_TCP, XCHAN_TLS, XCHAN_SPAWN };
+
+typedef struct xchan_args {
+    char url[160];
+    int kind;
+    int rtt;
+    bench_cpu *cpu;
+} xchan_args;
+
+struct bench_conn {
+    xipc_sock *sock;
+    bench_peer peer;
+    bench_cpu cpu;
+    double *peer_cpu;
+    size_t size;
+    uint8_t *buf;
+};
+
+static char xchan_cert[256]; /* tls+tcp://: self-signed certificate and key */
+
+static int xchan_fail(const char *what, xipc_err rv)
+{
+    const char *d = xipc_last_detail();
+    bench_set_error("%s: %s%s%s", what, xipc_strerror(rv), d[0] ? ": " : "", d);
+    return -1;
+}
+
+static void xchan_opts(xipc_opts *o, int kind)
+{
+    xipc_opts_init(o);
+    o->max_msg = XCHAN_MAX_MSG + 64;
+    if (kind == XCHAN_TLS) {
+        o->tls_cert = xchan_cert;
+        o->tls_verify = 0; /* encrypted, not authenticated: a benchmark */
+    }
+}
+
+/* ---- the peer ------------------------------------------------------------------ */
+
+/* Serve one connection: echo (rtt) or consume with acks. */
+static int xchan_serve(xipc_sock *s, int rtt, bench_cpu *cpu)
+{
+    uint8_t *buf = malloc(XCHAN_MAX_MSG);
+    xipc_err rv = buf == NULL ? XIPC_ENOMEM : XIPC_OK;
+    bench_cpu_start(cpu);
+    while (rv == XIPC_OK) {
+        size_t n;
+        rv = xipc_recv(s, buf, XCHAN_MAX_MSG, &n, XCHAN_PEER_MS);
+        if (rv != XIPC_OK || n == 0)
+            break;
+        if (rtt || n == 1)
+            rv = xipc_send(s, buf, rtt ? n : 1, XCHAN_PEER_MS);
+    }
+    bench_cpu_report(cpu);
+    free(buf);
+    if (rv != XIPC_OK && rv != XIPC_ECLOSED) {
+        fprintf(stderr, "xipc: bench: peer: %s\n", xipc_strerror(rv));
+        return 1;
+    }
+    return 0;
+}
+
+static int xchan_peer_main(void *arg)
+{
+    const xchan_args *a = arg;
+    xipc_opts o;
+    xchan_opts(&o, a->kind);
+    xipc_sock *s = NULL;
+    xipc_err rv;
+    uint64_t end = bench_now_ns() + (uint64_t)XCHAN_DIAL_MS * 1000000u;
+    /* the parent listens after the fork: wait for the name to appear */
+    while ((rv = xipc_dial(&s, a->url, &o, 1000)) == XIPC_ECONNREFUSED &&
+           bench_now_ns() < end)
+        bench_nap_us(300);
+    if (rv != XIPC_OK) {
+        fprintf(stderr, "xipc: bench: peer: xipc_dial %s: %s\n", a->url,
+                xipc_strerror(rv));
+        return 1;
+    }
+    int rc = xchan_serve(s, a->rtt, a->cpu);
+    xipc_close(s);
+    return rc;
+}
+
+int bench_spawn_peer_main(const char *mode, const char *fd)
+{
+    xipc_sock *s;
+    xipc_err rv = xipc_sock_from_parent(&s);
+    if (rv != XIPC_OK) {
+        fprintf(stderr, "xipc: bench: --spawn-peer: %s\n", xipc_strerror(rv));
+        return 1;
+    }
+    bench_cpu cpu = {.rfd = -1, .wfd = atoi(fd)};
+    int rc = xchan_serve(s, strcmp(mode, "rtt") == 0, &cpu);
+    xipc_close(s);
+    return rc;
+}
+
+/* ---- the measuring side -------------------------------------------------------- */
+
+static int xchan_close(bench_conn *c)
+{
+    if (c == NULL)
+        return 0;
+    if (c->sock != NULL) {
+        xipc_send(c->sock, c->buf, 0, 1000); /* the end; the peer may be gone */
+        xipc_close(c->sock);
+    }
+    int rc = bench_peer_stop(&c->peer, 5000);
+    double cpu = bench_cpu_collect(&c->cpu);
+    if (c->peer_cpu != NULL)
+        *c->peer_cpu = cpu;
+    free(c->buf);
+    free(c);
+    return rc;
+}
+
+static int xchan_accept(bench_conn *c, const xchan_args *a)
+{
+    xipc_opts o;
+    xchan_opts(&o, a->kind);
+    xipc_sock *l;
+    xipc_err rv = xipc_listen(&l, a->url, &o);
+    if (rv != XIPC_OK)
+        return xchan_fail("xipc_listen", rv);
+    rv = xipc_accept(l, &c->sock, XCHAN_DIAL_MS + 1000);
+    xipc_close(l);
+    return rv == XIPC_OK ? 0 : xchan_fail("xipc_accept", rv);
+}
+
+static int xchan_spawn(bench_conn *c, const xchan_args *a)
+{
+    char fd[16];
+    snprintf(fd, sizeof(fd), "%d", c->cpu.wfd);
+    char *argv[] = {"xipc", "bench", "--spawn-peer", a->rtt ? "rtt" : "thr", fd, NULL};
+    uint32_t pid;
+    xipc_err rv = xipc_spawn(&c->sock, "/proc/self/exe", argv, &pid);
+    if (rv != XIPC_OK)
+        return xchan_fail("xipc_spawn /proc/self/exe", rv);
+    c->peer.pid = (pid_t)pid;
+    c->peer.parent = getpid();
+    return 0;
+}
+
+static int xchan_url(xchan_args *a, const bench_cfg *cfg)
+{
+    int port = 0;
+    if ((a->kind == XCHAN_TCP || a->kind == XCHAN_TLS) && (port = bench_free_port()) < 0) {
+        bench_set_error("no free TCP port");
+        return -1;
+    }
+    switch (a->kind) {
+    case XCHAN_SHM: snprintf(a->url, sizeof(a->url), "shm://%s", cfg->name); break;
+    case XCHAN_PIPE: snprintf(a->url, sizeof(a->url), "pipe://%s", cfg->name); break;
+    case XCHAN_UNIX: snprintf(a->url, sizeof(a->url), "unix://@%s", cfg->name); break;
+    case XCHAN_TCP: snprintf(a->url, sizeof(a->url), "tcp://127.0.0.1:%d", port); break;
+    case XCHAN_TLS: snprintf(a->url, sizeof(a->url), "tls+tcp://127.0.0.1:%d", port); break;
+    default: a->url[0] = '\0';
+    }
+    return 0;
+}
+
+static int xchan_open(bench_conn **out, const bench_cfg *cfg, int kind)
+{
+    *out = NULL;
+    if (cfg->size < 2 || cfg->size > XCHAN_MAX_MSG) {
+        bench_set_error("message size %zu outside 2..%u", cfg->size, XCHAN_MAX_MSG);
+        return -1;
+    }
+    bench_conn *c = calloc(1, sizeof(*c));
+    if (c == NULL || (c->buf = malloc(cfg->size)) == NULL) {
+        free(c);
+        bench_set_error("out of memory");
+        return -1;
+    }
+    c->peer.pid = -1;
+    c->size = cfg->size;
+    c->peer_cpu = cfg->peer_cpu_ns;
+    memset(c->buf, 0x5a, cfg->size);
+    xchan_args a = {.kind = kind, .rtt = cfg->rtt, .cpu = &c->cpu};
+    int rc = bench_cpu_open(&c->cpu) != 0 || xchan_url(&a, cfg) != 0 ? -1 : 0;
+    if (rc == 0 && kind == XCHAN_SPAWN)
+        rc = xchan_spawn(c, &a);
+    else if (rc == 0)
+        rc = bench_peer_start(&c->peer, xchan_peer_main, &a);
+    if (rc == 0) {
+        bench_cpu_parent(&c->cpu);
+        if (kind != XCHAN_SPAWN)
+            rc = xchan_accept(c, &a);
+    }
+    if (rc != 0) {
+        char why[256];
+        snprintf(why, sizeof(why), "%s", bench_error());
+        xchan_close(c);
+        bench_set_error("%s", why);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+static int xchan_rtt(bench_conn *c)
+{
+    size_t n;
+    xipc_err rv = xipc_send(c->sock, c->buf, c->size, XCHAN_TIMEOUT_MS);
+    if (rv != XIPC_OK)
+        return xchan_fail("xipc_send", rv);
+    rv = xipc_recv(c->sock, c->buf, c->size, &n, XCHAN_TIMEOUT_MS);
+    if (rv != XIPC_OK)
+        return xchan_fail("xipc_recv", rv);
+    if (n != c->size) {
+        bench_set_error("xipc_recv: echo of %zu bytes came back as %zu", c->size, n);
+        return -1;
+    }
+    return 0;
+}
+
+static int xchan_put(bench_conn *c)
+{
+    xipc_err rv = xipc_send(c->sock, c->buf, c->size, XCHAN_TIMEOUT_MS);
+    return rv == XIPC_OK ? 0 : xchan_fail("xipc_send", rv);
+}
+
+static int xchan_sync(bench_conn *c)
+{
+    uint8_t b = 1;
+    size_t n;
+    xipc_err rv = xipc_send(c->sock, &b, 1, XCHAN_TIMEOUT_MS);
+    if (rv != XIPC_OK)
+        return xchan_fail("xipc_send (sync)", rv);
+    rv = xipc_recv(c->sock, &b, 1, &n, XCHAN_TIMEOUT_MS);
+    return rv == XIPC_OK ? 0 : xchan_fail("xipc_recv (ack)", rv);
+}
+
+/* tls+tcp://: a self-signed certificate made by openssl(1) for the run. */
+static int xchan_tls_setup(void)
+{
+    const char *dir = bench_tmpdir();
+    if (dir == NULL) {
+        bench_set_error("cannot create a temporary directory");
+        return -1;
+    }
+    snprintf(xchan_cert, sizeof(xchan_cert), "%s/tls.pem", dir);
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd),
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+             "-nodes -days 1 -subj /CN=127.0.0.1 -keyout %s -out %s.crt "
+             ">/dev/null 2>&1 && cat %s.crt >>%s",
+             xchan_cert, xchan_cert, xchan_cert, xchan_cert);
+    if (system(cmd) != 0) {
+        bench_set_error("openssl(1) could not make a test certificate");
+        return -1;
+    }
+    xipc_opts o;
+    xchan_opts(&o, XCHAN_TLS);
+    xipc_sock *l;
+    xipc_err rv = xipc_listen(&l, "tls+tcp://127.0.0.1:0", &o);
+    if (rv == XIPC_ENOTSUP) {
+        bench_set_error("tls+tcp:// not built (no OpenSSL at build time)");
+        return -1;
+    }
+    if (rv != XIPC_OK)
+        return xchan_fail("tls+tcp:// listen", rv);
+    xipc_close(l);
+    return 0;
+}
+
+#define XCHAN_OPEN(fn, kind)                                                     \
+    static int fn(bench_conn **out, const bench_cfg *cfg)                         \
+    {                                                                             \
+        return xchan_open(out, cfg, kind);                                        \
+    }
+XCHAN_OPEN(xchan_open_shm, XCHAN_SHM)
+XCHAN_OPEN(xchan_open_pipe, XCHAN_PIPE)
+XCHAN_OPEN(xchan_open_unix, XCHAN_UNIX)
+XCHAN_OPEN(xchan_open_tcp, XCHAN_TCP)
+XCHAN_OPEN(xchan_open_tls, XCHAN_TLS)
+XCHAN_OPEN(xchan_open_spawn, XCHAN_SPAWN)
+
+#define XCHAN_DRV(var, name, fn, setup_fn)                                     \
+    const bench_drv var = {.transport = name, .impl = "xipc", .open = fn,          \
+                           .rtt = xchan_rtt, .put = xchan_put, .sync = xchan_sync, \
+                           .close = xchan_close, .setup = setup_fn}
+XCHAN_DRV(bench_drv_x_shm, "shm", xchan_open_shm, NULL);
+XCHAN_DRV(bench_drv_x_pipe, "pipe", xchan_open_pipe, NULL);
+XCHAN_DRV(bench_drv_x_unix, "unix", xchan_open_unix, NULL);
+XCHAN_DRV(bench_drv_x_tcp, "tcp", xchan_open_tcp, NULL);
+XCHAN_DRV(bench_drv_x_tls, "tls+tcp", xchan_open_tls, xchan_tls_setup);
+XCHAN_DRV(bench_drv_x_spawn, "spawn", xchan_open_spawn, NULL);

@@ -1,0 +1,283 @@
+/*
+ * xipc's one-way endpoints: mailslot:// (datagrams, the writer never
+ * blocks, a full reader drops) and mq:// (POSIX message queues, the
+ * writer blocks when the queue is full). A round trip needs one endpoint
+ * per direction: the parent reads NAME.p, the child reads NAME.c, each
+ * dials the other's.
+ *
+ * Protocol: rtt: the child echoes every message; throughput: it counts
+ * the messages of 2 bytes or more and answers a 1-byte marker K with 9
+ * bytes: K and the count so far (u64), so the parent learns what a
+ * mailslot dropped. The parent repeats a marker that gets no answer
+ * (it may have been dropped too). 0 bytes end.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xipc/xipc.h"
+
+#include "cpu.h"
+#include "drvs.h"
+#include "harness.h"
+#include "peer.h"
+#include "util.h"
+
+#define OW_TIMEOUT_MS 10000
+#define OW_PEER_MS 30000
+#define OW_DIAL_MS 5000
+#define OW_MAX_MSG 65536u
+#define OW_ACK_WAIT_MS 200
+#define OW_ACK_TRIES 50
+#define OW_MQ_LIMIT "/proc/sys/fs/mqueue/msgsize_max"
+
+typedef struct ow_args {
+    char mine[160], theirs[160]; /* the child's URL, the parent's URL */
+    int rtt;
+    size_t size;
+    bench_cpu *cpu;
+} ow_args;
+
+struct bench_conn {
+    xipc_sock *rx, *tx;
+    bench_peer peer;
+    bench_cpu cpu;
+    double *peer_cpu;
+    size_t size;
+    uint64_t sent, received;
+    uint8_t mark;
+    uint8_t *buf;
+};
+
+static int ow_fail(const char *what, xipc_err rv)
+{
+    bench_set_error("%s: %s", what, xipc_strerror(rv));
+    return -1;
+}
+
+static void ow_opts(xipc_opts *o, size_t size)
+{
+    xipc_opts_init(o);
+    o->max_msg = (uint32_t)(size < 64 ? 64 : size);
+}
+
+static xipc_err ow_dial(xipc_sock **s, const char *url, size_t size)
+{
+    xipc_opts o;
+    ow_opts(&o, size);
+    uint64_t end = bench_now_ns() + (uint64_t)OW_DIAL_MS * 1000000u;
+    xipc_err rv;
+    while ((rv = xipc_dial(s, url, &o, 1000)) == XIPC_ECONNREFUSED &&
+           bench_now_ns() < end)
+        bench_nap_us(300);
+    return rv;
+}
+
+/* ---- the peer ------------------------------------------------------------------------ */
+
+static xipc_err ow_serve(xipc_sock *rx, xipc_sock *tx, const ow_args *a, uint8_t *buf)
+{
+    uint64_t count = 0;
+    for (;;) {
+        size_t n;
+        xipc_err rv = xipc_recv(rx, buf, OW_MAX_MSG, &n, OW_PEER_MS);
+        if (rv != XIPC_OK || n == 0)
+            return rv;
+        if (a->rtt) {
+            rv = xipc_send(tx, buf, n, OW_PEER_MS);
+        } else if (n == 1) {
+            memcpy(buf + 1, &count, sizeof(count));
+            rv = xipc_send(tx, buf, 9, OW_PEER_MS);
+        } else {
+            count++;
+        }
+        if (rv != XIPC_OK)
+            return rv;
+    }
+}
+
+static int ow_peer_main(void *arg)
+{
+    const ow_args *a = arg;
+    xipc_opts o;
+    ow_opts(&o, a->size);
+    xipc_sock *rx = NULL, *tx = NULL;
+    uint8_t *buf = malloc(OW_MAX_MSG);
+    xipc_err rv = buf == NULL ? XIPC_ENOMEM : xipc_listen(&rx, a->mine, &o);
+    if (rv == XIPC_OK)
+        rv = ow_dial(&tx, a->theirs, a->size);
+    if (rv == XIPC_OK) {
+        bench_cpu_start(a->cpu);
+        rv = ow_serve(rx, tx, a, buf);
+        bench_cpu_report(a->cpu);
+    }
+    xipc_close(tx);
+    xipc_close(rx);
+    free(buf);
+    if (rv != XIPC_OK && rv != XIPC_ECLOSED) {
+        fprintf(stderr, "xipc: bench: peer %s: %s\n", a->mine, xipc_strerror(rv));
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- the measuring side -------------------------------------------------------------- */
+
+static int ow_close(bench_conn *c)
+{
+    if (c == NULL)
+        return 0;
+    if (c->tx != NULL)
+        xipc_send(c->tx, c->buf, 0, 1000); /* the end */
+    xipc_close(c->tx);
+    xipc_close(c->rx);
+    int rc = bench_peer_stop(&c->peer, 5000);
+    double cpu = bench_cpu_collect(&c->cpu);
+    if (c->peer_cpu != NULL)
+        *c->peer_cpu = cpu;
+    free(c->buf);
+    free(c);
+    return rc;
+}
+
+/* mq://: the kernel's message size limit, or 0 when unknown. */
+static size_t ow_mq_limit(void)
+{
+    unsigned long v = 0;
+    FILE *f = fopen(OW_MQ_LIMIT, "r");
+    if (f != NULL) {
+        if (fscanf(f, "%lu", &v) != 1)
+            v = 0;
+        fclose(f);
+    }
+    return v;
+}
+
+static int ow_open(bench_conn **out, const bench_cfg *cfg, const char *scheme)
+{
+    *out = NULL;
+    size_t lim = strcmp(scheme, "mq") == 0 ? ow_mq_limit() : OW_MAX_MSG;
+    if (lim != 0 && cfg->size > lim) {
+        bench_set_error("n/a: %s:// carries at most %zu bytes per message here%s", scheme,
+                        lim, strcmp(scheme, "mq") == 0 ? " (" OW_MQ_LIMIT ")" : "");
+        return -1;
+    }
+    if (cfg->size < 2 || cfg->size > OW_MAX_MSG) {
+        bench_set_error("message size %zu outside 2..%u", cfg->size, OW_MAX_MSG);
+        return -1;
+    }
+    bench_conn *c = calloc(1, sizeof(*c));
+    if (c == NULL || (c->buf = malloc(OW_MAX_MSG)) == NULL) {
+        free(c);
+        bench_set_error("out of memory");
+        return -1;
+    }
+    c->peer.pid = -1;
+    c->size = cfg->size;
+    c->peer_cpu = cfg->peer_cpu_ns;
+    memset(c->buf, 0x5a, cfg->size);
+    ow_args a = {.rtt = cfg->rtt, .size = cfg->size, .cpu = &c->cpu};
+    snprintf(a.mine, sizeof(a.mine), "%s://%.60s.c", scheme, cfg->name);
+    snprintf(a.theirs, sizeof(a.theirs), "%s://%.60s.p", scheme, cfg->name);
+    xipc_opts o;
+    ow_opts(&o, cfg->size);
+    xipc_err rv = XIPC_OK;
+    int rc = bench_cpu_open(&c->cpu) != 0 || bench_peer_start(&c->peer, ow_peer_main, &a) != 0;
+    if (rc == 0) {
+        bench_cpu_parent(&c->cpu);
+        if ((rv = xipc_listen(&c->rx, a.theirs, &o)) != XIPC_OK)
+            rc = ow_fail("xipc_listen", rv);
+        else if ((rv = ow_dial(&c->tx, a.mine, cfg->size)) != XIPC_OK)
+            rc = ow_fail("xipc_dial", rv);
+    }
+    if (rc != 0) {
+        char why[256];
+        snprintf(why, sizeof(why), "%s", bench_error());
+        ow_close(c);
+        bench_set_error("%s", why);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+static int ow_open_mailslot(bench_conn **out, const bench_cfg *cfg)
+{
+    return ow_open(out, cfg, "mailslot");
+}
+
+static int ow_open_mq(bench_conn **out, const bench_cfg *cfg)
+{
+    return ow_open(out, cfg, "mq");
+}
+
+static int ow_rtt(bench_conn *c)
+{
+    size_t n;
+    xipc_err rv = xipc_send(c->tx, c->buf, c->size, OW_TIMEOUT_MS);
+    if (rv != XIPC_OK)
+        return ow_fail("xipc_send", rv);
+    rv = xipc_recv(c->rx, c->buf, OW_MAX_MSG, &n, OW_TIMEOUT_MS);
+    if (rv != XIPC_OK)
+        return ow_fail("xipc_recv", rv);
+    if (n != c->size) {
+        bench_set_error("xipc_recv: echo of %zu bytes came back as %zu", c->size, n);
+        return -1;
+    }
+    return 0;
+}
+
+static int ow_put(bench_conn *c)
+{
+    xipc_err rv = xipc_send(c->tx, c->buf, c->size, OW_TIMEOUT_MS);
+    if (rv != XIPC_OK)
+        return ow_fail("xipc_send", rv);
+    c->sent++;
+    return 0;
+}
+
+static int ow_sync(bench_conn *c)
+{
+    uint8_t m = ++c->mark, ack[16];
+    for (int tries = 0; tries < OW_ACK_TRIES; tries++) {
+        xipc_err rv = xipc_send(c->tx, &m, 1, OW_TIMEOUT_MS);
+        if (rv != XIPC_OK)
+            return ow_fail("xipc_send (sync)", rv);
+        uint64_t end = bench_now_ns() + (uint64_t)OW_ACK_WAIT_MS * 1000000u;
+        for (;;) {
+            size_t n;
+            uint64_t now = bench_now_ns();
+            if (now >= end)
+                break;
+            rv = xipc_recv(c->rx, ack, sizeof(ack), &n, (int)((end - now) / 1000000u) + 1);
+            if (rv == XIPC_ETIMEDOUT)
+                break;
+            if (rv != XIPC_OK)
+                return ow_fail("xipc_recv (ack)", rv);
+            if (n == 9 && ack[0] == m) {
+                memcpy(&c->received, ack + 1, sizeof(c->received));
+                return 0;
+            }
+        }
+    }
+    bench_set_error("no answer to %d sync markers", OW_ACK_TRIES);
+    return -1;
+}
+
+static uint64_t ow_lost(bench_conn *c)
+{
+    return c->sent > c->received ? c->sent - c->received : 0;
+}
+
+const bench_drv bench_drv_x_mailslot = {
+    .transport = "mailslot", .impl = "xipc", .open = ow_open_mailslot,
+    .rtt = ow_rtt, .put = ow_put, .sync = ow_sync, .close = ow_close,
+    .lost = ow_lost,
+};
+
+const bench_drv bench_drv_x_mq = {
+    .transport = "mq", .impl = "xipc", .open = ow_open_mq,
+    .rtt = ow_rtt, .put = ow_put, .sync = ow_sync, .close = ow_close,
+    .lost = ow_lost,
+};

@@ -1,0 +1,50 @@
+/*
+ * The drivers of the comparison suites (suite_cmp.c): xipc's transports
+ * and RPC, the raw baselines with CPU accounting, and the peer libraries
+ * (built only when CMake found them: XIPC_BENCH_HAVE_ZMQ, _NNG, _DBUS).
+ */
+#ifndef XIPC_BENCH_DRVS_H
+#define XIPC_BENCH_DRVS_H
+
+#include "drv.h"
+
+/* xipc channels (drv_xipc.c) */
+extern const bench_drv bench_drv_x_shm;
+extern const bench_drv bench_drv_x_pipe;
+extern const bench_drv bench_drv_x_unix;
+extern const bench_drv bench_drv_x_tcp;
+extern const bench_drv bench_drv_x_tls;   /* ENOTSUP at setup without OpenSSL */
+extern const bench_drv bench_drv_x_spawn; /* xipc_spawn of this program */
+/* one-way endpoints, one per direction (drv_xipc_oneway.c) */
+extern const bench_drv bench_drv_x_mailslot;
+extern const bench_drv bench_drv_x_mq;
+/* pubsub:// with cfg.subs subscribers (drv_xipc_pubsub.c) */
+extern const bench_drv bench_drv_x_pubsub;
+/* MessagePack-RPC: rtt calls "echo" with a bin of cfg.size bytes (a null
+ * call at size 0), put is a pipelined call, call() a null call from any
+ * thread (drv_xipc_rpc.c) */
+extern const bench_drv bench_drv_rpc_shm;
+extern const bench_drv bench_drv_rpc_unix;
+extern const bench_drv bench_drv_rpc_tcp;
+/* raw baselines with throughput and CPU accounting (drv_base.c) */
+extern const bench_drv bench_drv_base_spin;
+extern const bench_drv bench_drv_base_pipe;
+extern const bench_drv bench_drv_base_unix;
+extern const bench_drv bench_drv_base_tcp;
+
+/* The peer libraries; a stand-in that skips with "library not found at
+ * build time" when absent. PAIR sockets for channels (zmq, nng), REQ/REP
+ * for RPC (nng), a method call through a private dbus-daemon (dbus). */
+extern const bench_drv bench_drv_zmq_ipc;
+extern const bench_drv bench_drv_zmq_tcp;
+extern const bench_drv bench_drv_nng_ipc;
+extern const bench_drv bench_drv_nng_tcp;
+extern const bench_drv bench_drv_nng_req_ipc;
+extern const bench_drv bench_drv_nng_req_tcp;
+extern const bench_drv bench_drv_dbus;
+
+/* The program xipc_spawn starts for bench_drv_x_spawn (bench.c dispatches
+ * "--spawn-peer MODE FD" here). @return an exit code */
+int bench_spawn_peer_main(const char *mode, const char *fd);
+
+#endif

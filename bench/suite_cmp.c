@@ -1,0 +1,166 @@
+/* The comparison suites' common part: cases from rows, the run, the table. */
+#define _POSIX_C_SOURCE 200809L
+#include <string.h>
+#include <unistd.h>
+
+#include "cmp_suite.h"
+#include "harness.h"
+#include "util.h"
+
+typedef struct cmp_test {
+    unsigned bit;
+    int rtt;
+    size_t size;
+    unsigned threads;
+} cmp_test;
+
+static const cmp_test cmp_tests[] = {
+    {CMP_T_RTT64, 1, 64, 0},   {CMP_T_NULL, 1, 0, 0},      {CMP_T_THR64, 0, 64, 0},
+    {CMP_T_THR4K, 0, 4096, 0}, {CMP_T_THR64K, 0, 65536, 0}, {CMP_T_CALL1, 0, 0, 1},
+    {CMP_T_CALL8, 0, 0, 8},
+};
+
+static void cmp_suite_build(cmp_suite *s)
+{
+    s->n = 0;
+    for (size_t r = 0; r < s->nrows; r++)
+        for (size_t t = 0; t < sizeof(cmp_tests) / sizeof(cmp_tests[0]); t++) {
+            const cmp_row *row = &s->rows[r];
+            if (!(row->tests & cmp_tests[t].bit) || s->n == CMP_MAX_CASES)
+                continue;
+            cmp_case *k = &s->cases[s->n++];
+            memset(k, 0, sizeof(*k));
+            k->drv = row->drv;
+            k->row = row->row;
+            k->transport = row->transport;
+            k->rtt = cmp_tests[t].rtt;
+            k->size = cmp_tests[t].size;
+            k->threads = cmp_tests[t].threads;
+            k->subs = row->subs;
+        }
+}
+
+int cmp_suite_run(cmp_suite *s, const bench_args *a, FILE *out)
+{
+    cmp_plan_for(a->full, &s->plan);
+    cmp_suite_build(s);
+    char machine[256];
+    cmp_machine(machine, sizeof(machine));
+    s->load_before = cmp_load();
+    fprintf(out, "xipc bench %s --%s: %zu measurements, each repeated (%u..%u times, "
+                 "~%u ms, a new connection each) until the interquartile range of the "
+                 "repetitions is within %.0f%% of their median; median reported. "
+                 "Nothing is pinned to a CPU.\nmachine: %s, load average %.2f\n\n",
+            s->name, s->plan.mode, s->n, s->plan.min_reps, s->plan.max_reps,
+            s->plan.rep_ms, s->plan.tol * 100, machine, s->load_before);
+    fflush(out);
+    char name[40];
+    snprintf(name, sizeof(name), "xb%ld", (long)getpid());
+    FILE *progress = isatty(STDERR_FILENO) ? stderr : NULL;
+    size_t failed = cmp_run(s->cases, s->n, &s->plan, name, progress);
+    bench_tmpdir_remove();
+    s->load_after = cmp_load();
+    return failed != 0;
+}
+
+/* ---- the channel table -------------------------------------------------------------- */
+
+static const cmp_case *cmp_suite_get(const cmp_suite *s, const cmp_row *row, int rtt,
+                                     size_t size)
+{
+    const cmp_case *k = cmp_find(s->cases, s->n, row->row, rtt, size, row->subs, 0);
+    return k != NULL && k->state == CMP_OK ? k : NULL;
+}
+
+/* "1.23 us" or "1.23 us~" (not stable) or "-". */
+static void cmp_cell(char *buf, size_t cap, const cmp_case *k, double v, int time)
+{
+    char num[32];
+    if (k == NULL || v < 0) {
+        snprintf(buf, cap, "-");
+        return;
+    }
+    if (time)
+        cmp_fmt_ns(num, sizeof(num), v);
+    else
+        cmp_fmt_rate(num, sizeof(num), v, "");
+    snprintf(buf, cap, "%s%s", num, k->stable ? "" : "~");
+}
+
+void cmp_table_channels(const cmp_suite *s, FILE *out)
+{
+    fprintf(out, "%-15s %-4s %10s %10s %9s %10s %10s %9s  %-4s %-5s %-8s %-6s %s\n",
+            "mechanism", "impl", "rtt 64 B", "rtt p99", "64 B", "4 KiB", "64 KiB",
+            "CPU/msg", "net", "32/64", "reliable", "bounds", "readers");
+    fprintf(out, "%-15s %-4s %10s %10s %9s %10s %10s %9s\n", "", "", "median", "",
+            "msg/s", "B/s", "B/s", "64 B");
+    for (size_t r = 0; r < s->nrows; r++) {
+        const cmp_row *row = &s->rows[r];
+        if (!(row->tests & CMP_T_CHANNEL))
+            continue;
+        const cmp_case *rt = cmp_suite_get(s, row, 1, 64);
+        const cmp_case *t64 = cmp_suite_get(s, row, 0, 64);
+        const cmp_case *t4 = cmp_suite_get(s, row, 0, 4096);
+        const cmp_case *t64k = cmp_suite_get(s, row, 0, 65536);
+        char c[7][32];
+        cmp_cell(c[0], sizeof(c[0]), rt, rt ? rt->value : -1, 1);
+        snprintf(c[1], sizeof(c[1]), "-");
+        if (rt != NULL)
+            cmp_fmt_ns(c[1], sizeof(c[1]), rt->p99);
+        cmp_cell(c[2], sizeof(c[2]), t64, t64 ? t64->value : -1, 0);
+        cmp_cell(c[3], sizeof(c[3]), t4, t4 ? t4->value * 4096 : -1, 0);
+        cmp_cell(c[4], sizeof(c[4]), t64k, t64k ? t64k->value * 65536 : -1, 0);
+        const cmp_case *cpu = t64 != NULL && t64->cpu_ns >= 0 ? t64 : NULL;
+        snprintf(c[5], sizeof(c[5]), "-");
+        if (cpu != NULL)
+            cmp_fmt_ns(c[5], sizeof(c[5]), cpu->cpu_ns);
+        fprintf(out, "%-15s %-4s %10s %10s %9s %10s %10s %9s  %-4s %-5s %-8s %-6s %s\n",
+                row->row, row->drv->impl, c[0], c[1], c[2], c[3], c[4], c[5],
+                row->props.net, row->props.bits, row->props.reliable, row->props.bounds,
+                row->props.readers);
+    }
+}
+
+void cmp_suite_notes(const cmp_suite *s, FILE *out)
+{
+    int unstable = 0, lossy = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        unstable += s->cases[i].state == CMP_OK && !s->cases[i].stable;
+        lossy += s->cases[i].state == CMP_OK && s->cases[i].lost > 0;
+    }
+    fputc('\n', out);
+    if (unstable)
+        fprintf(out, "~ not stable: the interquartile range of %u repetitions stayed "
+                     "above %.0f%% of the median (%d of %zu measurements).\n",
+                s->plan.max_reps, s->plan.tol * 100, unstable, s->n);
+    for (size_t i = 0; lossy && i < s->n; i++) {
+        const cmp_case *k = &s->cases[i];
+        if (k->state != CMP_OK || k->lost <= 0)
+            continue;
+        char size[32];
+        bench_fmt_size(size, sizeof(size), k->size);
+        fprintf(out, "lossy: %s throughput %s%s%.0u%s: %.1f%% of the messages sent never "
+                     "arrived (the rate counts the delivered ones)\n",
+                k->row, size, k->subs > 1 ? ", " : "", k->subs > 1 ? k->subs : 0,
+                k->subs > 1 ? " subscribers" : "", k->lost * 100);
+    }
+    cmp_report_missing(out, s->cases, s->n);
+    if (s->load_before >= 0.5 || s->load_after >= 1.5)
+        fprintf(out, "note: the machine was busy (load average %.2f before, %.2f after): "
+                     "spinning round trips suffer first.\n",
+                s->load_before, s->load_after);
+}
+
+int cmp_suite_outputs(const cmp_suite *s, const bench_args *a, FILE *json)
+{
+    int rc = 0;
+    if (json != NULL && cmp_json_write(json, s->cases, s->n) != 0) {
+        fprintf(stderr, "xipc: bench: writing %s failed\n", a->json);
+        rc = 1;
+    }
+    if (a->plot != NULL && cmp_plot(s, a->plot) != 0) {
+        fprintf(stderr, "xipc: bench: --plot %s: %s\n", a->plot, bench_error());
+        rc = 1;
+    }
+    return rc;
+}
