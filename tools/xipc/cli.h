@@ -52,6 +52,9 @@ int cli_parse_int(const char *text, long min, long max, long *out);
 /* Print "CMD: pid N, pointer width B bits" on stderr. */
 void cli_print_width(const char *cmd);
 
+/* The OS name from uname, lower-cased ("linux"), or "unknown" (cli_os.c). */
+void cli_os_name(char *buf, size_t cap);
+
 /* Longest wait of a blocking command between two looks at signals. */
 #define CLI_SLICE_MS 100
 

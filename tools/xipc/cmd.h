@@ -12,6 +12,8 @@ extern const char cmd_bench_usage[];
 extern const char cmd_pub_usage[];
 extern const char cmd_sub_usage[];
 extern const char cmd_ls_usage[];
+extern const char cmd_serve_usage[];
+extern const char cmd_call_usage[];
 
 int cmd_send(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
@@ -19,5 +21,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_pub(int argc, char **argv);
 int cmd_sub(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_call(int argc, char **argv);
 
 #endif

@@ -5,7 +5,7 @@
 #include "cli.h"
 #include "cmd.h"
 
-#define MAIN_USAGE "usage: xipc <send|recv|pub|sub|ls|bench|help> [ARGS...]  (xipc --help)"
+#define MAIN_USAGE "usage: xipc <send|recv|pub|sub|ls|serve|call|bench|help> [ARGS...]  (xipc --help)"
 
 typedef struct main_cmd {
     const char *name;
@@ -18,6 +18,8 @@ static const main_cmd main_cmds[] = {
     {"pub", cmd_pub},
     {"sub", cmd_sub},
     {"ls", cmd_ls},
+    {"serve", cmd_serve},
+    {"call", cmd_call},
     {"bench", cmd_bench},
 };
 
@@ -33,6 +35,10 @@ static const char main_help[] =
     "  pub URL [MESSAGE...]    publish at pubsub://NAME each MESSAGE or stdin line\n"
     "  sub URL                 subscribe to pubsub://NAME, print each message\n"
     "  ls [--json]             list this user's endpoints, owner pid, alive\n"
+    "  serve URL...            serve a MessagePack-RPC demo service (ping, echo,\n"
+    "                          add, sysinfo, sleep) at every URL until a signal\n"
+    "  call URL METHOD [ARG...]  call METHOD with JSON ARGs, print the result\n"
+    "                          as JSON\n"
     "  bench [ARGS...]         run the benchmark harness\n"
     "  help [COMMAND]          show this help, or a command's help\n"
     "\n"
