@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "drvs.h"
 #include "suite.h"
 
 #define BENCH_EXIT_OK 0
@@ -22,6 +23,15 @@ static const bench_suite bench_suites[] = {
     {.name = "shm",
      .about = "xipc shm:// against raw-spin, raw-pipe, raw-unix and memcpy",
      .run = bench_suite_shm},
+    {.name = "all",
+     .about = "the comparison table: every xipc mechanism, ZeroMQ, nng, D-Bus, raw",
+     .run = bench_suite_all},
+    {.name = "rpc",
+     .about = "null calls: xipc RPC over shm/unix/tcp, nng REQ/REP, a D-Bus call",
+     .run = bench_suite_rpc},
+    {.name = "transports",
+     .about = "every xipc transport, pub/sub with 1/4/16 subscribers, raw baselines",
+     .run = bench_suite_transports},
 };
 
 #define BENCH_NSUITES (sizeof(bench_suites) / sizeof(bench_suites[0]))
@@ -31,9 +41,10 @@ static void bench_usage(FILE *f)
     fprintf(f, "usage: xipc bench SUITE [--json FILE] [--quick|--full]\n"
                "suites:\n");
     for (size_t i = 0; i < BENCH_NSUITES; i++)
-        fprintf(f, "  %-6s %s\n", bench_suites[i].name, bench_suites[i].about);
+        fprintf(f, "  %-10s %s\n", bench_suites[i].name, bench_suites[i].about);
     fprintf(f, "options:\n"
                "  --json FILE  also write the results to FILE as a JSON array\n"
+               "  --plot FILE  all, rpc, transports: a chart, FILE.svg or FILE.png (gnuplot)\n"
                "  --quick      9 repetitions of ~100 ms per measurement (default, ~15 s)\n"
                "  --full       11 repetitions of ~300 ms per measurement (~1 min)\n"
                "The median of the repetitions is reported. Run on an idle machine.\n");
@@ -63,6 +74,11 @@ static int bench_parse(int argc, char **argv, bench_args *a)
             if (a->json != NULL)
                 return bench_usage_error("--json given twice", NULL);
             a->json = v;
+        } else if (strcmp(s, "--plot") == 0 || strncmp(s, "--plot=", 7) == 0) {
+            const char *v = s[6] == '=' ? s + 7 : (i + 1 < argc ? argv[++i] : NULL);
+            if (v == NULL || v[0] == '\0' || v[0] == '-')
+                return bench_usage_error("--plot needs a file name", v);
+            a->plot = v;
         } else if (strcmp(s, "--quick") == 0) {
             quick = 1;
         } else if (strcmp(s, "--full") == 0) {
@@ -92,6 +108,9 @@ static const bench_suite *bench_find(const char *name)
 
 int xipc_bench_main(int argc, char **argv)
 {
+    for (int i = 1; i + 2 < argc; i++) /* the program xipc_spawn started */
+        if (strcmp(argv[i], "--spawn-peer") == 0)
+            return bench_spawn_peer_main(argv[i + 1], argv[i + 2]);
     bench_args a;
     int rc = bench_parse(argc, argv, &a);
     if (rc >= 0)

@@ -46,7 +46,7 @@ struct bench_conn {
     uint8_t *buf;
 };
 
-static char xchan_cert[256]; /* tls+tcp://: self-signed certificate and key */
+static char xchan_cert[128]; /* tls+tcp://: self-signed certificate and key */
 
 static int xchan_fail(const char *what, xipc_err rv)
 {
@@ -270,7 +270,11 @@ static int xchan_tls_setup(void)
         bench_set_error("cannot create a temporary directory");
         return -1;
     }
-    snprintf(xchan_cert, sizeof(xchan_cert), "%s/tls.pem", dir);
+    if (strlen(dir) + 16 > sizeof(xchan_cert)) {
+        bench_set_error("temporary directory name too long");
+        return -1;
+    }
+    snprintf(xchan_cert, sizeof(xchan_cert), "%.100s/tls.pem", dir);
     char cmd[1024];
     snprintf(cmd, sizeof(cmd),
              "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "

@@ -75,7 +75,7 @@ static const cmp_case *cmp_suite_get(const cmp_suite *s, const cmp_row *row, int
 /* "1.23 us" or "1.23 us~" (not stable) or "-". */
 static void cmp_cell(char *buf, size_t cap, const cmp_case *k, double v, int time)
 {
-    char num[32];
+    char num[24];
     if (k == NULL || v < 0) {
         snprintf(buf, cap, "-");
         return;

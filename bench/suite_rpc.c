@@ -1,0 +1,94 @@
+/*
+ * bench rpc: a null call's round trip and calls/s with 1 and 8 calling
+ * threads, over xipc's MessagePack-RPC (shm://, unix://, tcp://), nng's
+ * REQ/REP (ipc://, tcp://) and a D-Bus method call through a private
+ * dbus-daemon; the shm transport's own round trip for reference.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+
+#include "cmp_suite.h"
+#include "drvs.h"
+
+#define RPC_CALLS (CMP_T_NULL | CMP_T_CALL1 | CMP_T_CALL8)
+#define RPC_P {"", "", "", "", ""}
+
+static const cmp_row rpc_rows[] = {
+    {"rpc shm", "rpc-shm", &bench_drv_rpc_shm, RPC_CALLS, 0, RPC_P},
+    {"rpc unix", "rpc-unix", &bench_drv_rpc_unix, RPC_CALLS, 0, RPC_P},
+    {"rpc tcp", "rpc-tcp", &bench_drv_rpc_tcp, RPC_CALLS, 0, RPC_P},
+    {"nng req ipc", "reqrep-ipc", &bench_drv_nng_req_ipc, RPC_CALLS, 0, RPC_P},
+    {"nng req tcp", "reqrep-tcp", &bench_drv_nng_req_tcp, RPC_CALLS, 0, RPC_P},
+    {"dbus call", "dbus", &bench_drv_dbus, RPC_CALLS, 0, RPC_P},
+    {"shm", "shm", &bench_drv_x_shm, CMP_T_RTT64, 0, RPC_P},
+};
+
+#define RPC_NROWS (sizeof(rpc_rows) / sizeof(rpc_rows[0]))
+
+static void rpc_table(const cmp_suite *s, FILE *out)
+{
+    fprintf(out, "%-12s %-4s %10s %10s %10s %11s %11s %9s\n", "mechanism", "impl",
+            "null call", "p50", "p99", "calls/s", "calls/s", "CPU/call");
+    fprintf(out, "%-12s %-4s %10s %10s %10s %11s %11s %9s\n", "", "", "median", "", "",
+            "1 thread", "8 threads", "1 thread");
+    for (size_t r = 0; r < RPC_NROWS; r++) {
+        const cmp_row *row = &rpc_rows[r];
+        const cmp_case *k0 = cmp_find(s->cases, s->n, row->row, 1,
+                                      row->tests & CMP_T_NULL ? 0 : 64, 0, 0);
+        const cmp_case *k1 = cmp_find(s->cases, s->n, row->row, 0, 0, 0, 1);
+        const cmp_case *k8 = cmp_find(s->cases, s->n, row->row, 0, 0, 0, 8);
+        char c[6][32] = {"-", "-", "-", "-", "-", "-"};
+        if (k0 != NULL && k0->state == CMP_OK) {
+            cmp_fmt_ns(c[0], sizeof(c[0]), k0->value);
+            cmp_fmt_ns(c[1], sizeof(c[1]), k0->p50);
+            cmp_fmt_ns(c[2], sizeof(c[2]), k0->p99);
+        }
+        if (k1 != NULL && k1->state == CMP_OK) {
+            cmp_fmt_rate(c[3], sizeof(c[3]), k1->value, "");
+            cmp_fmt_ns(c[5], sizeof(c[5]), k1->cpu_ns);
+        }
+        if (k8 != NULL && k8->state == CMP_OK)
+            cmp_fmt_rate(c[4], sizeof(c[4]), k8->value, "");
+        fprintf(out, "%-12s %-4s %10s %10s %10s %11s %11s %9s%s\n", row->row,
+                row->drv->impl, c[0], c[1], c[2], c[3], c[4], c[5],
+                row->tests & CMP_T_NULL ? "" : "  (shm transport, 64 B echo)");
+    }
+}
+
+static void rpc_targets(const cmp_suite *s, FILE *out)
+{
+    double rs = cmp_value(s->cases, s->n, "rpc shm", 1, 0, 0, 0);
+    double shm = cmp_value(s->cases, s->n, "shm", 1, 64, 0, 0);
+    double dbus = cmp_value(s->cases, s->n, "dbus call", 1, 0, 0, 0);
+    double nng = cmp_value(s->cases, s->n, "nng req ipc", 1, 0, 0, 0);
+    fprintf(out, "\ntargets (ratios of medians from this run):\n");
+    cmp_target(out, "rpc shm null call / shm transport rtt", rs > 0 && shm > 0 ? rs / shm : -1,
+               1, 3);
+    cmp_target(out, "dbus call / rpc shm null call", rs > 0 && dbus > 0 ? dbus / rs : -1, 0,
+               10);
+    cmp_target(out, "nng req ipc:// null call / rpc shm null call",
+               rs > 0 && nng > 0 ? nng / rs : -1, 0, 1);
+}
+
+int bench_suite_rpc(const bench_args *a, FILE *out, FILE *json)
+{
+    cmp_suite *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        fprintf(stderr, "xipc: bench: out of memory\n");
+        return 1;
+    }
+    s->name = "rpc";
+    s->rows = rpc_rows;
+    s->nrows = RPC_NROWS;
+    int rc = cmp_suite_run(s, a, out);
+    rpc_table(s, out);
+    fprintf(out, "\nxipc: one client shared by the calling threads; nng: one REQ "
+                 "socket, a context per thread; D-Bus: a bus connection per thread "
+                 "(sd-bus objects are not thread-safe). CPU/call: every process of "
+                 "the case, the dbus-daemon included.\n");
+    cmp_suite_notes(s, out);
+    rpc_targets(s, out);
+    rc |= cmp_suite_outputs(s, a, json);
+    free(s);
+    return rc;
+}
