@@ -502,6 +502,44 @@ static void hostile(const char *url, const uint8_t *bytes, size_t n)
 
 #define HOSTILE(url, ...) hostile(url, BYTES(__VA_ARGS__), NBYTES(__VA_ARGS__))
 
+/* A request over a limit whose msgid (1) arrived: answered with the error
+ * [@p code, "..."], then closed. */
+static void hostile_answered(const char *url, int64_t code, const uint8_t *bytes, size_t n)
+{
+    xipc_plat_sock fd = raw_dial(url);
+    uint8_t buf[256];
+    size_t got = 0, k;
+    xipc_err rv;
+    raw_send(fd, bytes, n);
+    while ((rv = xipc_plat_sock_recv(fd, buf + got, sizeof(buf) - got, &k, 30000)) == XIPC_OK)
+        got += k;
+    XT_ERR(rv, XIPC_ECLOSED);
+    xipc_plat_sock_close(fd);
+    xipc_mp_reader r;
+    uint32_t an, en, id, sl;
+    uint64_t type;
+    int64_t c;
+    const char *s;
+    xipc_mp_reader_init(&r, buf, got);
+    XT_OK(xipc_mp_read_array(&r, &an));
+    XT_EQ(an, 4);
+    XT_OK(xipc_mp_read_uint(&r, &type));
+    XT_EQ(type, 1);
+    XT_OK(xipc_mp_read_uint32(&r, &id));
+    XT_EQ(id, 1);
+    XT_OK(xipc_mp_read_array(&r, &en));
+    XT_EQ(en, 2);
+    XT_OK(xipc_mp_read_int(&r, &c));
+    XT_EQ(c, code);
+    XT_OK(xipc_mp_read_str(&r, &s, &sl));
+    XT_ASSERT(sl > 10 && memcmp(s, "message too", 11) == 0);
+    XT_OK(xipc_mp_read_nil(&r));
+    XT_EQ(xipc_mp_reader_left(&r), 0); /* nothing more: closed */
+}
+
+#define HOSTILE_ANSWERED(url, code, ...)                                       \
+    hostile_answered(url, code, BYTES(__VA_ARGS__), NBYTES(__VA_ARGS__))
+
 static void t_hostile(void)
 {
     xipc_rpc_server_opts o;
@@ -517,10 +555,12 @@ static void t_hostile(void)
     XT_OK(xipc_rpc_callf(good, "add", "ii", 1, 2, "i", &v));
 
     HOSTILE(url, 0xc1);                                           /* reserved byte */
-    HOSTILE(url, 0x94, 0x00, 0x01, 0xa3, 'a', 'd', 'd', 0xc6, 0x00, 0x10, 0x00, 0x00);
+    HOSTILE_ANSWERED(url, XIPC_RPC_EMSG_TOO_LARGE,                 /* 1 MiB bin */
+                     0x94, 0x00, 0x01, 0xa3, 'a', 'd', 'd', 0xc6, 0x00, 0x10, 0x00, 0x00);
     HOSTILE(url, 0xdd, 0xff, 0xff, 0xff, 0xff);                   /* 4 G elements */
-    HOSTILE(url, 0x94, 0x00, 0x01, 0xa3, 'a', 'd', 'd',           /* 9 levels deep */
-            0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x90);
+    HOSTILE_ANSWERED(url, XIPC_RPC_EMSG_TOO_DEEP,                  /* 9 levels deep */
+                     0x94, 0x00, 0x01, 0xa3, 'a', 'd', 'd',
+                     0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x90);
     HOSTILE(url, 0x94, 0x01, 0x01, 0xc0, 0xc0);                   /* a response */
     HOSTILE(url, 0x93, 0x00, 0x01, 0xa3, 'a', 'd', 'd');          /* 3 elements */
     HOSTILE(url, 0x94, 0x03, 0x01, 0xa3, 'a', 'd', 'd', 0x90);    /* type 3 */

@@ -79,6 +79,16 @@ extern "C" {
 #define XIPC_RPC_ETOO_MANY_REQUESTS (-32000) /*!< the connection has
                                                   max_inflight calls queued */
 #define XIPC_RPC_ESHUTTING_DOWN (-32001)     /*!< the server is stopping */
+#define XIPC_RPC_ETOO_MANY_CONNECTIONS (-32002) /*!< the server holds max_conns
+                                                  connections: this one's
+                                                  first request is answered
+                                                  so, then it is closed */
+#define XIPC_RPC_EMSG_TOO_LARGE (-32003)     /*!< the request is larger than
+                                                  max_msg; the connection is
+                                                  then closed */
+#define XIPC_RPC_EMSG_TOO_DEEP (-32004)      /*!< the request nests deeper
+                                                  than max_depth; the
+                                                  connection is then closed */
 
 /*! The MessagePack codec's reader and writer (xipc/msgpack.h). */
 typedef struct xipc_mp_reader xipc_mp_reader;
@@ -131,10 +141,13 @@ typedef struct xipc_rpc_server_opts {
     /*! Worker threads running handlers. Default: the number of processors. */
     uint32_t workers;
     /*! Largest message received, in bytes. Default 16 MiB. A larger one
-     *  (or a header announcing one) closes that connection. */
+     *  (or a header announcing one) closes that connection; a request
+     *  whose msgid arrived before the excess is answered first with
+     *  [XIPC_RPC_EMSG_TOO_LARGE, "message too large: ..."]. */
     uint32_t max_msg;
     /*! Deepest nesting of a message (the envelope array counts as one
-     *  level), 1..64. Default 64. Deeper closes the connection. */
+     *  level), 2..64. Default 64. Deeper closes the connection, after the
+     *  answer [XIPC_RPC_EMSG_TOO_DEEP, "message too deep: ..."]. */
     uint32_t max_depth;
     /*! Calls and notifications queued or running per connection. Default
      *  1024. A request beyond it is answered at once with the error
@@ -153,6 +166,13 @@ typedef struct xipc_rpc_server_opts {
      *  filled by init with xipc_opts_init(). The transport's own limits
      *  apply as well (pipe://: sock.max_msg, 16 MiB by default). */
     xipc_opts sock;
+    /*! Connections served at once, all URLs together. Default 4096. One
+     *  more is refused: its first request, if it sends one within a
+     *  second, is answered [XIPC_RPC_ETOO_MANY_CONNECTIONS, "too many
+     *  connections"], then it is closed (at once when 64 refused ones
+     *  are already waiting); counted in stats.refused_conns. The
+     *  connections served are not affected. */
+    uint32_t max_conns;
 } xipc_rpc_server_opts;
 
 /*! Fill @p opts with the defaults. @return XIPC_OK, XIPC_EINVAL (NULL) */
@@ -186,8 +206,9 @@ XIPC_API xipc_err xipc_rpc_server_register(xipc_rpc_server *srv,
 
 /*!
  * Listen at @p url and serve it from now on; call again for more URLs (any
- * mix of schemes). Returns at once: a thread per URL accepts, a thread per
- * connection reads and queues the calls to the workers.
+ * mix of schemes). Returns at once: a thread per URL accepts; one thread
+ * reads every unix:// and tcp:// connection (epoll), a thread per
+ * connection reads the others; the workers run the calls.
  * "tcp://127.0.0.1:0" picks a free port: see xipc_rpc_server_url().
  * @return XIPC_OK, XIPC_EINVAL (bad URL), XIPC_ENOTSUP (a scheme without
  *         connections, e.g. mailslot://), XIPC_EADDRINUSE, XIPC_ESTATE
@@ -217,6 +238,24 @@ XIPC_API xipc_err xipc_rpc_server_stop(xipc_rpc_server *srv);
 
 /*! Stop (as xipc_rpc_server_stop) and free. NULL is a no-op. */
 XIPC_API void xipc_rpc_server_free(xipc_rpc_server *srv);
+
+/*! Counters of a server (xipc_rpc_server_stats_get). */
+typedef struct xipc_rpc_server_stats {
+    uint64_t conns;         /*!< connections served now */
+    uint64_t accepted;      /*!< connections served since the start */
+    uint64_t refused_conns; /*!< connections refused: max_conns */
+    uint64_t refused_calls; /*!< requests answered "too many requests":
+                                 max_inflight (notifications dropped too) */
+    uint64_t too_large;     /*!< connections closed: a message over max_msg */
+    uint64_t too_deep;      /*!< connections closed: nesting over max_depth */
+    uint64_t malformed;     /*!< connections closed: not MessagePack-RPC */
+    uint64_t calls;         /*!< requests and notifications queued to
+                                 the handlers */
+} xipc_rpc_server_stats;
+
+/*! Read the counters of @p srv. @return XIPC_OK, XIPC_EINVAL */
+XIPC_API xipc_err xipc_rpc_server_stats_get(xipc_rpc_server *srv,
+                                            xipc_rpc_server_stats *st);
 
 /*! The method name of @p req (NUL-terminated). */
 XIPC_API const char *xipc_rpc_req_method(const xipc_rpc_req *req);

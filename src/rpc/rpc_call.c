@@ -192,6 +192,11 @@ static void call_run(xipc_rpc_server *srv, srv_job *job)
         }
     }
     xipc__rpc_allocs_free(&call.allocs);
+    /* the call is over before its response leaves: a client that has the
+     * response finds the place free (max_inflight) */
+    xipc_plat_mutex_lock(&srv->mu);
+    job->conn->inflight--;
+    xipc_plat_mutex_unlock(&srv->mu);
     if (!job->notify) {
         if (!call.error_set && !call_result_ok(&call))
             xipc_rpc_req_error(&call, XIPC_RPC_EINTERNAL,
@@ -204,6 +209,17 @@ static void call_run(xipc_rpc_server *srv, srv_job *job)
     }
     xipc_mp_buf_fini(&call.out);
     xipc_mp_buf_fini(&call.err);
+}
+
+/* A job of @p sc is done: hand @p sc back to the poller if it waits for
+ * that (room in its queue, the end of its last call while stopping, a
+ * failed send); srv->mu held. */
+static void worker_kick(srv_conn *sc)
+{
+    int done = xipc__rpc_conn_done(sc);
+    if ((sc->pstate == SC_PAUSED && (done || !xipc__rpc_conn_full(sc))) ||
+        (sc->pstate == SC_ARMED && done))
+        xipc__rpc_conn_kick(sc);
 }
 
 void xipc__rpc_worker_main(void *arg)
@@ -222,14 +238,17 @@ void xipc__rpc_worker_main(void *arg)
         srv->running++;
         xipc_plat_mutex_unlock(&srv->mu);
 
-        call_run(srv, job);
+        if (job->err_code != 0) /* an answer a reader queued */
+            xipc__rpc_srv_send_error(job->conn, job->msgid, job->err_code, job->method);
+        else
+            call_run(srv, job);
 
         xipc_plat_mutex_lock(&srv->mu);
         srv->running--;
-        srv_conn *sc = job->conn;
-        sc->inflight--;
+        srv_conn *sc = job->conn; /* call_run counted the call out */
         sc->queued_bytes -= job->bytes;
         free(job);
+        worker_kick(sc);
         xipc__rpc_conn_unref(sc);
         xipc_plat_cond_broadcast(&srv->change);
     }

@@ -192,6 +192,16 @@ static xipc_err conn_rx_room(xipc_rpc_conn *c, size_t want, size_t limit)
     return XIPC_OK;
 }
 
+/* Receiving ends for @p why: keep the first bytes of the message. */
+static xipc_err conn_fault(xipc_rpc_conn *c, int why, const uint8_t *p, size_t n)
+{
+    c->fault = why;
+    c->fault_len = n < sizeof(c->fault_pre) ? n : sizeof(c->fault_pre);
+    if (c->fault_len > 0)
+        memcpy(c->fault_pre, p, c->fault_len);
+    return XIPC_EPROTO;
+}
+
 static xipc_err conn_recv_stream(xipc_rpc_conn *c, const uint8_t **msg,
                                  size_t *len, int timeout_ms)
 {
@@ -201,7 +211,8 @@ static xipc_err conn_recv_stream(xipc_rpc_conn *c, const uint8_t **msg,
             xipc_err rv = xipc__rpc_scan(&c->scan, c->rx + c->rx_beg,
                                          c->rx_end - c->rx_beg, &vlen);
             if (rv != XIPC_OK)
-                return rv;
+                return conn_fault(c, c->scan.why, c->rx + c->rx_beg,
+                                  c->rx_end - c->rx_beg);
         }
         if (vlen > 0) {
             *msg = c->rx + c->rx_beg;
@@ -226,15 +237,37 @@ static xipc_err conn_recv_stream(xipc_rpc_conn *c, const uint8_t **msg,
     }
 }
 
+/* A message over max_msg waits in the channel: keep its first bytes. */
+static xipc_err conn_too_large(xipc_rpc_conn *c)
+{
+    const void *p;
+    size_t n;
+    if (xipc_peek(c->sock, &p, &n, 0) != XIPC_OK)
+        return conn_fault(c, XIPC_RPC_SCAN_TOO_LARGE, NULL, 0);
+    conn_fault(c, XIPC_RPC_SCAN_TOO_LARGE, p, n);
+    xipc_release(c->sock);
+    return XIPC_EPROTO;
+}
+
+void xipc__rpc_conn_trim(xipc_rpc_conn *c)
+{
+    if (c->stream && c->rx_beg == c->rx_end && c->rx_cap > CONN_CHUNK) {
+        free(c->rx);
+        c->rx = NULL;
+        c->rx_cap = c->rx_beg = c->rx_end = 0;
+    }
+}
+
 static xipc_err conn_recv_message(xipc_rpc_conn *c, const uint8_t **msg,
                                   size_t *len, int timeout_ms)
 {
     for (;;) {
         size_t n = 0;
+        int why;
         xipc_err rv = xipc_recv(c->sock, c->rx, c->rx_cap, &n, timeout_ms);
         if (rv == XIPC_EMSGSIZE) {
             if (n > c->lim.max_msg)
-                return XIPC_EPROTO;
+                return conn_too_large(c);
             size_t cap = c->rx_cap ? c->rx_cap : CONN_CHUNK;
             while (cap < n)
                 cap *= 2;
@@ -247,9 +280,10 @@ static xipc_err conn_recv_message(xipc_rpc_conn *c, const uint8_t **msg,
         }
         if (rv != XIPC_OK)
             return rv;
-        if (n > c->lim.max_msg ||
-            xipc__rpc_scan_exact(c->rx, n, c->lim.max_depth) != XIPC_OK)
-            return XIPC_EPROTO;
+        if (n > c->lim.max_msg)
+            return conn_fault(c, XIPC_RPC_SCAN_TOO_LARGE, c->rx, n);
+        if (xipc__rpc_scan_check(c->rx, n, c->lim.max_depth, &why) != XIPC_OK)
+            return conn_fault(c, why, c->rx, n);
         *msg = c->rx;
         *len = n;
         return XIPC_OK;

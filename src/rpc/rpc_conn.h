@@ -40,6 +40,11 @@ typedef struct xipc_rpc_conn {
     xipc_rpc_scan scan;     /* stream mode: the message at rx_beg */
     uint8_t *tx;            /* message mode: gathered pieces */
     size_t tx_cap;
+    /* why receiving ended with XIPC_EPROTO (XIPC_RPC_SCAN_*), and the
+     * first bytes of the offending message: its msgid, if it got so far */
+    int fault;
+    uint8_t fault_pre[32];
+    size_t fault_len;
 } xipc_rpc_conn;
 
 typedef struct xipc_rpc_listener {
@@ -74,11 +79,15 @@ xipc_err xipc__rpc_conn_sendv(xipc_rpc_conn *c, const xipc_plat_iov *iov,
  * Receive one complete message; *@p msg stays valid until the next call.
  * In stream mode the bytes of later messages stay buffered.
  * @return XIPC_OK, XIPC_ETIMEDOUT, XIPC_ECLOSED, XIPC_EPROTO (malformed
- *         or over a limit: receive no more; sending still works until
- *         the connection is closed), XIPC_ENOMEM
+ *         or over a limit, c->fault says which: receive no more; sending
+ *         still works until the connection is closed), XIPC_ENOMEM
  */
 xipc_err xipc__rpc_conn_recv(xipc_rpc_conn *c, const uint8_t **msg,
                              size_t *len, int timeout_ms);
+
+/* Free the receive buffer of an idle stream connection when it grew
+ * beyond the usual size (after a large message). */
+void xipc__rpc_conn_trim(xipc_rpc_conn *c);
 
 /* Mark the connection unusable (its receiver stops at its next call). */
 void xipc__rpc_conn_break(xipc_rpc_conn *c, xipc_err why);

@@ -4,6 +4,7 @@
 void xipc__rpc_scan_init(xipc_rpc_scan *s, uint32_t max_depth, size_t max_len)
 {
     s->pos = 0;
+    s->why = 0;
     s->owed = 1;
     s->depth = 0;
     s->max_depth = max_depth > XIPC_RPC_SCAN_DEPTH ? XIPC_RPC_SCAN_DEPTH : max_depth;
@@ -86,6 +87,12 @@ static int scan_header(const uint8_t *p, size_t avail, unsigned *hs,
     return 0;
 }
 
+static xipc_err scan_fail(xipc_rpc_scan *s, int why)
+{
+    s->why = why;
+    return XIPC_EPROTO;
+}
+
 xipc_err xipc__rpc_scan(xipc_rpc_scan *s, const uint8_t *buf, size_t len,
                         size_t *vlen)
 {
@@ -97,20 +104,20 @@ xipc_err xipc__rpc_scan(xipc_rpc_scan *s, const uint8_t *buf, size_t len,
         uint64_t body, elems;
         int h = scan_header(buf + s->pos, len - s->pos, &hs, &body, &elems);
         if (h < 0)
-            return XIPC_EPROTO;
+            return scan_fail(s, XIPC_RPC_SCAN_MALFORMED);
         uint64_t room = s->max_len - s->pos; /* pos <= max_len always */
         /* a header or body that cannot fit the size limit is refused at
          * once, before its bytes arrive */
         if (hs > room || body > room - hs)
-            return XIPC_EPROTO;
+            return scan_fail(s, XIPC_RPC_SCAN_TOO_LARGE);
         if (h > 0 || hs + body > len - s->pos)
             return XIPC_OK; /* need more */
         if (elems > 0) {
             if (s->depth + 1 > s->max_depth)
-                return XIPC_EPROTO;
+                return scan_fail(s, XIPC_RPC_SCAN_TOO_DEEP);
             /* every element owed takes at least a byte */
             if (s->owed - 1 + elems > room - hs)
-                return XIPC_EPROTO;
+                return scan_fail(s, XIPC_RPC_SCAN_TOO_LARGE);
         }
         s->pos += hs + (size_t)body;
         s->left[s->depth]--;
@@ -128,11 +135,26 @@ xipc_err xipc__rpc_scan(xipc_rpc_scan *s, const uint8_t *buf, size_t len,
 
 xipc_err xipc__rpc_scan_exact(const void *buf, size_t len, uint32_t max_depth)
 {
+    int why;
+    return xipc__rpc_scan_check(buf, len, max_depth, &why);
+}
+
+xipc_err xipc__rpc_scan_check(const void *buf, size_t len, uint32_t max_depth,
+                              int *why)
+{
     xipc_rpc_scan s;
     size_t vlen;
+    *why = 0;
     xipc__rpc_scan_init(&s, max_depth, len);
-    if (buf == NULL || xipc__rpc_scan(&s, buf, len, &vlen) != XIPC_OK ||
-        vlen != len)
+    if (buf == NULL) {
+        *why = XIPC_RPC_SCAN_MALFORMED;
         return XIPC_EPROTO;
-    return XIPC_OK;
+    }
+    xipc_err rv = xipc__rpc_scan(&s, buf, len, &vlen);
+    if (rv == XIPC_OK && vlen == len)
+        return XIPC_OK;
+    /* with the limit at the value's own length, too large means cut short */
+    *why = s.why == XIPC_RPC_SCAN_TOO_DEEP ? XIPC_RPC_SCAN_TOO_DEEP
+                                           : XIPC_RPC_SCAN_MALFORMED;
+    return XIPC_EPROTO;
 }

@@ -24,8 +24,14 @@
 /* The deepest nesting a scanner tracks (the codec's inline limit). */
 #define XIPC_RPC_SCAN_DEPTH XIPC_MP_DEPTH_DEFAULT
 
+/* Why a scan failed (xipc_rpc_scan.why after XIPC_EPROTO). */
+#define XIPC_RPC_SCAN_MALFORMED 1 /* not MessagePack (0xc1) */
+#define XIPC_RPC_SCAN_TOO_LARGE 2 /* more than max_len bytes, or announces so */
+#define XIPC_RPC_SCAN_TOO_DEEP 3  /* nested deeper than max_depth */
+
 typedef struct xipc_rpc_scan {
     size_t pos;         /* bytes of the value accepted so far */
+    int why;            /* XIPC_RPC_SCAN_* once it failed, else 0 */
     uint64_t owed;      /* elements owed by all open containers */
     uint32_t depth;     /* open containers */
     uint32_t max_depth; /* at most XIPC_RPC_SCAN_DEPTH */
@@ -41,12 +47,18 @@ void xipc__rpc_scan_init(xipc_rpc_scan *s, uint32_t max_depth, size_t max_len);
  * bytes as before plus whatever arrived since).
  * @return XIPC_OK with *@p vlen the value's length (it may be followed by
  *         more bytes), XIPC_OK with *@p vlen 0 when more bytes are needed,
- *         XIPC_EPROTO (malformed, too deep, or longer than max_len).
+ *         XIPC_EPROTO (malformed, too deep, or longer than max_len:
+ *         s->why says which).
  */
 xipc_err xipc__rpc_scan(xipc_rpc_scan *s, const uint8_t *buf, size_t len,
                         size_t *vlen);
 
 /* One complete value of exactly @p len bytes? XIPC_OK or XIPC_EPROTO. */
 xipc_err xipc__rpc_scan_exact(const void *buf, size_t len, uint32_t max_depth);
+
+/* As xipc__rpc_scan_exact, and why not in @p why (MALFORMED: anything but
+ * too deep, including a value shorter or longer than @p len). */
+xipc_err xipc__rpc_scan_check(const void *buf, size_t len, uint32_t max_depth,
+                              int *why);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * The RPC server (the container): options, the method table, listeners,
- * connections and their reader threads, graceful stop. The workers and
- * the call API are in rpc_call.c.
+ * graceful stop, counters. Connections: rpc_srvconn.c and rpc_poll.c;
+ * the workers and the call API: rpc_call.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 #define SRV_DEFAULT_MAX_MSG (16u << 20)
 #define SRV_DEFAULT_INFLIGHT 1024u
 #define SRV_DEFAULT_QUEUED (64u << 20)
+#define SRV_DEFAULT_CONNS 4096u
 #define SRV_MAX_WORKERS 1024u
 
 xipc_err xipc_rpc_server_opts_init(xipc_rpc_server_opts *o)
@@ -28,6 +29,7 @@ xipc_err xipc_rpc_server_opts_init(xipc_rpc_server_opts *o)
     o->max_inflight = SRV_DEFAULT_INFLIGHT;
     o->max_queued_bytes = SRV_DEFAULT_QUEUED;
     o->send_timeout_ms = 10000;
+    o->max_conns = SRV_DEFAULT_CONNS;
     return xipc_opts_init(&o->sock);
 }
 
@@ -37,7 +39,7 @@ static xipc_err srv_opts_check(const xipc_rpc_server_opts *o)
         o->sock.magic != XIPC_OPTS_MAGIC || o->workers > SRV_MAX_WORKERS ||
         o->max_msg < 16 || o->max_msg > XIPC_MAX_MSG || o->max_depth < 2 ||
         o->max_depth > XIPC_RPC_SCAN_DEPTH || o->max_inflight == 0 ||
-        o->max_queued_bytes == 0 || o->send_timeout_ms < -1)
+        o->max_queued_bytes == 0 || o->send_timeout_ms < -1 || o->max_conns == 0)
         return XIPC_EINVAL;
     return XIPC_OK;
 }
@@ -55,6 +57,7 @@ static void srv_free_storage(xipc_rpc_server *srv)
         free(sl);
     }
     free(srv->workers);
+    xipc_plat_poller_free(srv->poller);
     xipc_plat_cond_fini(&srv->change);
     xipc_plat_cond_fini(&srv->work);
     xipc_plat_mutex_fini(&srv->mu);
@@ -133,8 +136,9 @@ xipc_err xipc_rpc_server_alloc(xipc_rpc_server **out,
         return XIPC_ENOMEM;
     }
     srv->workers = calloc(o.workers, sizeof(*srv->workers));
-    rv = srv->workers == NULL ? XIPC_ENOMEM
-                              : srv_method_add(srv, "xipc.methods",
+    rv = srv->workers == NULL ? XIPC_ENOMEM : xipc_plat_poller_alloc(&srv->poller);
+    if (rv == XIPC_OK)
+        rv = srv_method_add(srv, "xipc.methods",
                                                "() -> [[name, signature], ...]",
                                                xipc__rpc_builtin_methods, srv);
     for (uint32_t i = 0; rv == XIPC_OK && i < o.workers; i++) {
@@ -164,203 +168,6 @@ xipc_err xipc_rpc_server_register(xipc_rpc_server *srv, const char *name,
     return rv;
 }
 
-/* ---- connections ---------------------------------------------------------- */
-
-void xipc__rpc_conn_unref(srv_conn *sc)
-{
-    xipc_rpc_server *srv = sc->srv;
-    if (--sc->refs > 0)
-        return;
-    for (srv_conn **pp = &srv->conns; *pp != NULL; pp = &(*pp)->next) {
-        if (*pp == sc) {
-            *pp = sc->next;
-            break;
-        }
-    }
-    sc->next = srv->zombies;
-    srv->zombies = sc;
-    xipc_plat_cond_broadcast(&srv->change);
-}
-
-/* Join and free the connections nobody uses any more. */
-static void srv_reap(xipc_rpc_server *srv)
-{
-    xipc_plat_mutex_lock(&srv->mu);
-    srv_conn *z = srv->zombies;
-    srv->zombies = NULL;
-    xipc_plat_mutex_unlock(&srv->mu);
-    while (z != NULL) {
-        srv_conn *next = z->next;
-        xipc_plat_thread_join(&z->thread);
-        xipc__rpc_conn_close(z->conn);
-        free(z);
-        z = next;
-    }
-}
-
-/* The msgid of the response @p buf (which xipc wrote). */
-static uint32_t srv_msgid(const void *buf, size_t len)
-{
-    xipc_mp_reader r;
-    uint32_t n, id = 0;
-    uint64_t type;
-    xipc_mp_reader_init(&r, buf, len);
-    if (xipc_mp_read_array(&r, &n) == XIPC_OK && xipc_mp_read_uint(&r, &type) == XIPC_OK)
-        xipc_mp_read_uint32(&r, &id);
-    return id;
-}
-
-void xipc__rpc_srv_send(srv_conn *sc, const void *buf, size_t len)
-{
-    xipc_plat_iov iov = {buf, len};
-    xipc_err rv = xipc__rpc_conn_sendv(sc->conn, &iov, 1, sc->srv->o.send_timeout_ms);
-    if (rv == XIPC_EMSGSIZE && len > 64) {
-        /* more than the channel carries (a shm ring): say so instead */
-        xipc__rpc_srv_send_error(sc, srv_msgid(buf, len), XIPC_RPC_EINTERNAL,
-                                 "internal error: the result is too large for the channel");
-        return;
-    }
-    if (rv != XIPC_OK) /* the client does not read, or is gone */
-        xipc__rpc_conn_break(sc->conn, XIPC_ECLOSED);
-}
-
-void xipc__rpc_srv_send_error(srv_conn *sc, uint32_t msgid, int64_t code,
-                              const char *message)
-{
-    uint8_t mem[XIPC_RPC_ERRMSG_MAX + 64];
-    xipc_mp_buf b;
-    xipc_mp_buf_init_fixed(&b, mem, sizeof(mem));
-    if (xipc__rpc_write_error(&b, msgid, code, message) == XIPC_OK)
-        xipc__rpc_srv_send(sc, b.data, b.len);
-}
-
-/*
- * Queue one message from a client. XIPC_EPROTO when it is not a request
- * or a notification (the connection is then closed).
- */
-static xipc_err srv_dispatch(srv_conn *sc, const uint8_t *buf, size_t len)
-{
-    xipc_rpc_server *srv = sc->srv;
-    xipc_rpc_msg m;
-    if (xipc__rpc_msg_parse(&m, buf, len) != XIPC_OK || m.type == XIPC_RPC_RESPONSE)
-        return XIPC_EPROTO;
-    int notify = m.type == XIPC_RPC_NOTIFICATION;
-    if (!m.params_array) {
-        if (!notify)
-            xipc__rpc_srv_send_error(sc, m.msgid, XIPC_RPC_EINVALID_REQUEST,
-                                     "invalid request: params must be an array");
-        return XIPC_OK;
-    }
-    if (m.method_len > XIPC_RPC_METHOD_MAX) {
-        if (!notify)
-            xipc__rpc_srv_send_error(sc, m.msgid, XIPC_RPC_EMETHOD_NOT_FOUND,
-                                     "method not found: name too long");
-        return XIPC_OK;
-    }
-    size_t bytes = sizeof(srv_job) + m.method_len + 1 + m.params_len;
-    srv_job *job = malloc(bytes);
-    if (job == NULL)
-        return XIPC_ENOMEM;
-    job->next = NULL;
-    job->conn = sc;
-    job->msgid = m.msgid;
-    job->notify = notify;
-    job->method = (char *)(job + 1);
-    memcpy(job->method, m.method, m.method_len);
-    job->method[m.method_len] = '\0';
-    uint8_t *params = (uint8_t *)job->method + m.method_len + 1;
-    memcpy(params, m.params, m.params_len);
-    job->params = params;
-    job->params_len = m.params_len;
-    job->bytes = bytes;
-
-    int64_t refuse = 0;
-    xipc_plat_mutex_lock(&srv->mu);
-    /* back-pressure: stop reading while this connection's queue is full */
-    while (sc->queued_bytes > 0 && sc->queued_bytes + bytes > srv->o.max_queued_bytes &&
-           !srv->stopping && atomic_load(&sc->conn->broken) == 0)
-        xipc_plat_cond_wait(&srv->change, &srv->mu, UINT64_MAX);
-    if (srv->stopping)
-        refuse = XIPC_RPC_ESHUTTING_DOWN;
-    else if (sc->inflight >= srv->o.max_inflight)
-        refuse = XIPC_RPC_ETOO_MANY_REQUESTS;
-    if (refuse == 0) {
-        sc->inflight++;
-        sc->queued_bytes += bytes;
-        sc->refs++;
-        if (srv->qtail != NULL)
-            srv->qtail->next = job;
-        else
-            srv->qhead = job;
-        srv->qtail = job;
-        xipc_plat_cond_signal(&srv->work);
-    }
-    xipc_plat_mutex_unlock(&srv->mu);
-    if (refuse != 0) {
-        free(job);
-        if (!notify)
-            xipc__rpc_srv_send_error(sc, m.msgid, refuse,
-                                     refuse == XIPC_RPC_ESHUTTING_DOWN
-                                         ? "shutting down"
-                                         : "too many requests");
-    }
-    return XIPC_OK;
-}
-
-/* A connection's reader: parse and queue until the client leaves, the
- * connection breaks, or the server stops and nothing is left in flight. */
-static void srv_conn_main(void *arg)
-{
-    srv_conn *sc = arg;
-    xipc_rpc_server *srv = sc->srv;
-    for (;;) {
-        xipc_plat_mutex_lock(&srv->mu);
-        int done = srv->stopping && sc->inflight == 0;
-        xipc_plat_mutex_unlock(&srv->mu);
-        if (done)
-            break;
-        const uint8_t *msg;
-        size_t len;
-        xipc_err rv = xipc__rpc_conn_recv(sc->conn, &msg, &len, XIPC_RPC_POLL_MS);
-        if (rv == XIPC_ETIMEDOUT)
-            continue;
-        /* a malformed message ends the reading; the calls received before
-         * it are answered, then the connection closes */
-        if (rv != XIPC_OK || srv_dispatch(sc, msg, len) != XIPC_OK)
-            break;
-    }
-    xipc_plat_mutex_lock(&srv->mu);
-    xipc__rpc_conn_unref(sc);
-    xipc_plat_mutex_unlock(&srv->mu);
-}
-
-/* Take connection @p c and start its reader (closes @p c on failure). */
-static void srv_conn_add(xipc_rpc_server *srv, xipc_rpc_conn *c)
-{
-    srv_conn *sc = calloc(1, sizeof(*sc));
-    if (sc == NULL) {
-        xipc__rpc_conn_close(c);
-        return;
-    }
-    sc->srv = srv;
-    sc->conn = c;
-    sc->refs = 1;
-    /* the reader's first step takes srv->mu: the thread handle is stored
-     * before the reader can finish and be joined */
-    xipc_plat_mutex_lock(&srv->mu);
-    xipc_err rv = srv->stopping ? XIPC_ESTATE
-                                : xipc_plat_thread_create(&sc->thread, srv_conn_main, sc);
-    if (rv == XIPC_OK) {
-        sc->next = srv->conns;
-        srv->conns = sc;
-    }
-    xipc_plat_mutex_unlock(&srv->mu);
-    if (rv != XIPC_OK) {
-        xipc__rpc_conn_close(c);
-        free(sc);
-    }
-}
-
 /* ---- listeners ------------------------------------------------------------- */
 
 static void srv_listener_main(void *arg)
@@ -373,11 +180,11 @@ static void srv_listener_main(void *arg)
         xipc_plat_mutex_unlock(&srv->mu);
         if (stopping)
             break;
-        srv_reap(srv);
+        xipc__rpc_reap(srv);
         xipc_rpc_conn *c;
         xipc_err rv = xipc__rpc_accept(sl->l, &c, XIPC_RPC_POLL_MS);
         if (rv == XIPC_OK)
-            srv_conn_add(srv, c);
+            xipc__rpc_conn_add(srv, c);
         else if (rv != XIPC_ETIMEDOUT)
             xipc_plat_sleep_us(10000); /* out of descriptors: let some close */
     }
@@ -405,11 +212,17 @@ xipc_err xipc_rpc_server_serve(xipc_rpc_server *srv, const char *url)
         free(sl);
         return XIPC_ENOTSUP;
     }
-    if (first != NULL)
-        srv_conn_add(srv, first);
     xipc_plat_mutex_lock(&srv->mu);
     rv = srv->stopping ? XIPC_ESTATE
-                       : xipc_plat_thread_create(&sl->thread, srv_listener_main, sl);
+         : sl->l->stream ? xipc__rpc_poll_start(srv) /* its readers' thread */
+                         : XIPC_OK;
+    xipc_plat_mutex_unlock(&srv->mu);
+    if (first != NULL)
+        xipc__rpc_conn_add(srv, first);
+    xipc_plat_mutex_lock(&srv->mu);
+    if (rv == XIPC_OK)
+        rv = srv->stopping ? XIPC_ESTATE
+                           : xipc_plat_thread_create(&sl->thread, srv_listener_main, sl);
     if (rv == XIPC_OK) {
         srv_listener **pp = &srv->listeners;
         while (*pp != NULL)
@@ -459,6 +272,9 @@ xipc_err xipc_rpc_server_stop(xipc_rpc_server *srv)
     }
     srv->stopping = 1;
     xipc_plat_cond_broadcast(&srv->change);
+    /* the poller ends each connection with nothing in flight */
+    for (srv_conn *sc = srv->conns; sc != NULL; sc = sc->next)
+        xipc__rpc_conn_kick(sc);
     xipc_plat_mutex_unlock(&srv->mu);
 
     /* 1. no new connections */
@@ -473,14 +289,19 @@ xipc_err xipc_rpc_server_stop(xipc_rpc_server *srv)
     while (srv->conns != NULL || srv->qhead != NULL || srv->running > 0)
         xipc_plat_cond_wait(&srv->change, &srv->mu, UINT64_MAX);
     xipc_plat_mutex_unlock(&srv->mu);
-    srv_reap(srv);
-    /* 3. the workers */
+    xipc__rpc_reap(srv);
+    /* 3. the workers and the poller */
     xipc_plat_mutex_lock(&srv->mu);
     srv->workers_exit = 1;
+    srv->poll_exit = 1;
     xipc_plat_cond_broadcast(&srv->work);
     xipc_plat_mutex_unlock(&srv->mu);
     for (uint32_t i = 0; i < srv->nworkers; i++)
         xipc_plat_thread_join(&srv->workers[i]);
+    if (srv->poll_started) {
+        xipc_plat_poller_wake(srv->poller);
+        xipc_plat_thread_join(&srv->poll_thread);
+    }
     xipc_plat_mutex_lock(&srv->mu);
     srv->stopped = 1;
     xipc_plat_cond_broadcast(&srv->change);
@@ -494,4 +315,14 @@ void xipc_rpc_server_free(xipc_rpc_server *srv)
         return;
     xipc_rpc_server_stop(srv);
     srv_free_storage(srv);
+}
+
+xipc_err xipc_rpc_server_stats_get(xipc_rpc_server *srv, xipc_rpc_server_stats *st)
+{
+    if (srv == NULL || st == NULL)
+        return XIPC_EINVAL;
+    xipc_plat_mutex_lock(&srv->mu);
+    *st = srv->st;
+    xipc_plat_mutex_unlock(&srv->mu);
+    return XIPC_OK;
 }

@@ -7,9 +7,15 @@
  * connection's socket is used by its reader (receiving) and by workers
  * (sending, serialised inside rpc_conn).
  *
- * Lifetimes: a connection holds one reference for its reader thread and
- * one per queued or running job; at zero it moves to the zombie list,
- * where a listener thread or stop joins its reader and frees it.
+ * Readers: unix:// and tcp:// connections (stream mode) are read by one
+ * poller thread (rpc_poll.c) that waits on all their sockets at once;
+ * message-mode connections (shm://, pipe://...) have a reader thread each
+ * (rpc_srvconn.c). Readers never block on anything but input: answers
+ * they must give (refusals, limits) are queued to the workers as jobs.
+ *
+ * Lifetimes: a connection holds one reference for its reader and one per
+ * queued or running job; at zero it moves to the zombie list, where a
+ * listener thread or stop joins its reader thread (if any) and frees it.
  */
 #ifndef XIPC_RPC_SERVER_H
 #define XIPC_RPC_SERVER_H
@@ -36,19 +42,35 @@ typedef struct srv_job {
     srv_conn *conn;
     uint32_t msgid;
     int notify;
-    char *method;           /* NUL-terminated, in the same allocation */
+    int64_t err_code;       /* not 0: answer [err_code, method], no handler */
+    char *method;           /* NUL-terminated, in the same allocation (the
+                               error message for an err_code job) */
     const uint8_t *params;  /* the params array, in the same allocation */
     size_t params_len;
     size_t bytes;           /* counted against max_queued_bytes */
 } srv_job;
 
+/* A polled connection's state (srv_conn.pstate), changed under srv->mu. */
+enum {
+    SC_ARMED,  /* the poller waits for its input */
+    SC_BUSY,   /* the poller thread is reading it, or will soon */
+    SC_PAUSED, /* not read: max_queued_bytes queued (back-pressure) */
+    SC_KICKED, /* in srv->kicks: the poller must look at it */
+    SC_ENDED   /* reading is over */
+};
+
 struct srv_conn {
     srv_conn *next;
     xipc_rpc_server *srv;
     xipc_rpc_conn *conn;
-    xipc_plat_thread thread;
+    xipc_plat_thread thread; /* message mode: its reader */
+    int polled;              /* stream mode: read by the poller */
+    int pstate;              /* polled: SC_* */
+    srv_conn *kick_next;     /* in srv->kicks, or the poller's own list */
+    int refused;             /* over max_conns: answer, then close */
+    uint64_t refuse_end;     /* refused: give up at this time (ns) */
     uint32_t refs;
-    uint32_t inflight;
+    uint32_t inflight;       /* calls queued or running (not err_code jobs) */
     size_t queued_bytes;
 };
 
@@ -76,7 +98,58 @@ struct xipc_rpc_server {
     int stopping, stopped, workers_exit;
     xipc_plat_thread *workers;
     uint32_t nworkers;
+    uint32_t nconns, nrefusing; /* connections served, refused ones open */
+    xipc_rpc_server_stats st;
+    xipc_plat_poller *poller;   /* stream-mode connections */
+    xipc_plat_thread poll_thread;
+    int poll_started, poll_exit;
+    srv_conn *kicks;            /* SC_KICKED connections */
 };
+
+/* How long a refused connection may take to send its first request, and
+ * how many may wait at once (more are closed at once). */
+#define XIPC_RPC_REFUSE_MS 1000
+#define XIPC_RPC_REFUSE_MAX 64
+/* Stack of a message-mode reader thread (it runs only library code). */
+#define XIPC_RPC_READER_STACK (256u << 10)
+
+/* The poller thread's body (rpc_poll.c). */
+void xipc__rpc_poll_main(void *arg);
+
+/* Make the poller look at polled connection @p sc (ARMED or PAUSED);
+ * srv->mu held. Anything else: nothing. */
+void xipc__rpc_conn_kick(srv_conn *sc);
+
+/* Start the poller thread unless it runs; srv->mu held. */
+xipc_err xipc__rpc_poll_start(xipc_rpc_server *srv);
+
+/* The poller reads @p sc from now on; srv->mu held. */
+xipc_err xipc__rpc_poll_add(srv_conn *sc);
+
+/* Take connection @p c: serve it, or refuse it over max_conns (closes @p c
+ * on failure). */
+void xipc__rpc_conn_add(xipc_rpc_server *srv, xipc_rpc_conn *c);
+
+/* Join and free the connections nobody uses any more. */
+void xipc__rpc_reap(xipc_rpc_server *srv);
+
+/* Has @p sc max_queued_bytes queued? srv->mu held. */
+int xipc__rpc_conn_full(const srv_conn *sc);
+
+/* Must the reader of @p sc stop (stopping with nothing in flight, a
+ * refused one's time is up, broken)? srv->mu held. */
+int xipc__rpc_conn_done(const srv_conn *sc);
+
+/*
+ * Queue one message from a client. XIPC_OK: read on. XIPC_EPROTO: not a
+ * request or notification; XIPC_ECLOSED: a refused connection's request
+ * was answered; XIPC_ENOMEM: stop reading (the connection then closes).
+ */
+xipc_err xipc__rpc_dispatch(srv_conn *sc, const uint8_t *buf, size_t len);
+
+/* Receiving from @p sc failed with XIPC_EPROTO: count it, and answer a
+ * request over a limit whose msgid arrived. */
+void xipc__rpc_fault(srv_conn *sc);
 
 /* The worker thread's body (rpc_call.c). */
 void xipc__rpc_worker_main(void *arg);

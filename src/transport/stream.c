@@ -158,8 +158,10 @@ static xipc_err stream_frame(xipc_stream *c, uint32_t *len, int timeout_ms)
     xipc_err rv = stream_fill(c, XIPC_FRAME_HDR, &k);
     if (rv != XIPC_OK)
         return rv;
-    if (xipc__frame_len(c->rx + c->rx_beg, c->max_msg, len) != XIPC_OK)
-        return c->broken = XIPC_EPROTO; /* a frame larger than we accept */
+    if (xipc__frame_len(c->rx + c->rx_beg, c->max_msg, len) != XIPC_OK) {
+        c->broken = XIPC_EPROTO; /* a frame larger than we accept */
+        return XIPC_EPROTO;
+    }
     return stream_fill(c, XIPC_FRAME_HDR + (size_t)*len, &k);
 }
 
@@ -261,8 +263,10 @@ static xipc_err stream_write(xipc_stream *c, const uint8_t *hdr, const void *buf
     /* committed: keep the rest, finished before the next send (tx is
      * empty here: the flush before this write emptied it) */
     size_t rest = total - sent;
-    if ((rv = stream_tx_room(c, rest)) != XIPC_OK)
-        return c->broken = rv;
+    if ((rv = stream_tx_room(c, rest)) != XIPC_OK) {
+        c->broken = rv;
+        return rv;
+    }
     size_t from_hdr = sent < XIPC_FRAME_HDR ? XIPC_FRAME_HDR - sent : 0;
     memcpy(c->tx, hdr + (XIPC_FRAME_HDR - from_hdr), from_hdr);
     memcpy(c->tx + from_hdr, (const uint8_t *)buf + (len - (rest - from_hdr)),

@@ -12,6 +12,8 @@
 #ifndef XIPC_TRANSPORT_STREAM_H
 #define XIPC_TRANSPORT_STREAM_H
 
+#include <stdatomic.h>
+
 #include "core/addr.h"
 #include "core/platform.h"
 #include "core/transport.h"
@@ -44,7 +46,9 @@ typedef struct xipc_stream {
     const xipc_stream_io *io; /* the plain socket unless set */
     void *io_ctx;
     uint32_t max_msg;
-    xipc_err broken; /* sticky XIPC_EPROTO / XIPC_ECLOSED */
+    /* sticky XIPC_EPROTO / XIPC_ECLOSED (an xipc_err): set by the
+     * receiving thread, read by the sending one */
+    _Atomic int broken;
     /* input */
     uint8_t *rx;
     size_t rx_cap, rx_beg, rx_end;

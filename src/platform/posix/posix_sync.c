@@ -1,6 +1,7 @@
 /* Mutexes, condition variables and joinable threads for the POSIX port. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdalign.h>
 #include <stdlib.h>
@@ -109,13 +110,30 @@ static void *sync_thread_main(void *p)
 xipc_err xipc_plat_thread_create(xipc_plat_thread *t, void (*fn)(void *),
                                  void *arg)
 {
+    return xipc_plat_thread_create_stack(t, fn, arg, 0);
+}
+
+xipc_err xipc_plat_thread_create_stack(xipc_plat_thread *t, void (*fn)(void *),
+                                       void *arg, size_t stack_bytes)
+{
     sync_start *s = malloc(sizeof(*s));
     if (s == NULL)
         return XIPC_ENOMEM;
     s->fn = fn;
     s->arg = arg;
     pthread_t th;
-    int rc = pthread_create(&th, NULL, sync_thread_main, s);
+    pthread_attr_t at;
+    int rc = pthread_attr_init(&at);
+    if (rc == 0) {
+        if (stack_bytes > 0) {
+            if (stack_bytes < (size_t)PTHREAD_STACK_MIN)
+                stack_bytes = (size_t)PTHREAD_STACK_MIN;
+            rc = pthread_attr_setstacksize(&at, stack_bytes);
+        }
+        if (rc == 0)
+            rc = pthread_create(&th, &at, sync_thread_main, s);
+        pthread_attr_destroy(&at);
+    }
     if (rc != 0) {
         free(s);
         xipc__set_syserr(rc);

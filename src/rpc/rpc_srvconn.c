@@ -1,0 +1,346 @@
+/*
+ * The server's connections: admission (max_conns), reference counting,
+ * sending responses, turning messages into jobs (max_inflight,
+ * back-pressure), answering requests over a limit, and the reader thread
+ * of message-mode connections. The poller that reads stream-mode
+ * connections is in rpc_poll.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpc/rpc_server.h"
+
+/* ---- references ------------------------------------------------------------- */
+
+void xipc__rpc_conn_unref(srv_conn *sc)
+{
+    xipc_rpc_server *srv = sc->srv;
+    if (--sc->refs > 0)
+        return;
+    for (srv_conn **pp = &srv->conns; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == sc) {
+            *pp = sc->next;
+            break;
+        }
+    }
+    if (sc->refused)
+        srv->nrefusing--;
+    else
+        srv->nconns--;
+    srv->st.conns = srv->nconns;
+    sc->next = srv->zombies;
+    srv->zombies = sc;
+    xipc_plat_cond_broadcast(&srv->change);
+}
+
+void xipc__rpc_reap(xipc_rpc_server *srv)
+{
+    xipc_plat_mutex_lock(&srv->mu);
+    srv_conn *z = srv->zombies;
+    srv->zombies = NULL;
+    xipc_plat_mutex_unlock(&srv->mu);
+    while (z != NULL) {
+        srv_conn *next = z->next;
+        if (!z->polled)
+            xipc_plat_thread_join(&z->thread);
+        xipc__rpc_conn_close(z->conn);
+        free(z);
+        z = next;
+    }
+}
+
+int xipc__rpc_conn_full(const srv_conn *sc)
+{
+    return sc->queued_bytes >= sc->srv->o.max_queued_bytes;
+}
+
+int xipc__rpc_conn_done(const srv_conn *sc)
+{
+    return (sc->srv->stopping && sc->inflight == 0) ||
+           (sc->refused && xipc_plat_now_ns() >= sc->refuse_end) ||
+           atomic_load(&sc->conn->broken) != 0;
+}
+
+void xipc__rpc_conn_kick(srv_conn *sc)
+{
+    xipc_rpc_server *srv = sc->srv;
+    if (!sc->polled || (sc->pstate != SC_ARMED && sc->pstate != SC_PAUSED))
+        return;
+    sc->pstate = SC_KICKED;
+    sc->kick_next = srv->kicks;
+    srv->kicks = sc;
+    xipc_plat_poller_wake(srv->poller);
+}
+
+/* ---- sending ------------------------------------------------------------------ */
+
+/* The msgid of the response @p buf (which xipc wrote). */
+static uint32_t srv_msgid(const void *buf, size_t len)
+{
+    xipc_mp_reader r;
+    uint32_t n, id = 0;
+    uint64_t type;
+    xipc_mp_reader_init(&r, buf, len);
+    if (xipc_mp_read_array(&r, &n) == XIPC_OK && xipc_mp_read_uint(&r, &type) == XIPC_OK)
+        xipc_mp_read_uint32(&r, &id);
+    return id;
+}
+
+void xipc__rpc_srv_send(srv_conn *sc, const void *buf, size_t len)
+{
+    xipc_plat_iov iov = {buf, len};
+    xipc_err rv = xipc__rpc_conn_sendv(sc->conn, &iov, 1, sc->srv->o.send_timeout_ms);
+    if (rv == XIPC_EMSGSIZE && len > 64) {
+        /* more than the channel carries (a shm ring): say so instead */
+        xipc__rpc_srv_send_error(sc, srv_msgid(buf, len), XIPC_RPC_EINTERNAL,
+                                 "internal error: the result is too large for the channel");
+        return;
+    }
+    if (rv != XIPC_OK) /* the client does not read, or is gone */
+        xipc__rpc_conn_break(sc->conn, XIPC_ECLOSED);
+}
+
+void xipc__rpc_srv_send_error(srv_conn *sc, uint32_t msgid, int64_t code,
+                              const char *message)
+{
+    uint8_t mem[XIPC_RPC_ERRMSG_MAX + 64];
+    xipc_mp_buf b;
+    xipc_mp_buf_init_fixed(&b, mem, sizeof(mem));
+    if (xipc__rpc_write_error(&b, msgid, code, message) == XIPC_OK)
+        xipc__rpc_srv_send(sc, b.data, b.len);
+}
+
+/* ---- jobs --------------------------------------------------------------------- */
+
+/* Queue @p job of @p sc to the workers; srv->mu held. */
+static void srv_enqueue(srv_conn *sc, srv_job *job)
+{
+    xipc_rpc_server *srv = sc->srv;
+    sc->queued_bytes += job->bytes;
+    sc->refs++;
+    if (srv->qtail != NULL)
+        srv->qtail->next = job;
+    else
+        srv->qhead = job;
+    srv->qtail = job;
+    xipc_plat_cond_signal(&srv->work);
+}
+
+/* A job of @p sc: method or message @p name, params @p params. */
+static srv_job *srv_job_new(srv_conn *sc, uint32_t msgid, const char *name,
+                            size_t name_len, const uint8_t *params, size_t params_len)
+{
+    size_t bytes = sizeof(srv_job) + name_len + 1 + params_len;
+    srv_job *job = malloc(bytes);
+    if (job == NULL)
+        return NULL;
+    memset(job, 0, sizeof(*job));
+    job->conn = sc;
+    job->msgid = msgid;
+    job->method = (char *)(job + 1);
+    memcpy(job->method, name, name_len);
+    job->method[name_len] = '\0';
+    uint8_t *p = (uint8_t *)job->method + name_len + 1;
+    if (params_len > 0)
+        memcpy(p, params, params_len);
+    job->params = p;
+    job->params_len = params_len;
+    job->bytes = bytes;
+    return job;
+}
+
+/* Queue the answer [code, message] to request @p msgid; srv->mu held. It
+ * is sent by a worker, so a reader never waits for a client to read. */
+static xipc_err srv_answer(srv_conn *sc, uint32_t msgid, int64_t code,
+                           const char *message)
+{
+    srv_job *job = srv_job_new(sc, msgid, message, strlen(message), NULL, 0);
+    if (job == NULL)
+        return XIPC_ENOMEM;
+    job->err_code = code;
+    srv_enqueue(sc, job);
+    return XIPC_OK;
+}
+
+xipc_err xipc__rpc_dispatch(srv_conn *sc, const uint8_t *buf, size_t len)
+{
+    xipc_rpc_server *srv = sc->srv;
+    xipc_rpc_msg m;
+    if (xipc__rpc_msg_parse(&m, buf, len) != XIPC_OK || m.type == XIPC_RPC_RESPONSE) {
+        xipc_plat_mutex_lock(&srv->mu);
+        srv->st.malformed++;
+        xipc_plat_mutex_unlock(&srv->mu);
+        return XIPC_EPROTO;
+    }
+    int notify = m.type == XIPC_RPC_NOTIFICATION;
+    int64_t code = 0;
+    const char *text = NULL;
+    if (sc->refused) {
+        if (notify)
+            return XIPC_OK; /* wait for a request to answer */
+        code = XIPC_RPC_ETOO_MANY_CONNECTIONS;
+        text = "too many connections";
+    } else if (!m.params_array) {
+        code = XIPC_RPC_EINVALID_REQUEST;
+        text = "invalid request: params must be an array";
+    } else if (m.method_len > XIPC_RPC_METHOD_MAX) {
+        code = XIPC_RPC_EMETHOD_NOT_FOUND;
+        text = "method not found: name too long";
+    }
+    srv_job *job = NULL;
+    if (code == 0) {
+        job = srv_job_new(sc, m.msgid, m.method, m.method_len, m.params, m.params_len);
+        if (job == NULL)
+            return XIPC_ENOMEM;
+        job->notify = notify;
+    }
+    xipc_err rv = XIPC_OK;
+    xipc_plat_mutex_lock(&srv->mu);
+    if (code == 0 && srv->stopping) {
+        code = XIPC_RPC_ESHUTTING_DOWN;
+        text = "shutting down";
+    } else if (code == 0 && sc->inflight >= srv->o.max_inflight) {
+        code = XIPC_RPC_ETOO_MANY_REQUESTS;
+        text = "too many requests";
+        srv->st.refused_calls++;
+    }
+    if (code == 0) {
+        sc->inflight++;
+        srv->st.calls++;
+        srv_enqueue(sc, job);
+        job = NULL;
+    } else if (!notify) {
+        rv = srv_answer(sc, m.msgid, code, text);
+    }
+    xipc_plat_mutex_unlock(&srv->mu);
+    free(job);
+    if (rv == XIPC_OK && sc->refused)
+        rv = XIPC_ECLOSED; /* answered: done with it */
+    return rv;
+}
+
+void xipc__rpc_fault(srv_conn *sc)
+{
+    xipc_rpc_server *srv = sc->srv;
+    const xipc_rpc_conn *c = sc->conn;
+    char text[96];
+    int64_t code = 0;
+    if (c->fault == XIPC_RPC_SCAN_TOO_LARGE) {
+        code = XIPC_RPC_EMSG_TOO_LARGE;
+        snprintf(text, sizeof(text), "message too large: the limit is %u bytes",
+                 (unsigned)srv->o.max_msg);
+    } else if (c->fault == XIPC_RPC_SCAN_TOO_DEEP) {
+        code = XIPC_RPC_EMSG_TOO_DEEP;
+        snprintf(text, sizeof(text), "message too deep: the limit is %u levels",
+                 (unsigned)srv->o.max_depth);
+    }
+    /* the envelope's start: [0, msgid, ... (a request whose id arrived) */
+    xipc_mp_reader r;
+    uint32_t n, msgid;
+    uint64_t type;
+    xipc_mp_reader_init(&r, c->fault_pre, c->fault_len);
+    int request = xipc_mp_read_array(&r, &n) == XIPC_OK && n == 4 &&
+                  xipc_mp_read_uint(&r, &type) == XIPC_OK && type == XIPC_RPC_REQUEST &&
+                  xipc_mp_read_uint32(&r, &msgid) == XIPC_OK;
+    xipc_plat_mutex_lock(&srv->mu);
+    if (code == XIPC_RPC_EMSG_TOO_LARGE)
+        srv->st.too_large++;
+    else if (code == XIPC_RPC_EMSG_TOO_DEEP)
+        srv->st.too_deep++;
+    else
+        srv->st.malformed++;
+    if (code != 0 && request)
+        srv_answer(sc, msgid, code, text);
+    xipc_plat_mutex_unlock(&srv->mu);
+}
+
+/* ---- message-mode readers ---------------------------------------------------- */
+
+/* A message-mode connection's reader: parse and queue until the client
+ * leaves, the connection breaks, or xipc__rpc_conn_done. */
+static void srv_reader_main(void *arg)
+{
+    srv_conn *sc = arg;
+    xipc_rpc_server *srv = sc->srv;
+    for (;;) {
+        xipc_plat_mutex_lock(&srv->mu);
+        /* back-pressure: read no more while the queue is full */
+        while (!xipc__rpc_conn_done(sc) && xipc__rpc_conn_full(sc))
+            xipc_plat_cond_wait(&srv->change, &srv->mu, UINT64_MAX);
+        int done = xipc__rpc_conn_done(sc);
+        xipc_plat_mutex_unlock(&srv->mu);
+        if (done)
+            break;
+        const uint8_t *msg;
+        size_t len;
+        xipc_err rv = xipc__rpc_conn_recv(sc->conn, &msg, &len, XIPC_RPC_POLL_MS);
+        if (rv == XIPC_ETIMEDOUT)
+            continue;
+        if (rv == XIPC_EPROTO)
+            xipc__rpc_fault(sc);
+        /* a malformed message ends the reading; the calls received before
+         * it are answered, then the connection closes */
+        if (rv != XIPC_OK || xipc__rpc_dispatch(sc, msg, len) != XIPC_OK)
+            break;
+    }
+    xipc_plat_mutex_lock(&srv->mu);
+    xipc__rpc_conn_unref(sc);
+    xipc_plat_mutex_unlock(&srv->mu);
+}
+
+/* Admit @p sc (over max_conns: as refused); srv->mu held. 0: close it. */
+static int srv_admit(xipc_rpc_server *srv, srv_conn *sc)
+{
+    if (srv->nconns < srv->o.max_conns) {
+        srv->nconns++;
+        srv->st.accepted++;
+        srv->st.conns = srv->nconns;
+        return 1;
+    }
+    srv->st.refused_conns++;
+    if (srv->nrefusing >= XIPC_RPC_REFUSE_MAX)
+        return 0;
+    srv->nrefusing++;
+    sc->refused = 1;
+    sc->refuse_end = xipc_plat_now_ns() + (uint64_t)XIPC_RPC_REFUSE_MS * 1000000u;
+    return 1;
+}
+
+void xipc__rpc_conn_add(xipc_rpc_server *srv, xipc_rpc_conn *c)
+{
+    srv_conn *sc = calloc(1, sizeof(*sc));
+    if (sc == NULL) {
+        xipc__rpc_conn_close(c);
+        return;
+    }
+    sc->srv = srv;
+    sc->conn = c;
+    sc->refs = 1;
+    sc->polled = c->stream;
+    xipc_err rv = XIPC_ESTATE;
+    /* a reader's first step takes srv->mu: the thread handle is stored
+     * before the reader can finish and be joined */
+    xipc_plat_mutex_lock(&srv->mu);
+    if (!srv->stopping && srv_admit(srv, sc)) {
+        if (sc->polled)
+            rv = xipc__rpc_poll_add(sc);
+        else
+            rv = xipc_plat_thread_create_stack(&sc->thread, srv_reader_main, sc,
+                                               XIPC_RPC_READER_STACK);
+        if (rv == XIPC_OK) {
+            sc->next = srv->conns;
+            srv->conns = sc;
+        } else if (sc->refused) {
+            srv->nrefusing--;
+        } else {
+            srv->nconns--;
+            srv->st.conns = srv->nconns;
+        }
+    }
+    xipc_plat_mutex_unlock(&srv->mu);
+    if (rv != XIPC_OK) {
+        xipc__rpc_conn_close(c);
+        free(sc);
+    }
+}
