@@ -162,9 +162,11 @@ static size_t json_parse_escape(json_parser *p, size_t *i, unsigned char *d)
 static xipc_err json_parse_string(json_parser *p, xipc_mp_buf *out)
 {
     const unsigned char *s = p->s;
-    size_t i = p->pos + 1, n = 0;
+    size_t i = p->pos + 1, n = 0, end = i;
+    while (end < p->len && s[end] != '"') /* the source's extent */
+        end += s[end] == '\\' ? 2 : 1;
     /* the decoded text is never longer than the source */
-    unsigned char *d = malloc(p->len - i + 1);
+    unsigned char *d = malloc((end < p->len ? end : p->len) - i + 1);
     if (d == NULL)
         return XIPC_ENOMEM;
     xipc_err rv = XIPC_OK;
