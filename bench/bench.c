@@ -111,6 +111,8 @@ int xipc_bench_main(int argc, char **argv)
     for (int i = 1; i + 2 < argc; i++) /* the program xipc_spawn started */
         if (strcmp(argv[i], "--spawn-peer") == 0)
             return bench_spawn_peer_main(argv[i + 1], argv[i + 2]);
+        else if (strcmp(argv[i], "--nng-peer") == 0 && i + 3 < argc)
+            return bench_nng_peer_main(argv[i + 1], argv[i + 2], argv[i + 3]);
     bench_args a;
     int rc = bench_parse(argc, argv, &a);
     if (rc >= 0)

@@ -5,24 +5,8 @@
 #include "drvs.h"
 #include "harness.h"
 
-static int missing_zmq(void)
-{
-    bench_set_error("zmq (library not found at build time: libzmq3-dev)");
-    return -1;
-}
-
-static int missing_nng(void)
-{
-    bench_set_error("nng (library not found at build time: libnng-dev)");
-    return -1;
-}
-
-static int missing_dbus(void)
-{
-    bench_set_error("dbus (library not found at build time: libsystemd-dev)");
-    return -1;
-}
-
+#if !defined(XIPC_BENCH_HAVE_ZMQ) || !defined(XIPC_BENCH_HAVE_NNG) || \
+    !defined(XIPC_BENCH_HAVE_DBUS)
 static int missing_open(bench_conn **out, const bench_cfg *cfg)
 {
     *out = 0;
@@ -39,6 +23,36 @@ static int missing_op(bench_conn *c)
     const bench_drv var = {.transport = name, .impl = impl_, .open = missing_open, \
                            .rtt = missing_op, .put = missing_op, .sync = missing_op, \
                            .close = missing_op, .setup = why}
+#endif
+
+#ifndef XIPC_BENCH_HAVE_ZMQ
+static int missing_zmq(void)
+{
+    bench_set_error("zmq (library not found at build time: libzmq3-dev)");
+    return -1;
+}
+#endif
+
+#ifndef XIPC_BENCH_HAVE_NNG
+int bench_nng_peer_main(const char *url, const char *mode, const char *fd)
+{
+    return 1;
+}
+
+static int missing_nng(void)
+{
+    bench_set_error("nng (library not found at build time: libnng-dev)");
+    return -1;
+}
+#endif
+
+#ifndef XIPC_BENCH_HAVE_DBUS
+static int missing_dbus(void)
+{
+    bench_set_error("dbus (library not found at build time: libsystemd-dev)");
+    return -1;
+}
+#endif
 
 #ifndef XIPC_BENCH_HAVE_ZMQ
 MISSING(bench_drv_zmq_ipc, "ipc", "zmq", missing_zmq);

@@ -33,10 +33,11 @@
 #define RPC_WINDOW 64
 #define RPC_MAX_MSG 65536u
 
-enum { RPC_SHM, RPC_UNIX, RPC_TCP };
+enum { RPC_SHM, RPC_UNIX, RPC_TCP, RPC_SHM_NOSPIN };
 
 typedef struct rpcb_args {
     char url[160];
+    int nospin; /* shm://: spin_us = 0 on both sides */
     bench_cpu *cpu;
 } rpcb_args;
 
@@ -90,6 +91,8 @@ static int rpcb_server_main(void *arg)
     xipc_rpc_server_opts o;
     xipc_rpc_server_opts_init(&o);
     o.sock.ring_capacity = 1u << 20;
+    if (a->nospin)
+        o.sock.spin_us = 0;
     xipc_err rv = xipc_rpc_server_alloc(&srv, &o);
     if (rv != XIPC_OK)
         return 1;
@@ -144,7 +147,7 @@ static int rpcb_url(char *url, size_t cap, int kind, const char *name)
         bench_set_error("no free TCP port");
         return -1;
     }
-    if (kind == RPC_SHM)
+    if (kind == RPC_SHM || kind == RPC_SHM_NOSPIN)
         snprintf(url, cap, "shm://%s", name);
     else if (kind == RPC_UNIX)
         snprintf(url, cap, "unix://@%s", name);
@@ -153,12 +156,14 @@ static int rpcb_url(char *url, size_t cap, int kind, const char *name)
     return 0;
 }
 
-static int rpcb_dial(bench_conn *c, const char *url)
+static int rpcb_dial(bench_conn *c, const char *url, int nospin)
 {
     xipc_rpc_client_opts o;
     xipc_rpc_client_opts_init(&o);
     o.timeout_ms = RPC_TIMEOUT_MS;
     o.sock.ring_capacity = 1u << 20;
+    if (nospin)
+        o.sock.spin_us = 0;
     uint64_t end = bench_now_ns() + (uint64_t)RPC_DIAL_MS * 1000000u;
     xipc_err rv;
     while ((rv = xipc_rpc_client_dial(&c->cli, url, &o, 1000)) == XIPC_ECONNREFUSED &&
@@ -190,7 +195,7 @@ static int rpcb_open(bench_conn **out, const bench_cfg *cfg, int kind)
     pthread_cond_init(&c->cv, NULL);
     xipc_err rv = xipc_rpc_pack(&c->params, &c->params_len, "b", fill, cfg->size);
     free(fill);
-    rpcb_args a = {.cpu = &c->cpu};
+    rpcb_args a = {.cpu = &c->cpu, .nospin = kind == RPC_SHM_NOSPIN};
     int rc = rv != XIPC_OK ? rpcb_fail("xipc_rpc_pack", rv) : 0;
     if (rc == 0)
         rc = rpcb_url(a.url, sizeof(a.url), kind, cfg->name);
@@ -199,7 +204,7 @@ static int rpcb_open(bench_conn **out, const bench_cfg *cfg, int kind)
              bench_peer_start(&c->peer, rpcb_server_main, &a) != 0;
     if (rc == 0) {
         bench_cpu_parent(&c->cpu);
-        rc = rpcb_dial(c, a.url);
+        rc = rpcb_dial(c, a.url, a.nospin);
     }
     if (rc != 0) {
         char why[256];
@@ -296,6 +301,7 @@ static int rpcb_call(bench_conn *c, unsigned thread)
 RPCB_OPEN(rpcb_open_shm, RPC_SHM)
 RPCB_OPEN(rpcb_open_unix, RPC_UNIX)
 RPCB_OPEN(rpcb_open_tcp, RPC_TCP)
+RPCB_OPEN(rpcb_open_shm_nospin, RPC_SHM_NOSPIN)
 
 #define RPCB_DRV(var, name, fn)                                                  \
     const bench_drv var = {.transport = name, .impl = "xipc", .open = fn,          \
@@ -304,3 +310,4 @@ RPCB_OPEN(rpcb_open_tcp, RPC_TCP)
 RPCB_DRV(bench_drv_rpc_shm, "rpc-shm", rpcb_open_shm);
 RPCB_DRV(bench_drv_rpc_unix, "rpc-unix", rpcb_open_unix);
 RPCB_DRV(bench_drv_rpc_tcp, "rpc-tcp", rpcb_open_tcp);
+RPCB_DRV(bench_drv_rpc_shm_nospin, "rpc-shm-nospin", rpcb_open_shm_nospin);

@@ -26,6 +26,7 @@ extern const bench_drv bench_drv_x_pubsub;
 extern const bench_drv bench_drv_rpc_shm;
 extern const bench_drv bench_drv_rpc_unix;
 extern const bench_drv bench_drv_rpc_tcp;
+extern const bench_drv bench_drv_rpc_shm_nospin; /* shm:// with spin_us = 0 */
 /* raw baselines with throughput and CPU accounting (drv_base.c) */
 extern const bench_drv bench_drv_base_spin;
 extern const bench_drv bench_drv_base_pipe;
@@ -46,5 +47,9 @@ extern const bench_drv bench_drv_dbus;
 /* The program xipc_spawn starts for bench_drv_x_spawn (bench.c dispatches
  * "--spawn-peer MODE FD" here). @return an exit code */
 int bench_spawn_peer_main(const char *mode, const char *fd);
+
+/* The nng peer, exec'd anew after the fork (nng refuses to run in a forked
+ * child of a process that used it): "--nng-peer URL rtt|thr|rpc FD". */
+int bench_nng_peer_main(const char *url, const char *mode, const char *fd);
 
 #endif
