@@ -1,6 +1,8 @@
 #!/bin/sh
 # make demo: a 32-bit receiver and a 64-bit sender over shm://, each
-# printing its pointer width, then the shared-memory benchmark.
+# printing its pointer width; an RPC call from a 64-bit client to a 32-bit
+# server, each printing its pointer width; then the comparison benchmark
+# (xipc bench all --quick) and its chart, build/bench.svg.
 set -eu
 B=${1:-build}
 X64=$B/native/tools/xipc/xipc
@@ -28,5 +30,17 @@ wait $rpid
 trap - EXIT INT TERM
 
 echo
-echo "== 2. xipc bench shm"
-"$X64" bench shm
+echo "== 2. an RPC call: a 32-bit server (xipc serve), a 64-bit client (examples/rpc_sysinfo)"
+rurl="shm://xipc-demo-rpc-$$"
+"$X32" serve -w "$rurl" &
+spid=$!
+trap 'kill $spid 2>/dev/null || true' EXIT INT TERM
+"$B/native/examples/rpc_sysinfo" "$rurl"
+kill -TERM $spid
+wait $spid
+trap - EXIT INT TERM
+
+echo
+echo "== 3. xipc bench all --quick: every mechanism against ZeroMQ, nng, D-Bus and the raw baselines"
+"$X64" bench all --quick --plot "$B/bench.svg"
+echo "chart: $B/bench.svg"
