@@ -8,6 +8,7 @@
  * server's pid and pointer width from the map it returns. It waits up to
  * 5 s for the server to appear. Used by `make demo` (scripts/demo.sh).
  */
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
