@@ -92,6 +92,18 @@ void cmp_report_missing(FILE *f, const cmp_case *cases, size_t n);
 /* A target line: @p r <= @p limit (at_most) or >= it. */
 void cmp_target(FILE *f, const char *what, double r, int at_most, double limit);
 
+/* CPU time of the whole machine (/proc/stat) and of this process and its
+ * reaped children, to tell afterwards how much of the machine other
+ * processes used during a run. */
+typedef struct cmp_usage {
+    double busy_s, total_s; /* all CPUs: busy and total, seconds */
+    double ours_s;          /* this process and its reaped children */
+} cmp_usage;
+void cmp_usage_sample(cmp_usage *u);
+/* Share of all CPUs' time between @p a and @p b that other processes
+ * used (0..1), or -1 when unknown. */
+double cmp_usage_foreign(const cmp_usage *a, const cmp_usage *b);
+
 /* The machine: CPU model, CPUs online, load average. */
 void cmp_machine(char *buf, size_t cap);
 double cmp_load(void);

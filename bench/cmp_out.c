@@ -1,6 +1,7 @@
 /* The comparison suites' output: numbers, JSON records, targets, machine. */
 #define _POSIX_C_SOURCE 200809L
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cmp.h"
@@ -159,4 +160,37 @@ double cmp_load(void)
         fclose(f);
     }
     return load;
+}
+
+void cmp_usage_sample(cmp_usage *u)
+{
+    u->busy_s = u->total_s = u->ours_s = -1;
+    FILE *f = fopen("/proc/stat", "r");
+    unsigned long long v[8] = {0};
+    if (f != NULL) {
+        if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                   &v[3], &v[4], &v[5], &v[6], &v[7]) == 8) {
+            double hz = (double)sysconf(_SC_CLK_TCK), total = 0;
+            for (int i = 0; i < 8; i++)
+                total += (double)v[i];
+            u->total_s = total / hz;
+            u->busy_s = (total - (double)v[3] - (double)v[4]) / hz;
+        }
+        fclose(f);
+    }
+    struct rusage a, b;
+    if (getrusage(RUSAGE_SELF, &a) == 0 && getrusage(RUSAGE_CHILDREN, &b) == 0)
+        u->ours_s = (double)(a.ru_utime.tv_sec + a.ru_stime.tv_sec + b.ru_utime.tv_sec +
+                             b.ru_stime.tv_sec) +
+                    (double)(a.ru_utime.tv_usec + a.ru_stime.tv_usec + b.ru_utime.tv_usec +
+                             b.ru_stime.tv_usec) / 1e6;
+}
+
+double cmp_usage_foreign(const cmp_usage *a, const cmp_usage *b)
+{
+    if (a->total_s < 0 || b->total_s <= a->total_s || a->ours_s < 0 || b->ours_s < 0)
+        return -1;
+    double foreign = (b->busy_s - a->busy_s) - (b->ours_s - a->ours_s);
+    double share = foreign / (b->total_s - a->total_s);
+    return share < 0 ? 0 : share > 1 ? 1 : share;
 }

@@ -50,6 +50,8 @@ typedef struct cmp_suite {
     size_t n;
     cmp_plan plan;
     double load_before, load_after;
+    double foreign; /* share of the CPUs other processes used meanwhile */
+    double seconds; /* the run's wall time */
 } cmp_suite;
 
 /* Cases for every row and test, measured; progress on a terminal stderr.

@@ -57,8 +57,14 @@ int cmp_suite_run(cmp_suite *s, const bench_args *a, FILE *out)
     char name[40];
     snprintf(name, sizeof(name), "xb%ld", (long)getpid());
     FILE *progress = isatty(STDERR_FILENO) ? stderr : NULL;
+    cmp_usage u0, u1;
+    cmp_usage_sample(&u0);
+    uint64_t t0 = bench_now_ns();
     size_t failed = cmp_run(s->cases, s->n, &s->plan, name, progress);
     bench_tmpdir_remove();
+    s->seconds = (double)(bench_now_ns() - t0) / 1e9;
+    cmp_usage_sample(&u1);
+    s->foreign = cmp_usage_foreign(&u0, &u1);
     s->load_after = cmp_load();
     return failed != 0;
 }
@@ -145,10 +151,15 @@ void cmp_suite_notes(const cmp_suite *s, FILE *out)
                 k->subs > 1 ? " subscribers" : "", k->lost * 100);
     }
     cmp_report_missing(out, s->cases, s->n);
-    if (s->load_before >= 0.5 || s->load_after >= 1.5)
-        fprintf(out, "note: the machine was busy (load average %.2f before, %.2f after): "
-                     "spinning round trips suffer first.\n",
-                s->load_before, s->load_after);
+    char foreign[32] = "an unknown share";
+    if (s->foreign >= 0)
+        snprintf(foreign, sizeof(foreign), "%.0f%%", s->foreign * 100);
+    fprintf(out, "run: %.0f s; other processes used %s of the CPUs meanwhile; load "
+                 "average %.2f before, %.2f after.\n",
+            s->seconds, foreign, s->load_before, s->load_after);
+    if (s->foreign > 0.1 || s->load_after >= 1.5)
+        fprintf(out, "note: the machine was busy: spinning round trips suffer first "
+                     "(the two ends compete for a core with other work).\n");
 }
 
 int cmp_suite_outputs(const cmp_suite *s, const bench_args *a, FILE *json)
