@@ -127,6 +127,7 @@ static void test_abstract_allow_list(void)
     XT_OK(xipc_send(c, "hi", 2, 1000));
     XT_ASSERT(waitpid(pid, &st, 0) == pid && WIFEXITED(st));
     XT_EQ(WEXITSTATUS(st), XIPC_OK);
+    xipc_close(c);
     /* and our own user is not on that list any more */
     xipc_sock *me;
     XT_OK(xipc_dial(&me, url, NULL, 1000));
