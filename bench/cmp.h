@@ -23,6 +23,8 @@ typedef struct cmp_plan {
     unsigned laps;     /* single round trips timed per repetition (p50, p99) */
     double tol;        /* stable: interquartile range / median <= tol */
     const char *mode;  /* "quick" or "full" */
+    unsigned budget_s; /* > 0: start no round after this many seconds once
+                          every case has 3 repetitions (quick: the demo) */
 } cmp_plan;
 
 enum { CMP_OK = 0, CMP_FAILED = 1, CMP_SKIPPED = 2 };

@@ -21,6 +21,7 @@ void cmp_plan_for(int full, cmp_plan *plan)
     plan->laps = full ? 5000 : 500;
     plan->tol = full ? 0.05 : 0.10;
     plan->mode = full ? "full" : "quick";
+    plan->budget_s = full ? 0 : 60;
 }
 
 /* ---- one connection ---------------------------------------------------------- */
@@ -43,6 +44,32 @@ static int cmp_open(cmp_conn *cc, cmp_case *k, const char *name)
     cc->peer_cpu = -1;
     cc->msgs = 0;
     return k->drv->open(&cc->c, &cfg);
+}
+
+/* Up to @p n operations (and a sync for streams), fewer when they take
+ * over @p max_ns (a slowed machine must not stretch the run): the count
+ * done goes back in @p n, the wall time to @p ns. */
+static int cmp_ops_max(cmp_conn *cc, uint64_t *n, uint64_t max_ns, uint64_t *ns)
+{
+    const bench_drv *d = cc->k->drv;
+    int (*op)(bench_conn *) = cc->k->rtt ? d->rtt : d->put;
+    uint64_t t0 = bench_now_ns(), i = 0;
+    for (; i < *n; i++) {
+        if (op(cc->c) != 0)
+            return -1;
+        if ((i & 63) == 63 && bench_now_ns() - t0 > max_ns) {
+            i++;
+            break;
+        }
+    }
+    *n = i;
+    if (!cc->k->rtt && d->sync(cc->c) != 0)
+        return -1;
+    *ns = bench_now_ns() - t0;
+    if (*ns == 0)
+        *ns = 1;
+    cc->msgs += i;
+    return 0;
 }
 
 /* @p n operations (and a sync for streams); wall time to @p ns. */
@@ -192,12 +219,13 @@ static int cmp_measure(cmp_conn *cc, const cmp_plan *plan, double *value, double
         return -1;
     if (!k->rtt && d->lost != NULL)
         l0 = d->lost(cc->c);
-    if (cmp_ops(cc, k->iters, &ns) != 0)
+    uint64_t done = k->iters;
+    if (cmp_ops_max(cc, &done, (uint64_t)plan->rep_ms * 4000000u, &ns) != 0)
         return -1;
-    double it = (double)k->iters;
+    double it = (double)done;
     if (k->rtt) {
         *value = (double)ns / it;
-        size_t half = (size_t)(k->iters / 2) + 1;
+        size_t half = (size_t)(done / 2) + 1;
         return cmp_laps(cc, plan->laps < half ? plan->laps : half);
     }
     double lost = d->lost != NULL ? (double)(d->lost(cc->c) - l0) : 0;
@@ -365,7 +393,12 @@ size_t cmp_run(cmp_case *cases, size_t n, const cmp_plan *plan, const char *name
     }
     cmp_setup(cases, n, 1);
     unsigned maxr = plan->max_reps > CMP_MAX_REPS ? CMP_MAX_REPS : plan->max_reps;
+    uint64_t t0 = bench_now_ns();
     for (unsigned r = 0; r < maxr; r++) {
+        /* over budget: no more rounds once every case has 3 repetitions */
+        if (plan->budget_s > 0 && r >= 3 &&
+            bench_now_ns() - t0 > (uint64_t)plan->budget_s * 1000000000u)
+            break;
         int any = 0;
         for (size_t i = 0; i < n; i++) {
             cmp_case *k = &cases[i];

@@ -49,10 +49,12 @@ int cmp_suite_run(cmp_suite *s, const bench_args *a, FILE *out)
     s->load_before = cmp_load();
     fprintf(out, "xipc bench %s --%s: %zu measurements, each repeated (%u..%u times, "
                  "~%u ms, a new connection each) until the interquartile range of the "
-                 "repetitions is within %.0f%% of their median; median reported. "
+                 "repetitions is within %.0f%% of their median%s; median reported. "
                  "Nothing is pinned to a CPU.\nmachine: %s, load average %.2f\n\n",
             s->name, s->plan.mode, s->n, s->plan.min_reps, s->plan.max_reps,
-            s->plan.rep_ms, s->plan.tol * 100, machine, s->load_before);
+            s->plan.rep_ms, s->plan.tol * 100,
+            s->plan.budget_s ? " (or, after 3, once a minute has passed)" : "", machine,
+            s->load_before);
     fflush(out);
     char name[40];
     snprintf(name, sizeof(name), "xb%ld", (long)getpid());
