@@ -6,7 +6,8 @@
  * error where the protocol has a place for one, while a well-behaved
  * client on another connection keeps getting answers; the server's
  * counters say what happened. Over unix:// and tcp:// (read by the
- * server's poller) and shm:// and pipe:// (a reader thread each).
+ * server's poller) and shm:// and pipe:// (a reader thread each). And a
+ * Unix socket dial into a full listen backlog waits instead of failing.
  */
 #include <stdlib.h>
 
@@ -285,6 +286,64 @@ static void t_backpressure(void)
     xipc_rpc_server_free(srv);
 }
 
+/* ---- the listen backlog ---- */
+
+typedef struct late_dial {
+    xipc_err rv;
+    xipc_plat_sock fd;
+    char name[64];
+} late_dial;
+
+static void late_dial_main(void *arg)
+{
+    late_dial *d = arg;
+    d->rv = xipc_plat_unix_dial(d->name, 1, 10000, &d->fd);
+}
+
+/* A Unix socket listener whose backlog is full: a dial waits (and times
+ * out) instead of returning a socket that never connected, and completes
+ * once the listener accepts. */
+static void t_backlog(void)
+{
+    late_dial d = {XIPC_EINVAL, XIPC_PLAT_SOCK_NONE, ""};
+    xipc_plat_sock l, q[8], acc[9];
+    int k = 0;
+    xipc_err rv = XIPC_OK;
+    snprintf(d.name, sizeof(d.name), "xipc-limits-%u-backlog", (unsigned)xipc_plat_getpid());
+    XT_OK(xipc_plat_unix_listen(d.name, 1, 1, &l));
+    /* fill the queue (Linux takes backlog + 1); the next dial must wait,
+     * then time out */
+    while (k < 8 && (rv = xipc_plat_unix_dial(d.name, 1, 300, &q[k])) == XIPC_OK)
+        k++;
+    XT_ERR(rv, XIPC_ETIMEDOUT);
+    XT_ASSERT(k >= 1);
+    xipc_plat_thread th;
+    XT_OK(xipc_plat_thread_create(&th, late_dial_main, &d));
+    xipc_plat_sleep_us(100000); /* it waits */
+    XT_ERR(d.rv, XIPC_EINVAL);
+    for (int i = 0; i <= k; i++) { /* room: it gets in, and is connected */
+        XT_OK(xipc_plat_sock_accept(l, 5000, &acc[i]));
+        if (i == 0)
+            xipc_plat_thread_join(&th);
+    }
+    XT_OK(d.rv);
+    xipc_plat_iov iov = {"z", 1};
+    size_t n;
+    XT_OK(xipc_plat_sock_sendv(d.fd, &iov, 1, &n, 1000));
+    uint8_t byte = 0;
+    int found = 0;
+    for (int i = 0; i <= k; i++)
+        if (xipc_plat_sock_recv(acc[i], &byte, 1, &n, 100) == XIPC_OK && byte == 'z')
+            found++;
+    XT_EQ(found, 1);
+    for (int i = 0; i <= k; i++)
+        xipc_plat_sock_close(acc[i]);
+    for (int i = 0; i < k; i++)
+        xipc_plat_sock_close(q[i]);
+    xipc_plat_sock_close(d.fd);
+    xipc_plat_sock_close(l);
+}
+
 /* ---- options ---- */
 
 static void t_opts(void)
@@ -312,6 +371,7 @@ int main(void)
         printf("rpc_limits_test %s ok\n", kinds[i]);
     }
     t_backpressure();
+    t_backlog();
     printf("rpc_limits_test ok\n");
     return 0;
 }

@@ -29,8 +29,20 @@ static xipc_err unix_addr(struct sockaddr_un *sa, socklen_t *len,
 xipc_err xipc__posix_connect(int fd, const void *addr, unsigned addrlen,
                              uint64_t deadline)
 {
-    if (connect(fd, addr, (socklen_t)addrlen) != 0) {
-        if (errno != EINPROGRESS && errno != EAGAIN && errno != EINTR)
+    /* A Unix socket whose listener's backlog is full refuses a
+     * non-blocking connect with EAGAIN and stays unconnected (it does not
+     * complete later as TCP does): try again until the deadline. */
+    uint32_t nap = 500;
+    int rc;
+    while ((rc = connect(fd, addr, (socklen_t)addrlen)) != 0 && errno == EAGAIN) {
+        int left = xipc__posix_left_ms(deadline);
+        if (left == 0)
+            return XIPC_ETIMEDOUT;
+        xipc_plat_sleep_us(left > 0 && (uint32_t)left * 1000u < nap ? (uint32_t)left * 1000u : nap);
+        nap = nap < 16000 ? nap * 2 : nap;
+    }
+    if (rc != 0) {
+        if (errno != EINPROGRESS && errno != EINTR)
             return xipc__posix_err(errno);
         xipc_err rv = xipc__posix_wait(fd, POLLOUT, deadline);
         if (rv != XIPC_OK)
