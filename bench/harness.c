@@ -9,6 +9,7 @@
 
 #define HARNESS_MAX_ITERS 1000000000ull
 #define HARNESS_CHUNKS 16 /* a repetition is timed in this many chunks */
+#define HARNESS_CHECK 128 /* iterations between two looks at the clock */
 
 static char harness_err[256];
 
@@ -63,21 +64,34 @@ double bench_median(double *v, size_t n)
 
 /* ---- measuring ------------------------------------------------------------ */
 
-/* Run @p iters iterations; their wall time goes to @p ns. */
+/*
+ * Run @p iters iterations, or fewer when @p deadline (monotonic ns) passes
+ * first (checked every HARNESS_CHECK iterations). How many ran goes to
+ * @p done, their wall time to @p ns.
+ */
 static int harness_run(const bench_case *k, bench_conn *c, uint64_t iters,
-                       uint64_t *ns)
+                       uint64_t deadline, uint64_t *done, uint64_t *ns)
 {
     int (*op)(bench_conn *) = k->rtt ? k->drv->rtt : k->drv->put;
-    uint64_t t0 = bench_now_ns();
-    for (uint64_t i = 0; i < iters; i++)
+    uint64_t t0 = bench_now_ns(), i = 0;
+    while (i < iters) {
         if (op(c) != 0)
             return -1;
+        if (++i % HARNESS_CHECK == 0 && bench_now_ns() >= deadline)
+            break;
+    }
     if (!k->rtt && k->drv->sync(c) != 0)
         return -1;
+    *done = i;
     *ns = bench_now_ns() - t0;
     if (*ns == 0)
         *ns = 1;
     return 0;
+}
+
+static uint64_t harness_after_ms(uint64_t ms)
+{
+    return bench_now_ns() + ms * 1000000u;
 }
 
 /* The rate of @p iters iterations taking @p ns: ns per round trip, or
@@ -92,21 +106,20 @@ static double harness_value(const bench_case *k, uint64_t iters, uint64_t ns)
  * whose median is the repetition's value: a burst of foreign work spoils
  * a chunk or two, not the repetition. When the machine has slowed down
  * since the calibration, the repetition stops after twice its planned
- * time (and at least HARNESS_CHUNKS / 4 chunks) to keep the run bounded.
+ * time, to keep the run bounded.
  */
 static int harness_rep(const bench_case *k, bench_conn *c, const bench_plan *plan,
                        double *value)
 {
     double v[HARNESS_CHUNKS];
-    uint64_t n = k->iters / HARNESS_CHUNKS + 1, ns, spent = 0;
-    uint64_t budget = 2 * (uint64_t)plan->rep_ms * 1000000u;
+    uint64_t n = k->iters / HARNESS_CHUNKS + 1, done, ns;
+    uint64_t deadline = harness_after_ms(2 * (uint64_t)plan->rep_ms);
     int i = 0;
-    while (i < HARNESS_CHUNKS && (i < HARNESS_CHUNKS / 4 || spent < budget)) {
-        if (harness_run(k, c, n, &ns) != 0)
+    do {
+        if (harness_run(k, c, n, deadline, &done, &ns) != 0)
             return -1;
-        spent += ns;
-        v[i++] = harness_value(k, n, ns);
-    }
+        v[i++] = harness_value(k, done, ns);
+    } while (i < HARNESS_CHUNKS && bench_now_ns() < deadline);
     *value = bench_median(v, (size_t)i);
     return 0;
 }
@@ -115,15 +128,16 @@ static int harness_rep(const bench_case *k, bench_conn *c, const bench_plan *pla
 static int harness_calibrate(bench_case *k, bench_conn *c, const bench_plan *plan)
 {
     uint64_t want = (uint64_t)plan->rep_ms * 1000000u;
-    uint64_t n = 1, ns = 0;
+    uint64_t deadline = harness_after_ms(2 * (uint64_t)plan->rep_ms);
+    uint64_t n = 1, done = 0, ns = 0;
     for (;;) {
-        if (harness_run(k, c, n, &ns) != 0)
+        if (harness_run(k, c, n, deadline, &done, &ns) != 0)
             return -1;
-        if (ns >= want / 4 || n >= HARNESS_MAX_ITERS)
+        if (ns >= want / 4 || done < n || n >= HARNESS_MAX_ITERS)
             break;
         n *= ns < want / 40 ? 10 : 2;
     }
-    double per = (double)ns / (double)n;
+    double per = (double)ns / (double)done;
     double iters = (double)want / per;
     k->iters = iters < 1 ? 1 : iters > (double)HARNESS_MAX_ITERS ? HARNESS_MAX_ITERS
                                                                  : (uint64_t)iters;
@@ -195,12 +209,13 @@ static void harness_round(bench_case *k, const bench_plan *plan, unsigned r,
                           const char *name)
 {
     bench_conn *c;
-    uint64_t ns;
+    uint64_t done, ns;
     if (harness_open(k, &c, name) != 0) {
         harness_fail(k);
         return;
     }
-    int rc = harness_run(k, c, k->iters / 10 + 1, &ns);
+    int rc = harness_run(k, c, k->iters / 10 + 1, harness_after_ms(plan->rep_ms / 5),
+                         &done, &ns);
     if (rc == 0)
         rc = harness_rep(k, c, plan, &k->rep[r]);
     if (rc == 0 && k->rtt) {
