@@ -47,14 +47,17 @@ static inline xipc_err xipc__deadline_slice(const xipc_deadline *d, uint32_t *sl
 static inline xipc_err xipc__spin(xipc_err (*poll)(void *), void *arg,
                                   uint32_t spin_us, const xipc_deadline *d)
 {
+    if (spin_us == 0)
+        return XIPC_WAIT_NOT_READY; /* sleep at once, as documented */
     uint64_t end = xipc_plat_now_ns() + (uint64_t)spin_us * 1000u;
     if (end > d->at)
         end = d->at;
-    for (uint32_t i = 1;; i++) {
+    for (uint32_t i = 0;; i++) {
         xipc_plat_cpu_relax();
         xipc_err rv = poll(arg);
         if (rv != XIPC_WAIT_NOT_READY)
             return rv;
+        /* the clock is read on the first pass, then every 64 */
         if ((i & 63) == 0 && xipc_plat_now_ns() >= end)
             return XIPC_WAIT_NOT_READY;
     }
