@@ -27,6 +27,9 @@ void xipc_plat_sleep_us(uint32_t us);
 /* A hint to the CPU inside spin loops (pause). */
 void xipc_plat_cpu_relax(void);
 
+/* Give the CPU to another runnable thread, if any (sched_yield). */
+void xipc_plat_yield(void);
+
 /* ---- processes ----------------------------------------------------------- */
 
 uint32_t xipc_plat_getpid(void);

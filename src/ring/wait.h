@@ -12,6 +12,9 @@
 
 #define XIPC_WAIT_SLICE_US 10000u /* sleep at most this long between checks */
 #define XIPC_WAIT_NOT_READY XIPC_ETIMEDOUT
+/* spin without yielding this long: an answer from a peer running on
+ * another core comes within it */
+#define XIPC_WAIT_PURE_SPIN_NS 4000u
 
 typedef struct xipc_deadline {
     uint64_t at; /* monotonic ns; UINT64_MAX: forever */
@@ -52,14 +55,22 @@ static inline xipc_err xipc__spin(xipc_err (*poll)(void *), void *arg,
     uint64_t end = xipc_plat_now_ns() + (uint64_t)spin_us * 1000u;
     if (end > d->at)
         end = d->at;
+    uint64_t yield_from = xipc_plat_now_ns() + XIPC_WAIT_PURE_SPIN_NS;
     for (uint32_t i = 0;; i++) {
         xipc_plat_cpu_relax();
         xipc_err rv = poll(arg);
         if (rv != XIPC_WAIT_NOT_READY)
             return rv;
         /* the clock is read on the first pass, then every 64 */
-        if ((i & 63) == 0 && xipc_plat_now_ns() >= end)
-            return XIPC_WAIT_NOT_READY;
+        if ((i & 63) == 0) {
+            uint64_t now = xipc_plat_now_ns();
+            if (now >= end)
+                return XIPC_WAIT_NOT_READY;
+            /* past the first microseconds, the peer may be waiting for
+             * this very CPU (more runnable threads than cores): offer it */
+            if (now >= yield_from)
+                xipc_plat_yield();
+        }
     }
 }
 

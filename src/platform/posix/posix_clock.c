@@ -1,5 +1,6 @@
 /* Time for the POSIX port. */
 #define _GNU_SOURCE
+#include <sched.h>
 #include <time.h>
 
 #include "core/platform.h"
@@ -25,4 +26,9 @@ void xipc_plat_cpu_relax(void)
 #elif defined(__aarch64__)
     __asm__ __volatile__("yield");
 #endif
+}
+
+void xipc_plat_yield(void)
+{
+    sched_yield();
 }
