@@ -28,8 +28,8 @@
 #define OW_PEER_MS 30000
 #define OW_DIAL_MS 5000
 #define OW_MAX_MSG 65536u
-#define OW_ACK_WAIT_MS 200
-#define OW_ACK_TRIES 50
+#define OW_ACK_WAIT_MS 2 /* a marker the reader dropped is sent again soon */
+#define OW_ACK_TRIES 5000
 #define OW_MQ_LIMIT "/proc/sys/fs/mqueue/msgsize_max"
 
 typedef struct ow_args {
