@@ -11,6 +11,7 @@
 
 #include "drv.h"
 #include "harness.h"
+#include "machine.h"
 #include "suite.h"
 
 #define SHM_SUITE_MAX_RESULTS 32
@@ -18,9 +19,10 @@
  * so; a slower median means they did not run at the same time (the machine
  * was oversubscribed), and the floor it gives is no floor. */
 #define SHM_SUITE_SPIN_SANE_NS 5000.0
-/* CPU use by others sampled before and after the run, and when to warn. */
+/* How long to sample the CPUs before the run; how much use of them by
+ * other processes makes the numbers suspect. */
 #define SHM_SUITE_BUSY_MS 300u
-#define SHM_SUITE_BUSY_WARN 10.0
+#define SHM_SUITE_OTHERS_WARN 5.0
 
 static const bench_case shm_suite_cases[] = {
     {.drv = &bench_drv_memcpy, .rtt = 0, .size = 65536},
@@ -43,55 +45,6 @@ typedef struct shm_suite {
     size_t n;
     FILE *out;
 } shm_suite;
-
-/* ---- the machine ----------------------------------------------------------- */
-
-static void shm_suite_cpu(char *buf, size_t cap)
-{
-    snprintf(buf, cap, "unknown");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (f == NULL)
-        return;
-    char line[256];
-    while (fgets(line, sizeof(line), f) != NULL) {
-        char *colon = strchr(line, ':');
-        if (strncmp(line, "model name", 10) != 0 || colon == NULL)
-            continue;
-        colon += 1 + (colon[1] == ' ');
-        colon[strcspn(colon, "\n")] = '\0';
-        snprintf(buf, cap, "%s", colon);
-        break;
-    }
-    fclose(f);
-}
-
-/* Busy and total CPU time so far, from /proc/stat (0 when unknown). */
-static void shm_suite_cpu_times(unsigned long long *busy, unsigned long long *total)
-{
-    unsigned long long v[8] = {0};
-    *busy = *total = 0;
-    FILE *f = fopen("/proc/stat", "r");
-    if (f == NULL)
-        return;
-    if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
-               &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8) {
-        for (int i = 0; i < 8; i++)
-            *total += v[i];
-        *busy = *total - v[3] - v[4]; /* all but idle and iowait */
-    }
-    fclose(f);
-}
-
-/* Percent of all CPUs busy over the next @p ms, or -1 when unknown. */
-static double shm_suite_busy(unsigned ms)
-{
-    unsigned long long b0, t0, b1, t1;
-    shm_suite_cpu_times(&b0, &t0);
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-    shm_suite_cpu_times(&b1, &t1);
-    return t1 > t0 ? 100.0 * (double)(b1 - b0) / (double)(t1 - t0) : -1;
-}
 
 /* ---- running the cases ---------------------------------------------------- */
 
@@ -212,31 +165,32 @@ int bench_suite_shm(const bench_args *a, FILE *out, FILE *json)
     s->out = out;
     bench_plan plan;
     bench_plan_for(a, &plan);
-    char cpu[128];
-    shm_suite_cpu(cpu, sizeof(cpu));
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    double busy = shm_suite_busy(SHM_SUITE_BUSY_MS);
+    bench_machine m;
+    bench_machine_info(&m);
+    double busy = bench_machine_busy(SHM_SUITE_BUSY_MS);
     fprintf(out, "xipc bench shm: %u interleaved repetitions of ~%u ms per "
                  "measurement, median reported\ncpu: %s, %ld online, %.0f%% busy "
-                 "before the run\n\n",
-            plan.reps, plan.rep_ms, cpu, ncpu, busy);
+                 "just before the run\n\n",
+            plan.reps, plan.rep_ms, m.cpu, m.ncpu, busy < 0 ? 0 : busy);
     fflush(out);
+    bench_machine_mark(&m);
     memcpy(s->cases, shm_suite_cases, sizeof(s->cases));
     char name[40];
     snprintf(name, sizeof(name), "xipc-bench.%ld", (long)getpid());
     int rc = bench_run(s->cases, SHM_SUITE_NCASES, &plan, name,
                        isatty(STDERR_FILENO) ? stderr : NULL) != 0;
+    double others = bench_machine_others(&m);
     shm_suite_collect(s);
     bench_table_head(out);
     for (size_t i = 0; i < s->n; i++)
         bench_table_row(out, &s->res[i]);
     shm_suite_verdicts(s, out);
-    double after = shm_suite_busy(SHM_SUITE_BUSY_MS);
-    if (busy > SHM_SUITE_BUSY_WARN || after > SHM_SUITE_BUSY_WARN)
-        fprintf(out, "\nnote: other work kept the CPUs %.0f%% busy before the run and "
-                     "%.0f%% after it:\n      the numbers are unreliable; spinning "
-                     "round trips suffer first (two ends, one free core).\n",
-                busy, after);
+    if (others >= 0)
+        fprintf(out, "\nother processes used %.1f%% of the CPUs' time during the "
+                     "run\n", others);
+    if (others > SHM_SUITE_OTHERS_WARN)
+        fprintf(out, "note: the numbers are unreliable: spinning round trips "
+                     "suffer first (two ends, one free core)\n");
     if (json != NULL && bench_json_write(json, s->res, s->n) != 0) {
         fprintf(stderr, "xipc: bench: writing %s failed\n", a->json);
         rc = 1;
