@@ -170,8 +170,9 @@ int bench_suite_shm(const bench_args *a, FILE *out, FILE *json)
     double busy = bench_machine_busy(SHM_SUITE_BUSY_MS);
     fprintf(out, "xipc bench shm: %u interleaved repetitions of ~%u ms per "
                  "measurement, median reported\ncpu: %s, %ld online, %.0f%% busy "
-                 "just before the run\n\n",
-            plan.reps, plan.rep_ms, m.cpu, m.ncpu, busy < 0 ? 0 : busy);
+                 "just before the run; a %u-bit build\n\n",
+            plan.reps, plan.rep_ms, m.cpu, m.ncpu, busy < 0 ? 0 : busy,
+            (unsigned)(sizeof(void *) * 8));
     fflush(out);
     bench_machine_mark(&m);
     memcpy(s->cases, shm_suite_cases, sizeof(s->cases));
