@@ -1,6 +1,7 @@
 /*
  * xipc's MessagePack-RPC over shm://, unix:// and tcp://. The forked child
- * is the server (xipc_rpc_server, default workers) with the methods
+ * is the server (xipc_rpc_server, default workers; in rpc-shm-inline
+ * null and echo are registered XIPC_RPC_INLINE) with the methods
  *   null()      -> nil       the null call
  *   echo(bin)   -> bin       a round trip of cfg.size bytes each way
  *   sink(bin)   -> nil       a pipelined stream
@@ -33,11 +34,12 @@
 #define RPC_WINDOW 64
 #define RPC_MAX_MSG 65536u
 
-enum { RPC_SHM, RPC_UNIX, RPC_TCP, RPC_SHM_NOSPIN };
+enum { RPC_SHM, RPC_UNIX, RPC_TCP, RPC_SHM_NOSPIN, RPC_SHM_INLINE };
 
 typedef struct rpcb_args {
     char url[160];
     int nospin; /* shm://: spin_us = 0 on both sides */
+    unsigned flags; /* of null and echo: 0 or XIPC_RPC_INLINE */
     bench_cpu *cpu;
 } rpcb_args;
 
@@ -96,10 +98,10 @@ static int rpcb_server_main(void *arg)
     xipc_err rv = xipc_rpc_server_alloc(&srv, &o);
     if (rv != XIPC_OK)
         return 1;
-    if ((rv = xipc_rpc_server_register(srv, "null", "() -> nil", rpcb_null, NULL)) ==
-            XIPC_OK &&
-        (rv = xipc_rpc_server_register(srv, "echo", "(bin) -> bin", rpcb_echo, NULL)) ==
-            XIPC_OK &&
+    if ((rv = xipc_rpc_server_register_ex(srv, "null", "() -> nil", rpcb_null, NULL,
+                                          a->flags)) == XIPC_OK &&
+        (rv = xipc_rpc_server_register_ex(srv, "echo", "(bin) -> bin", rpcb_echo, NULL,
+                                          a->flags)) == XIPC_OK &&
         (rv = xipc_rpc_server_register(srv, "sink", "(bin) -> nil", rpcb_null, NULL)) ==
             XIPC_OK &&
         (rv = xipc_rpc_server_register(srv, "quit", "()", rpcb_quit_fn, NULL)) == XIPC_OK)
@@ -147,7 +149,7 @@ static int rpcb_url(char *url, size_t cap, int kind, const char *name)
         bench_set_error("no free TCP port");
         return -1;
     }
-    if (kind == RPC_SHM || kind == RPC_SHM_NOSPIN)
+    if (kind == RPC_SHM || kind == RPC_SHM_NOSPIN || kind == RPC_SHM_INLINE)
         snprintf(url, cap, "shm://%s", name);
     else if (kind == RPC_UNIX)
         snprintf(url, cap, "unix://@%s", name);
@@ -195,7 +197,9 @@ static int rpcb_open(bench_conn **out, const bench_cfg *cfg, int kind)
     pthread_cond_init(&c->cv, NULL);
     xipc_err rv = xipc_rpc_pack(&c->params, &c->params_len, "b", fill, cfg->size);
     free(fill);
-    rpcb_args a = {.cpu = &c->cpu, .nospin = kind == RPC_SHM_NOSPIN};
+    rpcb_args a = {.cpu = &c->cpu,
+                   .nospin = kind == RPC_SHM_NOSPIN,
+                   .flags = kind == RPC_SHM_INLINE ? XIPC_RPC_INLINE : 0};
     int rc = rv != XIPC_OK ? rpcb_fail("xipc_rpc_pack", rv) : 0;
     if (rc == 0)
         rc = rpcb_url(a.url, sizeof(a.url), kind, cfg->name);
@@ -302,6 +306,7 @@ RPCB_OPEN(rpcb_open_shm, RPC_SHM)
 RPCB_OPEN(rpcb_open_unix, RPC_UNIX)
 RPCB_OPEN(rpcb_open_tcp, RPC_TCP)
 RPCB_OPEN(rpcb_open_shm_nospin, RPC_SHM_NOSPIN)
+RPCB_OPEN(rpcb_open_shm_inline, RPC_SHM_INLINE)
 
 #define RPCB_DRV(var, name, fn)                                                  \
     const bench_drv var = {.transport = name, .impl = "xipc", .open = fn,          \
@@ -311,3 +316,4 @@ RPCB_DRV(bench_drv_rpc_shm, "rpc-shm", rpcb_open_shm);
 RPCB_DRV(bench_drv_rpc_unix, "rpc-unix", rpcb_open_unix);
 RPCB_DRV(bench_drv_rpc_tcp, "rpc-tcp", rpcb_open_tcp);
 RPCB_DRV(bench_drv_rpc_shm_nospin, "rpc-shm-nospin", rpcb_open_shm_nospin);
+RPCB_DRV(bench_drv_rpc_shm_inline, "rpc-shm-inline", rpcb_open_shm_inline);

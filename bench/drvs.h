@@ -27,6 +27,7 @@ extern const bench_drv bench_drv_rpc_shm;
 extern const bench_drv bench_drv_rpc_unix;
 extern const bench_drv bench_drv_rpc_tcp;
 extern const bench_drv bench_drv_rpc_shm_nospin; /* shm:// with spin_us = 0 */
+extern const bench_drv bench_drv_rpc_shm_inline; /* shm://, null and echo XIPC_RPC_INLINE */
 /* raw baselines with throughput and CPU accounting (drv_base.c) */
 extern const bench_drv bench_drv_base_spin;
 extern const bench_drv bench_drv_base_pipe;

@@ -15,6 +15,7 @@
 
 static const cmp_row rpc_rows[] = {
     {"rpc shm", "rpc-shm", &bench_drv_rpc_shm, RPC_CALLS, 0, RPC_P},
+    {"rpc shm inline", "rpc-shm-inline", &bench_drv_rpc_shm_inline, RPC_CALLS, 0, RPC_P},
     {"rpc shm spin0", "rpc-shm-nospin", &bench_drv_rpc_shm_nospin, RPC_CALLS, 0, RPC_P},
     {"rpc unix", "rpc-unix", &bench_drv_rpc_unix, RPC_CALLS, 0, RPC_P},
     {"rpc tcp", "rpc-tcp", &bench_drv_rpc_tcp, RPC_CALLS, 0, RPC_P},

@@ -130,19 +130,28 @@ xipc_err xipc__rpc_builtin_methods(xipc_rpc_req *call, void *arg)
     return b->err;
 }
 
+int xipc__rpc_method_find(xipc_rpc_server *srv, const char *name, size_t len,
+                          xipc_rpc_handler *fn, void **ud, unsigned *flags)
+{
+    for (size_t i = 0; i < srv->nmethods; i++) {
+        const srv_method *m = &srv->methods[i];
+        if (strncmp(m->name, name, len) == 0 && m->name[len] == '\0') {
+            *fn = m->fn;
+            *ud = m->userdata;
+            *flags = m->flags;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* The handler of @p name, copied out under the lock (the table may grow). */
 static int call_lookup(xipc_rpc_server *srv, const char *name,
                        xipc_rpc_handler *fn, void **ud)
 {
-    int found = 0;
+    unsigned flags;
     xipc_plat_mutex_lock(&srv->mu);
-    for (size_t i = 0; i < srv->nmethods && !found; i++) {
-        if (strcmp(srv->methods[i].name, name) == 0) {
-            *fn = srv->methods[i].fn;
-            *ud = srv->methods[i].userdata;
-            found = 1;
-        }
-    }
+    int found = xipc__rpc_method_find(srv, name, strlen(name), fn, ud, &flags);
     xipc_plat_mutex_unlock(&srv->mu);
     return found;
 }
@@ -160,7 +169,8 @@ static int call_result_ok(xipc_rpc_req *call)
                                 XIPC_RPC_SCAN_DEPTH) == XIPC_OK;
 }
 
-static void call_run(xipc_rpc_server *srv, srv_job *job)
+/* Run @p job: its handler is @p fn (NULL: look it up). */
+static void call_run(xipc_rpc_server *srv, srv_job *job, xipc_rpc_handler fn, void *ud)
 {
     xipc_rpc_req call;
     memset(&call, 0, sizeof(call));
@@ -174,11 +184,9 @@ static void call_run(xipc_rpc_server *srv, srv_job *job)
     xipc_mp_reader_init(&call.params, job->params, job->params_len);
     xipc_err rv = xipc_mp_read_array(&call.params, &call.nparams);
 
-    xipc_rpc_handler fn;
-    void *ud;
     if (rv != XIPC_OK) {
         xipc_rpc_req_error(&call, XIPC_RPC_EINVALID_REQUEST, "invalid request");
-    } else if (!call_lookup(srv, job->method, &fn, &ud)) {
+    } else if (fn == NULL && !call_lookup(srv, job->method, &fn, &ud)) {
         char msg[XIPC_RPC_METHOD_MAX + 32];
         snprintf(msg, sizeof(msg), "method not found: %s", job->method);
         xipc_rpc_req_error(&call, XIPC_RPC_EMETHOD_NOT_FOUND, msg);
@@ -211,6 +219,25 @@ static void call_run(xipc_rpc_server *srv, srv_job *job)
     xipc_mp_buf_fini(&call.err);
 }
 
+void xipc__rpc_call_inline(srv_conn *sc, const xipc_rpc_msg *m, xipc_rpc_handler fn,
+                           void *ud)
+{
+    /* a job on the stack: the method and params stay in the reader's
+     * receive buffer until the call is over */
+    char name[XIPC_RPC_METHOD_MAX + 1];
+    srv_job job;
+    memset(&job, 0, sizeof(job));
+    job.conn = sc;
+    job.msgid = m->msgid;
+    job.notify = m->type == XIPC_RPC_NOTIFICATION;
+    memcpy(name, m->method, m->method_len);
+    name[m->method_len] = '\0';
+    job.method = name;
+    job.params = m->params;
+    job.params_len = m->params_len;
+    call_run(sc->srv, &job, fn, ud);
+}
+
 /* A job of @p sc is done: hand @p sc back to the poller if it waits for
  * that (room in its queue, the end of its last call while stopping, a
  * failed send); srv->mu held. */
@@ -241,7 +268,7 @@ void xipc__rpc_worker_main(void *arg)
         if (job->err_code != 0) /* an answer a reader queued */
             xipc__rpc_srv_send_error(job->conn, job->msgid, job->err_code, job->method);
         else
-            call_run(srv, job);
+            call_run(srv, job, NULL, NULL);
 
         xipc_plat_mutex_lock(&srv->mu);
         srv->running--;

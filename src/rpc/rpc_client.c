@@ -1,12 +1,24 @@
 /*
- * The RPC client (the proxy): one connection, one reader thread that
- * matches responses to calls by msgid, any number of calling threads.
+ * The RPC client (the proxy): one connection, any number of calling
+ * threads, responses matched to calls by msgid.
  *
  * A call registers a future under a fresh msgid, sends the request (sends
- * are serialised per message inside rpc_conn), and waits on the future's
- * condition variable. The reader completes futures as responses arrive, in
- * whatever order the server answers. Futures hold a reference on the
- * client, so a future outlives xipc_rpc_client_close safely.
+ * are serialised per message inside rpc_conn), and waits for the future
+ * to complete. One thread at a time receives (it holds c->token) and
+ * completes futures as responses arrive, in whatever order the server
+ * answers:
+ *  - the direct path: a synchronous call that finds nobody receiving
+ *    takes the token and receives until its own response is in, so the
+ *    response reaches the caller with no thread hand-off (two fewer
+ *    wake-ups per call). Responses to other calls, and notifications,
+ *    that arrive meanwhile are handled by this caller as the reader
+ *    thread would;
+ *  - otherwise the reader thread receives, and callers wait on their
+ *    future's condition variable. The reader receives only while it is
+ *    needed (calls pending, or an on_notify handler set) and nobody else
+ *    holds the token; else it parks on c->idle.
+ * Futures hold a reference on the client, so a future outlives
+ * xipc_rpc_client_close safely.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +45,7 @@ static void cli_unref(xipc_rpc_client *c)
 {
     if (atomic_fetch_sub(&c->refs, 1) != 1)
         return;
+    xipc_plat_cond_fini(&c->idle);
     xipc_plat_mutex_fini(&c->mu);
     free(c);
 }
@@ -178,26 +191,61 @@ static void cli_fail_all(xipc_rpc_client *c, xipc_err why)
     }
 }
 
+/* Must the reader thread receive (nobody else does)? c->mu held. */
+static int cli_reader_needed(const xipc_rpc_client *c)
+{
+    return c->npending > 0 || c->o.on_notify != NULL;
+}
+
+/* Give the token back, waking the reader if it has work; c->mu held. */
+static void cli_token_release(xipc_rpc_client *c)
+{
+    c->token = CLI_TOK_NONE;
+    if (c->reader_parked && cli_reader_needed(c))
+        xipc_plat_cond_signal(&c->idle);
+}
+
+/* Receive one message with the token held and handle it. XIPC_OK or
+ * XIPC_ETIMEDOUT: go on; else the connection is over (broken already). */
+static xipc_err cli_receive(xipc_rpc_client *c, int timeout_ms)
+{
+    const uint8_t *msg;
+    size_t len;
+    xipc_err rv = xipc__rpc_conn_recv(c->conn, &msg, &len, timeout_ms);
+    if (rv == XIPC_OK)
+        rv = cli_on_message(c, msg, len);
+    if (rv == XIPC_OK || rv == XIPC_ETIMEDOUT)
+        return rv;
+    rv = rv == XIPC_EPROTO ? XIPC_EPROTO : XIPC_ECLOSED;
+    xipc__rpc_conn_break(c->conn, rv);
+    return rv;
+}
+
 static void cli_reader_main(void *arg)
 {
     xipc_rpc_client *c = arg;
     xipc_err why = XIPC_ECLOSED;
     for (;;) {
         xipc_plat_mutex_lock(&c->mu);
-        int closing = c->closing;
+        if (c->token == CLI_TOK_READER)
+            cli_token_release(c);
+        while (!c->closing && c->dead == XIPC_OK &&
+               (c->token != CLI_TOK_NONE || !cli_reader_needed(c))) {
+            c->reader_parked = 1;
+            xipc_plat_cond_wait(&c->idle, &c->mu, UINT64_MAX);
+            c->reader_parked = 0;
+        }
+        int stop = c->closing || c->dead != XIPC_OK;
+        if (c->dead != XIPC_OK)
+            why = c->dead;
+        if (!stop)
+            c->token = CLI_TOK_READER;
         xipc_plat_mutex_unlock(&c->mu);
-        if (closing)
+        if (stop)
             break;
-        const uint8_t *msg;
-        size_t len;
-        xipc_err rv = xipc__rpc_conn_recv(c->conn, &msg, &len, CLI_POLL_MS);
-        if (rv == XIPC_ETIMEDOUT)
-            continue;
-        if (rv == XIPC_OK)
-            rv = cli_on_message(c, msg, len);
-        if (rv != XIPC_OK) {
-            why = rv == XIPC_EPROTO ? XIPC_EPROTO : XIPC_ECLOSED;
-            xipc__rpc_conn_break(c->conn, why);
+        xipc_err rv = cli_receive(c, CLI_POLL_MS);
+        if (rv != XIPC_OK && rv != XIPC_ETIMEDOUT) {
+            why = rv;
             break;
         }
     }
@@ -231,6 +279,11 @@ xipc_err xipc_rpc_client_dial(xipc_rpc_client **out, const char *url,
         free(c);
         return XIPC_ENOMEM;
     }
+    if (xipc_plat_cond_init(&c->idle) != XIPC_OK) {
+        xipc_plat_mutex_fini(&c->mu);
+        free(c);
+        return XIPC_ENOMEM;
+    }
     xipc_rpc_limits lim = {o.max_msg, o.max_depth};
     xipc_err rv = xipc__rpc_conn_dial(&c->conn, url, &lim, &o.sock, timeout_ms);
     if (rv == XIPC_OK) {
@@ -252,6 +305,7 @@ void xipc_rpc_client_close(xipc_rpc_client *c)
         return;
     xipc_plat_mutex_lock(&c->mu);
     c->closing = 1;
+    xipc_plat_cond_broadcast(&c->idle);
     xipc_plat_mutex_unlock(&c->mu);
     xipc_plat_thread_join(&c->reader); /* it fails what is pending */
     xipc__rpc_conn_close(c->conn);
@@ -316,8 +370,9 @@ static xipc_err cli_future_new(xipc_rpc_client *c, xipc_rpc_callback cb,
     return XIPC_OK;
 }
 
-/* Register @p f under a fresh msgid. */
-static xipc_err cli_register(xipc_rpc_client *c, xipc_rpc_future *f)
+/* Register @p f under a fresh msgid. @p direct (NULL: no) asks for the
+ * token: set to 1 when this caller got it. */
+static xipc_err cli_register(xipc_rpc_client *c, xipc_rpc_future *f, int *direct)
 {
     xipc_err rv = XIPC_OK;
     xipc_plat_mutex_lock(&c->mu);
@@ -334,6 +389,12 @@ static xipc_err cli_register(xipc_rpc_client *c, xipc_rpc_future *f)
         f->next = NULL;
         *pp = f;
         c->npending++;
+        if (direct != NULL && c->token == CLI_TOK_NONE) {
+            c->token = CLI_TOK_CALLER;
+            *direct = 1;
+        } else if (c->token == CLI_TOK_NONE && c->reader_parked) {
+            xipc_plat_cond_signal(&c->idle);
+        }
     }
     xipc_plat_mutex_unlock(&c->mu);
     return rv;
@@ -342,11 +403,12 @@ static xipc_err cli_register(xipc_rpc_client *c, xipc_rpc_future *f)
 /*
  * Register and send a call. The callback is attached only once the request
  * is out: a failure returns with no callback run, and a response that
- * came back before then gets its callback run here.
+ * came back before then gets its callback run here. @p direct as for
+ * cli_register; on failure the token is given back.
  */
 static xipc_err cli_start(xipc_rpc_client *c, const char *method,
                           const void *params, size_t len, xipc_rpc_callback cb,
-                          void *ud, int auto_free, int timeout_ms,
+                          void *ud, int auto_free, int timeout_ms, int *direct,
                           xipc_rpc_future **out)
 {
     xipc_rpc_future *f;
@@ -354,13 +416,15 @@ static xipc_err cli_start(xipc_rpc_client *c, const char *method,
     if ((rv = cli_check(method, params, len)) != XIPC_OK ||
         (rv = cli_future_new(c, NULL, ud, &f)) != XIPC_OK)
         return rv;
-    rv = cli_register(c, f);
+    rv = cli_register(c, f, direct);
     if (rv == XIPC_OK)
         rv = cli_send(c, XIPC_RPC_REQUEST, f->msgid, method, params, len, timeout_ms);
     xipc_plat_mutex_lock(&c->mu);
     int done = f->state == FUT_DONE;
     if (rv != XIPC_OK) {
         cli_unlink(c, f); /* unless the reader completed it already */
+        if (direct != NULL && *direct)
+            cli_token_release(c);
     } else {
         f->cb = cb;
         f->auto_free = auto_free;
@@ -380,6 +444,34 @@ static xipc_err cli_start(xipc_rpc_client *c, const char *method,
     return XIPC_OK;
 }
 
+/* The direct path: with the token, receive until @p f (a synchronous
+ * call's future) completes or @p deadline passes, then give the token
+ * back. Only this thread completes @p f meanwhile. */
+static void cli_receive_for(xipc_rpc_client *c, xipc_rpc_future *f, uint64_t deadline)
+{
+    xipc_err why = XIPC_OK;
+    while (f->state != FUT_DONE) {
+        int ms = -1;
+        if (deadline != UINT64_MAX) {
+            uint64_t now = xipc_plat_now_ns();
+            if (now >= deadline)
+                break;
+            uint64_t left = (deadline - now + 999999u) / 1000000u;
+            ms = left > INT32_MAX ? INT32_MAX : (int)left;
+        }
+        xipc_err rv = cli_receive(c, ms);
+        if (rv != XIPC_OK && rv != XIPC_ETIMEDOUT) {
+            why = rv;
+            break;
+        }
+    }
+    xipc_plat_mutex_lock(&c->mu);
+    cli_token_release(c);
+    xipc_plat_mutex_unlock(&c->mu);
+    if (why != XIPC_OK)
+        cli_fail_all(c, why); /* f among them */
+}
+
 xipc_err xipc_rpc_call_async(xipc_rpc_client *c, const char *method,
                              const void *params, size_t params_len,
                              xipc_rpc_callback cb, void *userdata,
@@ -389,7 +481,7 @@ xipc_err xipc_rpc_call_async(xipc_rpc_client *c, const char *method,
         return XIPC_EINVAL;
     xipc_rpc_future *f;
     xipc_err rv = cli_start(c, method, params, params_len, cb, userdata,
-                            out == NULL, c->o.timeout_ms, &f);
+                            out == NULL, c->o.timeout_ms, NULL, &f);
     if (rv == XIPC_OK && out != NULL)
         *out = f;
     return rv;
@@ -468,16 +560,24 @@ xipc_err xipc_rpc_call(xipc_rpc_client *c, const char *method,
     if (c == NULL || timeout_ms < -1)
         return XIPC_EINVAL;
     uint64_t t0 = xipc_plat_now_ns();
+    uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : t0 + (uint64_t)timeout_ms * 1000000u;
     xipc_rpc_future *f;
-    xipc_err rv = cli_start(c, method, params, params_len, NULL, NULL, 0, timeout_ms, &f);
+    int direct = 0;
+    xipc_err rv = cli_start(c, method, params, params_len, NULL, NULL, 0, timeout_ms,
+                            &direct, &f);
     if (rv != XIPC_OK)
         return rv;
-    int left = timeout_ms;
-    if (timeout_ms > 0) {
-        uint64_t spent = (xipc_plat_now_ns() - t0) / 1000000u;
-        left = spent >= (uint64_t)timeout_ms ? 0 : timeout_ms - (int)spent;
+    if (direct) {
+        cli_receive_for(c, f, deadline);
+        rv = f->state == FUT_DONE ? XIPC_OK : XIPC_ETIMEDOUT;
+    } else {
+        int left = timeout_ms;
+        if (timeout_ms > 0) {
+            uint64_t spent = (xipc_plat_now_ns() - t0) / 1000000u;
+            left = spent >= (uint64_t)timeout_ms ? 0 : timeout_ms - (int)spent;
+        }
+        rv = xipc_rpc_future_wait(f, left);
     }
-    rv = xipc_rpc_future_wait(f, left);
     if (rv == XIPC_ETIMEDOUT && xipc_rpc_future_cancel(f) == XIPC_OK) {
         xipc_rpc_future_free(f);
         return XIPC_ETIMEDOUT;

@@ -17,6 +17,11 @@
 
 enum { FUT_PENDING, FUT_DONE };
 
+/* Who receives on the connection (xipc_rpc_client.token): nobody, the
+ * reader thread, or a thread inside xipc_rpc_call waiting for its own
+ * response (the direct path, which saves two thread hand-offs a call). */
+enum { CLI_TOK_NONE, CLI_TOK_READER, CLI_TOK_CALLER };
+
 struct xipc_rpc_future {
     xipc_rpc_future *next; /* bucket chain while pending */
     xipc_rpc_client *c;
@@ -45,6 +50,9 @@ struct xipc_rpc_client {
     int closing;
     atomic_uint refs; /* the user's, plus one per future */
     xipc_plat_thread reader;
+    int token;          /* CLI_TOK_*: who receives */
+    int reader_parked;  /* the reader waits on idle */
+    xipc_plat_cond idle;
 };
 
 /* The last remote error on this thread (xipc_rpc_last_error). */

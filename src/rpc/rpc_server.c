@@ -66,7 +66,8 @@ static void srv_free_storage(xipc_rpc_server *srv)
 
 /* Add a method; srv->mu held. */
 static xipc_err srv_method_add(xipc_rpc_server *srv, const char *name,
-                               const char *sig, xipc_rpc_handler fn, void *ud)
+                               const char *sig, xipc_rpc_handler fn, void *ud,
+                               unsigned flags)
 {
     for (size_t i = 0; i < srv->nmethods; i++)
         if (strcmp(srv->methods[i].name, name) == 0)
@@ -94,6 +95,7 @@ static xipc_err srv_method_add(xipc_rpc_server *srv, const char *name,
     m->sig[sl] = '\0';
     m->fn = fn;
     m->userdata = ud;
+    m->flags = flags;
     srv->nmethods++;
     return XIPC_OK;
 }
@@ -138,9 +140,8 @@ xipc_err xipc_rpc_server_alloc(xipc_rpc_server **out,
     srv->workers = calloc(o.workers, sizeof(*srv->workers));
     rv = srv->workers == NULL ? XIPC_ENOMEM : xipc_plat_poller_alloc(&srv->poller);
     if (rv == XIPC_OK)
-        rv = srv_method_add(srv, "xipc.methods",
-                                               "() -> [[name, signature], ...]",
-                                               xipc__rpc_builtin_methods, srv);
+        rv = srv_method_add(srv, "xipc.methods", "() -> [[name, signature], ...]",
+                            xipc__rpc_builtin_methods, srv, 0);
     for (uint32_t i = 0; rv == XIPC_OK && i < o.workers; i++) {
         rv = xipc_plat_thread_create(&srv->workers[i], xipc__rpc_worker_main, srv);
         if (rv == XIPC_OK)
@@ -154,18 +155,28 @@ xipc_err xipc_rpc_server_alloc(xipc_rpc_server **out,
     return XIPC_OK;
 }
 
+xipc_err xipc_rpc_server_register_ex(xipc_rpc_server *srv, const char *name,
+                                     const char *signature,
+                                     xipc_rpc_handler handler, void *userdata,
+                                     unsigned flags)
+{
+    if (srv == NULL || name == NULL || handler == NULL || name[0] == '\0' ||
+        strlen(name) > XIPC_RPC_METHOD_MAX || strncmp(name, "xipc.", 5) == 0 ||
+        (flags & ~(unsigned)XIPC_RPC_INLINE) != 0)
+        return XIPC_EINVAL;
+    xipc_plat_mutex_lock(&srv->mu);
+    xipc_err rv = srv->stopping
+                      ? XIPC_ESTATE
+                      : srv_method_add(srv, name, signature, handler, userdata, flags);
+    xipc_plat_mutex_unlock(&srv->mu);
+    return rv;
+}
+
 xipc_err xipc_rpc_server_register(xipc_rpc_server *srv, const char *name,
                                   const char *signature,
                                   xipc_rpc_handler handler, void *userdata)
 {
-    if (srv == NULL || name == NULL || handler == NULL || name[0] == '\0' ||
-        strlen(name) > XIPC_RPC_METHOD_MAX || strncmp(name, "xipc.", 5) == 0)
-        return XIPC_EINVAL;
-    xipc_plat_mutex_lock(&srv->mu);
-    xipc_err rv = srv->stopping ? XIPC_ESTATE
-                                : srv_method_add(srv, name, signature, handler, userdata);
-    xipc_plat_mutex_unlock(&srv->mu);
-    return rv;
+    return xipc_rpc_server_register_ex(srv, name, signature, handler, userdata, 0);
 }
 
 /* ---- listeners ------------------------------------------------------------- */

@@ -12,6 +12,9 @@
  * message-mode connections (shm://, pipe://...) have a reader thread each
  * (rpc_srvconn.c). Readers never block on anything but input: answers
  * they must give (refusals, limits) are queued to the workers as jobs.
+ * The one exception: a message-mode reader runs calls to methods
+ * registered XIPC_RPC_INLINE itself and sends their responses, blocking
+ * only its own connection (the poller never does: it serves many).
  *
  * Lifetimes: a connection holds one reference for its reader and one per
  * queued or running job; at zero it moves to the zombie list, where a
@@ -33,6 +36,7 @@ typedef struct srv_method {
     char *sig;
     xipc_rpc_handler fn;
     void *userdata;
+    unsigned flags; /* XIPC_RPC_INLINE */
 } srv_method;
 
 typedef struct srv_conn srv_conn;
@@ -150,6 +154,16 @@ xipc_err xipc__rpc_dispatch(srv_conn *sc, const uint8_t *buf, size_t len);
 /* Receiving from @p sc failed with XIPC_EPROTO: count it, and answer a
  * request over a limit whose msgid arrived. */
 void xipc__rpc_fault(srv_conn *sc);
+
+/* The handler of the method @p name (@p len bytes, not NUL-terminated):
+ * 1 and *fn, *ud, *flags when there is one; srv->mu held. */
+int xipc__rpc_method_find(xipc_rpc_server *srv, const char *name, size_t len,
+                          xipc_rpc_handler *fn, void **ud, unsigned *flags);
+
+/* Run the call @p m of @p sc to the inline method @p fn on this (the
+ * reader's) thread and send its response; sc->inflight was counted in. */
+void xipc__rpc_call_inline(srv_conn *sc, const xipc_rpc_msg *m, xipc_rpc_handler fn,
+                           void *ud);
 
 /* The worker thread's body (rpc_call.c). */
 void xipc__rpc_worker_main(void *arg);

@@ -188,14 +188,10 @@ xipc_err xipc__rpc_dispatch(srv_conn *sc, const uint8_t *buf, size_t len)
         code = XIPC_RPC_EMETHOD_NOT_FOUND;
         text = "method not found: name too long";
     }
-    srv_job *job = NULL;
-    if (code == 0) {
-        job = srv_job_new(sc, m.msgid, m.method, m.method_len, m.params, m.params_len);
-        if (job == NULL)
-            return XIPC_ENOMEM;
-        job->notify = notify;
-    }
     xipc_err rv = XIPC_OK;
+    xipc_rpc_handler fn = NULL;
+    void *ud = NULL;
+    unsigned flags = 0;
     xipc_plat_mutex_lock(&srv->mu);
     if (code == 0 && srv->stopping) {
         code = XIPC_RPC_ESHUTTING_DOWN;
@@ -205,16 +201,32 @@ xipc_err xipc__rpc_dispatch(srv_conn *sc, const uint8_t *buf, size_t len)
         text = "too many requests";
         srv->st.refused_calls++;
     }
+    int inl = 0;
     if (code == 0) {
-        sc->inflight++;
-        srv->st.calls++;
-        srv_enqueue(sc, job);
-        job = NULL;
+        /* an inline method runs here, on a message-mode reader */
+        inl = !sc->polled && xipc__rpc_method_find(srv, m.method, m.method_len, &fn,
+                                                   &ud, &flags) &&
+              (flags & XIPC_RPC_INLINE) != 0;
+        srv_job *job = NULL;
+        if (!inl) {
+            job = srv_job_new(sc, m.msgid, m.method, m.method_len, m.params, m.params_len);
+            if (job == NULL)
+                rv = XIPC_ENOMEM;
+        }
+        if (rv == XIPC_OK) {
+            sc->inflight++;
+            srv->st.calls++;
+        }
+        if (job != NULL) {
+            job->notify = notify;
+            srv_enqueue(sc, job);
+        }
     } else if (!notify) {
         rv = srv_answer(sc, m.msgid, code, text);
     }
     xipc_plat_mutex_unlock(&srv->mu);
-    free(job);
+    if (inl)
+        xipc__rpc_call_inline(sc, &m, fn, ud);
     if (rv == XIPC_OK && sc->refused)
         rv = XIPC_ECLOSED; /* answered: done with it */
     return rv;
