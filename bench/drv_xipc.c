@@ -5,6 +5,8 @@
  * (xipc_spawn: the child is this program again, exec'd, and finds its end
  * with xipc_sock_from_parent).
  *
+ * unix-more and tcp-more send the throughput streams with XIPC_SEND_MORE.
+ *
  * Protocol (the peer tells messages apart by length): rtt: the peer
  * echoes every message; throughput: it consumes them and answers a
  * 1-byte message with a 1-byte ack (sync). 0 bytes end the connection.
@@ -251,6 +253,14 @@ static int xchan_put(bench_conn *c)
     return rv == XIPC_OK ? 0 : xchan_fail("xipc_send", rv);
 }
 
+/* The same, corked: the stream transports write many messages at once
+ * (the next send without the flag, here sync's, writes what is held). */
+static int xchan_put_more(bench_conn *c)
+{
+    xipc_err rv = xipc_send_ex(c->sock, c->buf, c->size, XIPC_SEND_MORE, XCHAN_TIMEOUT_MS);
+    return rv == XIPC_OK ? 0 : xchan_fail("xipc_send_ex", rv);
+}
+
 static int xchan_sync(bench_conn *c)
 {
     uint8_t b = 1;
@@ -311,13 +321,16 @@ XCHAN_OPEN(xchan_open_tcp, XCHAN_TCP)
 XCHAN_OPEN(xchan_open_tls, XCHAN_TLS)
 XCHAN_OPEN(xchan_open_spawn, XCHAN_SPAWN)
 
-#define XCHAN_DRV(var, name, fn, setup_fn)                                     \
+#define XCHAN_DRV_PUT(var, name, fn, setup_fn, put_fn)                         \
     const bench_drv var = {.transport = name, .impl = "xipc", .open = fn,          \
-                           .rtt = xchan_rtt, .put = xchan_put, .sync = xchan_sync, \
+                           .rtt = xchan_rtt, .put = put_fn, .sync = xchan_sync,    \
                            .close = xchan_close, .setup = setup_fn}
+#define XCHAN_DRV(var, name, fn, setup_fn) XCHAN_DRV_PUT(var, name, fn, setup_fn, xchan_put)
 XCHAN_DRV(bench_drv_x_shm, "shm", xchan_open_shm, NULL);
 XCHAN_DRV(bench_drv_x_pipe, "pipe", xchan_open_pipe, NULL);
 XCHAN_DRV(bench_drv_x_unix, "unix", xchan_open_unix, NULL);
 XCHAN_DRV(bench_drv_x_tcp, "tcp", xchan_open_tcp, NULL);
 XCHAN_DRV(bench_drv_x_tls, "tls+tcp", xchan_open_tls, xchan_tls_setup);
 XCHAN_DRV(bench_drv_x_spawn, "spawn", xchan_open_spawn, NULL);
+XCHAN_DRV_PUT(bench_drv_x_unix_more, "unix-more", xchan_open_unix, NULL, xchan_put_more);
+XCHAN_DRV_PUT(bench_drv_x_tcp_more, "tcp-more", xchan_open_tcp, NULL, xchan_put_more);

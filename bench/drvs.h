@@ -15,6 +15,9 @@ extern const bench_drv bench_drv_x_unix;
 extern const bench_drv bench_drv_x_tcp;
 extern const bench_drv bench_drv_x_tls;   /* ENOTSUP at setup without OpenSSL */
 extern const bench_drv bench_drv_x_spawn; /* xipc_spawn of this program */
+/* unix:// and tcp:// with the throughput stream sent XIPC_SEND_MORE */
+extern const bench_drv bench_drv_x_unix_more;
+extern const bench_drv bench_drv_x_tcp_more;
 /* one-way endpoints, one per direction (drv_xipc_oneway.c) */
 extern const bench_drv bench_drv_x_mailslot;
 extern const bench_drv bench_drv_x_mq;

@@ -13,6 +13,8 @@
 /* net, 32/64, reliable, bounds, readers */
 #define P_LOCAL {"no", "yes", "yes", "yes", "1"}
 #define P_NET {"yes", "yes", "yes", "yes", "1"}
+/* throughput only: the rows whose streams are sent XIPC_SEND_MORE */
+#define ALL_T_THR (CMP_T_THR64 | CMP_T_THR4K | CMP_T_THR64K)
 
 static const cmp_row all_rows[] = {
     {"shm", "shm", &bench_drv_x_shm, CMP_T_CHANNEL, 0, P_LOCAL},
@@ -25,12 +27,16 @@ static const cmp_row all_rows[] = {
     {"pipe", "pipe", &bench_drv_x_pipe, CMP_T_CHANNEL, 0, P_LOCAL},
     {"unix", "unix", &bench_drv_x_unix, CMP_T_CHANNEL, 0, P_LOCAL},
     {"tcp", "tcp", &bench_drv_x_tcp, CMP_T_CHANNEL, 0, P_NET},
+    {"unix more", "unix-more", &bench_drv_x_unix_more, ALL_T_THR, 0, P_LOCAL},
+    {"tcp more", "tcp-more", &bench_drv_x_tcp_more, ALL_T_THR, 0, P_NET},
     {"mailslot", "mailslot", &bench_drv_x_mailslot, CMP_T_CHANNEL, 0,
      {"no", "yes", "no: drops", "yes", "many"}},
     {"mq", "mq", &bench_drv_x_mq, CMP_T_CHANNEL, 0, {"no", "yes", "yes", "yes", "1 of N"}},
     {"anon pipe", "spawn", &bench_drv_x_spawn, CMP_T_CHANNEL, 0,
      {"no", "yes", "yes", "yes", "child"}},
     {"rpc shm", "rpc-shm", &bench_drv_rpc_shm, CMP_T_CHANNEL, 0, P_LOCAL},
+    {"rpc shm inline", "rpc-shm-inline", &bench_drv_rpc_shm_inline, CMP_T_CHANNEL, 0,
+     P_LOCAL},
     {"rpc unix", "rpc-unix", &bench_drv_rpc_unix, CMP_T_CHANNEL, 0, P_LOCAL},
     {"rpc tcp", "rpc-tcp", &bench_drv_rpc_tcp, CMP_T_CHANNEL, 0, P_NET},
     {"zmq ipc", "ipc", &bench_drv_zmq_ipc, CMP_T_CHANNEL, 0, P_LOCAL},
@@ -47,7 +53,7 @@ static const cmp_row all_rows[] = {
      {"no", "yes", "yes", "no", "1"}},
     {"raw tcp", "raw-tcp", &bench_drv_base_tcp, CMP_T_CHANNEL, 0,
      {"yes", "yes", "yes", "no", "1"}},
-    {"memcpy", "memcpy", &bench_drv_memcpy, CMP_T_THR64 | CMP_T_THR4K | CMP_T_THR64K, 0,
+    {"memcpy", "memcpy", &bench_drv_memcpy, ALL_T_THR, 0,
      {"-", "-", "-", "-", "-"}},
 };
 
@@ -73,12 +79,13 @@ static double all_ratio(double a, double b)
     return a > 0 && b > 0 ? a / b : -1;
 }
 
-/* xipc row @p x against peers @p p1 and @p p2 on every test. */
+/* xipc row @p x against peers @p p1 and @p p2 on every test (@p thr_only:
+ * the throughput tests). */
 static void all_vs(const cmp_suite *s, FILE *out, const char *x, const char *p1,
-                   const char *p2)
+                   const char *p2, int thr_only)
 {
     static const size_t sizes[] = {64, 64, 4096, 65536};
-    for (int t = 0; t < 4; t++) {
+    for (int t = thr_only ? 1 : 0; t < 4; t++) {
         int rtt = t == 0;
         double xv = all_v(s, x, rtt, sizes[t]);
         double best = all_best(all_v(s, p1, rtt, sizes[t]), all_v(s, p2, rtt, sizes[t]), rtt);
@@ -101,7 +108,10 @@ static const struct {
     {"anon pipe", {"zmq ipc", "nng ipc", NULL}},
     {"mq", {"zmq ipc", "nng ipc", NULL}},
     {"tcp", {"zmq tcp", "nng tcp", NULL}},
+    {"unix more", {"zmq ipc", "nng ipc", NULL}},
+    {"tcp more", {"zmq tcp", "nng tcp", NULL}},
     {"rpc shm", {"dbus call", NULL, NULL}},
+    {"rpc shm inline", {"dbus call", NULL, NULL}},
     {"rpc unix", {"dbus call", NULL, NULL}},
 };
 
@@ -137,8 +147,10 @@ static void all_targets(const cmp_suite *s, FILE *out)
     double ipc = all_best(all_v(s, "zmq ipc", 1, 64), all_v(s, "nng ipc", 1, 64), 1);
     fprintf(out, "\ntargets (ratios of medians from this run):\n");
     cmp_target(out, "best of zmq/nng ipc:// rtt / xipc shm rtt", all_ratio(ipc, shm), 0, 20);
-    all_vs(s, out, "unix", "zmq ipc", "nng ipc");
-    all_vs(s, out, "tcp", "zmq tcp", "nng tcp");
+    all_vs(s, out, "unix", "zmq ipc", "nng ipc", 0);
+    all_vs(s, out, "unix more", "zmq ipc", "nng ipc", 1);
+    all_vs(s, out, "tcp", "zmq tcp", "nng tcp", 0);
+    all_vs(s, out, "tcp more", "zmq tcp", "nng tcp", 1);
     all_behind(s, out);
 }
 

@@ -29,9 +29,9 @@ static const cmp_row rpc_rows[] = {
 
 static void rpc_table(const cmp_suite *s, FILE *out)
 {
-    fprintf(out, "%-13s %-4s %10s %10s %10s %11s %11s %9s\n", "mechanism", "impl",
+    fprintf(out, "%-14s %-4s %10s %10s %10s %11s %11s %9s\n", "mechanism", "impl",
             "null call", "p50", "p99", "calls/s", "calls/s", "CPU/call");
-    fprintf(out, "%-13s %-4s %10s %10s %10s %11s %11s %9s\n", "", "", "median", "", "",
+    fprintf(out, "%-14s %-4s %10s %10s %10s %11s %11s %9s\n", "", "", "median", "", "",
             "1 thread", "8 threads", "1 thread");
     for (size_t r = 0; r < RPC_NROWS; r++) {
         const cmp_row *row = &rpc_rows[r];
@@ -51,7 +51,7 @@ static void rpc_table(const cmp_suite *s, FILE *out)
         }
         if (k8 != NULL && k8->state == CMP_OK)
             cmp_fmt_rate(c[4], sizeof(c[4]), k8->value, "");
-        fprintf(out, "%-13s %-4s %10s %10s %10s %11s %11s %9s%s\n", row->row,
+        fprintf(out, "%-14s %-4s %10s %10s %10s %11s %11s %9s%s\n", row->row,
                 row->drv->impl, c[0], c[1], c[2], c[3], c[4], c[5],
                 row->tests & CMP_T_NULL ? "" : "  (shm transport, 64 B echo)");
     }

@@ -220,6 +220,34 @@ XIPC_API xipc_err xipc_send(xipc_sock *s, const void *buf, size_t len,
                             int timeout_ms);
 
 /*!
+ * Flag of xipc_send_ex: more messages follow at once. The stream
+ * transports (pipe://, unix://, tcp://, tls+tcp://, anonymous pipes) may
+ * then hold the message in the connection's buffer, up to 64 KiB in all,
+ * and write it together with the following ones: the next xipc_send or
+ * xipc_send_ex without the flag, xipc_flush(), or xipc_close() (which
+ * finishes in the background) sends everything held, in order, with one
+ * system call. Until then the peer does not see it. Other transports send
+ * at once (shm:// costs no system call per message anyway).
+ */
+#define XIPC_SEND_MORE 1u
+
+/*!
+ * xipc_send with @p flags (0 or XIPC_SEND_MORE).
+ * @return as xipc_send; XIPC_EINVAL for an unknown flag. A held message
+ *         counts as sent; a later error (XIPC_ECLOSED...) is reported by
+ *         the call that writes it out.
+ */
+XIPC_API xipc_err xipc_send_ex(xipc_sock *s, const void *buf, size_t len,
+                               unsigned flags, int timeout_ms);
+
+/*!
+ * Write out the messages that xipc_send_ex(..., XIPC_SEND_MORE) held.
+ * @return XIPC_OK (nothing held any more, or nothing was), XIPC_ETIMEDOUT
+ *         (some is still held: call again), XIPC_ECLOSED, XIPC_EINVAL
+ */
+XIPC_API xipc_err xipc_flush(xipc_sock *s, int timeout_ms);
+
+/*!
  * Receive one message into @p buf of @p cap bytes; its length goes to
  * @p *len. Messages sent before the peer closed are still delivered; after
  * the last one, XIPC_ECLOSED.

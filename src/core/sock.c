@@ -104,6 +104,26 @@ xipc_err xipc_send(xipc_sock *s, const void *buf, size_t len, int timeout_ms)
     return sock_count(s->tran->send(s, buf, len, timeout_ms), &s->stats.sent);
 }
 
+xipc_err xipc_send_ex(xipc_sock *s, const void *buf, size_t len, unsigned flags,
+                      int timeout_ms)
+{
+    SOCK_CONN_CHECK(s, send);
+    if ((buf == NULL && len != 0) || timeout_ms < -1 ||
+        (flags & ~(unsigned)XIPC_SEND_MORE) != 0)
+        return XIPC_EINVAL;
+    if (s->tran->send_ex == NULL)
+        return xipc_send(s, buf, len, timeout_ms);
+    return sock_count(s->tran->send_ex(s, buf, len, flags, timeout_ms), &s->stats.sent);
+}
+
+xipc_err xipc_flush(xipc_sock *s, int timeout_ms)
+{
+    SOCK_CONN_CHECK(s, send);
+    if (timeout_ms < -1)
+        return XIPC_EINVAL;
+    return s->tran->flush != NULL ? s->tran->flush(s, timeout_ms) : XIPC_OK;
+}
+
 xipc_err xipc_recv(xipc_sock *s, void *buf, size_t cap, size_t *len,
                    int timeout_ms)
 {

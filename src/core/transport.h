@@ -37,6 +37,11 @@ struct xipc_tran {
                      const xipc_opts *opts, int timeout_ms);
     xipc_err (*accept)(xipc_sock *l, xipc_sock **out, int timeout_ms);
     xipc_err (*send)(xipc_sock *s, const void *buf, size_t len, int timeout_ms);
+    /* optional: send with XIPC_SEND_* flags (NULL: flags are ignored and
+     * send is used), and write out what such sends held back */
+    xipc_err (*send_ex)(xipc_sock *s, const void *buf, size_t len, unsigned flags,
+                        int timeout_ms);
+    xipc_err (*flush)(xipc_sock *s, int timeout_ms);
     xipc_err (*recv)(xipc_sock *s, void *buf, size_t cap, size_t *len,
                      int timeout_ms);
     xipc_err (*reserve)(xipc_sock *s, size_t len, void **buf, int timeout_ms);

@@ -133,11 +133,16 @@ static xipc_err stream_rx_room(xipc_stream *c, size_t need)
     return XIPC_OK;
 }
 
-/* Buffer at least @p need bytes; reads as much as the buffer takes. */
+/* Buffer at least @p need bytes; reads as much as the buffer takes. The
+ * buffer is compacted only before a read, when what is left of it is a
+ * partial frame: never per message. */
 static xipc_err stream_fill(xipc_stream *c, size_t need, const stream_clock *k)
 {
-    xipc_err rv = stream_rx_room(c, need < STREAM_RX_MIN ? STREAM_RX_MIN : need);
+    xipc_err rv = XIPC_OK;
     while (rv == XIPC_OK && c->rx_end - c->rx_beg < need) {
+        rv = stream_rx_room(c, need < STREAM_RX_MIN ? STREAM_RX_MIN : need);
+        if (rv != XIPC_OK)
+            break;
         size_t got;
         rv = c->io->recv(c->io_ctx, c->fd, c->rx + c->rx_end,
                          c->rx_cap - c->rx_end, &got, stream_left(k));
@@ -229,7 +234,8 @@ static xipc_err stream_tx_room(xipc_stream *c, size_t need)
     return XIPC_OK;
 }
 
-/* Finish the rest of a frame a timeout interrupted. */
+/* Write what tx holds: frames corked with XIPC_SEND_MORE, and the rest of
+ * a frame a timeout interrupted. */
 static xipc_err stream_flush(xipc_stream *c, const stream_clock *k)
 {
     if (c->tx_off == c->tx_len)
@@ -276,7 +282,27 @@ static xipc_err stream_write(xipc_stream *c, const uint8_t *hdr, const void *buf
     return XIPC_OK;
 }
 
-xipc_err xipc__stream_send(xipc_sock *s, const void *buf, size_t len, int timeout_ms)
+/* Append frame @p hdr + @p buf to the unsent bytes in tx. */
+static xipc_err stream_append(xipc_stream *c, const uint8_t *hdr, const void *buf,
+                              size_t len)
+{
+    if (c->tx_off > 0) { /* what was sent leaves room at the front */
+        memmove(c->tx, c->tx + c->tx_off, c->tx_len - c->tx_off);
+        c->tx_len -= c->tx_off;
+        c->tx_off = 0;
+    }
+    xipc_err rv = stream_tx_room(c, c->tx_len + XIPC_FRAME_HDR + len);
+    if (rv != XIPC_OK)
+        return rv;
+    memcpy(c->tx + c->tx_len, hdr, XIPC_FRAME_HDR);
+    if (len > 0)
+        memcpy(c->tx + c->tx_len + XIPC_FRAME_HDR, buf, len);
+    c->tx_len += XIPC_FRAME_HDR + len;
+    return XIPC_OK;
+}
+
+xipc_err xipc__stream_send_ex(xipc_sock *s, const void *buf, size_t len, unsigned flags,
+                              int timeout_ms)
 {
     xipc_stream *c = (xipc_stream *)s;
     if (c->broken)
@@ -286,12 +312,45 @@ xipc_err xipc__stream_send(xipc_sock *s, const void *buf, size_t len, int timeou
     if (c->reserved)
         return XIPC_ESTATE;
     stream_clock k = stream_clock_start(timeout_ms);
-    xipc_err rv = stream_flush(c, &k);
-    if (rv != XIPC_OK)
-        return rv;
     uint8_t hdr[XIPC_FRAME_HDR];
     xipc__frame_put(hdr, (uint32_t)len);
-    return stream_write(c, hdr, buf, len, &k);
+    size_t held = c->tx_len - c->tx_off;
+    xipc_err rv;
+    if (held > 0 && held + XIPC_FRAME_HDR + len > XIPC_STREAM_CORK_MAX) {
+        if ((rv = stream_flush(c, &k)) != XIPC_OK) /* no room: out with them */
+            return rv;
+        held = 0;
+    }
+    if (XIPC_FRAME_HDR + len > XIPC_STREAM_CORK_MAX ||
+        ((flags & XIPC_SEND_MORE) == 0 && held == 0))
+        return stream_write(c, hdr, buf, len, &k); /* at once, nothing held */
+    /* corked (written later), or joining the held frames in one write */
+    if ((rv = stream_append(c, hdr, buf, len)) != XIPC_OK)
+        return rv;
+    if (flags & XIPC_SEND_MORE)
+        return XIPC_OK;
+    size_t frame_at = c->tx_len - XIPC_FRAME_HDR - len;
+    rv = stream_flush(c, &k);
+    if (rv != XIPC_ETIMEDOUT || c->tx_off > frame_at)
+        return rv == XIPC_ETIMEDOUT ? XIPC_OK : rv; /* some of it went: committed */
+    c->tx_len = frame_at; /* not a byte of this frame went out: take it back */
+    if (c->tx_off == c->tx_len)
+        c->tx_off = c->tx_len = 0;
+    return XIPC_ETIMEDOUT;
+}
+
+xipc_err xipc__stream_send(xipc_sock *s, const void *buf, size_t len, int timeout_ms)
+{
+    return xipc__stream_send_ex(s, buf, len, 0, timeout_ms);
+}
+
+xipc_err xipc__stream_flush(xipc_sock *s, int timeout_ms)
+{
+    xipc_stream *c = (xipc_stream *)s;
+    if (c->broken)
+        return c->broken;
+    stream_clock k = stream_clock_start(timeout_ms);
+    return stream_flush(c, &k);
 }
 
 xipc_err xipc__stream_reserve(xipc_sock *s, size_t len, void **buf, int timeout_ms)

@@ -8,6 +8,11 @@
  * and finished before the next send; the interrupted call reports
  * XIPC_OK (the message is committed), a send that wrote nothing reports
  * XIPC_ETIMEDOUT.
+ *
+ * Corking (XIPC_SEND_MORE): frames up to XIPC_STREAM_CORK_MAX bytes in all
+ * are appended to tx instead of written; the next send without the flag
+ * joins them in one write, as do xipc_flush and close (which finishes in
+ * the background). Many small messages then cost one system call.
  */
 #ifndef XIPC_TRANSPORT_STREAM_H
 #define XIPC_TRANSPORT_STREAM_H
@@ -19,6 +24,7 @@
 #include "core/transport.h"
 
 #define XIPC_STREAM_URL_MAX 160
+#define XIPC_STREAM_CORK_MAX (64u << 10)
 
 /*
  * How a stream moves bytes: the plain socket (the default) or a layer over
@@ -95,6 +101,9 @@ void xipc__stream_listener_allow(xipc_stream_listener *l, const xipc_opts *opts)
 /* The operations shared by every stream transport. */
 xipc_err xipc__stream_accept(xipc_sock *l, xipc_sock **out, int timeout_ms);
 xipc_err xipc__stream_send(xipc_sock *s, const void *buf, size_t len, int timeout_ms);
+xipc_err xipc__stream_send_ex(xipc_sock *s, const void *buf, size_t len, unsigned flags,
+                              int timeout_ms);
+xipc_err xipc__stream_flush(xipc_sock *s, int timeout_ms);
 xipc_err xipc__stream_recv(xipc_sock *s, void *buf, size_t cap, size_t *len,
                            int timeout_ms);
 xipc_err xipc__stream_reserve(xipc_sock *s, size_t len, void **buf, int timeout_ms);
@@ -110,6 +119,7 @@ void xipc__stream_close(xipc_sock *s);
 /* The vtable entries above, for designated initialisers. */
 #define XIPC_STREAM_OPS                                                        \
     .accept = xipc__stream_accept, .send = xipc__stream_send,                  \
+    .send_ex = xipc__stream_send_ex, .flush = xipc__stream_flush,              \
     .recv = xipc__stream_recv, .reserve = xipc__stream_reserve,                \
     .commit = xipc__stream_commit, .peek = xipc__stream_peek,                  \
     .release = xipc__stream_release, .peer_pid = xipc__stream_peer_pid,        \
