@@ -222,7 +222,7 @@ static xipc_err bcast_poll(xipc_bcast *b)
     return b->seen != b->next ? XIPC_OK : XIPC_ECLOSED;
 }
 
-static xipc_err bcast_sleep(xipc_bcast *b, const bcast_deadline *d)
+static xipc_err bcast_sleep(xipc_bcast *b, bcast_deadline *d)
 {
     xipc_bcast_hdr *h = b->hdr;
     xipc_err rv;
@@ -255,7 +255,7 @@ static xipc_err bcast_poll_any(void *arg)
     return bcast_poll(arg);
 }
 
-static xipc_err bcast_wait(xipc_bcast *b, const bcast_deadline *d)
+static xipc_err bcast_wait(xipc_bcast *b, bcast_deadline *d)
 {
     xipc_err rv = bcast_poll(b);
     if (rv != BCAST_NOT_READY || d->poll)

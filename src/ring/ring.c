@@ -122,7 +122,7 @@ static xipc_err ring_poll(xipc_ring *r, uint64_t need)
                                          : ring_poll_space(r, need);
 }
 
-static xipc_err ring_sleep(xipc_ring *r, uint64_t need, const ring_deadline *d)
+static xipc_err ring_sleep(xipc_ring *r, uint64_t need, ring_deadline *d)
 {
     xipc_ring_hdr *h = r->hdr;
     int cons = r->role == XIPC_RING_CONSUMER;
@@ -163,7 +163,7 @@ static xipc_err ring_poll_want(void *arg)
     return ring_poll(w->r, w->need);
 }
 
-static xipc_err ring_wait(xipc_ring *r, uint64_t need, const ring_deadline *d)
+static xipc_err ring_wait(xipc_ring *r, uint64_t need, ring_deadline *d)
 {
     xipc_err rv = ring_poll(r, need);
     if (rv != RING_NOT_READY || d->poll)

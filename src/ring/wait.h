@@ -17,26 +17,37 @@
 #define XIPC_WAIT_PURE_SPIN_NS 4000u
 
 typedef struct xipc_deadline {
-    uint64_t at; /* monotonic ns; UINT64_MAX: forever */
+    uint64_t at; /* monotonic ns; UINT64_MAX: forever; 0: not read yet */
     int poll;    /* timeout 0: never wait */
+    int ms;      /* the timeout */
 } xipc_deadline;
 
+/* A deadline @p timeout_ms from the first wait: the clock is read only
+ * when a call has to wait, not on the fast path (a clock read costs as
+ * much as a message through a ring). */
 static inline xipc_deadline xipc__deadline(int timeout_ms)
 {
-    xipc_deadline d = {UINT64_MAX, timeout_ms == 0};
-    if (timeout_ms > 0)
-        d.at = xipc_plat_now_ns() + (uint64_t)timeout_ms * 1000000u;
+    xipc_deadline d = {timeout_ms > 0 ? 0 : UINT64_MAX, timeout_ms == 0, timeout_ms};
     return d;
+}
+
+/* The deadline in monotonic ns, fixed from @p now on the first call. */
+static inline uint64_t xipc__deadline_at(xipc_deadline *d, uint64_t now)
+{
+    if (d->at == 0)
+        d->at = now + (uint64_t)d->ms * 1000000u;
+    return d->at;
 }
 
 /* The next futex sleep: at most one slice, never past the deadline.
  * XIPC_ETIMEDOUT once the deadline has passed. */
-static inline xipc_err xipc__deadline_slice(const xipc_deadline *d, uint32_t *slice_us)
+static inline xipc_err xipc__deadline_slice(xipc_deadline *d, uint32_t *slice_us)
 {
     uint64_t now = xipc_plat_now_ns();
-    if (now >= d->at)
+    uint64_t at = xipc__deadline_at(d, now);
+    if (now >= at)
         return XIPC_ETIMEDOUT;
-    uint64_t left_us = (d->at - now) / 1000u + 1;
+    uint64_t left_us = (at - now) / 1000u + 1;
     *slice_us = left_us < XIPC_WAIT_SLICE_US ? (uint32_t)left_us : XIPC_WAIT_SLICE_US;
     return XIPC_OK;
 }
@@ -48,14 +59,16 @@ static inline xipc_err xipc__deadline_slice(const xipc_deadline *d, uint32_t *sl
  * Inlined with a constant @p poll, the call costs nothing.
  */
 static inline xipc_err xipc__spin(xipc_err (*poll)(void *), void *arg,
-                                  uint32_t spin_us, const xipc_deadline *d)
+                                  uint32_t spin_us, xipc_deadline *d)
 {
     if (spin_us == 0)
         return XIPC_WAIT_NOT_READY; /* sleep at once, as documented */
-    uint64_t end = xipc_plat_now_ns() + (uint64_t)spin_us * 1000u;
-    if (end > d->at)
-        end = d->at;
-    uint64_t yield_from = xipc_plat_now_ns() + XIPC_WAIT_PURE_SPIN_NS;
+    uint64_t start = xipc_plat_now_ns();
+    uint64_t at = xipc__deadline_at(d, start);
+    uint64_t end = start + (uint64_t)spin_us * 1000u;
+    if (end > at)
+        end = at;
+    uint64_t yield_from = start + XIPC_WAIT_PURE_SPIN_NS;
     for (uint32_t i = 0;; i++) {
         xipc_plat_cpu_relax();
         xipc_err rv = poll(arg);

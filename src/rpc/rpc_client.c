@@ -447,12 +447,14 @@ static xipc_err cli_start(xipc_rpc_client *c, const char *method,
 /* The direct path: with the token, receive until @p f (a synchronous
  * call's future) completes or @p deadline passes, then give the token
  * back. Only this thread completes @p f meanwhile. */
-static void cli_receive_for(xipc_rpc_client *c, xipc_rpc_future *f, uint64_t deadline)
+static void cli_receive_for(xipc_rpc_client *c, xipc_rpc_future *f, int timeout_ms,
+                            uint64_t deadline)
 {
     xipc_err why = XIPC_OK;
-    while (f->state != FUT_DONE) {
-        int ms = -1;
-        if (deadline != UINT64_MAX) {
+    for (int first = 1; f->state != FUT_DONE; first = 0) {
+        int ms = timeout_ms; /* the first time: no clock read (microseconds
+                                since the deadline was set do not matter) */
+        if (deadline != UINT64_MAX && !first) {
             uint64_t now = xipc_plat_now_ns();
             if (now >= deadline)
                 break;
@@ -568,7 +570,7 @@ xipc_err xipc_rpc_call(xipc_rpc_client *c, const char *method,
     if (rv != XIPC_OK)
         return rv;
     if (direct) {
-        cli_receive_for(c, f, deadline);
+        cli_receive_for(c, f, timeout_ms, deadline);
         rv = f->state == FUT_DONE ? XIPC_OK : XIPC_ETIMEDOUT;
     } else {
         int left = timeout_ms;

@@ -320,7 +320,7 @@ static void shm_conn_format(xipc_plat_shm *seg, uint64_t cap)
  * making the segment leaves a slot that names it: the listener removes
  * both (shm_accept, shm_refuse_pending).
  */
-static xipc_err shm_claim(xipc_plat_shm *ctl, uint32_t id, const xipc_deadline *deadline,
+static xipc_err shm_claim(xipc_plat_shm *ctl, uint32_t id, xipc_deadline *deadline,
                           uint32_t *slot_out)
 {
     xipc_ctl_hdr *h = shm_ctl(ctl);

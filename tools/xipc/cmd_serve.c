@@ -172,14 +172,15 @@ typedef struct serve_method {
     const char *name;
     const char *signature;
     xipc_rpc_handler fn;
+    unsigned flags; /* the quick ones run on the reader (XIPC_RPC_INLINE) */
 } serve_method;
 
 static const serve_method serve_methods[] = {
-    {"ping", "() -> str", serve_ping},
-    {"echo", "(any value) -> any", serve_echo},
-    {"add", "(number a, number b) -> number", serve_add},
-    {"sysinfo", "() -> {pid, pointer_width, os, version}", serve_sysinfo},
-    {"sleep", "(int ms) -> int", serve_sleep},
+    {"ping", "() -> str", serve_ping, XIPC_RPC_INLINE},
+    {"echo", "(any value) -> any", serve_echo, XIPC_RPC_INLINE},
+    {"add", "(number a, number b) -> number", serve_add, XIPC_RPC_INLINE},
+    {"sysinfo", "() -> {pid, pointer_width, os, version}", serve_sysinfo, XIPC_RPC_INLINE},
+    {"sleep", "(int ms) -> int", serve_sleep, 0},
 };
 
 /* @return -1 when parsed, else the exit code of a usage error */
@@ -216,9 +217,9 @@ static int serve_start(xipc_rpc_server *srv, const serve_cfg *cfg)
     xipc_err rv = XIPC_OK;
     size_t n = sizeof(serve_methods) / sizeof(serve_methods[0]);
     for (size_t i = 0; i < n && rv == XIPC_OK; i++)
-        rv = xipc_rpc_server_register(srv, serve_methods[i].name,
-                                      serve_methods[i].signature,
-                                      serve_methods[i].fn, NULL);
+        rv = xipc_rpc_server_register_ex(srv, serve_methods[i].name,
+                                         serve_methods[i].signature, serve_methods[i].fn,
+                                         NULL, serve_methods[i].flags);
     if (rv != XIPC_OK)
         return cli_fail("serve", rv);
     for (int i = 0; i < cfg->nurls; i++) {
