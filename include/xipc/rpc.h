@@ -214,6 +214,8 @@ XIPC_API xipc_err xipc_rpc_server_register(xipc_rpc_server *srv,
  * connections (shm://, pipe://...), where each connection has its own
  * reader thread; on unix:// and tcp://, whose one poller thread reads
  * every connection, the method runs on a worker as usual.
+ * The reader's stack is 256 KiB (a worker's is the system default): an
+ * inline handler must not need more.
  */
 #define XIPC_RPC_INLINE 1u
 
@@ -343,12 +345,12 @@ XIPC_API xipc_err xipc_rpc_req_error(xipc_rpc_req *req, int64_t code,
 typedef struct xipc_rpc_client xipc_rpc_client;
 
 /*!
- * Called on the client's reader thread for each notification the server
- * sends ([2, method, params]): @p method NUL-terminated, @p params the
- * params array's bytes. Both valid during the call only. It must not wait
- * for a call of the same client. (With an on_notify handler set, the
- * reader thread receives all the time, so synchronous calls always take
- * the hand-off path: see xipc_rpc_call.)
+ * Called for each notification the server sends ([2, method, params]):
+ * @p method NUL-terminated, @p params the params array's bytes. Both
+ * valid during the call only. It runs on the thread that receives: the
+ * client's reader thread, which with on_notify set receives whenever no
+ * call does, or a thread inside xipc_rpc_call receiving its own response
+ * (see there). It must not wait for a call of the same client.
  */
 typedef void (*xipc_rpc_notify_fn)(xipc_rpc_client *c, const char *method,
                                    const void *params, size_t len,
@@ -430,9 +432,11 @@ XIPC_API xipc_err xipc_rpc_result_scanf(const xipc_rpc_result *r,
 
 /*!
  * Call @p method and wait for its response. When no other thread is
- * receiving on the connection, the calling thread receives its response
- * itself (no hand-off from the reader thread); responses to other calls
- * arriving meanwhile are delivered by it, their callbacks run on it.
+ * receiving on the connection and the request goes out without waiting,
+ * the calling thread receives its response itself (no hand-off from the
+ * reader thread); responses to other calls and notifications arriving
+ * meanwhile are delivered by it, their callbacks run on it. Otherwise the
+ * reader thread receives it.
  * @param params the params array as MessagePack (one array value), or
  *        NULL with @p params_len 0 for []
  * @param res receives the result or the remote error (may be NULL)
@@ -472,8 +476,9 @@ typedef struct xipc_rpc_future xipc_rpc_future;
 /*!
  * Called once when an asynchronous call completes, on the thread that
  * receives the response: the client's reader thread, or a thread inside
- * xipc_rpc_call that receives for itself meanwhile (see there), or
- * xipc_rpc_client_close for calls cut short. It may read
+ * xipc_rpc_call that receives for itself meanwhile (see there); on the
+ * thread inside xipc_rpc_call_async when the response came before it
+ * returned; in xipc_rpc_client_close for calls cut short. It may read
  * the outcome with xipc_rpc_future_result and free the future; it must not
  * wait for another call of the same client (issue it asynchronously).
  */

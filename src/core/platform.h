@@ -378,6 +378,8 @@ typedef struct xipc_plat_thread {
 xipc_err xipc_plat_mutex_init(xipc_plat_mutex *m);
 void xipc_plat_mutex_fini(xipc_plat_mutex *m);
 void xipc_plat_mutex_lock(xipc_plat_mutex *m);
+/* Take @p m if it is free: 1 taken, 0 held by another thread. */
+int xipc_plat_mutex_trylock(xipc_plat_mutex *m);
 void xipc_plat_mutex_unlock(xipc_plat_mutex *m);
 
 /* XIPC_OK, XIPC_ENOMEM, XIPC_ESYS. */

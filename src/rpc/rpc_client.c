@@ -334,7 +334,7 @@ static xipc_err cli_check(const char *method, const void *params, size_t len)
 /* Send a request or notification: header, then the params (or []). */
 static xipc_err cli_send(xipc_rpc_client *c, int type, uint32_t msgid,
                          const char *method, const void *params, size_t len,
-                         int timeout_ms)
+                         int timeout_ms, void (*before_wait)(void *), void *arg)
 {
     static const uint8_t empty = 0x90;
     uint8_t mem[XIPC_RPC_METHOD_MAX + 32];
@@ -348,7 +348,7 @@ static xipc_err cli_send(xipc_rpc_client *c, int type, uint32_t msgid,
         len = 1;
     }
     xipc_plat_iov iov[2] = {{b.data, b.len}, {params, len}};
-    return xipc__rpc_conn_sendv(c->conn, iov, 2, timeout_ms);
+    return xipc__rpc_conn_sendv_or(c->conn, iov, 2, timeout_ms, before_wait, arg);
 }
 
 static xipc_err cli_future_new(xipc_rpc_client *c, xipc_rpc_callback cb,
@@ -400,11 +400,32 @@ static xipc_err cli_register(xipc_rpc_client *c, xipc_rpc_future *f, int *direct
     return rv;
 }
 
+/* The direct path's request cannot go out at once: give the token back
+ * before waiting to send (the server may be blocked sending us responses
+ * that only a receiver can make room for); the call then waits as any
+ * other. */
+typedef struct cli_direct {
+    xipc_rpc_client *c;
+    int *direct;
+} cli_direct;
+
+static void cli_direct_give_up(void *arg)
+{
+    cli_direct *d = arg;
+    xipc_plat_mutex_lock(&d->c->mu);
+    if (*d->direct) {
+        *d->direct = 0;
+        cli_token_release(d->c);
+    }
+    xipc_plat_mutex_unlock(&d->c->mu);
+}
+
 /*
  * Register and send a call. The callback is attached only once the request
  * is out: a failure returns with no callback run, and a response that
  * came back before then gets its callback run here. @p direct as for
- * cli_register; on failure the token is given back.
+ * cli_register, cleared if the token had to be given back before the
+ * request was out; on failure the token is given back.
  */
 static xipc_err cli_start(xipc_rpc_client *c, const char *method,
                           const void *params, size_t len, xipc_rpc_callback cb,
@@ -417,8 +438,10 @@ static xipc_err cli_start(xipc_rpc_client *c, const char *method,
         (rv = cli_future_new(c, NULL, ud, &f)) != XIPC_OK)
         return rv;
     rv = cli_register(c, f, direct);
+    cli_direct d = {c, direct};
     if (rv == XIPC_OK)
-        rv = cli_send(c, XIPC_RPC_REQUEST, f->msgid, method, params, len, timeout_ms);
+        rv = cli_send(c, XIPC_RPC_REQUEST, f->msgid, method, params, len, timeout_ms,
+                      direct != NULL && *direct ? cli_direct_give_up : NULL, &d);
     xipc_plat_mutex_lock(&c->mu);
     int done = f->state == FUT_DONE;
     if (rv != XIPC_OK) {
@@ -570,8 +593,12 @@ xipc_err xipc_rpc_call(xipc_rpc_client *c, const char *method,
     if (rv != XIPC_OK)
         return rv;
     if (direct) {
+        /* the request went out without waiting: the whole timeout is
+         * left but for microseconds */
         cli_receive_for(c, f, timeout_ms, deadline);
+        xipc_plat_mutex_lock(&c->mu); /* the reader may complete it now */
         rv = f->state == FUT_DONE ? XIPC_OK : XIPC_ETIMEDOUT;
+        xipc_plat_mutex_unlock(&c->mu);
     } else {
         int left = timeout_ms;
         if (timeout_ms > 0) {
@@ -602,7 +629,8 @@ xipc_err xipc_rpc_notify(xipc_rpc_client *c, const char *method,
     xipc_plat_mutex_unlock(&c->mu);
     if (rv != XIPC_OK)
         return rv;
-    return cli_send(c, XIPC_RPC_NOTIFICATION, 0, method, params, params_len, timeout_ms);
+    return cli_send(c, XIPC_RPC_NOTIFICATION, 0, method, params, params_len, timeout_ms,
+                    NULL, NULL);
 }
 
 void xipc__rpc_client_set_next_id(xipc_rpc_client *c, uint32_t id)

@@ -130,8 +130,65 @@ static xipc_err conn_gather(xipc_rpc_conn *c, const xipc_plat_iov *iov, int n,
     return XIPC_OK;
 }
 
-xipc_err xipc__rpc_conn_sendv(xipc_rpc_conn *c, const xipc_plat_iov *iov,
-                              int n, int timeout_ms)
+/* Stream mode: write @p iov; with @p before_wait, try without waiting
+ * first and call it before waiting for the rest. */
+static xipc_err conn_send_stream(xipc_rpc_conn *c, const xipc_plat_iov *iov, int n,
+                                 int timeout_ms, void (*before_wait)(void *), void *arg)
+{
+    size_t sent = 0;
+    xipc_err rv = xipc_plat_sock_sendv(c->fd, iov, n, &sent,
+                                       before_wait != NULL ? 0 : timeout_ms);
+    if (rv == XIPC_ETIMEDOUT && before_wait != NULL && timeout_ms != 0) {
+        before_wait(arg);
+        xipc_plat_iov rest[8];
+        int m = 0;
+        size_t skip = sent;
+        for (int i = 0; i < n; i++) { /* the pieces not written yet */
+            if (skip >= iov[i].len) {
+                skip -= iov[i].len;
+                continue;
+            }
+            rest[m].base = (const uint8_t *)iov[i].base + skip;
+            rest[m++].len = iov[i].len - skip;
+            skip = 0;
+        }
+        size_t more = 0;
+        rv = xipc_plat_sock_sendv(c->fd, rest, m, &more, timeout_ms);
+        sent += more;
+    }
+    if (rv == XIPC_ETIMEDOUT && sent > 0) {
+        xipc__rpc_conn_break(c, XIPC_ECLOSED);
+        rv = XIPC_ECLOSED;
+    } else if (rv != XIPC_OK && rv != XIPC_ETIMEDOUT) {
+        xipc__rpc_conn_break(c, XIPC_ECLOSED);
+    }
+    return rv;
+}
+
+/* Message mode: send @p buf as one message, @p before_wait as above. A
+ * stream-backed transport (pipe://) may take part of it at once and hold
+ * the rest: that rest is flushed before returning. */
+static xipc_err conn_send_message(xipc_rpc_conn *c, const void *buf, size_t len,
+                                  int timeout_ms, void (*before_wait)(void *), void *arg)
+{
+    if (before_wait == NULL)
+        return xipc_send(c->sock, buf, len, timeout_ms);
+    xipc_err rv = xipc_send(c->sock, buf, len, 0);
+    if (rv == XIPC_ETIMEDOUT && timeout_ms != 0) {
+        before_wait(arg);
+        return xipc_send(c->sock, buf, len, timeout_ms);
+    }
+    if (rv == XIPC_OK && xipc_flush(c->sock, 0) == XIPC_ETIMEDOUT) {
+        before_wait(arg);
+        rv = xipc_flush(c->sock, timeout_ms);
+        if (rv == XIPC_ETIMEDOUT) /* the peer cannot find the next start */
+            rv = XIPC_ECLOSED;
+    }
+    return rv;
+}
+
+xipc_err xipc__rpc_conn_sendv_or(xipc_rpc_conn *c, const xipc_plat_iov *iov, int n,
+                                 int timeout_ms, void (*before_wait)(void *), void *arg)
 {
     size_t total = 0;
     if (n < 1 || n > 8)
@@ -141,22 +198,21 @@ xipc_err xipc__rpc_conn_sendv(xipc_rpc_conn *c, const xipc_plat_iov *iov,
     xipc_err rv = (xipc_err)atomic_load(&c->broken);
     if (rv != XIPC_OK)
         return rv;
-    xipc_plat_mutex_lock(&c->send_mu);
-    if (c->stream) {
-        size_t sent = 0;
-        rv = xipc_plat_sock_sendv(c->fd, iov, n, &sent, timeout_ms);
-        if (rv == XIPC_ETIMEDOUT && sent > 0) {
-            xipc__rpc_conn_break(c, XIPC_ECLOSED);
-            rv = XIPC_ECLOSED;
-        } else if (rv != XIPC_OK && rv != XIPC_ETIMEDOUT) {
-            xipc__rpc_conn_break(c, XIPC_ECLOSED);
+    if (before_wait == NULL || !xipc_plat_mutex_trylock(&c->send_mu)) {
+        if (before_wait != NULL) { /* another thread is sending: wait */
+            before_wait(arg);
+            before_wait = NULL;
         }
+        xipc_plat_mutex_lock(&c->send_mu);
+    }
+    if (c->stream) {
+        rv = conn_send_stream(c, iov, n, timeout_ms, before_wait, arg);
     } else if (n == 1) {
-        rv = xipc_send(c->sock, iov[0].base, iov[0].len, timeout_ms);
+        rv = conn_send_message(c, iov[0].base, iov[0].len, timeout_ms, before_wait, arg);
     } else {
         rv = conn_gather(c, iov, n, total);
         if (rv == XIPC_OK)
-            rv = xipc_send(c->sock, c->tx, total, timeout_ms);
+            rv = conn_send_message(c, c->tx, total, timeout_ms, before_wait, arg);
         if (c->tx_cap > CONN_CHUNK) { /* do not hold on to a large buffer */
             free(c->tx);
             c->tx = NULL;
@@ -167,6 +223,12 @@ xipc_err xipc__rpc_conn_sendv(xipc_rpc_conn *c, const xipc_plat_iov *iov,
         xipc__rpc_conn_break(c, rv);
     xipc_plat_mutex_unlock(&c->send_mu);
     return rv;
+}
+
+xipc_err xipc__rpc_conn_sendv(xipc_rpc_conn *c, const xipc_plat_iov *iov,
+                              int n, int timeout_ms)
+{
+    return xipc__rpc_conn_sendv_or(c, iov, n, timeout_ms, NULL, NULL);
 }
 
 /* Make room for at least @p want bytes after rx_end (up to @p limit total). */

@@ -76,6 +76,17 @@ xipc_err xipc__rpc_conn_sendv(xipc_rpc_conn *c, const xipc_plat_iov *iov,
                               int n, int timeout_ms);
 
 /*
+ * As xipc__rpc_conn_sendv, but when the channel cannot take the whole
+ * message at once, call @p before_wait(@p arg) first, then wait as
+ * xipc__rpc_conn_sendv would. (The client's direct path gives up the
+ * receive token there: a thread that holds it must not block in a send
+ * while the peer may be blocked sending to us.)
+ */
+xipc_err xipc__rpc_conn_sendv_or(xipc_rpc_conn *c, const xipc_plat_iov *iov, int n,
+                                 int timeout_ms, void (*before_wait)(void *),
+                                 void *arg);
+
+/*
  * Receive one complete message; *@p msg stays valid until the next call.
  * In stream mode the bytes of later messages stay buffered.
  * @return XIPC_OK, XIPC_ETIMEDOUT, XIPC_ECLOSED, XIPC_EPROTO (malformed

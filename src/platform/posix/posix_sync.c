@@ -42,6 +42,11 @@ void xipc_plat_mutex_lock(xipc_plat_mutex *m)
     pthread_mutex_lock(SYNC_MUTEX(m));
 }
 
+int xipc_plat_mutex_trylock(xipc_plat_mutex *m)
+{
+    return pthread_mutex_trylock(SYNC_MUTEX(m)) == 0;
+}
+
 void xipc_plat_mutex_unlock(xipc_plat_mutex *m)
 {
     pthread_mutex_unlock(SYNC_MUTEX(m));
