@@ -38,6 +38,7 @@ ls_test|
 err_test|
 url_test|
 opts_test|
+stream_more_test|20000
 layout_test|'
 # Not here: xbit_test (it wants the 32-bit peer of the m32 build; the
 # asan_suite runs it under LeakSanitizer).
