@@ -16,10 +16,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "test.h"
+#include "stream_util.h"
 
 #define CONF_CLIENTS 8
 #define CONF_MSGS 200
@@ -27,13 +26,6 @@
 static const char *scheme;
 static const char *peer_exe;
 static int url_seq;
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* A free TCP port on @p host (bound, read back, released). */
 static unsigned free_port(int v6)
@@ -83,12 +75,6 @@ static size_t max_msg(void)
     if (strcmp(scheme, "shm") == 0)
         return (1u << 20) - 8; /* default ring capacity minus the record header */
     return 16u << 20;
-}
-
-static void fill(uint8_t *p, size_t n, uint32_t seed)
-{
-    for (size_t i = 0; i < n; i++)
-        p[i] = (uint8_t)((i * 131u + seed) ^ (i >> 8));
 }
 
 /* ---- the remote side ------------------------------------------------------ */
@@ -168,55 +154,13 @@ static pid_t peer_start(const char *mode, const char *url, const char *arg)
     return pid;
 }
 
-static int peer_wait(pid_t pid)
-{
-    int st;
-    XT_ASSERT(waitpid(pid, &st, 0) == pid);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 /* ---- the cases ---------------------------------------------------------------- */
 
 static void check_sizes(xipc_sock *s)
 {
     size_t mx = max_msg();
     size_t sizes[] = {0, 1, 7, 8, 9, 100, 4095, 4096, 65536, 1u << 20, mx - 1, mx};
-    uint8_t *out = malloc(mx + 1), *in = malloc(mx + 1);
-    XT_ASSERT(out && in);
-    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-        size_t n = sizes[i], got = 0;
-        if (n > mx)
-            continue;
-        fill(out, n, (uint32_t)i);
-        XT_OK(xipc_send(s, out, n, 30000));
-        XT_OK(xipc_recv(s, in, mx, &got, 30000));
-        XT_EQ(got, n);
-        XT_ASSERT(memcmp(in, out, n) == 0);
-    }
-    /* larger than the maximum: refused before anything is sent */
-    XT_ERR(xipc_send(s, out, mx + 1, 1000), XIPC_EMSGSIZE);
-    /* a too-small buffer: EMSGSIZE, the size, and the message stays */
-    fill(out, 5000, 99);
-    XT_OK(xipc_send(s, out, 5000, 30000));
-    size_t got = 0;
-    XT_ERR(xipc_recv(s, in, 100, &got, 30000), XIPC_EMSGSIZE);
-    XT_EQ(got, 5000);
-    XT_OK(xipc_recv(s, in, mx, &got, 30000));
-    XT_EQ(got, 5000);
-    XT_ASSERT(memcmp(in, out, 5000) == 0);
-    /* zero copy: reserve/commit and peek/release */
-    void *w;
-    XT_OK(xipc_reserve(s, 300, &w, 30000));
-    fill(w, 200, 7);
-    XT_OK(xipc_commit(s, 200));
-    const void *r;
-    XT_OK(xipc_peek(s, &r, &got, 30000));
-    XT_EQ(got, 200);
-    fill(out, 200, 7);
-    XT_ASSERT(memcmp(r, out, 200) == 0);
-    XT_OK(xipc_release(s));
-    free(out);
-    free(in);
+    xt_check_sizes(s, mx, sizes, sizeof(sizes) / sizeof(sizes[0]));
 }
 
 /* Sizes through an echo peer, with us as listener and as dialler. */
@@ -242,7 +186,7 @@ static void case_echo(void)
         }
         check_sizes(s);
         xipc_close(s);
-        XT_EQ(peer_wait(pid), 0); /* the peer saw ECLOSED after draining */
+        XT_EQ(xt_wait_child(pid), 0); /* the peer saw ECLOSED after draining */
         xipc_close(l);
     }
 }
@@ -251,7 +195,7 @@ static void case_many_clients(void)
 {
     char url[128], bound[128], id[16];
     make_url(url, sizeof(url));
-    xipc_sock *l, *c[CONF_CLIENTS];
+    xipc_sock *l;
     XT_OK(xipc_listen(&l, url, NULL));
     XT_OK(xipc_sock_url(l, bound, sizeof(bound)));
     pid_t pids[CONF_CLIENTS];
@@ -259,51 +203,24 @@ static void case_many_clients(void)
         snprintf(id, sizeof(id), "%d", k);
         pids[k] = peer_start("client", bound, id);
     }
-    unsigned seen = 0, bits = 0;
+    unsigned bits = xt_recv_clients(l, CONF_CLIENTS, CONF_MSGS, 3);
     for (int k = 0; k < CONF_CLIENTS; k++)
-        XT_OK(xipc_accept(l, &c[k], 30000));
-    for (int k = 0; k < CONF_CLIENTS; k++) {
-        uint32_t m[3], who = 0;
-        size_t n;
-        for (uint32_t i = 0; i < CONF_MSGS; i++) {
-            XT_OK(xipc_recv(c[k], m, sizeof(m), &n, 30000));
-            XT_EQ(n, sizeof(m));
-            if (i == 0)
-                who = m[0];
-            XT_EQ(m[0], who);
-            XT_EQ(m[1], i);
-            bits = m[2];
-        }
-        XT_ASSERT(who < CONF_CLIENTS && !(seen & (1u << who)));
-        seen |= 1u << who;
-        XT_ERR(xipc_recv(c[k], m, sizeof(m), &n, 30000), XIPC_ECLOSED);
-        xipc_close(c[k]);
-    }
-    XT_EQ(seen, (1u << CONF_CLIENTS) - 1);
-    for (int k = 0; k < CONF_CLIENTS; k++)
-        XT_EQ(peer_wait(pids[k]), 0);
+        XT_EQ(xt_wait_child(pids[k]), 0);
     printf("  %d clients of a %u-bit peer on one listener\n", CONF_CLIENTS, bits);
     xipc_close(l);
 }
 
 static void case_peer_death(void)
 {
-    char url[128], bound[128], buf[16];
+    char url[128], bound[128];
     make_url(url, sizeof(url));
     xipc_sock *l, *s;
     XT_OK(xipc_listen(&l, url, NULL));
     XT_OK(xipc_sock_url(l, bound, sizeof(bound)));
     pid_t pid = peer_start("hold", bound, NULL);
     XT_OK(xipc_accept(l, &s, 30000));
-    size_t n;
-    XT_OK(xipc_recv(s, buf, sizeof(buf), &n, 30000));
-    kill(pid, SIGKILL);
-    uint64_t t0 = now_ms();
-    XT_ERR(xipc_recv(s, buf, sizeof(buf), &n, 10000), XIPC_ECLOSED);
-    uint64_t dt = now_ms() - t0;
-    XT_ASSERT(dt < 1000);
-    XT_ERR(xipc_send(s, buf, 1, 1000), XIPC_ECLOSED);
-    XT_EQ(peer_wait(pid), 128 + SIGKILL);
+    uint64_t dt = xt_check_peer_killed(s, pid);
+    XT_EQ(xt_wait_child(pid), 128 + SIGKILL);
     printf("  peer death noticed after %llu ms\n", (unsigned long long)dt);
     xipc_close(s);
     xipc_close(l);
@@ -316,36 +233,13 @@ static void case_timeouts_and_refusal(void)
     xipc_sock *l, *s, *c;
     XT_ERR(xipc_dial(&s, url, NULL, 1000), XIPC_ECONNREFUSED);
     XT_OK(xipc_listen(&l, url, NULL));
-    uint64_t t0 = now_ms();
-    XT_ERR(xipc_accept(l, &c, 100), XIPC_ETIMEDOUT);
-    XT_ASSERT(now_ms() - t0 >= 90);
+    XT_TIMES_OUT(xipc_accept(l, &c, 100));
     char bound[128];
     XT_OK(xipc_sock_url(l, bound, sizeof(bound)));
     XT_OK(xipc_dial(&s, bound, NULL, 5000));
     XT_OK(xipc_accept(l, &c, 5000));
-    char buf[8];
-    size_t n;
-    t0 = now_ms();
-    XT_ERR(xipc_recv(c, buf, sizeof(buf), &n, 100), XIPC_ETIMEDOUT);
-    XT_ASSERT(now_ms() - t0 >= 90);
-    XT_ERR(xipc_recv(c, buf, sizeof(buf), &n, 0), XIPC_ETIMEDOUT);
-    /* a sender blocked by a peer that never reads gives up at its timeout */
-    static uint8_t big[1u << 16];
-    xipc_err rv;
-    int sent = 0;
-    while ((rv = xipc_send(s, big, sizeof(big), 200)) == XIPC_OK && sent < 100000)
-        sent++;
-    XT_ERR(rv, XIPC_ETIMEDOUT);
-    /* messages sent before a close still arrive, then ECLOSED */
-    xipc_close(s);
-    for (int i = 0; i < sent; i++) {
-        XT_OK(xipc_recv(c, big, sizeof(big), &n, 5000));
-        XT_EQ(n, sizeof(big));
-    }
-    /* a partly written frame may have been committed when the timeout hit */
-    while ((rv = xipc_recv(c, big, sizeof(big), &n, 5000)) == XIPC_OK)
-        XT_EQ(n, sizeof(big));
-    XT_ERR(rv, XIPC_ECLOSED);
+    /* timeouts, a blocked sender; what it sent arrives after its close */
+    xt_check_blocked_sender(s, c);
     xipc_close(c);
     xipc_close(l);
 }

@@ -17,19 +17,12 @@
 #include <unistd.h>
 
 #include "core/platform.h"
-#include "test.h"
+#include "sock_util.h"
 
 #define BIG (64u << 10)
 
 static char url[128];
 static char name[80];
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void set_name(const char *what)
 {
@@ -84,13 +77,6 @@ static int check(const uint8_t *b, size_t len, uint32_t seq)
     return 1;
 }
 
-static int wait_child(pid_t pid)
-{
-    int st;
-    XT_ASSERT(waitpid(pid, &st, 0) == pid);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 static void test_names(void)
 {
     /* the last: a 70-byte name, over the 64-byte limit */
@@ -98,12 +84,7 @@ static void test_names(void)
                          "mailslot://a b",
                          ("mailslot://"
                           "0123456789012345678901234567890123456789012345678901234567890123456789")};
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        xipc_sock *s = (xipc_sock *)1;
-        XT_ERR(xipc_listen(&s, bad[i], NULL), XIPC_EINVAL);
-        XT_ASSERT(s == NULL);
-        XT_ERR(xipc_dial(&s, bad[i], NULL, 0), XIPC_EINVAL);
-    }
+    xt_check_bad_urls(bad, sizeof(bad) / sizeof(bad[0]));
     printf("names ok\n");
 }
 
@@ -225,9 +206,7 @@ static void test_basic(void)
     XT_ERR(xipc_listen(&small, url, &o), XIPC_EINVAL);
 
     /* timeouts */
-    uint64_t t0 = now_ms();
-    XT_ERR(xipc_recv(srv, in, BIG, &len, 100), XIPC_ETIMEDOUT);
-    XT_ASSERT(now_ms() - t0 >= 90);
+    XT_TIMES_OUT(xipc_recv(srv, in, BIG, &len, 100));
 
     xipc_stats st;
     XT_OK(xipc_stats_get(cli, &st));
@@ -345,7 +324,7 @@ static void test_fan_out(void)
     XT_EQ(st.sent, FAN_ROUNDS * FAN_BATCH);
     XT_EQ(st.dropped, 0);
     for (int i = 0; i < FAN_SERVERS; i++)
-        XT_EQ(wait_child(pids[i]), 0);
+        XT_EQ(xt_wait_child(pids[i]), 0);
     XT_EQ(name_files(), -1); /* each removed its socket, the last the folder */
     xipc_close(cli);
     close(ready[0]);
@@ -439,24 +418,11 @@ static pid_t start_doomed(void)
 {
     int ready[2];
     XT_ASSERT(pipe(ready) == 0);
-    pid_t pid = fork();
-    XT_ASSERT(pid >= 0);
-    if (pid == 0) {
-        xipc_sock *s;
-        if (xipc_listen(&s, url, NULL) != XIPC_OK)
-            _exit(2);
-        char c = 'r';
-        if (write(ready[1], &c, 1) != 1)
-            _exit(3);
-        for (;;)
-            pause();
-    }
-    char c;
-    XT_EQ(read(ready[0], &c, 1), 1);
+    pid_t pid = xt_listen_child(url, ready);
     close(ready[0]);
     close(ready[1]);
     kill(pid, SIGKILL);
-    XT_EQ(wait_child(pid), 128 + SIGKILL);
+    XT_EQ(xt_wait_child(pid), 128 + SIGKILL);
     return pid;
 }
 

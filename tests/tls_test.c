@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "test.h"
+#include "stream_util.h"
 #include "xipc/rpc.h"
 
 #define TT_MAX (16u << 20)
@@ -42,19 +42,6 @@ static const char *tt_file(const char *name)
     char *p = ring[next++ % 16];
     snprintf(p, sizeof(ring[0]), "%s/%s", tt_dir, name);
     return p;
-}
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void fill(uint8_t *p, size_t n, uint32_t seed)
-{
-    for (size_t i = 0; i < n; i++)
-        p[i] = (uint8_t)((i * 131u + seed) ^ (i >> 8));
 }
 
 /* Server options: certificate @p cert (DIR/cert.pem, key DIR/cert.key),
@@ -253,35 +240,7 @@ static void check_sizes(xipc_sock *s)
 {
     size_t sizes[] = {0, 1, 7, 8, 9, 100, 4095, 4096, 16380, 16384, 16385,
                       65536, 1u << 20, TT_MAX - 1, TT_MAX};
-    uint8_t *out = malloc(TT_MAX + 1), *in = malloc(TT_MAX + 1);
-    XT_ASSERT(out && in);
-    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-        size_t n = sizes[i], got = 0;
-        fill(out, n, (uint32_t)i);
-        XT_OK(xipc_send(s, out, n, 30000));
-        XT_OK(xipc_recv(s, in, TT_MAX, &got, 30000));
-        XT_EQ(got, n);
-        XT_ASSERT(memcmp(in, out, n) == 0);
-    }
-    XT_ERR(xipc_send(s, out, TT_MAX + 1, 1000), XIPC_EMSGSIZE);
-    size_t got = 0;
-    fill(out, 5000, 99);
-    XT_OK(xipc_send(s, out, 5000, 30000));
-    XT_ERR(xipc_recv(s, in, 100, &got, 30000), XIPC_EMSGSIZE);
-    XT_EQ(got, 5000);
-    XT_OK(xipc_recv(s, in, TT_MAX, &got, 30000));
-    XT_ASSERT(got == 5000 && memcmp(in, out, 5000) == 0);
-    void *w;
-    const void *r;
-    XT_OK(xipc_reserve(s, 300, &w, 30000));
-    fill(w, 200, 7);
-    XT_OK(xipc_commit(s, 200));
-    XT_OK(xipc_peek(s, &r, &got, 30000));
-    fill(out, 200, 7);
-    XT_ASSERT(got == 200 && memcmp(r, out, 200) == 0);
-    XT_OK(xipc_release(s));
-    free(out);
-    free(in);
+    xt_check_sizes(s, TT_MAX, sizes, sizeof(sizes) / sizeof(sizes[0]));
 }
 
 static void case_sizes(void)
@@ -322,7 +281,7 @@ static void *tt_duplex_send(void *arg)
     xipc_err rv = XIPC_OK;
     for (uint32_t i = 0; i < TT_DUPLEX && rv == XIPC_OK; i++) {
         size_t n = (i * 7919u) % 70000;
-        fill(m, n, i);
+        xt_fill(m, n, i);
         rv = xipc_send(s, m, n, 30000);
     }
     free(m);
@@ -343,7 +302,7 @@ static void case_duplex(void)
         size_t n, len = (i * 7919u) % 70000;
         XT_OK(xipc_recv(c, in, 70000, &n, 30000));
         XT_EQ(n, len);
-        fill(want, len, i);
+        xt_fill(want, len, i);
         XT_ASSERT(memcmp(in, want, len) == 0);
     }
     XT_ASSERT(pthread_join(snd, &res) == 0);
@@ -362,30 +321,11 @@ static void case_duplex(void)
 static void case_many_clients(void)
 {
     xipc_opts so = srv_opts("server", NULL), co = cli_opts();
-    xipc_sock *l = tt_listen(&so), *c[TT_CLIENTS];
+    xipc_sock *l = tt_listen(&so);
     tt_client cl[TT_CLIENTS];
     for (int k = 0; k < TT_CLIENTS; k++)
         tt_client_start(&cl[k], tt_sender, url_port(l), "127.0.0.1", &co, k);
-    for (int k = 0; k < TT_CLIENTS; k++)
-        XT_OK(xipc_accept(l, &c[k], 30000));
-    unsigned seen = 0;
-    for (int k = 0; k < TT_CLIENTS; k++) {
-        uint32_t m[2], who = 0;
-        size_t n;
-        for (uint32_t i = 0; i < TT_MSGS; i++) {
-            XT_OK(xipc_recv(c[k], m, sizeof(m), &n, 30000));
-            XT_EQ(n, sizeof(m));
-            if (i == 0)
-                who = m[0];
-            XT_EQ(m[0], who);
-            XT_EQ(m[1], i);
-        }
-        XT_ASSERT(who < TT_CLIENTS && !(seen & (1u << who)));
-        seen |= 1u << who;
-        XT_ERR(xipc_recv(c[k], m, sizeof(m), &n, 30000), XIPC_ECLOSED);
-        xipc_close(c[k]);
-    }
-    XT_EQ(seen, (1u << TT_CLIENTS) - 1);
+    xt_recv_clients(l, TT_CLIENTS, TT_MSGS, 2);
     for (int k = 0; k < TT_CLIENTS; k++) {
         tt_client_join(&cl[k]);
         XT_OK(cl[k].dial);
@@ -402,30 +342,9 @@ static void case_timeouts(void)
 {
     xipc_opts so = srv_opts("server", NULL), co = cli_opts();
     xipc_sock *l = tt_listen(&so), *c, *s;
-    uint64_t t0 = now_ms();
-    XT_ERR(xipc_accept(l, &s, 100), XIPC_ETIMEDOUT);
-    XT_ASSERT(now_ms() - t0 >= 90);
+    XT_TIMES_OUT(xipc_accept(l, &s, 100));
     connect_pair(l, &co, &c, &s);
-    char buf[8];
-    size_t n;
-    t0 = now_ms();
-    XT_ERR(xipc_recv(s, buf, sizeof(buf), &n, 100), XIPC_ETIMEDOUT);
-    XT_ASSERT(now_ms() - t0 >= 90);
-    XT_ERR(xipc_recv(s, buf, sizeof(buf), &n, 0), XIPC_ETIMEDOUT);
-    static uint8_t big[1u << 16];
-    xipc_err rv;
-    int sent = 0;
-    while ((rv = xipc_send(c, big, sizeof(big), 200)) == XIPC_OK && sent < 100000)
-        sent++;
-    XT_ERR(rv, XIPC_ETIMEDOUT);
-    xipc_close(c);
-    for (int i = 0; i < sent; i++) {
-        XT_OK(xipc_recv(s, big, sizeof(big), &n, 5000));
-        XT_EQ(n, sizeof(big));
-    }
-    while ((rv = xipc_recv(s, big, sizeof(big), &n, 5000)) == XIPC_OK)
-        XT_EQ(n, sizeof(big));
-    XT_ERR(rv, XIPC_ECLOSED);
+    int sent = xt_check_blocked_sender(c, s);
     xipc_close(s);
     xipc_close(l);
     printf("  timeouts; %d x 64 KiB sent before the peer stopped reading, all delivered\n",
@@ -437,7 +356,7 @@ static void case_peer_death(void)
 {
     xipc_opts so = srv_opts("server", NULL);
     xipc_sock *l = tt_listen(&so), *s;
-    char url[160], buf[16];
+    char url[160];
     snprintf(url, sizeof(url), "tls+tcp://127.0.0.1:%u", url_port(l));
     pid_t pid = fork();
     XT_ASSERT(pid >= 0);
@@ -446,14 +365,7 @@ static void case_peer_death(void)
         _exit(127);
     }
     XT_OK(xipc_accept(l, &s, 30000));
-    size_t n;
-    XT_OK(xipc_recv(s, buf, sizeof(buf), &n, 30000));
-    kill(pid, SIGKILL);
-    uint64_t t0 = now_ms();
-    XT_ERR(xipc_recv(s, buf, sizeof(buf), &n, 10000), XIPC_ECLOSED);
-    uint64_t dt = now_ms() - t0;
-    XT_ASSERT(dt < 1000);
-    XT_ERR(xipc_send(s, buf, 1, 1000), XIPC_ECLOSED);
+    uint64_t dt = xt_check_peer_killed(s, pid);
     int st;
     XT_ASSERT(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st));
     xipc_close(s);
@@ -640,19 +552,19 @@ static void case_not_tls(void)
     /* a plain tcp:// client sends a frame: not a TLS record */
     XT_OK(xipc_dial(&plain, url, NULL, 5000));
     XT_OK(xipc_send(plain, "plain hello", 11, 5000));
-    uint64_t t0 = now_ms();
+    uint64_t t0 = xt_now_ms();
     XT_ERR(xipc_accept(l, &s, 5000), XIPC_ETLS);
-    XT_ASSERT(now_ms() - t0 < 2000);
+    XT_ASSERT(xt_now_ms() - t0 < 2000);
     XT_ASSERT(xipc_last_detail()[0] != '\0');
     printf("  plain tcp:// client: ETLS \"%s\" after %llu ms\n", xipc_last_detail(),
-           (unsigned long long)(now_ms() - t0));
+           (unsigned long long)(xt_now_ms() - t0));
     xipc_close(plain);
     pair_ok(l, "127.0.0.1", &co);
     /* a client that connects and says nothing: 10 s at most */
     XT_OK(xipc_dial(&plain, url, NULL, 5000));
-    t0 = now_ms();
+    t0 = xt_now_ms();
     XT_ERR(xipc_accept(l, &s, 60000), XIPC_ETLS);
-    uint64_t dt = now_ms() - t0;
+    uint64_t dt = xt_now_ms() - t0;
     XT_ASSERT(dt >= 9000 && dt < 15000);
     XT_ASSERT(strcmp(xipc_last_detail(),
                      "no TLS handshake from the client within 10000 ms") == 0);

@@ -7,71 +7,21 @@
 set -u
 
 XIPC=${1:?usage: cli_ls_test.sh PATH/TO/xipc}
-TAG="clils$$"
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/xipc_cli_ls.XXXXXX") || exit 1
-BG=""    # pids of background processes still to reap
-FAILS=0
-CHECKS=0
+# shellcheck source=cli_test_lib.sh
+. "$(dirname "$0")/cli_test_lib.sh"
+cli_setup clils xipc_cli_ls
 UID_NOW=$(id -u)
 
-# Bound every run of xipc: a hang fails the test well within the ctest
-# TIMEOUT, so the traps still run and clean up. `timeout` stands between
-# us and a background xipc, so the xipc's own pid comes from its -w line.
-if command -v timeout >/dev/null 2>&1; then
-    GUARD="timeout 10"
-    GUARD_BG="timeout 40"
-else
-    GUARD=""
-    GUARD_BG=""
-fi
-
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-    for p in $BG; do kill "$p" 2>/dev/null; done
-    for p in $BG; do wait "$p" 2>/dev/null; done
-    rm -f /dev/shm/xipc.*"$TAG"* 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-    FAILS=$((FAILS + 1))
-    echo "FAIL: $*" >&2
-}
-
-ok() {
-    CHECKS=$((CHECKS + 1))
-}
-
-# run ARGS...: run xipc with stdin from /dev/null; sets RC, $TMP/out, $TMP/err
-run() {
-    $GUARD "$XIPC" "$@" </dev/null >"$TMP/out" 2>"$TMP/err"
-    RC=$?
-}
-
-# expect_rc WHAT CODE
-expect_rc() {
-    if [ "$RC" -eq "$2" ]; then ok; else
-        fail "$1: exit $RC, want $2; stderr: $(cat "$TMP/err")"
-    fi
-}
+# Every run of xipc is bounded (cli_guard). `timeout` stands between us and
+# a background xipc, so the xipc's own pid comes from its -w line.
+GUARD=$(cli_guard 10)
+GUARD_BG=$(cli_guard 40)
 
 # expect_text WHAT FILE TEXT: FILE holds exactly TEXT and a newline
 expect_text() {
     printf '%s\n' "$3" >"$TMP/want_text"
     if cmp -s "$2" "$TMP/want_text"; then ok; else
         fail "$1: got '$(cat "$2")', want '$3'"
-    fi
-}
-
-# expect_file WHAT GOT WANT: the two files are byte for byte equal
-expect_file() {
-    if cmp -s "$2" "$3"; then ok; else
-        fail "$1: output differs:"
-        od -c "$2" | head -n 10 >&2
-        echo "want:" >&2
-        od -c "$3" | head -n 10 >&2
     fi
 }
 
@@ -103,15 +53,6 @@ bg() {
     BPID=$!
     BG="$BG $BPID"
     wait_line "$out.err" "$cmd"
-}
-
-# reap PID: wait for a background process; sets RC
-reap() {
-    wait "$1"
-    RC=$?
-    rest=""
-    for p in $BG; do [ "$p" = "$1" ] || rest="$rest $p"; done
-    BG=$rest
 }
 
 # ls_ours: `xipc ls`, our lines in $TMP/ls (sets RC)
@@ -324,12 +265,7 @@ fi
 
 ls_ours
 expect_lines "nothing left" 0
-left=$(for f in /dev/shm/*"$TAG"*; do [ -e "$f" ] && echo "$f"; done)
+left=$(shm_left "$TAG")
 if [ -n "$left" ]; then fail "objects left in /dev/shm: $left"; else ok; fi
 
-if [ "$FAILS" -ne 0 ]; then
-    echo "cli_ls_test: $FAILS of $((CHECKS + FAILS)) checks failed" >&2
-    exit 1
-fi
-echo "cli_ls_test: all $CHECKS checks passed"
-exit 0
+cli_finish cli_ls_test

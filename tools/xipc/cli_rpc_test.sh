@@ -13,36 +13,10 @@ USAGE="usage: cli_rpc_test.sh PATH/TO/xipc BITS [PATH/TO/m32/xipc]"
 XIPC=${1:?$USAGE}
 BITS=${2:?$USAGE}
 M32=${3:-}
-TAG="clirpc$$"
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/xipc_clirpc.XXXXXX") || exit 1
-BG=""
-FAILS=0
-CHECKS=0
-
-if command -v timeout >/dev/null 2>&1; then
-    GUARD="timeout 20"
-else
-    GUARD=""
-fi
-
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-    for p in $BG; do kill "$p" 2>/dev/null; done
-    for p in $BG; do wait "$p" 2>/dev/null; done
-    rm -f /dev/shm/xipc.*"$TAG"* 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-    FAILS=$((FAILS + 1))
-    echo "FAIL: $*" >&2
-}
-
-ok() {
-    CHECKS=$((CHECKS + 1))
-}
+# shellcheck source=cli_test_lib.sh
+. "$(dirname "$0")/cli_test_lib.sh"
+cli_setup clirpc xipc_clirpc
+GUARD=$(cli_guard 20)
 
 # call [BIN=...] ARGS...: xipc call; sets RC, $TMP/out, $TMP/err
 call() {
@@ -274,11 +248,8 @@ if start_server s64 "$XIPC" "shm://$TAG" "unix://@$TAG" tcp://127.0.0.1:0; then
     expect_fail "stopped server (tcp)" 1 "xipc: $TCP: connection refused: no listener"
 fi
 
-if ls /dev/shm 2>/dev/null | grep -q "$TAG"; then
-    fail "left in /dev/shm: $(ls /dev/shm | grep "$TAG")"
-else
-    ok
-fi
+left=$(shm_left "$TAG")
+if [ -n "$left" ]; then fail "left in /dev/shm: $left"; else ok; fi
 
 echo "cli_rpc_test: $CHECKS checks passed, $FAILS failed"
 [ "$FAILS" -eq 0 ]

@@ -7,51 +7,10 @@
 set -u
 
 XIPC=${1:?usage: cli_test.sh PATH/TO/xipc}
-TAG="clitest$$"
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/xipc_cli.XXXXXX") || exit 1
-BG=""    # pids of background processes still to reap
-FAILS=0
-CHECKS=0
-
-# Bound every run of xipc: a hang fails the test (exit 124) well within the
-# ctest TIMEOUT, so the traps still run and clean up.
-if command -v timeout >/dev/null 2>&1; then
-    GUARD="timeout 10"
-else
-    GUARD=""
-fi
-
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-    for p in $BG; do kill "$p" 2>/dev/null; done
-    for p in $BG; do wait "$p" 2>/dev/null; done
-    rm -f /dev/shm/xipc.*"$TAG"* 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-    FAILS=$((FAILS + 1))
-    echo "FAIL: $*" >&2
-}
-
-ok() {
-    CHECKS=$((CHECKS + 1))
-}
-
-# run ARGS...: run xipc with stdin from /dev/null; sets RC, $TMP/out, $TMP/err
-run() {
-    $GUARD "$XIPC" "$@" </dev/null >"$TMP/out" 2>"$TMP/err"
-    RC=$?
-}
-
-# expect_rc WHAT CODE
-expect_rc() {
-    if [ "$RC" -eq "$2" ]; then ok; else
-        fail "$1: exit $RC, want $2; stderr: $(cat "$TMP/err")"
-    fi
-}
+# shellcheck source=cli_test_lib.sh
+. "$(dirname "$0")/cli_test_lib.sh"
+cli_setup clitest xipc_cli
+GUARD=$(cli_guard 10)
 
 # expect_err WHAT TEXT: stderr is exactly TEXT (one line)
 expect_err() {
@@ -66,16 +25,6 @@ expect_usage() {
     if head -n 1 "$TMP/err" | grep -q '^xipc: .*: ' &&
         sed -n 2p "$TMP/err" | grep -q '^usage: xipc'; then ok; else
         fail "$1: bad usage message: $(cat "$TMP/err")"
-    fi
-}
-
-# expect_file WHAT GOT WANT: the two files are byte for byte equal
-expect_file() {
-    if cmp -s "$2" "$3"; then ok; else
-        fail "$1: output differs:"
-        od -c "$2" | head -n 10 >&2
-        echo "want:" >&2
-        od -c "$3" | head -n 10 >&2
     fi
 }
 
@@ -116,18 +65,7 @@ wait_listening() {
 
 # wait_recv WHAT: reap the last background recv; sets RC
 wait_recv() {
-    wait "$RPID"
-    RC=$?
-    rest=""
-    for p in $BG; do [ "$p" = "$RPID" ] || rest="$rest $p"; done
-    BG=$rest
-}
-
-# shm_left TEXT: names of the /dev/shm objects containing TEXT
-shm_left() {
-    for f in /dev/shm/*"$1"*; do
-        [ -e "$f" ] && printf '%s ' "${f#/dev/shm/}"
-    done
+    reap "$RPID"
 }
 
 # ---- help and version ---------------------------------------------------
@@ -352,9 +290,4 @@ if [ -d /dev/mqueue ]; then
     if [ -n "$left" ]; then fail "queues left: $left"; else ok; fi
 fi
 
-if [ "$FAILS" -ne 0 ]; then
-    echo "cli_test: $FAILS of $((CHECKS + FAILS)) checks failed" >&2
-    exit 1
-fi
-echo "cli_test: all $CHECKS checks passed"
-exit 0
+cli_finish cli_test

@@ -1,0 +1,77 @@
+/*
+ * Helpers shared by the tests of the channel schemes (conform_test,
+ * tls_test, mailslot_test, mq_test): a monotonic clock in milliseconds, a
+ * timed-out call, names refused, a child's exit status, a child that holds
+ * a listener until it is killed. POSIX only: not for the Windows builds
+ * (test.h is).
+ */
+#ifndef XIPC_TESTS_SOCK_UTIL_H
+#define XIPC_TESTS_SOCK_UTIL_H
+
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test.h"
+
+static inline uint64_t xt_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* @p expr, a call given a 100 ms timeout, returns XIPC_ETIMEDOUT, and not
+ * before 90 ms have passed. */
+#define XT_TIMES_OUT(expr)                                                     \
+    do {                                                                       \
+        uint64_t xt_t0_ = xt_now_ms();                                         \
+        XT_ERR(expr, XIPC_ETIMEDOUT);                                          \
+        XT_ASSERT(xt_now_ms() - xt_t0_ >= 90);                                 \
+    } while (0)
+
+/* Each of the @p count URLs @p bad is refused with EINVAL by listen (which
+ * leaves the socket NULL) and by dial. */
+static inline void xt_check_bad_urls(const char *const *bad, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        xipc_sock *s = (xipc_sock *)1;
+        XT_ERR(xipc_listen(&s, bad[i], NULL), XIPC_EINVAL);
+        XT_ASSERT(s == NULL);
+        XT_ERR(xipc_dial(&s, bad[i], NULL, 0), XIPC_EINVAL);
+    }
+}
+
+/* Waits for the child @p pid: its exit code, or 128 + the signal that
+ * ended it. */
+static inline int xt_wait_child(pid_t pid)
+{
+    int st;
+    XT_ASSERT(waitpid(pid, &st, 0) == pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* A child that listens at @p url, says so with a byte on the pipe @p ready,
+ * then waits to be killed; returns its pid once it listens. The child
+ * exits 2 when it cannot listen, 3 when it cannot write. */
+static inline pid_t xt_listen_child(const char *url, int ready[2])
+{
+    pid_t pid = fork();
+    XT_ASSERT(pid >= 0);
+    if (pid == 0) {
+        xipc_sock *s;
+        if (xipc_listen(&s, url, NULL) != XIPC_OK)
+            _exit(2);
+        char c = 'r';
+        if (write(ready[1], &c, 1) != 1)
+            _exit(3);
+        for (;;)
+            pause();
+    }
+    char c;
+    XT_EQ(read(ready[0], &c, 1), 1);
+    return pid;
+}
+
+#endif
