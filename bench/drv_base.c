@@ -9,7 +9,7 @@
  * against. Streams: the first byte of a message says data (0) or sync
  * (1, answered by one byte); end of file ends.
  */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
+#define _DEFAULT_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -22,19 +22,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "baseline.h"
 #include "cpu.h"
 #include "drvs.h"
 #include "harness.h"
 #include "peer.h"
-
-#define BASE_SPIN_QUIT UINT32_MAX
-#define BASE_SPIN_CHECK 0xfffffu
-#define BASE_MAX_MSG 65536u
-
-typedef struct base_line {
-    _Alignas(64) _Atomic uint32_t word;
-    uint8_t pad[60];
-} base_line;
 
 struct bench_conn {
     bench_peer peer;
@@ -42,39 +34,17 @@ struct bench_conn {
     double *peer_cpu;
     size_t size;
     int rtt;
-    base_line *line;
+    baseline_line *line;
     uint32_t next;
     int rfd, wfd;   /* the parent's ends */
     int crfd, cwfd; /* the child's ends */
     int lfd;        /* raw-tcp: the listening socket */
-    uint8_t buf[BASE_MAX_MSG];
+    uint8_t buf[BASELINE_MAX_MSG];
 };
-
-static void base_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
-
-static void base_close_fd(int *fd)
-{
-    if (*fd >= 0)
-        close(*fd);
-    *fd = -1;
-}
-
-static void base_close_ends(int *r, int *w)
-{
-    if (*r == *w)
-        *w = -1;
-    base_close_fd(r);
-    base_close_fd(w);
-}
 
 static bench_conn *base_alloc(const bench_cfg *cfg, int stream_ok)
 {
-    if (cfg->size < 1 || cfg->size > BASE_MAX_MSG || (!cfg->rtt && !stream_ok)) {
+    if (cfg->size < 1 || cfg->size > BASELINE_MAX_MSG || (!cfg->rtt && !stream_ok)) {
         bench_set_error(stream_ok ? "message size outside 1..65536"
                                   : "this baseline measures round trips only");
         return NULL;
@@ -101,10 +71,10 @@ static int base_close(bench_conn *c)
     if (c == NULL)
         return 0;
     if (c->line != NULL)
-        atomic_store(&c->line->word, BASE_SPIN_QUIT);
-    base_close_ends(&c->rfd, &c->wfd);
-    base_close_ends(&c->crfd, &c->cwfd);
-    base_close_fd(&c->lfd);
+        atomic_store(&c->line->word, BASELINE_SPIN_QUIT);
+    baseline_close_ends(&c->rfd, &c->wfd);
+    baseline_close_ends(&c->crfd, &c->cwfd);
+    baseline_close_fd(&c->lfd);
     int rc = bench_peer_stop(&c->peer, 5000);
     double cpu = bench_cpu_collect(&c->cpu);
     if (c->peer_cpu != NULL)
@@ -120,21 +90,9 @@ static int base_close(bench_conn *c)
 static int base_spin_peer(void *arg)
 {
     bench_conn *c = arg;
-    uint32_t last = 0;
     bench_cpu_start(&c->cpu);
-    for (uint32_t i = 1;; i++) {
-        uint32_t w = atomic_load_explicit(&c->line->word, memory_order_acquire);
-        if (w != last && (w & 1u)) {
-            if (w == BASE_SPIN_QUIT)
-                break;
-            last = w + 1;
-            atomic_store_explicit(&c->line->word, last, memory_order_release);
-            continue;
-        }
-        base_relax();
-        if ((i & BASE_SPIN_CHECK) == 0 && bench_peer_orphaned(&c->peer))
-            return 1;
-    }
+    if (baseline_spin_serve(c->line, &c->peer) != 0)
+        return 1; /* orphaned: nobody to report to */
     bench_cpu_report(&c->cpu);
     return 0;
 }
@@ -145,15 +103,11 @@ static int base_spin_open(bench_conn **out, const bench_cfg *cfg)
     bench_conn *c = base_alloc(cfg, 0);
     if (c == NULL)
         return -1;
-    void *p = mmap(NULL, sizeof(base_line), PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) {
-        bench_set_error("mmap: %s", strerror(errno));
+    c->line = baseline_spin_map();
+    if (c->line == NULL) {
         base_close(c);
         return -1;
     }
-    c->line = p;
-    atomic_init(&c->line->word, 0);
     c->next = 1;
     if (bench_peer_start(&c->peer, base_spin_peer, c) != 0) {
         base_close(c);
@@ -166,65 +120,24 @@ static int base_spin_open(bench_conn **out, const bench_cfg *cfg)
 
 static int base_spin_rtt(bench_conn *c)
 {
-    uint32_t v = c->next;
-    c->next += 2;
-    if (c->next == BASE_SPIN_QUIT)
-        c->next = 1;
-    atomic_store_explicit(&c->line->word, v, memory_order_release);
-    for (uint32_t i = 1;; i++) {
-        if (atomic_load_explicit(&c->line->word, memory_order_acquire) == v + 1)
-            return 0;
-        base_relax();
-        if ((i & BASE_SPIN_CHECK) == 0 && bench_peer_gone(&c->peer)) {
-            bench_set_error("the spinning peer died");
-            return -1;
-        }
-    }
+    return baseline_spin_rtt(c->line, &c->next, &c->peer);
 }
 
 /* ---- streams ------------------------------------------------------------------------- */
 
-static int base_read_full(int fd, uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = read(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return k == 0 ? 1 : -1;
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
-static int base_write_full(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return -1;
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 static int base_stream_peer(void *arg)
 {
     bench_conn *c = arg; /* the child's copy: it uses its two fds only */
-    base_close_ends(&c->rfd, &c->wfd);
-    base_close_fd(&c->lfd);
+    baseline_close_ends(&c->rfd, &c->wfd);
+    baseline_close_fd(&c->lfd);
     bench_cpu_start(&c->cpu);
     int rc;
     for (;;) {
-        rc = base_read_full(c->crfd, c->buf, c->size);
+        rc = baseline_read_full(c->crfd, c->buf, c->size);
         if (rc != 0)
             break;
         if (c->rtt || c->buf[0] == 1)
-            if (base_write_full(c->cwfd, c->buf, c->rtt ? c->size : 1) != 0) {
+            if (baseline_write_full(c->cwfd, c->buf, c->rtt ? c->size : 1) != 0) {
                 rc = -1;
                 break;
             }
@@ -238,7 +151,7 @@ static int base_stream_start(bench_conn *c)
     if (bench_peer_start(&c->peer, base_stream_peer, c) != 0)
         return -1;
     bench_cpu_parent(&c->cpu);
-    base_close_ends(&c->crfd, &c->cwfd);
+    baseline_close_ends(&c->crfd, &c->cwfd);
     memset(c->buf, 0, c->size);
     return 0;
 }
@@ -320,7 +233,7 @@ static int base_tcp_pair(int *a, int *b)
         bench_set_error("tcp loopback: %s", strerror(errno));
         if (l >= 0)
             close(l);
-        base_close_fd(b);
+        baseline_close_fd(b);
         return -1;
     }
     close(l);
@@ -352,22 +265,13 @@ static int base_tcp_open(bench_conn **out, const bench_cfg *cfg)
 
 static int base_rtt(bench_conn *c)
 {
-    if (base_write_full(c->wfd, c->buf, c->size) != 0) {
-        bench_set_error("write: %s", strerror(errno));
-        return -1;
-    }
-    int rc = base_read_full(c->rfd, c->buf, c->size);
-    if (rc != 0) {
-        bench_set_error("read: %s", rc > 0 ? "the peer closed" : strerror(errno));
-        return -1;
-    }
-    return 0;
+    return baseline_fd_rtt(c->rfd, c->wfd, c->buf, c->size);
 }
 
 static int base_put(bench_conn *c)
 {
     c->buf[0] = 0;
-    if (base_write_full(c->wfd, c->buf, c->size) != 0) {
+    if (baseline_write_full(c->wfd, c->buf, c->size) != 0) {
         bench_set_error("write: %s", strerror(errno));
         return -1;
     }
@@ -377,11 +281,11 @@ static int base_put(bench_conn *c)
 static int base_sync(bench_conn *c)
 {
     c->buf[0] = 1;
-    if (base_write_full(c->wfd, c->buf, c->size) != 0) {
+    if (baseline_write_full(c->wfd, c->buf, c->size) != 0) {
         bench_set_error("write: %s", strerror(errno));
         return -1;
     }
-    int rc = base_read_full(c->rfd, c->buf, 1);
+    int rc = baseline_read_full(c->rfd, c->buf, 1);
     if (rc != 0) {
         bench_set_error("read (ack): %s", rc > 0 ? "the peer closed" : strerror(errno));
         return -1;
@@ -389,15 +293,9 @@ static int base_sync(bench_conn *c)
     return 0;
 }
 
-static int base_no_stream(bench_conn *c)
-{
-    bench_set_error("this baseline measures round trips only");
-    return -1;
-}
-
 const bench_drv bench_drv_base_spin = {
     .transport = "raw-spin", .impl = "raw", .open = base_spin_open,
-    .rtt = base_spin_rtt, .put = base_no_stream, .sync = base_no_stream,
+    .rtt = base_spin_rtt, .put = baseline_no_stream, .sync = baseline_no_stream,
     .close = base_close,
 };
 

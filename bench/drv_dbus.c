@@ -338,13 +338,8 @@ static int db_open(bench_conn **out, const bench_cfg *cfg)
         rc = db_wait_server(c);
     for (; rc == 0 && c->nt < cfg->threads && c->nt < DB_MAX_THREADS; c->nt++)
         rc = db_connect(&c->tbus[c->nt]);
-    if (rc != 0) {
-        char why[256];
-        snprintf(why, sizeof(why), "%s", bench_error());
-        db_close(c);
-        bench_set_error("%s", why);
-        return -1;
-    }
+    if (rc != 0)
+        return bench_close_failed(db_close, c);
     *out = c;
     return 0;
 }

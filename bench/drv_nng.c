@@ -232,13 +232,8 @@ static int nb_open(bench_conn **out, const bench_cfg *cfg, int tcp, int rpc)
     }
     if (rc == 0 && rpc && cfg->threads > 0)
         rc = nb_contexts(c, cfg->threads);
-    if (rc != 0) {
-        char why[256];
-        snprintf(why, sizeof(why), "%s", bench_error());
-        nb_close(c);
-        bench_set_error("%s", why);
-        return -1;
-    }
+    if (rc != 0)
+        return bench_close_failed(nb_close, c);
     *out = c;
     return 0;
 }

@@ -4,7 +4,7 @@
  * pipes, and over an AF_UNIX stream socketpair. Each is set up before the
  * fork: that is the mechanism being measured, and all the child uses.
  */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -14,41 +14,26 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "baseline.h"
 #include "drv.h"
 #include "harness.h"
 #include "peer.h"
 
-#define RAW_SPIN_QUIT UINT32_MAX  /* odd: the child stops */
-#define RAW_SPIN_CHECK 0xfffffu   /* spins between liveness checks */
-#define RAW_MAX_MSG 65536u
-
-/* The line both processes spin on. Parent writes odd, child answers +1. */
-typedef struct raw_line {
-    _Alignas(64) _Atomic uint32_t word;
-    uint8_t pad[60];
-} raw_line;
-
 struct bench_conn {
     bench_peer peer;
     size_t size;
-    raw_line *line; /* raw-spin */
-    uint32_t next;  /* raw-spin: the next odd value to send */
-    int rfd, wfd;   /* raw-pipe, raw-unix: parent's ends */
-    int crfd, cwfd; /* the child's ends (closed in the parent after fork) */
-    uint8_t buf[RAW_MAX_MSG];
+    baseline_line *line; /* raw-spin */
+    uint32_t next;       /* raw-spin: the next odd value to send */
+    int rfd, wfd;        /* raw-pipe, raw-unix: parent's ends */
+    int crfd, cwfd;      /* the child's ends (closed in the parent after fork) */
+    uint8_t buf[BASELINE_MAX_MSG];
 };
-
-static void raw_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
 
 static bench_conn *raw_alloc(const bench_cfg *cfg)
 {
-    if (cfg->size == 0 || cfg->size > RAW_MAX_MSG || !cfg->rtt) {
-        bench_set_error("raw drivers measure round trips of 1..%u bytes", RAW_MAX_MSG);
+    if (cfg->size == 0 || cfg->size > BASELINE_MAX_MSG || !cfg->rtt) {
+        bench_set_error("raw drivers measure round trips of 1..%u bytes",
+                        BASELINE_MAX_MSG);
         return NULL;
     }
     bench_conn *c = calloc(1, sizeof(*c));
@@ -62,30 +47,14 @@ static bench_conn *raw_alloc(const bench_cfg *cfg)
     return c;
 }
 
-static void raw_close_fd(int *fd)
-{
-    if (*fd >= 0)
-        close(*fd);
-    *fd = -1;
-}
-
-/* Close a read and a write end, which may be one socket. */
-static void raw_close_ends(int *rfd, int *wfd)
-{
-    if (*rfd == *wfd)
-        *wfd = -1;
-    raw_close_fd(rfd);
-    raw_close_fd(wfd);
-}
-
 static int raw_close(bench_conn *c)
 {
     if (c == NULL)
         return 0;
     if (c->line != NULL)
-        atomic_store(&c->line->word, RAW_SPIN_QUIT);
-    raw_close_ends(&c->rfd, &c->wfd); /* the child reads EOF and leaves */
-    raw_close_ends(&c->crfd, &c->cwfd);
+        atomic_store(&c->line->word, BASELINE_SPIN_QUIT);
+    baseline_close_ends(&c->rfd, &c->wfd); /* the child reads EOF and leaves */
+    baseline_close_ends(&c->crfd, &c->cwfd);
     int rc = bench_peer_stop(&c->peer, 5000);
     if (c->line != NULL)
         munmap(c->line, sizeof(*c->line));
@@ -98,20 +67,7 @@ static int raw_close(bench_conn *c)
 static int raw_spin_peer(void *arg)
 {
     bench_conn *c = arg; /* the child's copy; only c->line is shared */
-    uint32_t last = 0;
-    for (uint32_t i = 1;; i++) {
-        uint32_t w = atomic_load_explicit(&c->line->word, memory_order_acquire);
-        if (w != last && (w & 1u)) {
-            if (w == RAW_SPIN_QUIT)
-                return 0;
-            last = w + 1;
-            atomic_store_explicit(&c->line->word, last, memory_order_release);
-            continue;
-        }
-        raw_relax();
-        if ((i & RAW_SPIN_CHECK) == 0 && bench_peer_orphaned(&c->peer))
-            return 1;
-    }
+    return baseline_spin_serve(c->line, &c->peer);
 }
 
 static int raw_spin_open(bench_conn **out, const bench_cfg *cfg)
@@ -120,15 +76,11 @@ static int raw_spin_open(bench_conn **out, const bench_cfg *cfg)
     bench_conn *c = raw_alloc(cfg);
     if (c == NULL)
         return -1;
-    void *p = mmap(NULL, sizeof(raw_line), PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) {
-        bench_set_error("mmap: %s", strerror(errno));
+    c->line = baseline_spin_map();
+    if (c->line == NULL) {
         free(c);
         return -1;
     }
-    c->line = p;
-    atomic_init(&c->line->word, 0);
     c->next = 1;
     if (bench_peer_start(&c->peer, raw_spin_peer, c) != 0) {
         raw_close(c);
@@ -140,61 +92,20 @@ static int raw_spin_open(bench_conn **out, const bench_cfg *cfg)
 
 static int raw_spin_rtt(bench_conn *c)
 {
-    uint32_t v = c->next;
-    c->next += 2;
-    if (c->next == RAW_SPIN_QUIT)
-        c->next = 1; /* wrap, skipping the stop value */
-    atomic_store_explicit(&c->line->word, v, memory_order_release);
-    for (uint32_t i = 1;; i++) {
-        if (atomic_load_explicit(&c->line->word, memory_order_acquire) == v + 1)
-            return 0;
-        raw_relax();
-        if ((i & RAW_SPIN_CHECK) == 0 && bench_peer_gone(&c->peer)) {
-            bench_set_error("the spinning peer died");
-            return -1;
-        }
-    }
+    return baseline_spin_rtt(c->line, &c->next, &c->peer);
 }
 
 /* ---- raw-pipe and raw-unix: byte streams of fixed-size messages ----------- */
 
-static int raw_read_full(int fd, uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = read(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return k == 0 ? 1 : -1; /* 1: end of stream */
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
-static int raw_write_full(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return -1;
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 static int raw_echo_peer(void *arg)
 {
     bench_conn *c = arg; /* the child's copy; it uses only its two fds */
-    raw_close_ends(&c->rfd, &c->wfd);
+    baseline_close_ends(&c->rfd, &c->wfd);
     for (;;) {
-        int rc = raw_read_full(c->crfd, c->buf, c->size);
+        int rc = baseline_read_full(c->crfd, c->buf, c->size);
         if (rc != 0)
             return rc < 0; /* EOF: the parent is done */
-        if (raw_write_full(c->cwfd, c->buf, c->size) != 0)
+        if (baseline_write_full(c->cwfd, c->buf, c->size) != 0)
             return 1;
     }
 }
@@ -206,8 +117,8 @@ static int raw_fd_open(bench_conn **out, const bench_cfg *cfg, const int fds[4])
     bench_conn *c = raw_alloc(cfg);
     if (c == NULL) {
         int r = fds[0], w = fds[1], cr = fds[2], cw = fds[3];
-        raw_close_ends(&r, &w);
-        raw_close_ends(&cr, &cw);
+        baseline_close_ends(&r, &w);
+        baseline_close_ends(&cr, &cw);
         return -1;
     }
     c->rfd = fds[0];
@@ -218,7 +129,7 @@ static int raw_fd_open(bench_conn **out, const bench_cfg *cfg, const int fds[4])
         raw_close(c);
         return -1;
     }
-    raw_close_ends(&c->crfd, &c->cwfd);
+    baseline_close_ends(&c->crfd, &c->cwfd);
     memset(c->buf, 0x5a, c->size);
     *out = c;
     return 0;
@@ -254,22 +165,7 @@ static int raw_unix_open(bench_conn **out, const bench_cfg *cfg)
 
 static int raw_fd_rtt(bench_conn *c)
 {
-    if (raw_write_full(c->wfd, c->buf, c->size) != 0) {
-        bench_set_error("write: %s", strerror(errno));
-        return -1;
-    }
-    int rc = raw_read_full(c->rfd, c->buf, c->size);
-    if (rc != 0) {
-        bench_set_error("read: %s", rc > 0 ? "the peer closed" : strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-static int raw_no_stream(bench_conn *c)
-{
-    bench_set_error("this baseline measures round trips only");
-    return -1;
+    return baseline_fd_rtt(c->rfd, c->wfd, c->buf, c->size);
 }
 
 const bench_drv bench_drv_raw_spin = {
@@ -277,8 +173,8 @@ const bench_drv bench_drv_raw_spin = {
     .impl = "raw",
     .open = raw_spin_open,
     .rtt = raw_spin_rtt,
-    .put = raw_no_stream,
-    .sync = raw_no_stream,
+    .put = baseline_no_stream,
+    .sync = baseline_no_stream,
     .close = raw_close,
 };
 
@@ -287,8 +183,8 @@ const bench_drv bench_drv_raw_pipe = {
     .impl = "raw",
     .open = raw_pipe_open,
     .rtt = raw_fd_rtt,
-    .put = raw_no_stream,
-    .sync = raw_no_stream,
+    .put = baseline_no_stream,
+    .sync = baseline_no_stream,
     .close = raw_close,
 };
 
@@ -297,7 +193,7 @@ const bench_drv bench_drv_raw_unix = {
     .impl = "raw",
     .open = raw_unix_open,
     .rtt = raw_fd_rtt,
-    .put = raw_no_stream,
-    .sync = raw_no_stream,
+    .put = baseline_no_stream,
+    .sync = baseline_no_stream,
     .close = raw_close,
 };

@@ -7,11 +7,12 @@
  *
  * unix-more and tcp-more send the throughput streams with XIPC_SEND_MORE.
  *
- * Protocol (the peer tells messages apart by length): rtt: the peer
- * echoes every message; throughput: it consumes them and answers a
+ * Protocol (xconn.h; the peer tells messages apart by length): rtt: the
+ * peer echoes every message; throughput: it consumes them and answers a
  * 1-byte message with a 1-byte ack (sync). 0 bytes end the connection.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +25,9 @@
 #include "harness.h"
 #include "peer.h"
 #include "util.h"
+#include "xconn.h"
 
-#define XCHAN_TIMEOUT_MS 10000
-#define XCHAN_PEER_MS 30000
-#define XCHAN_DIAL_MS 5000
-#define XCHAN_MAX_MSG 65536u
+#define XCHAN_DIAL_NAP_US 300 /* between the peer's dials */
 
 enum { XCHAN_SHM, XCHAN_PIPE, XCHAN_UNIX, XCHAN_TCP, XCHAN_TLS, XCHAN_SPAWN };
 
@@ -40,13 +39,11 @@ typedef struct xchan_args {
 } xchan_args;
 
 struct bench_conn {
-    xipc_sock *sock;
-    bench_peer peer;
+    xconn x; /* first: xconn_alloc() */
     bench_cpu cpu;
     double *peer_cpu;
-    size_t size;
-    uint8_t *buf;
 };
+_Static_assert(offsetof(bench_conn, x) == 0, "xconn_alloc() allocates bench_conn");
 
 static char xchan_cert[128]; /* tls+tcp://: self-signed certificate and key */
 
@@ -60,7 +57,7 @@ static int xchan_fail(const char *what, xipc_err rv)
 static void xchan_opts(xipc_opts *o, int kind)
 {
     xipc_opts_init(o);
-    o->max_msg = XCHAN_MAX_MSG + 64;
+    o->max_msg = XCONN_MAX_MSG + 64;
     if (kind == XCHAN_TLS) {
         o->tls_cert = xchan_cert;
         o->tls_verify = 0; /* encrypted, not authenticated: a benchmark */
@@ -72,24 +69,20 @@ static void xchan_opts(xipc_opts *o, int kind)
 /* Serve one connection: echo (rtt) or consume with acks. */
 static int xchan_serve(xipc_sock *s, int rtt, bench_cpu *cpu)
 {
-    uint8_t *buf = malloc(XCHAN_MAX_MSG);
+    uint8_t *buf = malloc(XCONN_MAX_MSG);
     xipc_err rv = buf == NULL ? XIPC_ENOMEM : XIPC_OK;
     bench_cpu_start(cpu);
     while (rv == XIPC_OK) {
         size_t n;
-        rv = xipc_recv(s, buf, XCHAN_MAX_MSG, &n, XCHAN_PEER_MS);
+        rv = xipc_recv(s, buf, XCONN_MAX_MSG, &n, XCONN_PEER_MS);
         if (rv != XIPC_OK || n == 0)
             break;
         if (rtt || n == 1)
-            rv = xipc_send(s, buf, rtt ? n : 1, XCHAN_PEER_MS);
+            rv = xipc_send(s, buf, rtt ? n : 1, XCONN_PEER_MS);
     }
     bench_cpu_report(cpu);
     free(buf);
-    if (rv != XIPC_OK && rv != XIPC_ECLOSED) {
-        fprintf(stderr, "xipc: bench: peer: %s\n", xipc_strerror(rv));
-        return 1;
-    }
-    return 0;
+    return xconn_peer_exit(rv);
 }
 
 static int xchan_peer_main(void *arg)
@@ -98,17 +91,8 @@ static int xchan_peer_main(void *arg)
     xipc_opts o;
     xchan_opts(&o, a->kind);
     xipc_sock *s = NULL;
-    xipc_err rv;
-    uint64_t end = bench_now_ns() + (uint64_t)XCHAN_DIAL_MS * 1000000u;
-    /* the parent listens after the fork: wait for the name to appear */
-    while ((rv = xipc_dial(&s, a->url, &o, 1000)) == XIPC_ECONNREFUSED &&
-           bench_now_ns() < end)
-        bench_nap_us(300);
-    if (rv != XIPC_OK) {
-        fprintf(stderr, "xipc: bench: peer: xipc_dial %s: %s\n", a->url,
-                xipc_strerror(rv));
+    if (xconn_dial(&s, a->url, &o, XCHAN_DIAL_NAP_US) != XIPC_OK)
         return 1;
-    }
     int rc = xchan_serve(s, a->rtt, a->cpu);
     xipc_close(s);
     return rc;
@@ -134,15 +118,10 @@ static int xchan_close(bench_conn *c)
 {
     if (c == NULL)
         return 0;
-    if (c->sock != NULL) {
-        xipc_send(c->sock, c->buf, 0, 1000); /* the end; the peer may be gone */
-        xipc_close(c->sock);
-    }
-    int rc = bench_peer_stop(&c->peer, 5000);
+    int rc = xconn_stop(&c->x);
     double cpu = bench_cpu_collect(&c->cpu);
     if (c->peer_cpu != NULL)
         *c->peer_cpu = cpu;
-    free(c->buf);
     free(c);
     return rc;
 }
@@ -151,13 +130,7 @@ static int xchan_accept(bench_conn *c, const xchan_args *a)
 {
     xipc_opts o;
     xchan_opts(&o, a->kind);
-    xipc_sock *l;
-    xipc_err rv = xipc_listen(&l, a->url, &o);
-    if (rv != XIPC_OK)
-        return xchan_fail("xipc_listen", rv);
-    rv = xipc_accept(l, &c->sock, XCHAN_DIAL_MS + 1000);
-    xipc_close(l);
-    return rv == XIPC_OK ? 0 : xchan_fail("xipc_accept", rv);
+    return xconn_accept(&c->x, a->url, &o);
 }
 
 static int xchan_spawn(bench_conn *c, const xchan_args *a)
@@ -166,11 +139,11 @@ static int xchan_spawn(bench_conn *c, const xchan_args *a)
     snprintf(fd, sizeof(fd), "%d", c->cpu.wfd);
     char *argv[] = {"xipc", "bench", "--spawn-peer", a->rtt ? "rtt" : "thr", fd, NULL};
     uint32_t pid;
-    xipc_err rv = xipc_spawn(&c->sock, "/proc/self/exe", argv, &pid);
+    xipc_err rv = xipc_spawn(&c->x.sock, "/proc/self/exe", argv, &pid);
     if (rv != XIPC_OK)
         return xchan_fail("xipc_spawn /proc/self/exe", rv);
-    c->peer.pid = (pid_t)pid;
-    c->peer.parent = getpid();
+    c->x.peer.pid = (pid_t)pid;
+    c->x.peer.parent = getpid();
     return 0;
 }
 
@@ -195,81 +168,49 @@ static int xchan_url(xchan_args *a, const bench_cfg *cfg)
 static int xchan_open(bench_conn **out, const bench_cfg *cfg, int kind)
 {
     *out = NULL;
-    if (cfg->size < 2 || cfg->size > XCHAN_MAX_MSG) {
-        bench_set_error("message size %zu outside 2..%u", cfg->size, XCHAN_MAX_MSG);
+    bench_conn *c = xconn_alloc(sizeof(*c), cfg, xchan_fail);
+    if (c == NULL)
         return -1;
-    }
-    bench_conn *c = calloc(1, sizeof(*c));
-    if (c == NULL || (c->buf = malloc(cfg->size)) == NULL) {
-        free(c);
-        bench_set_error("out of memory");
-        return -1;
-    }
-    c->peer.pid = -1;
-    c->size = cfg->size;
     c->peer_cpu = cfg->peer_cpu_ns;
-    memset(c->buf, 0x5a, cfg->size);
     xchan_args a = {.kind = kind, .rtt = cfg->rtt, .cpu = &c->cpu};
     int rc = bench_cpu_open(&c->cpu) != 0 || xchan_url(&a, cfg) != 0 ? -1 : 0;
     if (rc == 0 && kind == XCHAN_SPAWN)
         rc = xchan_spawn(c, &a);
     else if (rc == 0)
-        rc = bench_peer_start(&c->peer, xchan_peer_main, &a);
+        rc = bench_peer_start(&c->x.peer, xchan_peer_main, &a);
     if (rc == 0) {
         bench_cpu_parent(&c->cpu);
         if (kind != XCHAN_SPAWN)
             rc = xchan_accept(c, &a);
     }
-    if (rc != 0) {
-        char why[256];
-        snprintf(why, sizeof(why), "%s", bench_error());
-        xchan_close(c);
-        bench_set_error("%s", why);
-        return -1;
-    }
+    if (rc != 0)
+        return bench_close_failed(xchan_close, c);
     *out = c;
     return 0;
 }
 
 static int xchan_rtt(bench_conn *c)
 {
-    size_t n;
-    xipc_err rv = xipc_send(c->sock, c->buf, c->size, XCHAN_TIMEOUT_MS);
-    if (rv != XIPC_OK)
-        return xchan_fail("xipc_send", rv);
-    rv = xipc_recv(c->sock, c->buf, c->size, &n, XCHAN_TIMEOUT_MS);
-    if (rv != XIPC_OK)
-        return xchan_fail("xipc_recv", rv);
-    if (n != c->size) {
-        bench_set_error("xipc_recv: echo of %zu bytes came back as %zu", c->size, n);
-        return -1;
-    }
-    return 0;
+    return xconn_rtt(&c->x);
 }
 
 static int xchan_put(bench_conn *c)
 {
-    xipc_err rv = xipc_send(c->sock, c->buf, c->size, XCHAN_TIMEOUT_MS);
-    return rv == XIPC_OK ? 0 : xchan_fail("xipc_send", rv);
+    return xconn_put(&c->x);
 }
 
 /* The same, corked: the stream transports write many messages at once
  * (the next send without the flag, here sync's, writes what is held). */
 static int xchan_put_more(bench_conn *c)
 {
-    xipc_err rv = xipc_send_ex(c->sock, c->buf, c->size, XIPC_SEND_MORE, XCHAN_TIMEOUT_MS);
+    xipc_err rv = xipc_send_ex(c->x.sock, c->x.buf, c->x.size, XIPC_SEND_MORE,
+                               XCONN_TIMEOUT_MS);
     return rv == XIPC_OK ? 0 : xchan_fail("xipc_send_ex", rv);
 }
 
 static int xchan_sync(bench_conn *c)
 {
-    uint8_t b = 1;
-    size_t n;
-    xipc_err rv = xipc_send(c->sock, &b, 1, XCHAN_TIMEOUT_MS);
-    if (rv != XIPC_OK)
-        return xchan_fail("xipc_send (sync)", rv);
-    rv = xipc_recv(c->sock, &b, 1, &n, XCHAN_TIMEOUT_MS);
-    return rv == XIPC_OK ? 0 : xchan_fail("xipc_recv (ack)", rv);
+    return xconn_sync(&c->x);
 }
 
 /* tls+tcp://: a self-signed certificate made by openssl(1) for the run. */

@@ -191,13 +191,8 @@ static int ow_open(bench_conn **out, const bench_cfg *cfg, const char *scheme)
         else if ((rv = ow_dial(&c->tx, a.mine, cfg->size)) != XIPC_OK)
             rc = ow_fail("xipc_dial", rv);
     }
-    if (rc != 0) {
-        char why[256];
-        snprintf(why, sizeof(why), "%s", bench_error());
-        ow_close(c);
-        bench_set_error("%s", why);
-        return -1;
-    }
+    if (rc != 0)
+        return bench_close_failed(ow_close, c);
     *out = c;
     return 0;
 }

@@ -236,13 +236,8 @@ static int ps_open(bench_conn **out, const bench_cfg *cfg)
     }
     if (rc == 0)
         rc = ps_marker(c);
-    if (rc != 0) {
-        char why[256];
-        snprintf(why, sizeof(why), "%s", bench_error());
-        ps_close(c);
-        bench_set_error("%s", why);
-        return -1;
-    }
+    if (rc != 0)
+        return bench_close_failed(ps_close, c);
     *out = c;
     return 0;
 }

@@ -210,13 +210,8 @@ static int rpcb_open(bench_conn **out, const bench_cfg *cfg, int kind)
         bench_cpu_parent(&c->cpu);
         rc = rpcb_dial(c, a.url, a.nospin);
     }
-    if (rc != 0) {
-        char why[256];
-        snprintf(why, sizeof(why), "%s", bench_error());
-        rpcb_close(c);
-        bench_set_error("%s", why);
-        return -1;
-    }
+    if (rc != 0)
+        return bench_close_failed(rpcb_close, c);
     *out = c;
     return 0;
 }

@@ -2,7 +2,8 @@
  * xipc over shm://, through the public API only. The parent listens on a
  * name unique to the case and run; the forked child dials it by that name.
  *
- * Protocol on the connection (the peer tells the kinds apart by length):
+ * Protocol on the connection (xconn.h; the peer tells the kinds apart by
+ * length):
  *   rtt:        the peer echoes every message; a 0-byte message ends it.
  *   throughput: the peer consumes messages of the case's size; a 1-byte
  *               message asks for a 1-byte ack (sync); 0 bytes end it.
@@ -13,21 +14,19 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "xipc/xipc.h"
 
 #include "drv.h"
 #include "harness.h"
 #include "peer.h"
+#include "xconn.h"
 
-#define SHM_BENCH_TIMEOUT_MS 10000 /* one operation; far above any sample */
-#define SHM_BENCH_PEER_MS 30000    /* the peer waits this long for the next */
-#define SHM_BENCH_DIAL_MS 5000
-#define SHM_BENCH_MAX_MSG 65536u
+#define SHM_BENCH_DIAL_NAP_US 500 /* between the peer's dials */
 #define SHM_BENCH_SPIN_DEFAULT UINT32_MAX
 
 typedef struct shm_bench_args {
@@ -38,12 +37,10 @@ typedef struct shm_bench_args {
 } shm_bench_args;
 
 struct bench_conn {
-    xipc_sock *sock;
-    bench_peer peer;
-    size_t size;
-    uint8_t *buf;
+    xconn x; /* first: xconn_alloc() */
     uint8_t fill;
 };
+_Static_assert(offsetof(bench_conn, x) == 0, "xconn_alloc() allocates bench_conn");
 
 static volatile uint64_t shm_bench_sink; /* keeps the in-place reads alive */
 
@@ -66,10 +63,10 @@ static xipc_err shm_peer_echo(xipc_sock *s, uint8_t *buf)
 {
     for (;;) {
         size_t n;
-        xipc_err rv = xipc_recv(s, buf, SHM_BENCH_MAX_MSG, &n, SHM_BENCH_PEER_MS);
+        xipc_err rv = xipc_recv(s, buf, XCONN_MAX_MSG, &n, XCONN_PEER_MS);
         if (rv != XIPC_OK || n == 0)
             return rv;
-        if ((rv = xipc_send(s, buf, n, SHM_BENCH_PEER_MS)) != XIPC_OK)
+        if ((rv = xipc_send(s, buf, n, XCONN_PEER_MS)) != XIPC_OK)
             return rv;
     }
 }
@@ -77,14 +74,14 @@ static xipc_err shm_peer_echo(xipc_sock *s, uint8_t *buf)
 static xipc_err shm_peer_ack(xipc_sock *s)
 {
     uint8_t ack = 1;
-    return xipc_send(s, &ack, 1, SHM_BENCH_PEER_MS);
+    return xipc_send(s, &ack, 1, XCONN_PEER_MS);
 }
 
 static xipc_err shm_peer_sink(xipc_sock *s, uint8_t *buf)
 {
     for (;;) {
         size_t n;
-        xipc_err rv = xipc_recv(s, buf, SHM_BENCH_MAX_MSG, &n, SHM_BENCH_PEER_MS);
+        xipc_err rv = xipc_recv(s, buf, XCONN_MAX_MSG, &n, XCONN_PEER_MS);
         if (rv != XIPC_OK || n == 0)
             return rv;
         if (n == 1 && (rv = shm_peer_ack(s)) != XIPC_OK)
@@ -108,7 +105,7 @@ static xipc_err shm_peer_sink_zc(xipc_sock *s)
     for (;;) {
         const void *p;
         size_t n;
-        xipc_err rv = xipc_peek(s, &p, &n, SHM_BENCH_PEER_MS);
+        xipc_err rv = xipc_peek(s, &p, &n, XCONN_PEER_MS);
         if (rv != XIPC_OK)
             return rv;
         shm_peer_read(p, n);
@@ -119,31 +116,16 @@ static xipc_err shm_peer_sink_zc(xipc_sock *s)
     }
 }
 
-static xipc_err shm_peer_dial(xipc_sock **s, const shm_bench_args *a)
-{
-    xipc_opts o;
-    shm_bench_opts(&o, a->spin_us);
-    uint64_t end = bench_now_ns() + (uint64_t)SHM_BENCH_DIAL_MS * 1000000u;
-    struct timespec nap = {0, 500000};
-    xipc_err rv;
-    /* the parent listens after the fork: wait for the name to appear */
-    while ((rv = xipc_dial(s, a->url, &o, 1000)) == XIPC_ECONNREFUSED &&
-           bench_now_ns() < end)
-        nanosleep(&nap, NULL);
-    return rv;
-}
-
 static int shm_peer_main(void *arg)
 {
     const shm_bench_args *a = arg;
+    xipc_opts o;
+    shm_bench_opts(&o, a->spin_us);
     xipc_sock *s;
-    xipc_err rv = shm_peer_dial(&s, a);
-    if (rv != XIPC_OK) {
-        fprintf(stderr, "xipc: bench: peer: xipc_dial %s: %s\n", a->url,
-                xipc_strerror(rv));
+    xipc_err rv = xconn_dial(&s, a->url, &o, SHM_BENCH_DIAL_NAP_US);
+    if (rv != XIPC_OK)
         return 1;
-    }
-    uint8_t *buf = malloc(SHM_BENCH_MAX_MSG);
+    uint8_t *buf = malloc(XCONN_MAX_MSG);
     if (buf == NULL)
         rv = XIPC_ENOMEM;
     else if (a->rtt)
@@ -152,11 +134,7 @@ static int shm_peer_main(void *arg)
         rv = a->zc ? shm_peer_sink_zc(s) : shm_peer_sink(s, buf);
     xipc_close(s);
     free(buf);
-    if (rv != XIPC_OK && rv != XIPC_ECLOSED) {
-        fprintf(stderr, "xipc: bench: peer: %s\n", xipc_strerror(rv));
-        return 1;
-    }
-    return 0;
+    return xconn_peer_exit(rv);
 }
 
 /* ---- the measuring side (parent) ---------------------------------------------- */
@@ -165,56 +143,25 @@ static int shm_bench_close(bench_conn *c)
 {
     if (c == NULL)
         return 0;
-    if (c->sock != NULL) {
-        xipc_send(c->sock, c->buf, 0, 1000); /* the end; the peer may be gone */
-        xipc_close(c->sock);
-    }
-    int rc = bench_peer_stop(&c->peer, 5000);
-    free(c->buf);
+    int rc = xconn_stop(&c->x);
     free(c);
     return rc;
-}
-
-static int shm_bench_connect(bench_conn *c, const shm_bench_args *a)
-{
-    xipc_opts o;
-    shm_bench_opts(&o, a->spin_us);
-    xipc_sock *l;
-    xipc_err rv = xipc_listen(&l, a->url, &o);
-    if (rv != XIPC_OK)
-        return shm_bench_fail("xipc_listen", rv);
-    rv = xipc_accept(l, &c->sock, SHM_BENCH_DIAL_MS + 1000);
-    xipc_close(l);
-    return rv == XIPC_OK ? 0 : shm_bench_fail("xipc_accept", rv);
 }
 
 static int shm_bench_open_with(bench_conn **out, const bench_cfg *cfg,
                                uint32_t spin_us, int zc)
 {
     *out = NULL;
-    if (cfg->size < 2 || cfg->size > SHM_BENCH_MAX_MSG) {
-        bench_set_error("message size %zu outside 2..%u", cfg->size, SHM_BENCH_MAX_MSG);
+    bench_conn *c = xconn_alloc(sizeof(*c), cfg, shm_bench_fail);
+    if (c == NULL)
         return -1;
-    }
-    bench_conn *c = calloc(1, sizeof(*c));
-    if (c == NULL || (c->buf = malloc(cfg->size)) == NULL) {
-        free(c);
-        bench_set_error("out of memory");
-        return -1;
-    }
-    c->peer.pid = -1;
-    c->size = cfg->size;
-    memset(c->buf, 0x5a, cfg->size);
     shm_bench_args a = {.spin_us = spin_us, .rtt = cfg->rtt, .zc = zc};
     snprintf(a.url, sizeof(a.url), "shm://%s", cfg->name);
-    if (bench_peer_start(&c->peer, shm_peer_main, &a) != 0 ||
-        shm_bench_connect(c, &a) != 0) {
-        char why[256];
-        snprintf(why, sizeof(why), "%s", bench_error());
-        shm_bench_close(c);
-        bench_set_error("%s", why);
-        return -1;
-    }
+    xipc_opts o;
+    shm_bench_opts(&o, spin_us);
+    if (bench_peer_start(&c->x.peer, shm_peer_main, &a) != 0 ||
+        xconn_accept(&c->x, a.url, &o) != 0)
+        return bench_close_failed(shm_bench_close, c);
     *out = c;
     return 0;
 }
@@ -236,46 +183,28 @@ static int shm_bench_open_zc(bench_conn **out, const bench_cfg *cfg)
 
 static int shm_bench_rtt(bench_conn *c)
 {
-    size_t n;
-    xipc_err rv = xipc_send(c->sock, c->buf, c->size, SHM_BENCH_TIMEOUT_MS);
-    if (rv != XIPC_OK)
-        return shm_bench_fail("xipc_send", rv);
-    rv = xipc_recv(c->sock, c->buf, c->size, &n, SHM_BENCH_TIMEOUT_MS);
-    if (rv != XIPC_OK)
-        return shm_bench_fail("xipc_recv", rv);
-    if (n != c->size) {
-        bench_set_error("xipc_recv: echo of %zu bytes came back as %zu", c->size, n);
-        return -1;
-    }
-    return 0;
+    return xconn_rtt(&c->x);
 }
 
 static int shm_bench_put(bench_conn *c)
 {
-    xipc_err rv = xipc_send(c->sock, c->buf, c->size, SHM_BENCH_TIMEOUT_MS);
-    return rv == XIPC_OK ? 0 : shm_bench_fail("xipc_send", rv);
+    return xconn_put(&c->x);
 }
 
 static int shm_bench_put_zc(bench_conn *c)
 {
     void *p;
-    xipc_err rv = xipc_reserve(c->sock, c->size, &p, SHM_BENCH_TIMEOUT_MS);
+    xipc_err rv = xipc_reserve(c->x.sock, c->x.size, &p, XCONN_TIMEOUT_MS);
     if (rv != XIPC_OK)
         return shm_bench_fail("xipc_reserve", rv);
-    memset(p, c->fill++, c->size); /* the message is made where it lies */
-    rv = xipc_commit(c->sock, c->size);
+    memset(p, c->fill++, c->x.size); /* the message is made where it lies */
+    rv = xipc_commit(c->x.sock, c->x.size);
     return rv == XIPC_OK ? 0 : shm_bench_fail("xipc_commit", rv);
 }
 
 static int shm_bench_sync(bench_conn *c)
 {
-    uint8_t b = 1;
-    size_t n;
-    xipc_err rv = xipc_send(c->sock, &b, 1, SHM_BENCH_TIMEOUT_MS);
-    if (rv != XIPC_OK)
-        return shm_bench_fail("xipc_send (sync)", rv);
-    rv = xipc_recv(c->sock, &b, 1, &n, SHM_BENCH_TIMEOUT_MS);
-    return rv == XIPC_OK ? 0 : shm_bench_fail("xipc_recv (ack)", rv);
+    return xconn_sync(&c->x);
 }
 
 const bench_drv bench_drv_shm = {

@@ -141,13 +141,8 @@ static int zb_open(bench_conn **out, const bench_cfg *cfg, int tcp)
         else if (zmq_bind(c->sock, a.url) != 0)
             rc = zb_fail("zmq_bind");
     }
-    if (rc != 0) {
-        char why[256];
-        snprintf(why, sizeof(why), "%s", bench_error());
-        zb_close(c);
-        bench_set_error("%s", why);
-        return -1;
-    }
+    if (rc != 0)
+        return bench_close_failed(zb_close, c);
     *out = c;
     return 0;
 }

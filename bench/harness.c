@@ -33,6 +33,15 @@ const char *bench_error(void)
     return harness_err;
 }
 
+int bench_close_failed(int (*close_fn)(bench_conn *c), bench_conn *c)
+{
+    char why[sizeof(harness_err)];
+    snprintf(why, sizeof(why), "%s", harness_err);
+    close_fn(c);
+    bench_set_error("%s", why);
+    return -1;
+}
+
 /* ---- statistics ----------------------------------------------------------- */
 
 static int harness_cmp_double(const void *a, const void *b)

@@ -24,6 +24,13 @@ void bench_set_error(const char *fmt, ...)
 /* The last recorded failure ("" when none). */
 const char *bench_error(void);
 
+/*
+ * Close @p c with @p close_fn after the driver's open() failed, keeping
+ * the error that made it fail (closing may record another).
+ * @return -1
+ */
+int bench_close_failed(int (*close_fn)(bench_conn *c), bench_conn *c);
+
 /* How long to measure. */
 typedef struct bench_plan {
     unsigned reps;    /* repetitions; the median of them is reported */

@@ -9,10 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cli.h"
+#include "cli_msg.h"
 #include "cmd.h"
 
-#define SUB_BUF_INIT (64u << 10) /* first receive buffer; grows on demand */
 #define SUB_RETRY_MS 10          /* polling for a publisher to appear */
 
 const char cmd_sub_usage[] =
@@ -38,60 +37,17 @@ static const char sub_help[] =
     "                     B bits\" to stderr\n"
     "  -h, --help         show this help\n";
 
-typedef struct sub_cfg {
-    const char *url;
-    long count; /* -1: until the end */
-    long timeout_ms;
-    int width;
-    int help;
-} sub_cfg;
-
-/* @return -1 when parsed, else the exit code of a usage error */
-static int sub_parse(sub_cfg *cfg, int argc, char **argv)
-{
-    cli_scan s;
-    const char *arg, *val;
-    cli_scan_init(&s, argc, argv);
-    for (cli_arg k; (k = cli_scan_next(&s, &arg)) != CLI_ARG_END;) {
-        if (k == CLI_ARG_OPERAND) {
-            if (cfg->url != NULL)
-                return cli_usage_error(cmd_sub_usage, arg, "unexpected argument");
-            cfg->url = arg;
-            continue;
-        }
-        int r;
-        if ((r = cli_scan_value(&s, arg, "-n", "--count", &val)) != 0) {
-            if (r < 0)
-                return cli_usage_error(cmd_sub_usage, arg, "missing value");
-            if (cli_parse_int(val, 1, CLI_INT_MAX, &cfg->count) != 0)
-                return cli_bad_value(cmd_sub_usage, arg, val,
-                                     "a count in 1..2147483647");
-        } else if ((r = cli_scan_value(&s, arg, "-t", "--timeout", &val)) != 0) {
-            if (r < 0)
-                return cli_usage_error(cmd_sub_usage, arg, "missing value");
-            if (cli_parse_int(val, -1, CLI_INT_MAX, &cfg->timeout_ms) != 0)
-                return cli_bad_value(cmd_sub_usage, arg, val,
-                                     "a timeout in -1..2147483647 ms");
-        } else if (cli_scan_flag(arg, "-w", "--width")) {
-            cfg->width = 1;
-        } else if (cli_scan_flag(arg, "-h", "--help")) {
-            cfg->help = 1;
-        } else {
-            return cli_usage_error(cmd_sub_usage, arg, "unknown option");
-        }
-    }
-    if (cfg->help)
-        return -1;
-    if (cfg->url == NULL)
-        return cli_usage_error(cmd_sub_usage, "sub", "missing URL");
-    if (!cli_is_pubsub(cfg->url))
-        return cli_usage_error(cmd_sub_usage, cfg->url,
-                               "sub takes a pubsub:// URL (other schemes: xipc recv)");
-    return -1;
-}
+static const cli_msg_cmd sub_cmd = {
+    .name = "sub",
+    .usage = cmd_sub_usage,
+    .help = sub_help,
+    .opts = CLI_MSG_COUNT | CLI_MSG_TIMEOUT,
+    .pubsub = 1,
+    .wrong_url = "sub takes a pubsub:// URL (other schemes: xipc recv)",
+};
 
 /* Dial, and while no publisher exists, try again until @p timeout_ms. */
-static xipc_err sub_dial(xipc_sock **s, const sub_cfg *cfg)
+static xipc_err sub_dial(xipc_sock **s, const cli_msg_cfg *cfg)
 {
     for (long left = cfg->timeout_ms;;) {
         if (cli_signal_caught())
@@ -105,52 +61,21 @@ static xipc_err sub_dial(xipc_sock **s, const sub_cfg *cfg)
     }
 }
 
-typedef struct sub_buf {
-    unsigned char *b;
-    size_t cap;
-} sub_buf;
-
-/* The next message within @p timeout_ms; XIPC_EINTR on a signal. */
-static xipc_err sub_msg(xipc_sock *s, sub_buf *buf, size_t *len, long timeout_ms)
-{
-    for (long left = timeout_ms;;) {
-        if (cli_signal_caught())
-            return XIPC_EINTR;
-        int slice = cli_slice(left);
-        xipc_err rv = xipc_recv(s, buf->b, buf->cap, len, slice);
-        if (rv == XIPC_EMSGSIZE && *len > buf->cap) {
-            size_t cap = buf->cap * 2 > *len ? buf->cap * 2 : *len;
-            unsigned char *b = realloc(buf->b, cap);
-            if (b == NULL)
-                return XIPC_ENOMEM;
-            buf->b = b;
-            buf->cap = cap;
-            continue;
-        }
-        if (rv != XIPC_ETIMEDOUT || cli_expired(&left, slice))
-            return rv;
-    }
-}
-
 /* @return an exit code, or -1 when a signal stopped it */
-static int sub_loop(xipc_sock *s, sub_buf *buf, const sub_cfg *cfg)
+static int sub_loop(xipc_sock *s, cli_msg_buf *buf, const cli_msg_cfg *cfg)
 {
     for (long got = 0; cfg->count < 0 || got < cfg->count;) {
         size_t len = 0;
-        xipc_err rv = sub_msg(s, buf, &len, cfg->timeout_ms);
+        xipc_err rv = cli_msg_recv(s, buf, &len, cfg->timeout_ms);
         if (rv == XIPC_EOVERRUN) {
             fprintf(stderr, "xipc: %s: lost %zu messages\n", cfg->url, len);
             continue;
         }
         if (rv == XIPC_ECLOSED && cfg->count < 0)
             return CLI_EXIT_OK; /* the end of the stream */
-        if (rv == XIPC_EINTR && cli_signal_caught())
-            return -1;
-        if (rv != XIPC_OK)
-            return cli_fail(cfg->url, rv);
-        int e = cli_print_msg(buf->b, len);
-        if (e != 0)
-            return cli_signal_caught() ? -1 : cli_fail_errno("stdout", e);
+        int code = cli_msg_print(cfg, rv, buf, len);
+        if (code != CLI_EXIT_OK)
+            return code;
         got++;
     }
     return CLI_EXIT_OK;
@@ -158,16 +83,12 @@ static int sub_loop(xipc_sock *s, sub_buf *buf, const sub_cfg *cfg)
 
 int cmd_sub(int argc, char **argv)
 {
-    sub_cfg cfg = {.count = -1, .timeout_ms = -1};
-    int code = sub_parse(&cfg, argc, argv);
-    if (code < 0 && cfg.help) {
-        fputs(sub_help, stdout);
-        return CLI_EXIT_OK;
-    }
+    cli_msg_cfg cfg = {.count = -1, .timeout_ms = -1};
+    int code = cli_msg_parse(&cfg, &sub_cmd, argc, argv);
     if (code >= 0)
         return code;
-    sub_buf buf = {malloc(SUB_BUF_INIT), SUB_BUF_INIT};
-    if (buf.b == NULL)
+    cli_msg_buf buf;
+    if (cli_msg_buf_init(&buf) != 0)
         return cli_fail("sub", XIPC_ENOMEM);
     cli_signals_init();
     xipc_sock *s = NULL;
