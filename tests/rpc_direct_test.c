@@ -60,6 +60,21 @@ static int dt_reader_parked(xipc_rpc_client *c)
     return parked;
 }
 
+/* Dial @p url as rt_dial does, with on_notify @p fn (or NULL) and shm://
+ * rings of @p ring bytes (0: the default). */
+static xipc_rpc_client *dt_dial(const char *url, xipc_rpc_notify_fn fn, uint32_t ring)
+{
+    xipc_rpc_client_opts o;
+    xipc_rpc_client *c;
+    XT_OK(xipc_rpc_client_opts_init(&o));
+    o.timeout_ms = 60000;
+    o.on_notify = fn;
+    if (ring != 0)
+        o.sock.ring_capacity = ring;
+    XT_OK(xipc_rpc_client_dial(&c, url, &o, 10000));
+    return c;
+}
+
 /* Wait up to @p ms for *@p v >= @p want; 1 when it got there. */
 static int dt_wait_atleast(atomic_int *v, int want, int ms)
 {
@@ -202,22 +217,47 @@ static xipc_err t_fail_einval(xipc_rpc_req *req, void *ud)
     return XIPC_EINVAL;
 }
 
+/* nap(us, tag): sleep @p us microseconds, then return tag. */
+static xipc_err t_nap(xipc_rpc_req *req, void *ud)
+{
+    int us, tag;
+    xipc_err rv = xipc_rpc_req_argsf(req, "ii", &us, &tag);
+    if (rv != XIPC_OK)
+        return rv;
+    xipc_plat_sleep_us((uint32_t)us);
+    return xipc_rpc_req_returnf(req, "i", tag);
+}
+
+/* hold(): return once dt_hold is 0 (bounded: 30 s). */
+static atomic_int dt_hold;
+
+static xipc_err t_hold(xipc_rpc_req *req, void *ud)
+{
+    for (int i = 0; i < 30000 && atomic_load(&dt_hold); i++)
+        xipc_plat_sleep_us(1000);
+    return XIPC_OK;
+}
+
 /*
  * rt_server (add, echo, wait_gate, note: on workers) plus the same
- * handlers registered XIPC_RPC_INLINE: iadd, igate, inote, ifail (returns
- * XIPC_EINVAL); and who / iwho (record the handler's thread). @p given:
- * options, or NULL.
+ * handlers registered XIPC_RPC_INLINE: iadd, iecho, igate, inote, ifail
+ * (returns XIPC_EINVAL); who / iwho (record the handler's thread); and on
+ * workers nap and hold (above). @p given: options, or NULL.
  */
 static xipc_rpc_server *dt_server(uint32_t workers, const xipc_rpc_server_opts *given)
 {
     xipc_rpc_server *srv = rt_server(workers, given);
     const unsigned inl = XIPC_RPC_INLINE;
     XT_OK(xipc_rpc_server_register_ex(srv, "iadd", "(int, int) -> int", rt_add, NULL, inl));
+    XT_OK(xipc_rpc_server_register_ex(srv, "iecho", "(any...) -> [any...]", rt_echo, NULL,
+                                      inl));
     XT_OK(xipc_rpc_server_register_ex(srv, "igate", "() -> str", rt_wait_gate, NULL, inl));
     XT_OK(xipc_rpc_server_register_ex(srv, "inote", "(notification)", rt_note, NULL, inl));
     XT_OK(xipc_rpc_server_register_ex(srv, "ifail", "() -> error", t_fail_einval, NULL, inl));
     XT_OK(xipc_rpc_server_register_ex(srv, "who", "(int slot)", t_who, NULL, 0));
     XT_OK(xipc_rpc_server_register_ex(srv, "iwho", "(int slot)", t_who, NULL, inl));
+    XT_OK(xipc_rpc_server_register_ex(srv, "nap", "(int us, int tag) -> int", t_nap, NULL, 0));
+    XT_OK(xipc_rpc_server_register_ex(srv, "hold", "()", t_hold, NULL, 0));
     return srv;
 }
 
@@ -791,12 +831,7 @@ static void fake_main(void *arg)
 static xipc_rpc_client *fake_dial(xipc_sock *l, const char *url, xipc_rpc_notify_fn fn,
                                   xipc_sock **s)
 {
-    xipc_rpc_client_opts o;
-    xipc_rpc_client *c;
-    XT_OK(xipc_rpc_client_opts_init(&o));
-    o.timeout_ms = 30000;
-    o.on_notify = fn;
-    XT_OK(xipc_rpc_client_dial(&c, url, &o, 10000));
+    xipc_rpc_client *c = dt_dial(url, fn, 0);
     XT_OK(xipc_accept(l, s, 10000));
     return c;
 }
@@ -889,6 +924,208 @@ static void t_threads_inline(void)
     printf("8 threads x %d inline calls ok\n", MT_CALLS);
 }
 
+/* ---- i. regressions of the direct path ------------------------------------------ */
+
+/*
+ * Each test here failed before eeb8939 ("the direct path gives the receive
+ * token back before its request waits to go out"), and says how.
+ */
+
+#define FR_TIMEOUT_MS 5000 /* per call: generous, no speed is asserted */
+#define FR_ROUNDS 40
+#define FR_CALLS 3
+#define FR_MAX_THREADS 8
+
+/* A thread making FR_CALLS synchronous calls of @p method (an echo) with
+ * a bin of @p len bytes, FR_TIMEOUT_MS each, until one fails. */
+typedef struct echoer {
+    xipc_rpc_client *c;
+    const char *method;
+    int id;
+    size_t len;
+    xipc_plat_thread th;
+    xipc_err rv; /* read after the join: the failure, or XIPC_OK */
+    int calls;   /* calls that returned their params */
+    uint64_t ms; /* how long the failed call took */
+} echoer;
+
+static void echoer_main(void *p)
+{
+    echoer *e = p;
+    uint8_t *buf = malloc(e->len);
+    XT_ASSERT(buf != NULL);
+    for (int i = 0; i < FR_CALLS && e->rv == XIPC_OK; i++) {
+        void *pk;
+        size_t pl;
+        xipc_rpc_result res;
+        memset(buf, (e->id * FR_CALLS + i) & 0xff, e->len);
+        XT_OK(xipc_rpc_pack(&pk, &pl, "b", buf, e->len));
+        xipc_rpc_result_init(&res);
+        uint64_t t0 = xipc_plat_now_ns();
+        e->rv = xipc_rpc_call(e->c, e->method, pk, pl, &res, FR_TIMEOUT_MS);
+        e->ms = dt_ms_since(t0);
+        if (e->rv == XIPC_OK && (res.value_len != pl || memcmp(res.value, pk, pl) != 0))
+            e->rv = XIPC_EPROTO; /* not its own params back */
+        e->calls += e->rv == XIPC_OK;
+        xipc_rpc_result_fini(&res);
+        xipc_rpc_free(pk);
+    }
+    free(buf);
+}
+
+/* One round of t_direct_full_rings: a fresh client of @p url. */
+static void full_rings_round(const char *url, uint32_t ring, const char *method, int threads,
+                             size_t len)
+{
+    xipc_rpc_client *c = dt_dial(url, NULL, ring);
+    echoer e[FR_MAX_THREADS];
+    for (int i = 0; i < threads; i++) {
+        memset(&e[i], 0, sizeof(e[i]));
+        e[i].c = c;
+        e[i].method = method;
+        e[i].id = i;
+        e[i].len = len;
+        XT_OK(xipc_plat_thread_create(&e[i].th, echoer_main, &e[i]));
+    }
+    for (int i = 0; i < threads; i++) {
+        xipc_plat_thread_join(&e[i].th);
+        if (e[i].rv != XIPC_OK)
+            XT_FAIL("%s, %zu bytes: thread %d, call %d: %s after %llu ms", method, len, i,
+                    e[i].calls, xipc_err_name(e[i].rv), (unsigned long long)e[i].ms);
+    }
+    xipc_rpc_client_close(c);
+}
+
+/*
+ * Deadlock: a synchronous call that had taken the token blocked in its
+ * send (the request ring full, or another thread sending) while holding
+ * it; the server in turn blocked sending responses that only a receiver
+ * could make room for (its reader, for an inline method; its workers,
+ * the reader stopped by max_queued_bytes, otherwise), until a send
+ * timeout: calls failed after 5 or 10 s. @p threads threads echo @p len
+ * bytes a call through @p method on shm:// rings of @p ring bytes (0: the
+ * default 1 MiB), the server reading no more than @p max_queued bytes
+ * ahead (0: the default): every call must return its own params within
+ * FR_TIMEOUT_MS. The deadlock, when it came, came within a connection's
+ * first calls, so the calls are spread over FR_ROUNDS fresh clients: the
+ * old code failed within its first 7 in every run tried, where one client
+ * of many calls often got through. The workers' case also catches a
+ * direct caller that waits for another thread's send holding the token.
+ */
+static void t_direct_full_rings(const char *method, int threads, size_t len, uint32_t ring,
+                                uint32_t max_queued)
+{
+    xipc_rpc_server_opts o;
+    XT_OK(xipc_rpc_server_opts_init(&o));
+    if (max_queued != 0)
+        o.max_queued_bytes = max_queued;
+    xipc_rpc_server *srv = dt_server(2, &o);
+    char url[512];
+    rt_serve(srv, "shm", url, sizeof(url));
+    XT_ASSERT(threads <= FR_MAX_THREADS);
+    uint64_t t0 = xipc_plat_now_ns();
+    for (int r = 0; r < FR_ROUNDS; r++)
+        full_rings_round(url, ring, method, threads, len);
+    uint64_t ms = dt_ms_since(t0);
+    xipc_rpc_server_free(srv);
+    printf("direct path, full rings: %d x %d threads x %d %s of %zu bytes ok (%llu ms)\n",
+           FR_ROUNDS, threads, FR_CALLS, method, len, (unsigned long long)ms);
+}
+
+#define RACE_CALLS 1000
+
+/*
+ * Data race: a direct-path call that timed out gave the token back, then
+ * read its future's state (and took its result) without the lock, while
+ * the reader, receiving again, could complete that very future with the
+ * late response. Only ThreadSanitizer sees it (the tsan_suite runs this
+ * test; it reported the race in every run of the old code tried); here
+ * the calls have a 1 ms timeout and nap(900..1099 us) answers right about
+ * then: each returns its own tag or XIPC_ETIMEDOUT.
+ */
+static void t_direct_timeout_race(const char *kind)
+{
+    xipc_rpc_server *srv = dt_server(2, NULL);
+    char url[512];
+    rt_serve(srv, kind, url, sizeof(url));
+    xipc_rpc_client *c = rt_dial(url);
+    int ok = 0, timedout = 0;
+    for (int i = 0; i < RACE_CALLS; i++) {
+        void *p;
+        size_t pl;
+        xipc_rpc_result res;
+        XT_OK(xipc_rpc_pack(&p, &pl, "ii", 900 + i % 200, i));
+        xipc_rpc_result_init(&res);
+        xipc_err rv = xipc_rpc_call(c, "nap", p, pl, &res, 1);
+        if (rv == XIPC_OK) {
+            int tag = -1;
+            XT_OK(xipc_rpc_result_scanf(&res, "i", &tag));
+            XT_EQ(tag, i);
+            ok++;
+        } else {
+            XT_ERR(rv, XIPC_ETIMEDOUT);
+            timedout++;
+        }
+        xipc_rpc_result_fini(&res);
+        xipc_rpc_free(p);
+    }
+    xipc_rpc_client_close(c);
+    xipc_rpc_server_free(srv);
+    printf("direct path, 1 ms timeouts: %s ok (%d answered, %d timed out)\n", kind, ok,
+           timedout);
+}
+
+#define OS_TIMEOUT_MS 1000
+#define OS_SEND_MS 800
+
+static void open_gate_later(void *arg)
+{
+    xipc_plat_sleep_us(OS_SEND_MS * 1000);
+    atomic_store(&rt_gate_open, 1);
+}
+
+/*
+ * Timeout overshoot: a direct-path call whose request could not go out at
+ * once waited in its send, then for its response the whole timeout again:
+ * with its send held up OS_SEND_MS (the server's reader waits at igate,
+ * the 4 KiB request ring is full of notifications behind it), a call of
+ * OS_TIMEOUT_MS to hold (which does not answer) returned XIPC_ETIMEDOUT
+ * after OS_SEND_MS + OS_TIMEOUT_MS. It must do so at its timeout: not
+ * before, and no later than 300 ms after it.
+ */
+static void t_direct_send_waits(void)
+{
+    atomic_store(&rt_gate_open, 0);
+    atomic_store(&dt_hold, 1);
+    xipc_rpc_server *srv = dt_server(2, NULL);
+    char url[512];
+    rt_serve(srv, "shm", url, sizeof(url));
+    xipc_rpc_client *c = dt_dial(url, NULL, 4096);
+    XT_OK(xipc_rpc_notify(c, "igate", NULL, 0, 10000));
+    rt_gate_wait_for(1);
+    int n = 0;
+    while (xipc_rpc_notify(c, "inote", NULL, 0, 10) == XIPC_OK)
+        n++;
+    XT_ASSERT(n > 0);
+    xipc_plat_thread th;
+    XT_OK(xipc_plat_thread_create(&th, open_gate_later, NULL));
+    uint64_t t0 = xipc_plat_now_ns();
+    XT_ERR(xipc_rpc_call(c, "hold", NULL, 0, NULL, OS_TIMEOUT_MS), XIPC_ETIMEDOUT);
+    uint64_t ms = dt_ms_since(t0);
+    xipc_plat_thread_join(&th);
+    if (ms + 10 < OS_TIMEOUT_MS || ms > OS_TIMEOUT_MS + 300)
+        XT_FAIL("a call of %d ms timed out after %llu ms", OS_TIMEOUT_MS,
+                (unsigned long long)ms);
+    atomic_store(&dt_hold, 0);
+    int v = 0;
+    XT_OK(xipc_rpc_callf(c, "add", "ii", 2, 3, "i", &v));
+    XT_EQ(v, 5);
+    xipc_rpc_client_close(c);
+    xipc_rpc_server_free(srv);
+    printf("direct path, send held %d ms: ETIMEDOUT after %llu ms of %d ok (%d notifications "
+           "filled the ring)\n", OS_SEND_MS, (unsigned long long)ms, OS_TIMEOUT_MS, n);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "serve") == 0)
@@ -910,6 +1147,10 @@ int main(int argc, char **argv)
     }
     t_notify();
     t_threads_inline();
+    t_direct_full_rings("iecho", 4, 600000, 0, 0);
+    t_direct_full_rings("echo", 8, 6000, 16384, 1000);
+    t_direct_timeout_race("shm");
+    t_direct_send_waits();
     printf("rpc_direct_test ok\n");
     return 0;
 }
