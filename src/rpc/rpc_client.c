@@ -442,6 +442,10 @@ static xipc_err cli_start(xipc_rpc_client *c, const char *method,
     if (rv == XIPC_OK)
         rv = cli_send(c, XIPC_RPC_REQUEST, f->msgid, method, params, len, timeout_ms,
                       direct != NULL && *direct ? cli_direct_give_up : NULL, &d);
+    if (rv == XIPC_OK && cb == NULL && !auto_free) {
+        *out = f; /* a synchronous call: nothing to attach */
+        return XIPC_OK;
+    }
     xipc_plat_mutex_lock(&c->mu);
     int done = f->state == FUT_DONE;
     if (rv != XIPC_OK) {
@@ -469,9 +473,11 @@ static xipc_err cli_start(xipc_rpc_client *c, const char *method,
 
 /* The direct path: with the token, receive until @p f (a synchronous
  * call's future) completes or @p deadline passes, then give the token
- * back. Only this thread completes @p f meanwhile. */
-static void cli_receive_for(xipc_rpc_client *c, xipc_rpc_future *f, int timeout_ms,
-                            uint64_t deadline)
+ * back. Only this thread completes @p f meanwhile. @return XIPC_OK (@p f
+ * is done, read under the lock: once the token is back, the reader may
+ * complete it) or XIPC_ETIMEDOUT. */
+static xipc_err cli_receive_for(xipc_rpc_client *c, xipc_rpc_future *f, int timeout_ms,
+                                uint64_t deadline)
 {
     xipc_err why = XIPC_OK;
     for (int first = 1; f->state != FUT_DONE; first = 0) {
@@ -492,9 +498,13 @@ static void cli_receive_for(xipc_rpc_client *c, xipc_rpc_future *f, int timeout_
     }
     xipc_plat_mutex_lock(&c->mu);
     cli_token_release(c);
+    xipc_err rv = f->state == FUT_DONE ? XIPC_OK : XIPC_ETIMEDOUT;
     xipc_plat_mutex_unlock(&c->mu);
-    if (why != XIPC_OK)
+    if (why != XIPC_OK) {
         cli_fail_all(c, why); /* f among them */
+        rv = XIPC_OK;
+    }
+    return rv;
 }
 
 xipc_err xipc_rpc_call_async(xipc_rpc_client *c, const char *method,
@@ -595,10 +605,7 @@ xipc_err xipc_rpc_call(xipc_rpc_client *c, const char *method,
     if (direct) {
         /* the request went out without waiting: the whole timeout is
          * left but for microseconds */
-        cli_receive_for(c, f, timeout_ms, deadline);
-        xipc_plat_mutex_lock(&c->mu); /* the reader may complete it now */
-        rv = f->state == FUT_DONE ? XIPC_OK : XIPC_ETIMEDOUT;
-        xipc_plat_mutex_unlock(&c->mu);
+        rv = cli_receive_for(c, f, timeout_ms, deadline);
     } else {
         int left = timeout_ms;
         if (timeout_ms > 0) {
@@ -612,7 +619,7 @@ xipc_err xipc_rpc_call(xipc_rpc_client *c, const char *method,
         return XIPC_ETIMEDOUT;
     }
     rv = xipc__rpc_result_take(f, res);
-    xipc_rpc_future_free(f);
+    cli_future_destroy(f); /* done, unlinked, no callback: ours alone */
     return rv;
 }
 
