@@ -169,13 +169,23 @@ static int call_result_ok(xipc_rpc_req *call)
                                 XIPC_RPC_SCAN_DEPTH) == XIPC_OK;
 }
 
-/* Run @p job: its handler is @p fn (NULL: look it up). */
-static void call_run(xipc_rpc_server *srv, srv_job *job, xipc_rpc_handler fn, void *ud)
+/* Keep a response buffer up to this size for the next inline call. */
+#define CALL_KEEP_MAX (64u << 10)
+
+/* Run @p job: its handler is @p fn (NULL: look it up). @p keep (may be
+ * NULL): a buffer to write the response in, kept for the next call. */
+static void call_run(xipc_rpc_server *srv, srv_job *job, xipc_rpc_handler fn, void *ud,
+                     xipc_mp_buf *keep)
 {
     xipc_rpc_req call;
     memset(&call, 0, sizeof(call));
     call.job = job;
-    xipc_mp_buf_init(&call.out);
+    if (keep != NULL) {
+        call.out = *keep;
+        xipc_mp_buf_reset(&call.out);
+    } else {
+        xipc_mp_buf_init(&call.out);
+    }
     xipc_mp_buf_init(&call.err);
     xipc__rpc_write_result_hdr(&call.out, job->msgid);
     call.hdr_len = call.out.len;
@@ -202,9 +212,11 @@ static void call_run(xipc_rpc_server *srv, srv_job *job, xipc_rpc_handler fn, vo
     xipc__rpc_allocs_free(&call.allocs);
     /* the call is over before its response leaves: a client that has the
      * response finds the place free (max_inflight) */
-    xipc_plat_mutex_lock(&srv->mu);
-    job->conn->inflight--;
-    xipc_plat_mutex_unlock(&srv->mu);
+    if (!job->on_reader) {
+        xipc_plat_mutex_lock(&srv->mu);
+        job->conn->inflight--;
+        xipc_plat_mutex_unlock(&srv->mu);
+    }
     if (!job->notify) {
         if (!call.error_set && !call_result_ok(&call))
             xipc_rpc_req_error(&call, XIPC_RPC_EINTERNAL,
@@ -215,7 +227,13 @@ static void call_run(xipc_rpc_server *srv, srv_job *job, xipc_rpc_handler fn, vo
         else
             xipc__rpc_conn_break(job->conn->conn, XIPC_ECLOSED); /* out of memory */
     }
-    xipc_mp_buf_fini(&call.out);
+    if (keep != NULL && call.out.cap <= CALL_KEEP_MAX) {
+        *keep = call.out;
+    } else {
+        xipc_mp_buf_fini(&call.out);
+        if (keep != NULL)
+            xipc_mp_buf_init(keep);
+    }
     xipc_mp_buf_fini(&call.err);
 }
 
@@ -235,7 +253,8 @@ void xipc__rpc_call_inline(srv_conn *sc, const xipc_rpc_msg *m, xipc_rpc_handler
     job.method = name;
     job.params = m->params;
     job.params_len = m->params_len;
-    call_run(sc->srv, &job, fn, ud);
+    job.on_reader = 1;
+    call_run(sc->srv, &job, fn, ud, &sc->inl_out);
 }
 
 /* A job of @p sc is done: hand @p sc back to the poller if it waits for
@@ -268,7 +287,7 @@ void xipc__rpc_worker_main(void *arg)
         if (job->err_code != 0) /* an answer a reader queued */
             xipc__rpc_srv_send_error(job->conn, job->msgid, job->err_code, job->method);
         else
-            call_run(srv, job, NULL, NULL);
+            call_run(srv, job, NULL, NULL, NULL);
 
         xipc_plat_mutex_lock(&srv->mu);
         srv->running--;

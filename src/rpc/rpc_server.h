@@ -52,6 +52,7 @@ typedef struct srv_job {
     const uint8_t *params;  /* the params array, in the same allocation */
     size_t params_len;
     size_t bytes;           /* counted against max_queued_bytes */
+    int on_reader;          /* inline, on the reader: not in inflight */
 } srv_job;
 
 /* A polled connection's state (srv_conn.pstate), changed under srv->mu. */
@@ -74,8 +75,10 @@ struct srv_conn {
     int refused;             /* over max_conns: answer, then close */
     uint64_t refuse_end;     /* refused: give up at this time (ns) */
     uint32_t refs;
-    uint32_t inflight;       /* calls queued or running (not err_code jobs) */
+    uint32_t inflight;       /* calls queued or running (not err_code jobs,
+                                not inline calls: the reader runs those) */
     size_t queued_bytes;
+    xipc_mp_buf inl_out;     /* the reader's response buffer, kept */
 };
 
 typedef struct srv_listener {

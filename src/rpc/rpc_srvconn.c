@@ -45,6 +45,7 @@ void xipc__rpc_reap(xipc_rpc_server *srv)
         if (!z->polled)
             xipc_plat_thread_join(&z->thread);
         xipc__rpc_conn_close(z->conn);
+        xipc_mp_buf_fini(&z->inl_out);
         free(z);
         z = next;
     }
@@ -214,7 +215,7 @@ xipc_err xipc__rpc_dispatch(srv_conn *sc, const uint8_t *buf, size_t len)
                 rv = XIPC_ENOMEM;
         }
         if (rv == XIPC_OK) {
-            sc->inflight++;
+            sc->inflight += inl ? 0 : 1;
             srv->st.calls++;
         }
         if (job != NULL) {
@@ -329,6 +330,7 @@ void xipc__rpc_conn_add(xipc_rpc_server *srv, xipc_rpc_conn *c)
     sc->srv = srv;
     sc->conn = c;
     sc->refs = 1;
+    xipc_mp_buf_init(&sc->inl_out);
     sc->polled = c->stream;
     xipc_err rv = XIPC_ESTATE;
     /* a reader's first step takes srv->mu: the thread handle is stored
