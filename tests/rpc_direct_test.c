@@ -113,17 +113,6 @@ static int64_t dt_future_int(xipc_rpc_future *f)
     return v;
 }
 
-static void expect_remote(xipc_err rv, int64_t code, const char *prefix)
-{
-    int64_t got;
-    const char *msg;
-    XT_ERR(rv, XIPC_EREMOTE);
-    XT_OK(xipc_rpc_last_error(&got, &msg));
-    XT_EQ(got, code);
-    if (strncmp(msg, prefix, strlen(prefix)) != 0)
-        XT_FAIL("error message \"%s\", want \"%s...\"", msg, prefix);
-}
-
 /* A thread running one synchronous call of wait_gate on @p c. */
 typedef struct gate_call {
     xipc_rpc_client *c;
@@ -384,18 +373,6 @@ static void t_inline_thread(void)
 
 /* ---- c. inline methods: results, errors, notifications, stop ---------------- */
 
-typedef struct stop_arg {
-    xipc_rpc_server *srv;
-    atomic_int done;
-} stop_arg;
-
-static void stop_main(void *p)
-{
-    stop_arg *a = p;
-    XT_OK(xipc_rpc_server_stop(a->srv));
-    atomic_store(&a->done, 1);
-}
-
 /*
  * Inline handlers answer as worker ones do: results, XIPC_EINVAL as
  * XIPC_RPC_EINVALID_PARAMS, argsf's errors. Notifications to an inline
@@ -417,12 +394,12 @@ static void t_inline_calls(const char *kind)
         XT_OK(xipc_rpc_callf(c, "iadd", "II", (int64_t)i << 33, (int64_t)-i, "I", &v));
         XT_EQ(v, ((int64_t)i << 33) - i);
     }
-    expect_remote(xipc_rpc_callf(c, "ifail", "", ""), XIPC_RPC_EINVALID_PARAMS,
-                  "invalid params");
-    expect_remote(xipc_rpc_callf(c, "iadd", "i", 1, ""), XIPC_RPC_EINVALID_PARAMS,
-                  "invalid params: expected 2 arguments, got 1");
-    expect_remote(xipc_rpc_callf(c, "iadd", "is", 1, "x", ""), XIPC_RPC_EINVALID_PARAMS,
-                  "invalid params: argument 2: expected int, got str");
+    rt_expect_remote(xipc_rpc_callf(c, "ifail", "", ""), XIPC_RPC_EINVALID_PARAMS,
+                     "invalid params");
+    rt_expect_remote(xipc_rpc_callf(c, "iadd", "i", 1, ""), XIPC_RPC_EINVALID_PARAMS,
+                     "invalid params: expected 2 arguments, got 1");
+    rt_expect_remote(xipc_rpc_callf(c, "iadd", "is", 1, "x", ""), XIPC_RPC_EINVALID_PARAMS,
+                     "invalid params: argument 2: expected int, got str");
 
     for (int i = 0; i < 100; i++)
         XT_OK(xipc_rpc_notifyf(c, "inote", "i", i));
@@ -435,9 +412,9 @@ static void t_inline_calls(const char *kind)
     xipc_rpc_future *slow;
     XT_OK(xipc_rpc_call_async(c, "igate", NULL, 0, NULL, NULL, &slow));
     rt_gate_wait_for(1);
-    stop_arg a = {srv, 0};
+    rt_stop_arg a = {srv, 0};
     xipc_plat_thread th;
-    XT_OK(xipc_plat_thread_create(&th, stop_main, &a));
+    XT_OK(xipc_plat_thread_create(&th, rt_stop_main, &a));
     xipc_plat_sleep_us(200000);
     XT_EQ(atomic_load(&a.done), 0); /* the inline call holds the stop */
     XT_ERR(xipc_rpc_future_result(slow, NULL), XIPC_ESTATE);

@@ -54,17 +54,6 @@ static xipc_err t_pid(xipc_rpc_req *req, void *ud)
     return xipc_rpc_req_returnf(req, "u", xipc_rpc_req_peer_pid(req));
 }
 
-static void expect_remote(xipc_err rv, int64_t code, const char *prefix)
-{
-    int64_t got;
-    const char *msg;
-    XT_ERR(rv, XIPC_EREMOTE);
-    XT_OK(xipc_rpc_last_error(&got, &msg));
-    XT_EQ(got, code);
-    if (strncmp(msg, prefix, strlen(prefix)) != 0)
-        XT_FAIL("error message \"%s\", want \"%s...\"", msg, prefix);
-}
-
 static void t_dispatch(const char *kind)
 {
     xipc_rpc_server *srv = rt_server(2, NULL);
@@ -97,18 +86,18 @@ static void t_dispatch(const char *kind)
     XT_ERR(xipc_rpc_callf(c, "add", "II", (int64_t)1 << 40, (int64_t)0, "i", &sum),
            XIPC_EINVAL);
 
-    expect_remote(xipc_rpc_callf(c, "nope", "", ""), XIPC_RPC_EMETHOD_NOT_FOUND,
-                  "method not found: nope");
-    expect_remote(xipc_rpc_callf(c, "add", "i", 1, ""), XIPC_RPC_EINVALID_PARAMS,
-                  "invalid params: expected 2 arguments, got 1");
-    expect_remote(xipc_rpc_callf(c, "add", "is", 1, "x", ""), XIPC_RPC_EINVALID_PARAMS,
-                  "invalid params: argument 2: expected int, got str");
-    expect_remote(xipc_rpc_callf(c, "two_values", "", ""), XIPC_RPC_EINTERNAL,
-                  "internal error");
-    expect_remote(xipc_rpc_callf(c, "fail_einval", "", ""), XIPC_RPC_EINVALID_PARAMS,
-                  "invalid params");
-    expect_remote(xipc_rpc_callf(c, "fail_enomem", "", ""), XIPC_RPC_EINTERNAL,
-                  xipc_strerror(XIPC_ENOMEM));
+    rt_expect_remote(xipc_rpc_callf(c, "nope", "", ""), XIPC_RPC_EMETHOD_NOT_FOUND,
+                     "method not found: nope");
+    rt_expect_remote(xipc_rpc_callf(c, "add", "i", 1, ""), XIPC_RPC_EINVALID_PARAMS,
+                     "invalid params: expected 2 arguments, got 1");
+    rt_expect_remote(xipc_rpc_callf(c, "add", "is", 1, "x", ""), XIPC_RPC_EINVALID_PARAMS,
+                     "invalid params: argument 2: expected int, got str");
+    rt_expect_remote(xipc_rpc_callf(c, "two_values", "", ""), XIPC_RPC_EINTERNAL,
+                     "internal error");
+    rt_expect_remote(xipc_rpc_callf(c, "fail_einval", "", ""), XIPC_RPC_EINVALID_PARAMS,
+                     "invalid params");
+    rt_expect_remote(xipc_rpc_callf(c, "fail_enomem", "", ""), XIPC_RPC_EINTERNAL,
+                     xipc_strerror(XIPC_ENOMEM));
 
     /* the result struct carries the error object too */
     xipc_rpc_result res;
@@ -497,18 +486,6 @@ static void t_timeout(void)
 
 /* ---- graceful stop ---- */
 
-typedef struct stop_arg {
-    xipc_rpc_server *srv;
-    atomic_int done;
-} stop_arg;
-
-static void stop_main(void *p)
-{
-    stop_arg *a = p;
-    XT_OK(xipc_rpc_server_stop(a->srv));
-    atomic_store(&a->done, 1);
-}
-
 static void t_stop(const char *kind)
 {
     atomic_store(&rt_gate_open, 0);
@@ -520,9 +497,9 @@ static void t_stop(const char *kind)
     XT_OK(xipc_rpc_call_async(c, "wait_gate", NULL, 0, NULL, NULL, &slow));
     rt_gate_wait_for(1);
 
-    stop_arg a = {srv, 0};
+    rt_stop_arg a = {srv, 0};
     xipc_plat_thread th;
-    XT_OK(xipc_plat_thread_create(&th, stop_main, &a));
+    XT_OK(xipc_plat_thread_create(&th, rt_stop_main, &a));
     /* the listener goes at once: new clients are refused */
     for (;;) {
         xipc_rpc_client *c2;

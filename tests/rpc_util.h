@@ -119,4 +119,30 @@ static inline xipc_rpc_client *rt_dial(const char *url)
     return c;
 }
 
+/* @p rv is XIPC_EREMOTE with error code @p code and a message starting
+ * with @p prefix (this thread's last remote error). */
+static inline void rt_expect_remote(xipc_err rv, int64_t code, const char *prefix)
+{
+    int64_t got;
+    const char *msg;
+    XT_ERR(rv, XIPC_EREMOTE);
+    XT_OK(xipc_rpc_last_error(&got, &msg));
+    XT_EQ(got, code);
+    if (strncmp(msg, prefix, strlen(prefix)) != 0)
+        XT_FAIL("error message \"%s\", want \"%s...\"", msg, prefix);
+}
+
+/* xipc_rpc_server_stop on a thread of its own: done says it returned. */
+typedef struct rt_stop_arg {
+    xipc_rpc_server *srv;
+    atomic_int done;
+} rt_stop_arg;
+
+static inline void rt_stop_main(void *p)
+{
+    rt_stop_arg *a = p;
+    XT_OK(xipc_rpc_server_stop(a->srv));
+    atomic_store(&a->done, 1);
+}
+
 #endif
