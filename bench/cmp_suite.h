@@ -68,6 +68,22 @@ void cmp_suite_notes(const cmp_suite *s, FILE *out);
 /* --json and --plot. @return 0 or 1 */
 int cmp_suite_outputs(const cmp_suite *s, const bench_args *a, FILE *json);
 
+/* What differs between the comparison suites' reports. */
+typedef struct cmp_report {
+    void (*table)(const cmp_suite *s, FILE *out);
+    const char *legend; /* printed after the table, or NULL */
+    void (*targets)(const cmp_suite *s, FILE *out);
+} cmp_report;
+
+/*
+ * A whole suite: run @p rows, print the table, the legend, the notes and
+ * the targets, write --json and --plot.
+ * @return the exit code: 0, or 1 (a measurement or an output failed, out
+ *         of memory)
+ */
+int cmp_suite_main(const char *name, const cmp_row *rows, size_t nrows,
+                   const cmp_report *r, const bench_args *a, FILE *out, FILE *json);
+
 /* Rates and times of the channel table drawn by gnuplot into @p file
  * (.svg or .png). @return 0, or -1 (bench_error() says why) */
 int cmp_plot(const cmp_suite *s, const char *file);

@@ -4,7 +4,6 @@
  * raw baselines, each row with the mechanism's properties.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <stdlib.h>
 #include <string.h>
 
 #include "cmp_suite.h"
@@ -156,24 +155,13 @@ static void all_targets(const cmp_suite *s, FILE *out)
 
 int bench_suite_all(const bench_args *a, FILE *out, FILE *json)
 {
-    cmp_suite *s = calloc(1, sizeof(*s));
-    if (s == NULL) {
-        fprintf(stderr, "xipc: bench: out of memory\n");
-        return 1;
-    }
-    s->name = "all";
-    s->rows = all_rows;
-    s->nrows = ALL_NROWS;
-    int rc = cmp_suite_run(s, a, out);
-    cmp_table_channels(s, out);
-    fprintf(out, "\nCPU/msg: user+system time of every process of the case (getrusage "
-                 "RUSAGE_SELF in each; D-Bus: the daemon's too) per 64 B message.\n"
-                 "rtt p99: of single round trips timed one by one. pubsub: messages "
-                 "delivered to every subscriber. *: D-Bus as run here (a local bus; "
-                 "signals reach many).\n");
-    cmp_suite_notes(s, out);
-    all_targets(s, out);
-    rc |= cmp_suite_outputs(s, a, json);
-    free(s);
-    return rc;
+    static const cmp_report r = {
+        cmp_table_channels,
+        "\nCPU/msg: user+system time of every process of the case (getrusage "
+        "RUSAGE_SELF in each; D-Bus: the daemon's too) per 64 B message.\n"
+        "rtt p99: of single round trips timed one by one. pubsub: messages "
+        "delivered to every subscriber. *: D-Bus as run here (a local bus; "
+        "signals reach many).\n",
+        all_targets};
+    return cmp_suite_main("all", all_rows, ALL_NROWS, &r, a, out, json);
 }

@@ -1,5 +1,6 @@
 /* The comparison suites' common part: cases from rows, the run, the table. */
 #define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -175,5 +176,27 @@ int cmp_suite_outputs(const cmp_suite *s, const bench_args *a, FILE *json)
         fprintf(stderr, "xipc: bench: --plot %s: %s\n", a->plot, bench_error());
         rc = 1;
     }
+    return rc;
+}
+
+int cmp_suite_main(const char *name, const cmp_row *rows, size_t nrows,
+                   const cmp_report *r, const bench_args *a, FILE *out, FILE *json)
+{
+    cmp_suite *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        fprintf(stderr, "xipc: bench: out of memory\n");
+        return 1;
+    }
+    s->name = name;
+    s->rows = rows;
+    s->nrows = nrows;
+    int rc = cmp_suite_run(s, a, out);
+    r->table(s, out);
+    if (r->legend != NULL)
+        fputs(r->legend, out);
+    cmp_suite_notes(s, out);
+    r->targets(s, out);
+    rc |= cmp_suite_outputs(s, a, json);
+    free(s);
     return rc;
 }

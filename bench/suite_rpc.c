@@ -6,7 +6,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "cmp_suite.h"
 #include "drvs.h"
@@ -81,23 +80,12 @@ static void rpc_targets(const cmp_suite *s, FILE *out)
 
 int bench_suite_rpc(const bench_args *a, FILE *out, FILE *json)
 {
-    cmp_suite *s = calloc(1, sizeof(*s));
-    if (s == NULL) {
-        fprintf(stderr, "xipc: bench: out of memory\n");
-        return 1;
-    }
-    s->name = "rpc";
-    s->rows = rpc_rows;
-    s->nrows = RPC_NROWS;
-    int rc = cmp_suite_run(s, a, out);
-    rpc_table(s, out);
-    fprintf(out, "\nxipc: one client shared by the calling threads; nng: one REQ "
-                 "socket, a context per thread; D-Bus: a bus connection per thread "
-                 "(sd-bus objects are not thread-safe). CPU/call: every process of "
-                 "the case, the dbus-daemon included.\n");
-    cmp_suite_notes(s, out);
-    rpc_targets(s, out);
-    rc |= cmp_suite_outputs(s, a, json);
-    free(s);
-    return rc;
+    static const cmp_report r = {
+        rpc_table,
+        "\nxipc: one client shared by the calling threads; nng: one REQ "
+        "socket, a context per thread; D-Bus: a bus connection per thread "
+        "(sd-bus objects are not thread-safe). CPU/call: every process of "
+        "the case, the dbus-daemon included.\n",
+        rpc_targets};
+    return cmp_suite_main("rpc", rpc_rows, RPC_NROWS, &r, a, out, json);
 }

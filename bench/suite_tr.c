@@ -4,7 +4,6 @@
  * the raw baselines the stream transports are judged against.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <stdlib.h>
 
 #include "cmp_suite.h"
 #include "drvs.h"
@@ -65,19 +64,6 @@ static void tr_targets(const cmp_suite *s, FILE *out)
 
 int bench_suite_transports(const bench_args *a, FILE *out, FILE *json)
 {
-    cmp_suite *s = calloc(1, sizeof(*s));
-    if (s == NULL) {
-        fprintf(stderr, "xipc: bench: out of memory\n");
-        return 1;
-    }
-    s->name = "transports";
-    s->rows = tr_rows;
-    s->nrows = TR_NROWS;
-    int rc = cmp_suite_run(s, a, out);
-    cmp_table_channels(s, out);
-    cmp_suite_notes(s, out);
-    tr_targets(s, out);
-    rc |= cmp_suite_outputs(s, a, json);
-    free(s);
-    return rc;
+    static const cmp_report r = {cmp_table_channels, NULL, tr_targets};
+    return cmp_suite_main("transports", tr_rows, TR_NROWS, &r, a, out, json);
 }
