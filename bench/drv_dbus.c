@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -27,6 +28,7 @@
 #include "cpu.h"
 #include "drvs.h"
 #include "harness.h"
+#include "pconn.h"
 #include "peer.h"
 #include "util.h"
 
@@ -42,18 +44,15 @@ static pid_t db_daemon = -1;
 static char db_addr[512];
 
 struct bench_conn {
+    bench_pconn p; /* first: see pconn.h */
     sd_bus *bus;
     sd_bus *tbus[DB_MAX_THREADS];
     unsigned nt;
     char name[64];
-    bench_peer peer;
-    bench_cpu cpu;
-    double *peer_cpu;
     double daemon_cpu0;
-    size_t size;
     unsigned puts;
-    uint8_t *buf;
 };
+_Static_assert(offsetof(struct bench_conn, p) == 0, "bench_pconn_alloc needs it first");
 
 typedef struct db_args {
     bench_cpu *cpu;
@@ -263,6 +262,15 @@ static int db_server_main(void *arg)
 
 /* ---- the client (parent) -------------------------------------------------------------------- */
 
+/* The daemon's CPU time while the connection lived: it is part of every
+ * D-Bus call. -1 when unknown. */
+static double db_daemon_cpu(bench_pconn *p)
+{
+    const bench_conn *c = (const bench_conn *)p;
+    double d1 = bench_cpu_of_pid((long)db_daemon);
+    return d1 >= 0 && c->daemon_cpu0 >= 0 ? d1 - c->daemon_cpu0 : -1;
+}
+
 static int db_close(bench_conn *c)
 {
     if (c == NULL)
@@ -278,16 +286,7 @@ static int db_close(bench_conn *c)
     }
     for (unsigned i = 0; i < c->nt; i++)
         sd_bus_flush_close_unref(c->tbus[i]);
-    int rc = bench_peer_stop(&c->peer, 5000);
-    double cpu = bench_cpu_collect(&c->cpu);
-    double d1 = bench_cpu_of_pid((long)db_daemon);
-    if (cpu >= 0 && d1 >= 0 && c->daemon_cpu0 >= 0)
-        cpu += d1 - c->daemon_cpu0;
-    if (c->peer_cpu != NULL)
-        *c->peer_cpu = cpu;
-    free(c->buf);
-    free(c);
-    return rc;
+    return bench_pconn_end(&c->p, db_daemon_cpu);
 }
 
 /* Call Null until the server's name is there. */
@@ -299,7 +298,7 @@ static int db_wait_server(bench_conn *c)
         int r = sd_bus_call_method(c->bus, c->name, DB_PATH, DB_IFACE, "Null", &e, NULL, "");
         if (r >= 0)
             return 0;
-        if (bench_now_ns() >= end || bench_peer_gone(&c->peer)) {
+        if (bench_now_ns() >= end || bench_peer_gone(&c->p.peer)) {
             db_fail("waiting for the server", r, &e);
             sd_bus_error_free(&e);
             return -1;
@@ -316,22 +315,15 @@ static int db_open(bench_conn **out, const bench_cfg *cfg)
         bench_set_error("message size %zu over %u", cfg->size, DB_MAX_MSG);
         return -1;
     }
-    bench_conn *c = calloc(1, sizeof(*c));
-    if (c == NULL || (c->buf = malloc(DB_MAX_MSG)) == NULL) {
-        free(c);
-        bench_set_error("out of memory");
+    bench_conn *c = bench_pconn_alloc(sizeof(*c), DB_MAX_MSG, cfg);
+    if (c == NULL)
         return -1;
-    }
-    c->peer.pid = -1;
-    c->size = cfg->size;
-    c->peer_cpu = cfg->peer_cpu_ns;
-    memset(c->buf, 0x5a, DB_MAX_MSG);
     c->daemon_cpu0 = bench_cpu_of_pid((long)db_daemon);
-    db_args a = {.cpu = &c->cpu};
-    int rc = bench_cpu_open(&c->cpu) != 0 || bench_peer_start(&c->peer, db_server_main, &a) != 0;
+    db_args a = {.cpu = &c->p.cpu};
+    int rc = bench_cpu_open(&c->p.cpu) != 0 || bench_peer_start(&c->p.peer, db_server_main, &a) != 0;
     if (rc == 0) {
-        bench_cpu_parent(&c->cpu);
-        db_name(c->name, sizeof(c->name), (long)c->peer.pid);
+        bench_cpu_parent(&c->p.cpu);
+        db_name(c->name, sizeof(c->name), (long)c->p.peer.pid);
         rc = db_connect(&c->bus);
     }
     if (rc == 0)
@@ -351,13 +343,13 @@ static int db_rtt(bench_conn *c)
     const void *p;
     size_t n = 0;
     int r = sd_bus_message_new_method_call(c->bus, &m, c->name, DB_PATH, DB_IFACE,
-                                           c->size ? "Echo" : "Null");
-    if (r >= 0 && c->size)
-        r = sd_bus_message_append_array(m, 'y', c->buf, c->size);
+                                           c->p.size ? "Echo" : "Null");
+    if (r >= 0 && c->p.size)
+        r = sd_bus_message_append_array(m, 'y', c->p.buf, c->p.size);
     if (r >= 0)
         r = sd_bus_call(c->bus, m, DB_TIMEOUT_US, &e, &reply);
-    if (r >= 0 && c->size && (r = sd_bus_message_read_array(reply, 'y', &p, &n)) >= 0 &&
-        n != c->size)
+    if (r >= 0 && c->p.size && (r = sd_bus_message_read_array(reply, 'y', &p, &n)) >= 0 &&
+        n != c->p.size)
         r = -EPROTO;
     if (r < 0)
         db_fail("sd_bus_call", r, &e);
@@ -372,7 +364,7 @@ static int db_put(bench_conn *c)
     sd_bus_message *m = NULL;
     int r = sd_bus_message_new_method_call(c->bus, &m, c->name, DB_PATH, DB_IFACE, "Sink");
     if (r >= 0)
-        r = sd_bus_message_append_array(m, 'y', c->buf, c->size);
+        r = sd_bus_message_append_array(m, 'y', c->p.buf, c->p.size);
     if (r >= 0)
         r = sd_bus_message_set_expect_reply(m, 0);
     if (r >= 0)

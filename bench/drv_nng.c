@@ -15,6 +15,7 @@
 #include <nng/protocol/reqrep0/req.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "cpu.h"
 #include "drvs.h"
 #include "harness.h"
+#include "pconn.h"
 #include "peer.h"
 #include "util.h"
 
@@ -38,18 +40,15 @@ typedef struct nb_args {
 } nb_args;
 
 struct bench_conn {
+    bench_pconn p; /* first: see pconn.h */
     nng_socket sock;
     int open;
     nng_ctx ctx[NB_MAX_THREADS];
     nng_aio *aio[NB_MAX_THREADS];
     unsigned nctx;
-    bench_peer peer;
-    bench_cpu cpu;
-    double *peer_cpu;
-    size_t size;
     int rpc;
-    uint8_t *buf;
 };
+_Static_assert(offsetof(struct bench_conn, p) == 0, "bench_pconn_alloc needs it first");
 
 static int nb_fail(const char *what, int rv)
 {
@@ -154,9 +153,9 @@ static int nb_close(bench_conn *c)
         if (c->rpc) {
             size_t n = 1;
             if (nng_send(c->sock, &q, 1, 0) == 0)
-                nng_recv(c->sock, c->buf, &n, 0);
+                nng_recv(c->sock, c->p.buf, &n, 0);
         } else {
-            nng_send(c->sock, c->buf, 0, 0); /* the end */
+            nng_send(c->sock, c->p.buf, 0, 0); /* the end */
         }
     }
     for (unsigned i = 0; i < c->nctx; i++) {
@@ -165,13 +164,7 @@ static int nb_close(bench_conn *c)
     }
     if (c->open)
         nng_close(c->sock);
-    int rc = bench_peer_stop(&c->peer, 5000);
-    double cpu = bench_cpu_collect(&c->cpu);
-    if (c->peer_cpu != NULL)
-        *c->peer_cpu = cpu;
-    free(c->buf);
-    free(c);
-    return rc;
+    return bench_pconn_end(&c->p, NULL);
 }
 
 static int nb_contexts(bench_conn *c, unsigned n)
@@ -196,18 +189,11 @@ static int nb_open(bench_conn **out, const bench_cfg *cfg, int tcp, int rpc)
         bench_set_error("message size %zu outside 2..%u", cfg->size, NB_MAX_MSG);
         return -1;
     }
-    bench_conn *c = calloc(1, sizeof(*c));
-    if (c == NULL || (c->buf = malloc(NB_MAX_MSG)) == NULL) {
-        free(c);
-        bench_set_error("out of memory");
+    bench_conn *c = bench_pconn_alloc(sizeof(*c), NB_MAX_MSG, cfg);
+    if (c == NULL)
         return -1;
-    }
-    c->peer.pid = -1;
-    c->size = cfg->size;
     c->rpc = rpc;
-    c->peer_cpu = cfg->peer_cpu_ns;
-    memset(c->buf, 0x5a, NB_MAX_MSG);
-    nb_args a = {.rtt = cfg->rtt, .rpc = rpc, .cpu = &c->cpu};
+    nb_args a = {.rtt = cfg->rtt, .rpc = rpc, .cpu = &c->p.cpu};
     const char *dir = bench_tmpdir();
     int port = tcp ? bench_free_port() : 0, rv;
     int rc = 0;
@@ -218,9 +204,9 @@ static int nb_open(bench_conn **out, const bench_cfg *cfg, int tcp, int rpc)
     else
         snprintf(a.url, sizeof(a.url), "ipc://%.60s/n.%.40s", dir, cfg->name);
     if (rc == 0)
-        rc = bench_cpu_open(&c->cpu) != 0 || bench_peer_start(&c->peer, nb_peer_exec, &a) != 0;
+        rc = bench_cpu_open(&c->p.cpu) != 0 || bench_peer_start(&c->p.peer, nb_peer_exec, &a) != 0;
     if (rc == 0) {
-        bench_cpu_parent(&c->cpu);
+        bench_cpu_parent(&c->p.cpu);
         if ((rv = rpc ? nng_req0_open(&c->sock) : nng_pair1_open(&c->sock)) != 0) {
             rc = nb_fail("nng open", rv);
         } else {
@@ -240,14 +226,14 @@ static int nb_open(bench_conn **out, const bench_cfg *cfg, int tcp, int rpc)
 
 static int nb_rtt(bench_conn *c)
 {
-    int rv = nng_send(c->sock, c->buf, c->size, 0);
+    int rv = nng_send(c->sock, c->p.buf, c->p.size, 0);
     if (rv != 0)
         return nb_fail("nng_send", rv);
     size_t n = NB_MAX_MSG;
-    if ((rv = nng_recv(c->sock, c->buf, &n, 0)) != 0)
+    if ((rv = nng_recv(c->sock, c->p.buf, &n, 0)) != 0)
         return nb_fail("nng_recv", rv);
-    if (n != (c->rpc ? 0 : c->size)) {
-        bench_set_error("nng_recv: %zu bytes came back for %zu", n, c->size);
+    if (n != (c->rpc ? 0 : c->p.size)) {
+        bench_set_error("nng_recv: %zu bytes came back for %zu", n, c->p.size);
         return -1;
     }
     return 0;
@@ -255,7 +241,7 @@ static int nb_rtt(bench_conn *c)
 
 static int nb_put(bench_conn *c)
 {
-    int rv = nng_send(c->sock, c->buf, c->size, 0);
+    int rv = nng_send(c->sock, c->p.buf, c->p.size, 0);
     return rv == 0 ? 0 : nb_fail("nng_send", rv);
 }
 

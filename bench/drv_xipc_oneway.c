@@ -13,6 +13,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@
 #include "cpu.h"
 #include "drvs.h"
 #include "harness.h"
+#include "pconn.h"
 #include "peer.h"
 #include "util.h"
 
@@ -40,15 +42,12 @@ typedef struct ow_args {
 } ow_args;
 
 struct bench_conn {
+    bench_pconn p; /* first: see pconn.h */
     xipc_sock *rx, *tx;
-    bench_peer peer;
-    bench_cpu cpu;
-    double *peer_cpu;
-    size_t size;
     uint64_t sent, received;
     uint8_t mark;
-    uint8_t *buf;
 };
+_Static_assert(offsetof(struct bench_conn, p) == 0, "bench_pconn_alloc needs it first");
 
 static int ow_fail(const char *what, xipc_err rv)
 {
@@ -129,16 +128,10 @@ static int ow_close(bench_conn *c)
     if (c == NULL)
         return 0;
     if (c->tx != NULL)
-        xipc_send(c->tx, c->buf, 0, 1000); /* the end */
+        xipc_send(c->tx, c->p.buf, 0, 1000); /* the end */
     xipc_close(c->tx);
     xipc_close(c->rx);
-    int rc = bench_peer_stop(&c->peer, 5000);
-    double cpu = bench_cpu_collect(&c->cpu);
-    if (c->peer_cpu != NULL)
-        *c->peer_cpu = cpu;
-    free(c->buf);
-    free(c);
-    return rc;
+    return bench_pconn_end(&c->p, NULL);
 }
 
 /* mq://: the kernel's message size limit, or 0 when unknown. */
@@ -167,25 +160,18 @@ static int ow_open(bench_conn **out, const bench_cfg *cfg, const char *scheme)
         bench_set_error("message size %zu outside 2..%u", cfg->size, OW_MAX_MSG);
         return -1;
     }
-    bench_conn *c = calloc(1, sizeof(*c));
-    if (c == NULL || (c->buf = malloc(OW_MAX_MSG)) == NULL) {
-        free(c);
-        bench_set_error("out of memory");
+    bench_conn *c = bench_pconn_alloc(sizeof(*c), OW_MAX_MSG, cfg);
+    if (c == NULL)
         return -1;
-    }
-    c->peer.pid = -1;
-    c->size = cfg->size;
-    c->peer_cpu = cfg->peer_cpu_ns;
-    memset(c->buf, 0x5a, cfg->size);
-    ow_args a = {.rtt = cfg->rtt, .size = cfg->size, .cpu = &c->cpu};
+    ow_args a = {.rtt = cfg->rtt, .size = cfg->size, .cpu = &c->p.cpu};
     snprintf(a.mine, sizeof(a.mine), "%s://%.60s.c", scheme, cfg->name);
     snprintf(a.theirs, sizeof(a.theirs), "%s://%.60s.p", scheme, cfg->name);
     xipc_opts o;
     ow_opts(&o, cfg->size);
     xipc_err rv = XIPC_OK;
-    int rc = bench_cpu_open(&c->cpu) != 0 || bench_peer_start(&c->peer, ow_peer_main, &a) != 0;
+    int rc = bench_cpu_open(&c->p.cpu) != 0 || bench_peer_start(&c->p.peer, ow_peer_main, &a) != 0;
     if (rc == 0) {
-        bench_cpu_parent(&c->cpu);
+        bench_cpu_parent(&c->p.cpu);
         if ((rv = xipc_listen(&c->rx, a.theirs, &o)) != XIPC_OK)
             rc = ow_fail("xipc_listen", rv);
         else if ((rv = ow_dial(&c->tx, a.mine, cfg->size)) != XIPC_OK)
@@ -210,14 +196,14 @@ static int ow_open_mq(bench_conn **out, const bench_cfg *cfg)
 static int ow_rtt(bench_conn *c)
 {
     size_t n;
-    xipc_err rv = xipc_send(c->tx, c->buf, c->size, OW_TIMEOUT_MS);
+    xipc_err rv = xipc_send(c->tx, c->p.buf, c->p.size, OW_TIMEOUT_MS);
     if (rv != XIPC_OK)
         return ow_fail("xipc_send", rv);
-    rv = xipc_recv(c->rx, c->buf, OW_MAX_MSG, &n, OW_TIMEOUT_MS);
+    rv = xipc_recv(c->rx, c->p.buf, OW_MAX_MSG, &n, OW_TIMEOUT_MS);
     if (rv != XIPC_OK)
         return ow_fail("xipc_recv", rv);
-    if (n != c->size) {
-        bench_set_error("xipc_recv: echo of %zu bytes came back as %zu", c->size, n);
+    if (n != c->p.size) {
+        bench_set_error("xipc_recv: echo of %zu bytes came back as %zu", c->p.size, n);
         return -1;
     }
     return 0;
@@ -225,7 +211,7 @@ static int ow_rtt(bench_conn *c)
 
 static int ow_put(bench_conn *c)
 {
-    xipc_err rv = xipc_send(c->tx, c->buf, c->size, OW_TIMEOUT_MS);
+    xipc_err rv = xipc_send(c->tx, c->p.buf, c->p.size, OW_TIMEOUT_MS);
     if (rv != XIPC_OK)
         return ow_fail("xipc_send", rv);
     c->sent++;

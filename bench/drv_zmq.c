@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -16,6 +17,7 @@
 #include "cpu.h"
 #include "drvs.h"
 #include "harness.h"
+#include "pconn.h"
 #include "peer.h"
 #include "util.h"
 
@@ -30,13 +32,10 @@ typedef struct zb_args {
 } zb_args;
 
 struct bench_conn {
+    bench_pconn p; /* first: see pconn.h */
     void *ctx, *sock;
-    bench_peer peer;
-    bench_cpu cpu;
-    double *peer_cpu;
-    size_t size;
-    uint8_t *buf;
 };
+_Static_assert(offsetof(struct bench_conn, p) == 0, "bench_pconn_alloc needs it first");
 
 static int zb_fail(const char *what)
 {
@@ -91,18 +90,12 @@ static int zb_close(bench_conn *c)
     if (c == NULL)
         return 0;
     if (c->sock != NULL) {
-        zmq_send(c->sock, c->buf, 0, 0); /* the end */
+        zmq_send(c->sock, c->p.buf, 0, 0); /* the end */
         zmq_close(c->sock);
     }
     if (c->ctx != NULL)
         zmq_ctx_term(c->ctx);
-    int rc = bench_peer_stop(&c->peer, 5000);
-    double cpu = bench_cpu_collect(&c->cpu);
-    if (c->peer_cpu != NULL)
-        *c->peer_cpu = cpu;
-    free(c->buf);
-    free(c);
-    return rc;
+    return bench_pconn_end(&c->p, NULL);
 }
 
 static int zb_open(bench_conn **out, const bench_cfg *cfg, int tcp)
@@ -112,17 +105,10 @@ static int zb_open(bench_conn **out, const bench_cfg *cfg, int tcp)
         bench_set_error("message size %zu outside 2..%u", cfg->size, ZB_MAX_MSG);
         return -1;
     }
-    bench_conn *c = calloc(1, sizeof(*c));
-    if (c == NULL || (c->buf = malloc(cfg->size)) == NULL) {
-        free(c);
-        bench_set_error("out of memory");
+    bench_conn *c = bench_pconn_alloc(sizeof(*c), cfg->size, cfg);
+    if (c == NULL)
         return -1;
-    }
-    c->peer.pid = -1;
-    c->size = cfg->size;
-    c->peer_cpu = cfg->peer_cpu_ns;
-    memset(c->buf, 0x5a, cfg->size);
-    zb_args a = {.rtt = cfg->rtt, .cpu = &c->cpu};
+    zb_args a = {.rtt = cfg->rtt, .cpu = &c->p.cpu};
     const char *dir = bench_tmpdir();
     int port = tcp ? bench_free_port() : 0;
     int rc = 0;
@@ -133,9 +119,9 @@ static int zb_open(bench_conn **out, const bench_cfg *cfg, int tcp)
     else
         snprintf(a.url, sizeof(a.url), "ipc://%.60s/z.%.40s", dir, cfg->name);
     if (rc == 0)
-        rc = bench_cpu_open(&c->cpu) != 0 || bench_peer_start(&c->peer, zb_peer_main, &a) != 0;
+        rc = bench_cpu_open(&c->p.cpu) != 0 || bench_peer_start(&c->p.peer, zb_peer_main, &a) != 0;
     if (rc == 0) {
-        bench_cpu_parent(&c->cpu);
+        bench_cpu_parent(&c->p.cpu);
         if ((c->ctx = zmq_ctx_new()) == NULL || (c->sock = zb_socket(c->ctx, ZB_TIMEOUT_MS)) == NULL)
             rc = zb_fail("zmq_socket");
         else if (zmq_bind(c->sock, a.url) != 0)
@@ -159,13 +145,13 @@ static int zb_open_tcp(bench_conn **out, const bench_cfg *cfg)
 
 static int zb_rtt(bench_conn *c)
 {
-    if (zmq_send(c->sock, c->buf, c->size, 0) < 0)
+    if (zmq_send(c->sock, c->p.buf, c->p.size, 0) < 0)
         return zb_fail("zmq_send");
-    int n = zmq_recv(c->sock, c->buf, c->size, 0);
+    int n = zmq_recv(c->sock, c->p.buf, c->p.size, 0);
     if (n < 0)
         return zb_fail("zmq_recv");
-    if ((size_t)n != c->size) {
-        bench_set_error("zmq_recv: echo of %zu bytes came back as %d", c->size, n);
+    if ((size_t)n != c->p.size) {
+        bench_set_error("zmq_recv: echo of %zu bytes came back as %d", c->p.size, n);
         return -1;
     }
     return 0;
@@ -173,7 +159,7 @@ static int zb_rtt(bench_conn *c)
 
 static int zb_put(bench_conn *c)
 {
-    return zmq_send(c->sock, c->buf, c->size, 0) < 0 ? zb_fail("zmq_send") : 0;
+    return zmq_send(c->sock, c->p.buf, c->p.size, 0) < 0 ? zb_fail("zmq_send") : 0;
 }
 
 static int zb_sync(bench_conn *c)
