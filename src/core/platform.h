@@ -109,9 +109,12 @@ void xipc_plat_shm_unmap(xipc_plat_shm *m);
 /* Remove the name; mappings stay valid. */
 void xipc_plat_shm_unlink(const char *name);
 
-/* Call @p fn for each existing object whose name starts with @p prefix. */
-void xipc_plat_shm_list(const char *prefix,
-                        void (*fn)(const char *name, void *arg), void *arg);
+/*
+ * Call @p fn for each existing object whose name starts with @p prefix.
+ * @return XIPC_OK, or the error that stopped the listing (not "none").
+ */
+xipc_err xipc_plat_shm_list(const char *prefix,
+                            void (*fn)(const char *name, void *arg), void *arg);
 
 /* ---- stream sockets (unix, pipe, tcp, anonymous pipes) -------------------- */
 

@@ -306,8 +306,7 @@ static xipc_err pubsub_list(void (*fn)(const xipc_endpoint_info *, void *),
     char prefix[PUBSUB_OBJ_MAX];
     int n = snprintf(prefix, sizeof(prefix), "/xipc.%u.", (unsigned)xipc_plat_getuid());
     pubsub_ls ls = {fn, arg, (size_t)n};
-    xipc_plat_shm_list(prefix, pubsub_ls_one, &ls);
-    return XIPC_OK;
+    return xipc_plat_shm_list(prefix, pubsub_ls_one, &ls);
 }
 
 const xipc_tran xipc_pubsub_tran = {

@@ -100,7 +100,7 @@ static void shm_reclaim(const char *ctl_obj)
 {
     char prefix[SHM_OBJ_MAX];
     snprintf(prefix, sizeof(prefix), "%.96s@", ctl_obj);
-    xipc_plat_shm_list(prefix, shm_reclaim_one, prefix);
+    (void)xipc_plat_shm_list(prefix, shm_reclaim_one, prefix); /* best effort */
 }
 
 typedef struct shm_ctl_init {
@@ -649,8 +649,7 @@ static xipc_err shm_list(void (*fn)(const xipc_endpoint_info *, void *), void *a
     char prefix[SHM_OBJ_MAX];
     int n = snprintf(prefix, sizeof(prefix), "/xipc.%u.", (unsigned)xipc_plat_getuid());
     shm_ls ls = {fn, arg, (size_t)n};
-    xipc_plat_shm_list(prefix, shm_ls_one, &ls);
-    return XIPC_OK;
+    return xipc_plat_shm_list(prefix, shm_ls_one, &ls);
 }
 
 const xipc_tran xipc_shm_tran = {

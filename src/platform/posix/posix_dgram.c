@@ -79,14 +79,22 @@ xipc_err xipc_plat_dir_list(const char *path,
         close(fd);
         return dgram_syserr(e);
     }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
+    /* readdir returns NULL both at the end and on an error (EOVERFLOW,
+     * EIO...): only errno tells them apart */
+    int err = 0;
+    for (;;) {
+        errno = 0;
+        struct dirent *e = readdir(d);
+        if (e == NULL) {
+            err = errno;
+            break;
+        }
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         fn(e->d_name, arg);
     }
     closedir(d);
-    return XIPC_OK;
+    return err != 0 ? dgram_syserr(err) : XIPC_OK;
 }
 
 void xipc_plat_dir_remove(const char *path)

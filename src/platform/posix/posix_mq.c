@@ -4,7 +4,6 @@
  * fstat()ed (owner, mode, inode, link count).
  */
 #define _GNU_SOURCE
-#define _FILE_OFFSET_BITS 64
 #include <errno.h>
 #include <fcntl.h>
 #include <mqueue.h>

@@ -100,20 +100,26 @@ void xipc_plat_shm_unlink(const char *name)
     shm_unlink(name);
 }
 
-void xipc_plat_shm_list(const char *prefix,
-                        void (*fn)(const char *name, void *arg), void *arg)
+xipc_err xipc_plat_shm_list(const char *prefix,
+                            void (*fn)(const char *name, void *arg), void *arg)
 {
     DIR *d = opendir("/dev/shm");
     if (d == NULL)
-        return;
+        return shm_syserr(errno);
     size_t plen = strlen(prefix);
     /* names are given with a leading '/', the directory lists them without */
     const char *p = prefix[0] == '/' ? prefix + 1 : prefix;
     if (prefix[0] == '/')
         plen--;
-    struct dirent *e;
     char full[512];
-    while ((e = readdir(d)) != NULL) {
+    int err = 0;
+    for (;;) {
+        errno = 0; /* NULL is the end, or an error (EOVERFLOW, EIO...) */
+        struct dirent *e = readdir(d);
+        if (e == NULL) {
+            err = errno;
+            break;
+        }
         if (strncmp(e->d_name, p, plen) != 0 || strlen(e->d_name) + 2 > sizeof(full))
             continue;
         full[0] = '/';
@@ -121,6 +127,7 @@ void xipc_plat_shm_list(const char *prefix,
         fn(full, arg);
     }
     closedir(d);
+    return err != 0 ? shm_syserr(err) : XIPC_OK;
 }
 
 xipc_err xipc_plat_shm_read_head(const char *name, void *buf, size_t cap,
