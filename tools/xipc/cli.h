@@ -66,7 +66,22 @@ void cli_os_name(char *buf, size_t cap);
  */
 void cli_signals_init(void);
 
-/* The signal caught since cli_signals_init(), or 0. */
+/*
+ * For a command whose library runs threads (serve): SIGINT, SIGTERM and
+ * SIGHUP (unless ignored at start) are blocked in the calling thread
+ * before any other starts, so every thread inherits the mask, and taken
+ * synchronously by cli_signal_wait_ms(): no handler ever runs. SIGPIPE is
+ * ignored. Call it instead of cli_signals_init(), before the first thread.
+ */
+void cli_signals_block(void);
+
+/*
+ * After cli_signals_block(): wait up to @p ms for one of those signals.
+ * @return 0 when none came, -1 when one did (cli_signal_caught() names it)
+ */
+int cli_signal_wait_ms(long ms);
+
+/* The signal caught since cli_signals_init() or cli_signals_block(), or 0. */
 int cli_signal_caught(void);
 
 /*

@@ -251,7 +251,7 @@ int cmd_serve(int argc, char **argv)
         free(cfg.urls);
         return code;
     }
-    cli_signals_init();
+    cli_signals_block(); /* before the server starts its threads */
     xipc_rpc_server_opts opts;
     xipc_rpc_server *srv = NULL;
     xipc_rpc_server_opts_init(&opts);
@@ -259,7 +259,7 @@ int cmd_serve(int argc, char **argv)
         opts.workers = (uint32_t)cfg.workers;
     xipc_err rv = xipc_rpc_server_alloc(&srv, &opts);
     code = rv != XIPC_OK ? cli_fail("serve", rv) : serve_start(srv, &cfg);
-    while (code < 0 && cli_sleep_ms(CLI_SLICE_MS) == 0)
+    while (code < 0 && cli_signal_wait_ms(CLI_SLICE_MS) == 0)
         ;
     xipc_rpc_server_free(srv); /* graceful: finishes the calls in flight */
     free(cfg.urls);
