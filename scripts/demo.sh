@@ -3,14 +3,21 @@
 # printing its pointer width; an RPC call from a 64-bit client to a 32-bit
 # server, each printing its pointer width; then the comparison benchmark
 # (xipc bench all --quick) and its chart, build/bench.svg.
+# The 32-bit programs start through scripts/run32: under qemu-i386 where
+# the kernel cannot run 32-bit programs, and their lines say so.
 set -eu
 B=${1:-build}
 X64=$B/native/tools/xipc/xipc
 X32=$B/m32/tools/xipc/xipc
+RUN32=$(dirname "$0")/run32
 url="shm://xipc-demo-$$"
 
+how=$("$RUN32" --how "$X32") # fails with the reason when nothing can run it
+if [ "$how" != native ]; then
+    echo "(the 32-bit programs below run under $how)"
+fi
 echo "== 1. a 32-bit process receives, a 64-bit process sends, over $url"
-"$X32" recv -w -n 3 --timeout 20000 "$url" &
+"$RUN32" "$X32" recv -w -n 3 --timeout 20000 "$url" &
 rpid=$!
 trap 'kill $rpid 2>/dev/null || true' EXIT INT TERM
 # the receiver listens first; the sender retries until it is there
@@ -32,7 +39,7 @@ trap - EXIT INT TERM
 echo
 echo "== 2. an RPC call: a 32-bit server (xipc serve), a 64-bit client (examples/rpc_sysinfo)"
 rurl="shm://xipc-demo-rpc-$$"
-"$X32" serve -w "$rurl" &
+"$RUN32" "$X32" serve -w "$rurl" &
 spid=$!
 trap 'kill $spid 2>/dev/null || true' EXIT INT TERM
 "$B/native/examples/rpc_sysinfo" "$rurl"

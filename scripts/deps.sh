@@ -1,6 +1,9 @@
 #!/bin/sh
 # Install every Debian package the xipc build, tests and benchmarks need.
 # Run as root on Debian. Does nothing when everything is already present.
+# qemu-user (qemu-i386) only where the kernel cannot run 32-bit programs,
+# or XIPC_EMULATE_32=1 asks for emulation: scripts/run32 decides, and this
+# asks it.
 set -eu
 
 PKGS="build-essential cmake pkg-config gcc-multilib mingw-w64 wine64 \
@@ -8,22 +11,30 @@ valgrind clang libclang-rt-14-dev libmsgpack-dev python3-msgpack \
 libnng-dev libzmq3-dev libsystemd-dev dbus gnuplot-nox libssl-dev openssl \
 procps iproute2"
 
-missing=""
-for p in $PKGS; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-        missing="$missing $p"
+# install PACKAGE...: those of them not installed yet
+install() {
+    missing=""
+    for p in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+            missing="$missing $p"
+        fi
+    done
+    [ -z "$missing" ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        echo "deps.sh: missing packages:$missing (run as root to install them)" >&2
+        exit 1
     fi
-done
+    echo "deps.sh: installing$missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
 
-[ -z "$missing" ] && exit 0
-
-if [ "$(id -u)" != 0 ]; then
-    echo "deps.sh: missing packages:$missing (run as root to install them)" >&2
-    exit 1
-fi
-
-echo "deps.sh: installing$missing" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+install $PKGS
+# The 32-bit loader (from gcc-multilib) is a 32-bit program: run32 --how
+# fails on it when neither the kernel nor an installed qemu-i386 can run it.
+if ! sh "$(dirname "$0")/run32" --how /lib/ld-linux.so.2 >/dev/null 2>&1; then
+    install qemu-user
+fi

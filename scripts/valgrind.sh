@@ -7,10 +7,12 @@
 # below (or those named) runs under memcheck with the arguments given here,
 # JOBS at a time (default 1): the long runs get small counts, so the whole
 # list stays within a few minutes (pubsub_test keeps 100000: its peers run
-# natively anyway, and its shorter runs shrink the ring below what its
+# without memcheck anyway, and its shorter runs shrink the ring below what its
 # 32-bit publisher group needs). Any memcheck error, a definite or indirect
 # leak, or a failing test fails the run. Children a test starts with exec
-# (peers, spawned programs) run natively (--trace-children=no); children it
+# (peers, spawned programs) run without memcheck (--trace-children=no),
+# through scripts/run32 (a 32-bit peer under qemu-i386 where the kernel
+# cannot run 32-bit programs); children it
 # forks run under memcheck too, and their reports (they exit without
 # tidying up) are not wanted: --child-silent-after-fork.
 # Logs: BUILD/valgrind-logs/<test>.log.
@@ -86,6 +88,14 @@ fi
 build=$(cd "$1" && pwd)
 shift
 command -v valgrind >/dev/null || { echo "valgrind: not installed" >&2; exit 1; }
+# valgrind runs a 32-bit build's tests with its x86 tools, which are 32-bit
+# programs themselves: qemu-i386 cannot stand in for the kernel there. The
+# peers the tests start go through scripts/run32 (tests/run32.h) as always.
+how=$("$(dirname "$0")/run32" --how "$build/tests/layout_test")
+if [ "$how" != native ]; then
+    echo "valgrind.sh: $build is a 32-bit build and valgrind's x86 tools would need $how: run it on a kernel that runs 32-bit programs" >&2
+    exit 1
+fi
 logs=$build/valgrind-logs
 mkdir -p "$logs"
 rm -f "$logs"/*.sum

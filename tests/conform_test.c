@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "run32.h"
 #include "stream_util.h"
 
 #define CONF_CLIENTS 8
@@ -25,6 +26,7 @@
 
 static const char *scheme;
 static const char *peer_exe;
+static int peer_emu; /* the peer runs under qemu-i386 (run32) */
 static int url_seq;
 
 /* A free TCP port on @p host (bound, read back, released). */
@@ -148,8 +150,7 @@ static pid_t peer_start(const char *mode, const char *url, const char *arg)
     pid_t pid = fork();
     XT_ASSERT(pid >= 0);
     if (pid == 0) {
-        execl(peer_exe, peer_exe, "peer", scheme, mode, url, arg, (char *)NULL);
-        _exit(127);
+        xt_exec(peer_exe, "peer", scheme, mode, url, arg, (char *)NULL);
     }
     return pid;
 }
@@ -219,7 +220,7 @@ static void case_peer_death(void)
     XT_OK(xipc_sock_url(l, bound, sizeof(bound)));
     pid_t pid = peer_start("hold", bound, NULL);
     XT_OK(xipc_accept(l, &s, 30000));
-    uint64_t dt = xt_check_peer_killed(s, pid);
+    uint64_t dt = xt_check_peer_killed(s, pid, peer_emu);
     XT_EQ(xt_wait_child(pid), 128 + SIGKILL);
     printf("  peer death noticed after %llu ms\n", (unsigned long long)dt);
     xipc_close(s);
@@ -289,6 +290,7 @@ int main(int argc, char **argv)
     peer_exe = argv[2];
     printf("conformance of %s:// (this side %u-bit, peer %s)\n", scheme,
            (unsigned)(sizeof(void *) * 8), peer_exe);
+    peer_emu = xt_peer_emulated("conform_test", peer_exe);
     case_names();
     case_timeouts_and_refusal();
     case_echo();

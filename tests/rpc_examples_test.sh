@@ -1,14 +1,16 @@
 #!/bin/sh
 # Run the examples of docs/rpc.md against each other: examples/rpc_server
 # serves shm://, unix:// and tcp://, examples/rpc_client calls each.
-#   rpc_examples_test.sh RPC_SERVER RPC_CLIENT
+#   rpc_examples_test.sh RUN32 RPC_SERVER RPC_CLIENT
+# RUN32 (scripts/run32) starts both: the m32 suite's are 32-bit.
 set -eu
-server=$1
-client=$2
+run32=$1
+server=$2
+client=$3
 dir=$(mktemp -d /tmp/xipc-rpcex.XXXXXX)
 trap 'exec 3>&- 2>/dev/null || true; rm -rf "$dir"' EXIT
 mkfifo "$dir/in"
-"$server" "shm://rpcex-$$" "unix://$dir/calc.sock" "tcp://127.0.0.1:0" \
+"$run32" "$server" "shm://rpcex-$$" "unix://$dir/calc.sock" "tcp://127.0.0.1:0" \
     <"$dir/in" >"$dir/out" &
 pid=$!
 exec 3>"$dir/in"    # the server runs until this closes
@@ -23,7 +25,7 @@ while [ "$(grep -c '^serving ' "$dir/out" 2>/dev/null || true)" -lt 3 ]; do
     sleep 0.01
 done
 for url in $(sed -n 's/^serving //p' "$dir/out"); do
-    "$client" "$url"
+    "$run32" "$client" "$url"
 done
 exec 3>&-
 wait $pid

@@ -13,7 +13,9 @@ code: Python's standard socket module plus python3-msgpack.
    letter, out-of-order responses, notifications both ways, string and
    [code, message] errors.
 
-usage: rpc_py_test.py RPC_PEER
+usage: rpc_py_test.py RUN32 RPC_PEER
+RUN32 is scripts/run32, which starts RPC_PEER (32-bit in the m32 suite:
+under qemu-i386 where the kernel cannot run 32-bit programs).
 """
 import os
 import socket
@@ -24,7 +26,8 @@ import threading
 
 import msgpack
 
-PEER = sys.argv[1]
+RUN32, PEER_EXE = sys.argv[1], sys.argv[2]
+PEER = [RUN32, PEER_EXE]
 failures = 0
 
 
@@ -207,7 +210,7 @@ def main():
     sock_path = os.path.join(tmp, "srv.sock")
 
     # 1. Python client -> xipc server
-    srv = subprocess.Popen([PEER, "serve", "tcp://127.0.0.1:0", "unix://" + sock_path],
+    srv = subprocess.Popen(PEER + ["serve", "tcp://127.0.0.1:0", "unix://" + sock_path],
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     urls = []
     for line in srv.stdout:
@@ -228,7 +231,7 @@ def main():
     py_sock = os.path.join(tmp, "py.sock")
     unx = PyServer(socket.AF_UNIX, py_sock)
     for url in ["tcp://127.0.0.1:%d" % tcp.ls.getsockname()[1], "unix://" + py_sock]:
-        r = subprocess.run([PEER, "call", url], timeout=120)
+        r = subprocess.run(PEER + ["call", url], timeout=120)
         check(r.returncode == 0, "xipc client against the Python server at " + url)
         print("xipc client -> python server over", url.split(":")[0], "done")
     tcp.ls.close()

@@ -18,6 +18,7 @@
 
 #include "rpc_util.h"
 #include "rpc_xbit.h"
+#include "run32.h"
 
 static const char *peer;
 static unsigned peer_bits;
@@ -46,9 +47,7 @@ static void xbit_server_here(const char *kind)
     pid_t pid = fork();
     XT_ASSERT(pid >= 0);
     if (pid == 0) {
-        execl(peer, peer, "xbit", bound, "64", (char *)NULL);
-        perror(peer);
-        _exit(127);
+        xt_exec(peer, "xbit", bound, "64", (char *)NULL);
     }
     wait_child(pid);
     xipc_rpc_server_free(srv);
@@ -69,9 +68,7 @@ static void xbit_server_there(const char *kind)
         dup2(out[1], 1);
         close(in[1]);
         close(out[0]);
-        execl(peer, peer, "serve", url, (char *)NULL);
-        perror(peer);
-        _exit(127);
+        xt_exec(peer, "serve", url, (char *)NULL);
     }
     close(in[0]);
     close(out[1]);
@@ -103,6 +100,7 @@ int main(int argc, char **argv)
     peer = argv[1];
     peer_bits = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 32;
     XT_ASSERT(access(peer, X_OK) == 0);
+    xt_peer_emulated("rpc_xbit_test", peer);
     XT_EQ(sizeof(void *), 8);
     signal(SIGPIPE, SIG_IGN);
     static const char *kinds[] = {"shm", "unix", "unixpath"};

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "run32.h"
 #include "test.h"
 
 /* The child: echo with a prefix telling its pointer width. */
@@ -37,12 +38,14 @@ static int child_main(void)
     return rv == XIPC_ECLOSED ? 0 : 4;
 }
 
+/* @p exe may be 32-bit: it is started through scripts/run32, whose exec
+ * chain keeps the pid and the inherited socket */
 static void spawn_echo(const char *exe, unsigned want_bits)
 {
-    char *argv[] = {(char *)exe, "child", NULL};
+    char *argv[] = {(char *)XIPC_RUN32, (char *)exe, "child", NULL};
     xipc_sock *s;
     uint32_t pid = 0;
-    XT_OK(xipc_spawn(&s, exe, argv, &pid));
+    XT_OK(xipc_spawn(&s, XIPC_RUN32, argv, &pid));
     XT_ASSERT(pid > 0);
     static uint8_t out[1u << 19], in[(1u << 19) + 1];
     size_t sizes[] = {0, 1, 100, 65536, sizeof(out)};
@@ -132,8 +135,10 @@ int main(int argc, char **argv)
     XT_ASSERT(k > 0);
     self[k] = '\0';
     spawn_echo(self, (unsigned)(sizeof(void *) * 8));
-    if (argc > 1)
+    if (argc > 1) {
+        xt_peer_emulated("spawn_test", argv[1]);
         spawn_echo(argv[1], 32);
+    }
     spawn_errors();
     poll_fd();
     printf("spawn_test ok\n");

@@ -365,7 +365,7 @@ static void case_peer_death(void)
         _exit(127);
     }
     XT_OK(xipc_accept(l, &s, 30000));
-    uint64_t dt = xt_check_peer_killed(s, pid);
+    uint64_t dt = xt_check_peer_killed(s, pid, 0); /* the peer is this program */
     int st;
     XT_ASSERT(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st));
     xipc_close(s);

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "run32.h"
 #include "test.h"
 #include "xbit.h"
 
@@ -21,9 +22,7 @@ static void xbit_case(const char *peer, const char *peer_role,
     pid_t pid = fork();
     XT_ASSERT(pid >= 0);
     if (pid == 0) {
-        execl(peer, peer, peer_role, url, count, mode, "64", (char *)NULL);
-        perror(peer);
-        _exit(127);
+        xt_exec(peer, peer_role, url, count, mode, "64", (char *)NULL);
     }
     int rc = xbit_run(my_role, url, strtol(count, NULL, 10),
                       mode[0] == 'z', 32);
@@ -41,6 +40,7 @@ int main(int argc, char **argv)
     if (argc < 3)
         XT_FAIL("usage: xbit_test M32_PEER COUNT");
     XT_ASSERT(access(argv[1], X_OK) == 0);
+    xt_peer_emulated("xbit_test", argv[1]);
     xbit_case(argv[1], "dial", "listen", argv[2], "copy");
     xbit_case(argv[1], "listen", "dial", argv[2], "zc");
     printf("xbit_test ok\n");

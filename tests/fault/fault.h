@@ -139,8 +139,12 @@ pid_t fault_fork(int (*fn)(void *arg, fault_slot *slot), void *arg, fault_slot *
  * @p stdin_fd (-1: ours) as its standard input. */
 pid_t fault_exec(char **argv, int stdin_fd);
 
-/* Track a child started elsewhere (xipc_spawn) like those above. */
-void fault_track(pid_t pid);
+/*
+ * xipc_spawn this program with the arguments @p args (NULL-terminated, no
+ * argv[0]), through scripts/run32 like every exec here; the child is
+ * tracked like those above. @return its pid; *s is the channel to it.
+ */
+pid_t fault_spawn(xipc_sock **s, char *const args[]);
 
 /* Wait for @p pid; its status as waitpid gives it. */
 int fault_reap(pid_t pid);

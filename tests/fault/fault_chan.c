@@ -338,11 +338,8 @@ static void chan_reconnect(const chan_cfg *c)
     if (is_spawn()) {
         char round[16];
         snprintf(round, sizeof(round), "%u", (unsigned)c->round);
-        char *argv[] = {F.exe, "helper", "spawn", round, NULL};
-        uint32_t upid;
-        XT_OK(xipc_spawn(&s, F.exe, argv, &upid));
-        pid = (pid_t)upid;
-        fault_track(pid);
+        char *args[] = {"helper", "spawn", round, NULL};
+        pid = fault_spawn(&s, args);
         XT_EQ(chan_answer(s, c->round), 0);
         xipc_close(s);
         fault_expect_ok(pid, hs, "new peer");
@@ -400,11 +397,8 @@ static void chan_round(uint32_t round, fault_rng *r, uint8_t *buf)
         snprintf(mode, sizeof(mode), "%d", c.mode);
         snprintf(rd, sizeof(rd), "%u", (unsigned)round);
         snprintf(seed, sizeof(seed), "%llu", (unsigned long long)c.seed);
-        char *argv[] = {F.exe, "victim", "spawn", mode, rd, seed, NULL};
-        uint32_t upid;
-        XT_OK(xipc_spawn(&s, F.exe, argv, &upid));
-        pid = (pid_t)upid;
-        fault_track(pid);
+        char *args[] = {"victim", "spawn", mode, rd, seed, NULL};
+        pid = fault_spawn(&s, args);
     } else {
         pid = fault_fork(chan_victim_main, &c, sl);
     }

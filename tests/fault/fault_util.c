@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "run32.h"
 
 fault_run F;
 
@@ -239,17 +240,25 @@ pid_t fault_exec(char **argv, int stdin_fd)
     if (pid == 0) {
         if (stdin_fd >= 0 && dup2(stdin_fd, 0) < 0)
             _exit(126);
-        execv(F.exe, argv);
-        _exit(127);
+        xt_execv(F.exe, argv); /* the m32 suite's are 32-bit */
     }
     kid_add(pid);
     return pid;
 }
 
-/* Children started elsewhere (xipc_spawn) are tracked the same way. */
-void fault_track(pid_t pid)
+pid_t fault_spawn(xipc_sock **s, char *const args[])
 {
-    kid_add(pid);
+    char *argv[16] = {XIPC_RUN32, F.exe};
+    size_t n = 2;
+    for (size_t i = 0; args[i] != NULL; i++) {
+        XT_ASSERT(n + 1 < sizeof(argv) / sizeof(argv[0]));
+        argv[n++] = args[i];
+    }
+    argv[n] = NULL;
+    uint32_t pid;
+    XT_OK(xipc_spawn(s, XIPC_RUN32, argv, &pid));
+    kid_add((pid_t)pid);
+    return (pid_t)pid;
 }
 
 int fault_gone(pid_t pid, int *status)

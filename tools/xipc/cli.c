@@ -62,10 +62,18 @@ int cli_parse_int(const char *text, long min, long max, long *out)
     return 0;
 }
 
+const char *cli_emulated(void)
+{
+    const char *e = getenv("XIPC_EMULATED"); /* set by scripts/run32 */
+    return sizeof(void *) == 4 && e != NULL && e[0] != '\0' ? e : NULL;
+}
+
 void cli_print_width(const char *cmd)
 {
-    fprintf(stderr, "%s: pid %ld, pointer width %u bits\n", cmd, cli_getpid(),
-            (unsigned)(sizeof(void *) * CHAR_BIT));
+    const char *emu = cli_emulated();
+    fprintf(stderr, "%s: pid %ld, pointer width %u bits%s%s%s\n", cmd, cli_getpid(),
+            (unsigned)(sizeof(void *) * CHAR_BIT), emu ? " (" : "", emu ? emu : "",
+            emu ? ")" : "");
     fflush(stderr);
 }
 

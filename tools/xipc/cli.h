@@ -49,7 +49,14 @@ int cli_fail_errno(const char *what, int errnum);
  */
 int cli_parse_int(const char *text, long min, long max, long *out);
 
-/* Print "CMD: pid N, pointer width B bits" on stderr. */
+/*
+ * NULL when this process runs on the CPU; the "qemu-i386: WHY" text when
+ * scripts/run32 started it (a 32-bit build) under qemu-i386.
+ */
+const char *cli_emulated(void);
+
+/* Print "CMD: pid N, pointer width B bits" on stderr, then " (EMULATED)"
+ * when cli_emulated() says so. */
 void cli_print_width(const char *cmd);
 
 /* The OS name from uname, lower-cased ("linux"), or "unknown" (cli_os.c). */

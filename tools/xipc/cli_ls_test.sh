@@ -10,6 +10,9 @@ XIPC=${1:?usage: cli_ls_test.sh PATH/TO/xipc}
 # shellcheck source=cli_test_lib.sh
 . "$(dirname "$0")/cli_test_lib.sh"
 cli_setup clils xipc_cli_ls
+cli_run32 "$XIPC"
+XIPC=$R32
+W_TAIL=$R32_TAIL
 UID_NOW=$(id -u)
 
 # Every run of xipc is bounded (cli_guard). `timeout` stands between us and
@@ -29,7 +32,7 @@ expect_text() {
 # listening, pub: publishing, sub: subscribed); its pid goes to XPID
 wait_line() {
     i=0
-    while ! grep -q "^$2: pid [0-9]*, pointer width [0-9]* bits$" "$1" 2>/dev/null; do
+    while ! grep -q "^$2: pid [0-9]*, pointer width [0-9]*$W_TAIL\$" "$1" 2>/dev/null; do
         i=$((i + 1))
         if [ "$i" -gt 1000 ]; then
             fail "xipc $2 did not start: $(cat "$1")"

@@ -17,6 +17,24 @@ M32=${3:-}
 . "$(dirname "$0")/cli_test_lib.sh"
 cli_setup clirpc xipc_clirpc
 GUARD=$(cli_guard 20)
+cli_run32 "$XIPC"
+XIPC=$R32
+W_TAIL=$R32_TAIL
+HOW=$R32_HOW
+if [ -n "$M32" ]; then
+    if [ ! -x "$M32" ]; then
+        echo "FAIL: the m32 xipc $M32 is not there" >&2
+        exit 1
+    fi
+    cli_run32 "$M32"
+    M32=$R32
+    HOW32=$R32_HOW
+fi
+
+# emu_json HOW: sysinfo's "emulator" for run32's HOW text
+emu_json() {
+    if [ "$1" = native ]; then echo null; else printf '"%s"' "$1"; fi
+}
 
 # call [BIN=...] ARGS...: xipc call; sets RC, $TMP/out, $TMP/err
 call() {
@@ -95,7 +113,8 @@ while [ $i -lt 62 ]; do
     i=$((i + 1))
 done
 
-# The checks every server passes; $1 the URL, $2 its pid, $3 its width.
+# The checks every server passes; $1 the URL, $2 its pid, $3 its width,
+# $4 how run32 started it (native, or qemu-i386: WHY).
 check_server() {
     url=$1
     call "$url" ping
@@ -152,7 +171,7 @@ check_server() {
         "xipc: $url: no.such.method: method not found: no.such.method"
     call "$url" sysinfo
     expect "sysinfo at $url" 0 \
-        "{\"pid\":$2,\"pointer_width\":$3,\"os\":\"$OS\",\"version\":\"$VERSION\"}"
+        "{\"pid\":$2,\"pointer_width\":$3,\"os\":\"$OS\",\"version\":\"$VERSION\",\"emulator\":$(emu_json "$4")}"
     call "$url" xipc.methods
     if [ $RC -eq 0 ] && grep -q '\["ping","() -> str"\]' "$TMP/out" &&
         grep -q '\["sleep",' "$TMP/out"; then ok; else
@@ -201,7 +220,7 @@ expect_fail "no server (unix)" 1 "xipc: unix://@none$TAG: connection refused: no
 # --- one 64-bit server on three channels -------------------------------
 if start_server s64 "$XIPC" "shm://$TAG" "unix://@$TAG" tcp://127.0.0.1:0; then
     S64=$SPID
-    WPID=$(sed -n "s/^serve: pid \\([0-9]*\\), pointer width $BITS bits\$/\\1/p" "$TMP/s64.err")
+    WPID=$(sed -n "s/^serve: pid \\([0-9]*\\), pointer width $BITS$W_TAIL\$/\\1/p" "$TMP/s64.err")
     if [ "$WPID" = "$S64" ]; then ok; else fail "serve -w: pid '$WPID', want $S64"; fi
     TCP=$(sed -n 's/^serve: listening at \(tcp:.*\)$/\1/p' "$TMP/s64.err")
     case $TCP in
@@ -210,19 +229,19 @@ if start_server s64 "$XIPC" "shm://$TAG" "unix://@$TAG" tcp://127.0.0.1:0; then
     *) fail "tcp URL '$TCP'" ;;
     esac
     for url in "shm://$TAG" "unix://@$TAG" "$TCP"; do
-        check_server "$url" "$S64" "$BITS"
+        check_server "$url" "$S64" "$BITS" "$HOW"
     done
 
     # --- with the m32 build: 32-bit server, and 32-bit client ----------
-    if [ -n "$M32" ] && [ -x "$M32" ]; then
+    if [ -n "$M32" ]; then
         if start_server s32 "$M32" "shm://${TAG}m32" "unix://@${TAG}m32"; then
             S32=$SPID
             for url in "shm://${TAG}m32" "unix://@${TAG}m32"; do
-                check_server "$url" "$S32" 32
+                check_server "$url" "$S32" 32 "$HOW32"
             done
             CALLER=$M32
             for url in "shm://$TAG" "unix://@$TAG"; do
-                check_server "$url" "$S64" "$BITS"
+                check_server "$url" "$S64" "$BITS" "$HOW"
             done
             CALLER=$XIPC
             stop_server "$S32"

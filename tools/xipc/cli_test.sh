@@ -10,6 +10,9 @@ XIPC=${1:?usage: cli_test.sh PATH/TO/xipc}
 # shellcheck source=cli_test_lib.sh
 . "$(dirname "$0")/cli_test_lib.sh"
 cli_setup clitest xipc_cli
+cli_run32 "$XIPC"
+XIPC=$R32
+W_TAIL=$R32_TAIL
 GUARD=$(cli_guard 10)
 
 # expect_err WHAT TEXT: stderr is exactly TEXT (one line)
@@ -51,7 +54,7 @@ start_recv() {
 # wait_listening FILE URL: wait for recv's -w line in FILE
 wait_listening() {
     i=0
-    while ! grep -q '^recv: pid [0-9]*, pointer width [0-9]* bits$' \
+    while ! grep -q "^recv: pid [0-9]*, pointer width [0-9]*$W_TAIL\$" \
         "$1" 2>/dev/null; do
         i=$((i + 1))
         if [ "$i" -gt 1000 ]; then
@@ -207,7 +210,7 @@ if start_recv "$N" -n 3; then
     expect_err "second listener on a live name" "xipc: shm://$N: address in use"
     run send -w "shm://$N" "hello" "with  two spaces" ""
     expect_rc "send 3 arguments" 0
-    if grep -q '^send: pid [0-9]*, pointer width [0-9]* bits$' "$TMP/err"
+    if grep -q "^send: pid [0-9]*, pointer width [0-9]*$W_TAIL\$" "$TMP/err"
     then ok; else fail "send -w: stderr '$(cat "$TMP/err")'"; fi
     wait_recv
     expect_rc "recv -n 3 (arguments)" 0

@@ -18,6 +18,30 @@ cli_setup() {
     trap 'exit 130' INT TERM
 }
 
+# cli_run32 PATH: R32 is a program in $TMP that starts PATH through
+# scripts/run32 (directly, or under qemu-i386 where the kernel cannot run
+# 32-bit programs; docs/testing.md); R32_TAIL is what the -w line of an
+# xipc started so ends with: " bits", then " (qemu-i386: WHY)" when
+# emulated, which is also said here; R32_HOW is "native" or that
+# "qemu-i386: WHY". Neither the kernel nor qemu-i386 able to start PATH:
+# the test fails with run32's reason.
+cli_run32() {
+    run32=$(cd "$(dirname "$0")/../../scripts" && pwd)/run32
+    if ! how=$("$run32" --how "$1" 2>&1); then
+        echo "FAIL: $how" >&2
+        exit 1
+    fi
+    R32="$TMP/run32.$(basename "$1").$(printf '%s' "$1" | cksum | cut -d' ' -f1)"
+    printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$run32" "$1" >"$R32"
+    chmod +x "$R32"
+    R32_HOW=$how
+    R32_TAIL=" bits"
+    if [ "$how" != native ]; then
+        R32_TAIL=" bits ($how)"
+        echo "$1: 32-bit ($how)"
+    fi
+}
+
 # cli_guard SECONDS: "timeout SECONDS" where timeout(1) exists, else
 # nothing. Bounding a run of xipc with it makes a hang fail the test (exit
 # 124) well within the ctest TIMEOUT, so the traps still run and clean up.

@@ -143,7 +143,8 @@ static xipc_err serve_sysinfo(xipc_rpc_req *req, void *ud)
     snprintf(version, sizeof(version), "%d.%d.%d", XIPC_VERSION_MAJOR,
              XIPC_VERSION_MINOR, XIPC_VERSION_PATCH);
     xipc_mp_buf *b = xipc_rpc_req_result(req);
-    xipc_mp_write_map(b, 4);
+    const char *emu = cli_emulated();
+    xipc_mp_write_map(b, 5);
     xipc_mp_write_cstr(b, "pid");
     xipc_mp_write_int(b, (int64_t)getpid());
     xipc_mp_write_cstr(b, "pointer_width");
@@ -151,7 +152,11 @@ static xipc_err serve_sysinfo(xipc_rpc_req *req, void *ud)
     xipc_mp_write_cstr(b, "os");
     xipc_mp_write_cstr(b, os);
     xipc_mp_write_cstr(b, "version");
-    return xipc_mp_write_cstr(b, version); /* sticky: any failure shows */
+    xipc_mp_write_cstr(b, version);
+    xipc_mp_write_cstr(b, "emulator"); /* nil on the CPU */
+    if (emu == NULL)
+        return xipc_mp_write_nil(b);
+    return xipc_mp_write_cstr(b, emu); /* sticky: any failure shows */
 }
 
 static xipc_err serve_sleep(xipc_rpc_req *req, void *ud)
@@ -179,7 +184,8 @@ static const serve_method serve_methods[] = {
     {"ping", "() -> str", serve_ping, XIPC_RPC_INLINE},
     {"echo", "(any value) -> any", serve_echo, XIPC_RPC_INLINE},
     {"add", "(number a, number b) -> number", serve_add, XIPC_RPC_INLINE},
-    {"sysinfo", "() -> {pid, pointer_width, os, version}", serve_sysinfo, XIPC_RPC_INLINE},
+    {"sysinfo", "() -> {pid, pointer_width, os, version, emulator}", serve_sysinfo,
+     XIPC_RPC_INLINE},
     {"sleep", "(int ms) -> int", serve_sleep, 0},
 };
 
