@@ -4,7 +4,7 @@
 #                  (plus TSan on the threaded tests, valgrind, 30 s per fuzz target)
 #   make fuzz      each libFuzzer target for FUZZ_SECONDS (default 300)
 #   make demo      a 32-bit and a 64-bit process over shm://, then the benchmark
-#   make bench     the shared-memory benchmark
+#   make bench     the shared-memory benchmark, also against a 32-bit peer
 #   make soak      the crash tests with 5000 kills per transport (KILLS=n to change)
 #   make clean
 JOBS ?= 2
@@ -73,9 +73,10 @@ demo: deps
 	sh scripts/demo.sh $(B)
 
 bench: deps
+	$(MAKE) --no-print-directory m32 >/dev/null
 	$(CMAKE) -S . -B $(B)/native >/dev/null
 	$(CMAKE) --build $(B)/native -j$(JOBS) >/dev/null
-	$(B)/native/tools/xipc/xipc bench shm
+	$(B)/native/tools/xipc/xipc bench shm --peer32 $(B)/m32/tools/xipc/xipc
 
 # crash tests, long (docs/fault.md); make test runs them with 200 kills
 .PHONY: soak

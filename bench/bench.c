@@ -38,7 +38,7 @@ static const bench_suite bench_suites[] = {
 
 static void bench_usage(FILE *f)
 {
-    fprintf(f, "usage: xipc bench SUITE [--json FILE] [--quick|--full]\n"
+    fprintf(f, "usage: xipc bench SUITE [--json FILE] [--quick|--full] [--peer32 FILE]\n"
                "suites:\n");
     for (size_t i = 0; i < BENCH_NSUITES; i++)
         fprintf(f, "  %-10s %s\n", bench_suites[i].name, bench_suites[i].about);
@@ -47,6 +47,9 @@ static void bench_usage(FILE *f)
                "  --plot FILE  all, rpc, transports: a chart, FILE.svg or FILE.png (gnuplot)\n"
                "  --quick      9 repetitions of ~100 ms per measurement (default, ~15 s)\n"
                "  --full       11 repetitions of ~300 ms per measurement (~1 min)\n"
+               "  --peer32 FILE  shm: also measure against FILE, the xipc of the m32\n"
+               "               build, started through scripts/run32 (under qemu-i386\n"
+               "               where the kernel cannot run 32-bit programs)\n"
                "The median of the repetitions is reported. Run on an idle machine.\n");
 }
 
@@ -79,6 +82,11 @@ static int bench_parse(int argc, char **argv, bench_args *a)
             if (v == NULL || v[0] == '\0' || v[0] == '-')
                 return bench_usage_error("--plot needs a file name", v);
             a->plot = v;
+        } else if (strcmp(s, "--peer32") == 0 || strncmp(s, "--peer32=", 9) == 0) {
+            const char *v = s[8] == '=' ? s + 9 : (i + 1 < argc ? argv[++i] : NULL);
+            if (v == NULL || v[0] == '\0' || v[0] == '-')
+                return bench_usage_error("--peer32 needs a file name", v);
+            a->peer32 = v;
         } else if (strcmp(s, "--quick") == 0) {
             quick = 1;
         } else if (strcmp(s, "--full") == 0) {
@@ -95,6 +103,8 @@ static int bench_parse(int argc, char **argv, bench_args *a)
         return bench_usage_error("--quick and --full exclude each other", NULL);
     if (a->suite == NULL)
         return bench_usage_error("which suite?", NULL);
+    if (a->peer32 != NULL && strcmp(a->suite, "shm") != 0)
+        return bench_usage_error("--peer32 is for the shm suite", a->suite);
     return -1;
 }
 
@@ -111,6 +121,8 @@ int xipc_bench_main(int argc, char **argv)
     for (int i = 1; i + 2 < argc; i++) /* the program xipc_spawn started */
         if (strcmp(argv[i], "--spawn-peer") == 0)
             return bench_spawn_peer_main(argv[i + 1], argv[i + 2]);
+        else if (strcmp(argv[i], "--shm-peer") == 0)
+            return bench_shm_peer_main(argv[i + 1], argv[i + 2]);
         else if (strcmp(argv[i], "--nng-peer") == 0 && i + 3 < argc)
             return bench_nng_peer_main(argv[i + 1], argv[i + 2], argv[i + 3]);
     bench_args a;

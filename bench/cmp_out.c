@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cmp.h"
+#include "exec.h"
 #include "harness.h"
 
 void cmp_fmt_ns(char *buf, size_t cap, double ns)
@@ -70,6 +71,10 @@ static void cmp_json_record(FILE *f, const cmp_case *k, const char *transport,
         fprintf(f, ", \"threads\": %u", k->threads);
     if (k->lost > 0)
         fprintf(f, ", \"lost\": %.6g", k->lost);
+    if (bench_emulated() != NULL) {
+        fputs(", \"emulated\": ", f);
+        bench_json_str(f, bench_emulated());
+    }
     fprintf(f, ", \"spread\": %.4f, \"reps\": %u, \"stable\": %s}", k->spread, k->reps,
             k->stable ? "true" : "false");
 }
@@ -120,6 +125,7 @@ void cmp_report_missing(FILE *f, const cmp_case *cases, size_t n)
 void cmp_target(FILE *f, const char *what, double r, int at_most, double limit)
 {
     const char *verdict = r < 0 ? "n/a (not measured)"
+                          : bench_emulated() ? "not judged: emulated"
                           : (at_most ? r <= limit : r >= limit) ? "met"
                                                                 : "MISSED";
     if (r < 0)

@@ -22,6 +22,7 @@
 
 #include "cpu.h"
 #include "drvs.h"
+#include "exec.h"
 #include "harness.h"
 #include "pconn.h"
 #include "peer.h"
@@ -135,10 +136,15 @@ static int nb_peer_exec(void *arg)
     const nb_args *a = arg;
     char fd[16];
     snprintf(fd, sizeof(fd), "%d", a->cpu->wfd);
-    char *argv[] = {"xipc", "bench", "--nng-peer", (char *)a->url,
+    char *args[] = {"bench", "--nng-peer", (char *)a->url,
                     a->rpc ? "rpc" : a->rtt ? "rtt" : "thr", fd, NULL};
-    execv("/proc/self/exe", argv);
-    fprintf(stderr, "xipc: bench: exec /proc/self/exe: %s\n", strerror(errno));
+    char *argv[BENCH_EXEC_ARGS + 3];
+    if (bench_exec_argv(argv, NULL, args) == NULL) {
+        fprintf(stderr, "xipc: bench: %s\n", bench_error());
+        return 127;
+    }
+    execv(argv[0], argv);
+    fprintf(stderr, "xipc: bench: exec %s: %s\n", argv[0], strerror(errno));
     return 127;
 }
 

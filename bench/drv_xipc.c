@@ -22,6 +22,7 @@
 
 #include "cpu.h"
 #include "drvs.h"
+#include "exec.h"
 #include "harness.h"
 #include "peer.h"
 #include "util.h"
@@ -137,11 +138,14 @@ static int xchan_spawn(bench_conn *c, const xchan_args *a)
 {
     char fd[16];
     snprintf(fd, sizeof(fd), "%d", c->cpu.wfd);
-    char *argv[] = {"xipc", "bench", "--spawn-peer", a->rtt ? "rtt" : "thr", fd, NULL};
+    char *args[] = {"bench", "--spawn-peer", a->rtt ? "rtt" : "thr", fd, NULL};
+    char *argv[BENCH_EXEC_ARGS + 3];
+    if (bench_exec_argv(argv, NULL, args) == NULL)
+        return -1;
     uint32_t pid;
-    xipc_err rv = xipc_spawn(&c->x.sock, "/proc/self/exe", argv, &pid);
+    xipc_err rv = xipc_spawn(&c->x.sock, argv[0], argv, &pid);
     if (rv != XIPC_OK)
-        return xchan_fail("xipc_spawn /proc/self/exe", rv);
+        return xchan_fail("xipc_spawn this program", rv);
     c->x.peer.pid = (pid_t)pid;
     c->x.peer.parent = getpid();
     return 0;

@@ -7,10 +7,12 @@
  *   rtt:        the peer echoes every message; a 0-byte message ends it.
  *   throughput: the peer consumes messages of the case's size; a 1-byte
  *               message asks for a 1-byte ack (sync); 0 bytes end it.
- * Three drivers: copy path with the default spin, copy path with
- * spin_us = 0 (sleep on the futex at once), and the zero-copy path
+ * Four drivers: copy path with the default spin, copy path with
+ * spin_us = 0 (sleep on the futex at once), the zero-copy path
  * (reserve/commit, peek/release) where the producer fills each message in
- * place and the consumer reads every word of it in place.
+ * place and the consumer reads every word of it in place, and the copy
+ * path against a peer of the other bitness: the --peer32 xipc, exec'd
+ * through scripts/run32 ("xipc bench --shm-peer URL MODE").
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
@@ -22,6 +24,8 @@
 #include "xipc/xipc.h"
 
 #include "drv.h"
+#include "drvs.h"
+#include "exec.h"
 #include "harness.h"
 #include "peer.h"
 #include "xconn.h"
@@ -137,6 +141,16 @@ static int shm_peer_main(void *arg)
     return xconn_peer_exit(rv);
 }
 
+int bench_shm_peer_main(const char *url, const char *mode)
+{
+    shm_bench_args a = {.spin_us = SHM_BENCH_SPIN_DEFAULT, .rtt = strcmp(mode, "rtt") == 0};
+    if ((size_t)snprintf(a.url, sizeof(a.url), "%s", url) >= sizeof(a.url)) {
+        fprintf(stderr, "xipc: bench: --shm-peer: URL too long\n");
+        return 1;
+    }
+    return shm_peer_main(&a);
+}
+
 /* ---- the measuring side (parent) ---------------------------------------------- */
 
 static int shm_bench_close(bench_conn *c)
@@ -161,6 +175,36 @@ static int shm_bench_open_with(bench_conn **out, const bench_cfg *cfg,
     shm_bench_opts(&o, spin_us);
     if (bench_peer_start(&c->x.peer, shm_peer_main, &a) != 0 ||
         xconn_accept(&c->x, a.url, &o) != 0)
+        return bench_close_failed(shm_bench_close, c);
+    *out = c;
+    return 0;
+}
+
+static const char *shm_xbit_prog;
+
+void bench_drv_shm_xbit_peer(const char *prog)
+{
+    shm_xbit_prog = prog;
+}
+
+static int shm_bench_open_xbit(bench_conn **out, const bench_cfg *cfg)
+{
+    *out = NULL;
+    if (shm_xbit_prog == NULL) {
+        bench_set_error("no other-bitness xipc given (--peer32)");
+        return -1;
+    }
+    bench_conn *c = xconn_alloc(sizeof(*c), cfg, shm_bench_fail);
+    if (c == NULL)
+        return -1;
+    char url[96];
+    snprintf(url, sizeof(url), "shm://%s", cfg->name);
+    char *args[] = {"bench", "--shm-peer", url, cfg->rtt ? "rtt" : "thr", NULL};
+    char *argv[BENCH_EXEC_ARGS + 3];
+    xipc_opts o;
+    shm_bench_opts(&o, SHM_BENCH_SPIN_DEFAULT);
+    if (bench_exec_argv(argv, shm_xbit_prog, args) == NULL ||
+        bench_peer_exec(&c->x.peer, argv) != 0 || xconn_accept(&c->x, url, &o) != 0)
         return bench_close_failed(shm_bench_close, c);
     *out = c;
     return 0;
@@ -221,6 +265,16 @@ const bench_drv bench_drv_shm_nospin = {
     .transport = "shm-nospin",
     .impl = "xipc",
     .open = shm_bench_open_nospin,
+    .rtt = shm_bench_rtt,
+    .put = shm_bench_put,
+    .sync = shm_bench_sync,
+    .close = shm_bench_close,
+};
+
+const bench_drv bench_drv_shm_xbit = {
+    .transport = "shm-xbit",
+    .impl = "xipc",
+    .open = shm_bench_open_xbit,
     .rtt = shm_bench_rtt,
     .put = shm_bench_put,
     .sync = shm_bench_sync,

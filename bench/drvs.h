@@ -52,6 +52,11 @@ extern const bench_drv bench_drv_dbus;
  * "--spawn-peer MODE FD" here). @return an exit code */
 int bench_spawn_peer_main(const char *mode, const char *fd);
 
+/* The peer of bench_drv_shm_xbit, the --peer32 xipc started through
+ * scripts/run32 (bench.c dispatches "--shm-peer URL rtt|thr" here).
+ * @return an exit code */
+int bench_shm_peer_main(const char *url, const char *mode);
+
 /* The nng peer, exec'd anew after the fork (nng refuses to run in a forked
  * child of a process that used it): "--nng-peer URL rtt|thr|rpc FD". */
 int bench_nng_peer_main(const char *url, const char *mode, const char *fd);

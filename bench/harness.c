@@ -335,14 +335,14 @@ void bench_table_row(FILE *f, const bench_result *r)
         harness_fmt_value(p50, sizeof(p50), p50u, sizeof(p50u), r->p50, r->unit);
     if (r->p99 >= 0)
         harness_fmt_value(p99, sizeof(p99), p99u, sizeof(p99u), r->p99, r->unit);
-    fprintf(f, "%-10s %-4s %-10s %6s %8s %-6s %6s %-2s %6s %-2s %5.1f%% %4u\n",
+    fprintf(f, "%-10s %-4s %-10s %6s %8s %-6s %6s %-2s %6s %-2s %5.1f%% %4u%s\n",
             r->transport, r->impl, r->test, size, num, unit, p50, p50u, p99, p99u,
-            r->spread * 100, r->reps);
+            r->spread * 100, r->reps, r->emulated ? "  emulated" : "");
 }
 
 /* ---- JSON ------------------------------------------------------------------- */
 
-static void harness_json_str(FILE *f, const char *s)
+void bench_json_str(FILE *f, const char *s)
 {
     fputc('"', f);
     for (; *s; s++) {
@@ -359,9 +359,9 @@ static void harness_json_str(FILE *f, const char *s)
 
 static void harness_json_field(FILE *f, const char *key, const char *val)
 {
-    harness_json_str(f, key);
+    bench_json_str(f, key);
     fputs(": ", f);
-    harness_json_str(f, val);
+    bench_json_str(f, val);
 }
 
 int bench_json_write(FILE *f, const bench_result *r, size_t n)
@@ -380,8 +380,12 @@ int bench_json_write(FILE *f, const bench_result *r, size_t n)
             fprintf(f, ", \"p50\": %.10g", r[i].p50);
         if (r[i].p99 >= 0)
             fprintf(f, ", \"p99\": %.10g", r[i].p99);
-        fprintf(f, ", \"spread\": %.4f, \"reps\": %u}%s\n", r[i].spread, r[i].reps,
-                i + 1 < n ? "," : "");
+        fprintf(f, ", \"spread\": %.4f, \"reps\": %u", r[i].spread, r[i].reps);
+        if (r[i].emulated != NULL) {
+            fputs(", ", f);
+            harness_json_field(f, "emulated", r[i].emulated);
+        }
+        fprintf(f, "}%s\n", i + 1 < n ? "," : "");
     }
     fputs("]\n", f);
     return ferror(f) ? -1 : 0;

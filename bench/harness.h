@@ -96,14 +96,19 @@ typedef struct bench_result {
     double p50, p99;  /* single round trips; < 0: none */
     double spread;    /* (max - min) / median of the repetitions */
     unsigned reps;
+    const char *emulated; /* NULL, or how a process of it was emulated
+                             ("qemu-i386: WHY"): marked, never judged */
 } bench_result;
 
 /* "64 B", "4 KiB", "64 KiB". */
 void bench_fmt_size(char *buf, size_t cap, size_t size);
 
-/* The table, one row per result. */
+/* The table, one row per result; an emulated one ends in "  emulated". */
 void bench_table_head(FILE *f);
 void bench_table_row(FILE *f, const bench_result *r);
+
+/* @p s as a JSON string, quoted and escaped. */
+void bench_json_str(FILE *f, const char *s);
 
 /* Write @p n results as a JSON array. @return 0 or -1 (I/O error). */
 int bench_json_write(FILE *f, const bench_result *r, size_t n);

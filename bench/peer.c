@@ -11,20 +11,41 @@
 #include "harness.h"
 #include "peer.h"
 
-int bench_peer_start(bench_peer *p, int (*fn)(void *arg), void *arg)
+/* Fork with nothing buffered that could be written twice.
+ * @return the child's pid (0 in the child), or -1 after bench_set_error() */
+static pid_t peer_fork(bench_peer *p)
 {
     p->pid = -1;
     p->parent = getpid();
     p->status = 0;
     p->reaped = 0;
-    fflush(NULL); /* nothing buffered may be written twice */
+    fflush(NULL);
     pid_t pid = fork();
-    if (pid < 0) {
+    if (pid < 0)
         bench_set_error("fork: %s", strerror(errno));
+    return pid;
+}
+
+int bench_peer_start(bench_peer *p, int (*fn)(void *arg), void *arg)
+{
+    pid_t pid = peer_fork(p);
+    if (pid < 0)
         return -1;
-    }
     if (pid == 0)
         _exit(fn(arg));
+    p->pid = pid;
+    return 0;
+}
+
+int bench_peer_exec(bench_peer *p, char *const argv[])
+{
+    pid_t pid = peer_fork(p);
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        execv(argv[0], argv);
+        _exit(127);
+    }
     p->pid = pid;
     return 0;
 }

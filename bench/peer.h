@@ -21,6 +21,14 @@ typedef struct bench_peer {
  */
 int bench_peer_start(bench_peer *p, int (*fn)(void *arg), void *arg);
 
+/*
+ * Fork and exec @p argv[0] with @p argv (bench_exec_argv() makes it): a
+ * peer of another program, or of another bitness. Stopped like the others.
+ * @return 0, or -1 (bench_error() says why; a failed exec shows as the
+ * peer's exit status 127)
+ */
+int bench_peer_exec(bench_peer *p, char *const argv[]);
+
 /* Child side: 1 when the parent that started us has gone. */
 int bench_peer_orphaned(const bench_peer *p);
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cmp_suite.h"
+#include "exec.h"
 #include "harness.h"
 #include "util.h"
 
@@ -56,6 +57,10 @@ int cmp_suite_run(cmp_suite *s, const bench_args *a, FILE *out)
             s->plan.rep_ms, s->plan.tol * 100,
             s->plan.budget_s ? " (or, after 3, once a minute has passed)" : "", machine,
             s->load_before);
+    if (bench_emulated() != NULL)
+        fprintf(out, "a 32-bit build (%s): every row is emulated: printed, marked, and "
+                     "no target is judged\n\n",
+                bench_emulated());
     fflush(out);
     char name[40];
     snprintf(name, sizeof(name), "xb%ld", (long)getpid());
@@ -123,10 +128,10 @@ void cmp_table_channels(const cmp_suite *s, FILE *out)
         snprintf(c[5], sizeof(c[5]), "-");
         if (cpu != NULL)
             cmp_fmt_ns(c[5], sizeof(c[5]), cpu->cpu_ns);
-        fprintf(out, "%-15s %-4s %10s %10s %9s %10s %10s %9s  %-4s %-5s %-8s %-6s %s\n",
+        fprintf(out, "%-15s %-4s %10s %10s %9s %10s %10s %9s  %-4s %-5s %-8s %-6s %s%s\n",
                 row->row, row->drv->impl, c[0], c[1], c[2], c[3], c[4], c[5],
                 row->props.net, row->props.bits, row->props.reliable, row->props.bounds,
-                row->props.readers);
+                row->props.readers, bench_emulated() ? "  emulated" : "");
     }
 }
 

@@ -9,6 +9,7 @@
 
 #include "cmp_suite.h"
 #include "drvs.h"
+#include "exec.h"
 
 #define RPC_CALLS (CMP_T_NULL | CMP_T_CALL1 | CMP_T_CALL8)
 #define RPC_P {"", "", "", "", ""}
@@ -52,9 +53,10 @@ static void rpc_table(const cmp_suite *s, FILE *out)
         }
         if (k8 != NULL && k8->state == CMP_OK)
             cmp_fmt_rate(c[4], sizeof(c[4]), k8->value, "");
-        fprintf(out, "%-14s %-4s %10s %10s %10s %11s %11s %9s%s\n", row->row,
+        fprintf(out, "%-14s %-4s %10s %10s %10s %11s %11s %9s%s%s\n", row->row,
                 row->drv->impl, c[0], c[1], c[2], c[3], c[4], c[5],
-                row->tests & CMP_T_NULL ? "" : "  (shm transport, 64 B echo)");
+                row->tests & CMP_T_NULL ? "" : "  (shm transport, 64 B echo)",
+                bench_emulated() ? "  emulated" : "");
     }
 }
 
