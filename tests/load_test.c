@@ -253,7 +253,7 @@ static int load_fds(pid_t pid)
     snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
     DIR *d = opendir(path);
     XT_ASSERT(d != NULL);
-    for (struct dirent *e; (e = readdir(d)) != NULL;)
+    for (struct dirent *e; (e = xt_readdir(d)) != NULL;)
         n += e->d_name[0] != '.';
     closedir(d);
     return n;

@@ -165,12 +165,11 @@ static void cleanup(void)
 static int shm_left(void)
 {
     DIR *d = opendir("/dev/shm");
+    XT_ASSERT(d != NULL);
     int n = 0;
-    struct dirent *e;
-    while (d != NULL && (e = readdir(d)) != NULL)
+    for (struct dirent *e; (e = xt_readdir(d)) != NULL;)
         n += strstr(e->d_name, tag) != NULL;
-    if (d != NULL)
-        closedir(d);
+    closedir(d);
     return n;
 }
 

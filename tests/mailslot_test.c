@@ -50,7 +50,7 @@ static int name_files(void)
     }
     int n = 0;
     struct dirent *e;
-    while ((e = readdir(d)) != NULL)
+    while ((e = xt_readdir(d)) != NULL)
         if (e->d_name[0] != '.')
             n++;
     closedir(d);
@@ -482,7 +482,7 @@ static void test_permissions(void)
     XT_ASSERT(d != NULL);
     struct dirent *e;
     int socks = 0;
-    while ((e = readdir(d)) != NULL) {
+    while ((e = xt_readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);

@@ -76,7 +76,7 @@ static int leftovers(void)
     XT_ASSERT(d != NULL);
     int n = 0;
     struct dirent *e;
-    while ((e = readdir(d)) != NULL)
+    while ((e = xt_readdir(d)) != NULL)
         if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
             n++;
     closedir(d);

@@ -41,17 +41,10 @@ static int shm_count(int published)
     DIR *d = opendir("/dev/shm");
     XT_ASSERT(d != NULL);
     int n = 0;
-    for (;;) {
-        errno = 0;
-        struct dirent *e = readdir(d);
-        if (e == NULL) {
-            XT_EQ(errno, 0);
-            break;
-        }
+    for (struct dirent *e; (e = xt_readdir(d)) != NULL;)
         if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 &&
             !(published && strchr(e->d_name, '~') != NULL))
             n++;
-    }
     closedir(d);
     return n;
 }

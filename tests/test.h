@@ -5,9 +5,12 @@
 #ifndef XIPC_TESTS_TEST_H
 #define XIPC_TESTS_TEST_H
 
+#include <dirent.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "xipc/xipc.h"
 
@@ -44,5 +47,23 @@
         if (xt_a_ != xt_b_)                                                    \
             XT_FAIL("%s == %s: %lld != %lld", #a, #b, xt_a_, xt_b_);           \
     } while (0)
+
+/*
+ * readdir(), but a failure to read (EOVERFLOW, EIO...) fails the test
+ * instead of looking like the end of the folder: a test that counts what
+ * is left behind must not pass because it could not look.
+ */
+#define xt_readdir(d) xt_readdir_at((d), __FILE__, __LINE__)
+
+static inline struct dirent *xt_readdir_at(DIR *d, const char *file, int line)
+{
+    errno = 0;
+    struct dirent *e = readdir(d);
+    if (e == NULL && errno != 0) {
+        fprintf(stderr, "%s:%d: readdir: %s\n", file, line, strerror(errno));
+        exit(1);
+    }
+    return e;
+}
 
 #endif

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "core/platform.h"
+#include "test.h"
 #include "xipc/xipc.h"
 
 static void sleep_us(unsigned us)
@@ -68,7 +69,7 @@ static int scan(const char *dir, const char *part, int quiet, int remove)
         return 0;
     int n = 0;
     struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
+    while ((e = xt_readdir(d)) != NULL) {
         if (strstr(e->d_name, part) == NULL)
             continue;
         char path[1024];

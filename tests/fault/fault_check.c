@@ -33,7 +33,7 @@ int fault_fd_count(pid_t pid)
         return -1;
     int n = 0;
     struct dirent *e;
-    while ((e = readdir(d)) != NULL)
+    while ((e = xt_readdir(d)) != NULL)
         if (e->d_name[0] != '.')
             n++;
     closedir(d);
@@ -155,7 +155,7 @@ static int scan_dir(const char *dir, const char *prefix, int quiet, int remove)
     int n = 0;
     size_t plen = strlen(prefix);
     struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
+    while ((e = xt_readdir(d)) != NULL) {
         if (strncmp(e->d_name, prefix, plen) != 0 || (!remove && orphan_offer(dir, e->d_name)))
             continue;
         n++;
