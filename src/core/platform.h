@@ -39,17 +39,26 @@ uint32_t xipc_plat_getuid(void);
 
 /*
  * A handle that observes another process, opened once and polled cheaply
- * (pidfd on Linux, a process handle on Windows).
+ * (pidfd on Linux, a process handle on Windows), or the other end of a
+ * connection to it (xipc_plat_proc_watch).
  */
 typedef struct xipc_plat_proc {
     intptr_t handle; /* -1: none, liveness falls back to a pid probe */
     uint32_t pid;
+    int sock;        /* 1: handle is a connected socket (xipc_plat_proc_watch) */
     /* set once xipc_plat_proc_alive() saw it gone; sticky; read by the
      * other thread of a connection (one sends, one receives) */
     _Atomic int dead;
 } xipc_plat_proc;
 
 void xipc_plat_proc_open(xipc_plat_proc *p, uint32_t pid);
+/*
+ * Observe the peer through connected socket @p s, which @p p takes: the
+ * peer is gone once the socket hangs up (it closed its end, or every
+ * process holding the end died). Nothing the peer writes into memory can
+ * fake that. @p pid (from the kernel: SO_PEERCRED) is only reported.
+ */
+void xipc_plat_proc_watch(xipc_plat_proc *p, intptr_t s, uint32_t pid);
 void xipc_plat_proc_close(xipc_plat_proc *p);
 /* 1 when the process is alive (or cannot be proved dead), 0 when gone
  * (and then sets p->dead). */
@@ -103,7 +112,29 @@ xipc_err xipc_plat_shm_publish(xipc_plat_shm *m, const char *name, size_t size,
                                void (*init)(void *base, size_t size, void *arg),
                                void *arg);
 
-/* Unmap (does not remove the name). */
+/*
+ * An anonymous object of @p size bytes, zero-filled, mapped read-write,
+ * that nobody can ever resize: a memfd sealed with F_SEAL_SHRINK |
+ * F_SEAL_GROW | F_SEAL_SEAL on Linux (a section object is fixed in size
+ * from creation on Windows). With @p readonly_later, also
+ * F_SEAL_FUTURE_WRITE: this mapping stays writable, every later one is
+ * read-only. m->handle keeps the object's handle, to pass to another
+ * process (xipc_plat_sock_send_handle); xipc_plat_shm_unmap closes it.
+ * A peer that maps it can therefore neither shrink it under our mapping
+ * (SIGBUS) nor, with @p readonly_later, write it.
+ */
+xipc_err xipc_plat_shm_anon(xipc_plat_shm *m, size_t size, int readonly_later);
+
+/*
+ * Map object @p h, received from another process; @p h is taken (closed
+ * here whatever the result). Refused with XIPC_EPROTO unless it is sealed
+ * against shrinking, growing and further sealing and is exactly @p size
+ * bytes: the sender cannot resize it under our mapping afterwards.
+ * @p writable: map read-write, else read-only.
+ */
+xipc_err xipc_plat_shm_adopt(xipc_plat_shm *m, intptr_t h, size_t size, int writable);
+
+/* Unmap (does not remove the name); closes m->handle if any. */
 void xipc_plat_shm_unmap(xipc_plat_shm *m);
 
 /* Remove the name; mappings stay valid. */
@@ -136,6 +167,39 @@ xipc_err xipc_plat_unix_listen(const char *path, int abstract, int backlog,
                                xipc_plat_sock *out);
 xipc_err xipc_plat_unix_dial(const char *path, int abstract, int timeout_ms,
                              xipc_plat_sock *out);
+
+/*
+ * The same, at a file path, for messages (SOCK_SEQPACKET): each send is
+ * one message, never split or merged, and may carry handles. The
+ * rendezvous of shm://. A dial into a full backlog waits for room until
+ * @p timeout_ms; nobody listening there, or no such file:
+ * XIPC_ECONNREFUSED.
+ */
+xipc_err xipc_plat_msgsock_listen(const char *path, int backlog, xipc_plat_sock *out);
+xipc_err xipc_plat_msgsock_dial(const char *path, int timeout_ms, xipc_plat_sock *out);
+
+/*
+ * Send one message of @p len bytes carrying handle @p h (SCM_RIGHTS; -1:
+ * none) on a message socket; never blocks. The receiver gets its own
+ * handle to the same object; ours stays open.
+ * @return XIPC_OK, XIPC_EBUSY (it would block), XIPC_ECLOSED, XIPC_ESYS
+ */
+xipc_err xipc_plat_sock_send_handle(xipc_plat_sock s, const void *buf, size_t len,
+                                    intptr_t h);
+
+/*
+ * Receive one message of at most @p cap bytes and at most one handle;
+ * never blocks. *h is -1 when the message carried none. A message longer
+ * than @p cap, with more than one handle or with other control data is
+ * refused whole: its handles are closed, XIPC_EPROTO.
+ * @return XIPC_OK, XIPC_ETIMEDOUT (nothing queued), XIPC_ECLOSED (the
+ *         peer hung up), XIPC_EPROTO, XIPC_ESYS
+ */
+xipc_err xipc_plat_sock_recv_handle(xipc_plat_sock s, void *buf, size_t cap,
+                                    size_t *len, intptr_t *h);
+
+/* Close a handle received with xipc_plat_sock_recv_handle. */
+void xipc_plat_handle_close(intptr_t h);
 
 /* TCP (IPv4 or IPv6 by @p host's form); port 0 binds a free port, which
  * @p bound receives. Both ends get TCP_NODELAY. */
@@ -452,6 +516,13 @@ xipc_err xipc_plat_shm_read_head(const char *name, void *buf, size_t cap,
  * @return XIPC_OK, XIPC_ETIMEDOUT, XIPC_ESYS
  */
 xipc_err xipc_plat_sock_wait(xipc_plat_sock s, int want_write, int timeout_ms);
+
+/*
+ * Wait up to @p timeout_ms until one of the @p n sockets @p s is readable
+ * (a connection to accept, a message) or hung up. At most 1025 sockets.
+ * @return XIPC_OK, XIPC_ETIMEDOUT, XIPC_EINVAL, XIPC_ESYS
+ */
+xipc_err xipc_plat_sock_wait_any(const xipc_plat_sock *s, unsigned n, int timeout_ms);
 
 /* ---- many sockets, one thread (the RPC server's reader loop) --------------- */
 

@@ -57,6 +57,7 @@ void xipc_plat_proc_open(xipc_plat_proc *p, uint32_t pid)
 {
     p->pid = pid;
     p->handle = -1;
+    p->sock = 0;
     atomic_store_explicit(&p->dead, 0, memory_order_relaxed);
 #ifdef SYS_pidfd_open
     if (pid != 0 && pid <= 0x3fffffffu) {
@@ -65,6 +66,14 @@ void xipc_plat_proc_open(xipc_plat_proc *p, uint32_t pid)
             p->handle = (intptr_t)fd;
     }
 #endif
+}
+
+void xipc_plat_proc_watch(xipc_plat_proc *p, intptr_t s, uint32_t pid)
+{
+    p->pid = pid;
+    p->handle = s;
+    p->sock = 1;
+    atomic_store_explicit(&p->dead, 0, memory_order_relaxed);
 }
 
 void xipc_plat_proc_close(xipc_plat_proc *p)
@@ -79,7 +88,11 @@ int xipc_plat_proc_alive(xipc_plat_proc *p)
     if (atomic_load_explicit(&p->dead, memory_order_relaxed))
         return 0;
     int dead;
-    if (p->handle >= 0) {
+    if (p->handle >= 0 && p->sock) {
+        /* only a hang-up counts: bytes the peer writes (POLLIN) do not */
+        struct pollfd pfd = {(int)p->handle, POLLRDHUP, 0};
+        dead = poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+    } else if (p->handle >= 0) {
         struct pollfd pfd = {(int)p->handle, POLLIN, 0};
         dead = poll(&pfd, 1, 0) > 0; /* readable: the process has exited */
     } else {

@@ -1,4 +1,8 @@
-/* Named shared memory for the POSIX port: shm_open + mmap. */
+/*
+ * Shared memory for the POSIX port: named objects (shm_open + mmap) and
+ * anonymous sealed ones (memfd_create + F_ADD_SEALS, Linux), whose handle
+ * is passed over a Unix socket.
+ */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -89,10 +93,69 @@ xipc_err xipc_plat_shm_open(xipc_plat_shm *m, const char *name)
 
 void xipc_plat_shm_unmap(xipc_plat_shm *m)
 {
-    if (m->base != NULL)
+    if (m->base != NULL) {
         munmap(m->base, m->size);
+        if (m->handle >= 0) /* set by every successful map */
+            close((int)m->handle);
+    }
     m->base = NULL;
     m->size = 0;
+    m->handle = -1;
+}
+
+/* ---- anonymous sealed objects ------------------------------------------------ */
+
+/* No resizing, ever, and no seal added or removed later. */
+#define SHM_SEALS_FIXED (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+
+xipc_err xipc_plat_shm_anon(xipc_plat_shm *m, size_t size, int readonly_later)
+{
+    if (size == 0 || size > (size_t)INT64_MAX)
+        return XIPC_EINVAL;
+    int fd = memfd_create("xipc", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0)
+        return shm_syserr(errno);
+    void *p = MAP_FAILED;
+    int seals = SHM_SEALS_FIXED | (readonly_later ? F_SEAL_FUTURE_WRITE : 0);
+    /* the seals go on after our mapping: F_SEAL_FUTURE_WRITE spares it */
+    if (ftruncate(fd, (off_t)size) != 0 ||
+        (p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED ||
+        fcntl(fd, F_ADD_SEALS, seals) != 0) {
+        int e = errno;
+        if (p != MAP_FAILED)
+            munmap(p, size);
+        close(fd);
+        return shm_syserr(e);
+    }
+    m->base = p;
+    m->size = size;
+    m->handle = fd;
+    return XIPC_OK;
+}
+
+xipc_err xipc_plat_shm_adopt(xipc_plat_shm *m, intptr_t h, size_t size, int writable)
+{
+    int fd = (int)h;
+    struct stat st;
+    int seals = fcntl(fd, F_GET_SEALS);
+    /* a descriptor that is not a sealable object (a pipe, a plain file,
+     * a memfd without seals) could be truncated under our mapping */
+    if (seals < 0 || (seals & SHM_SEALS_FIXED) != SHM_SEALS_FIXED || fstat(fd, &st) != 0 ||
+        !S_ISREG(st.st_mode) || st.st_size < 0 || (uint64_t)st.st_size != size ||
+        size == 0) {
+        close(fd);
+        return XIPC_EPROTO;
+    }
+    int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+    void *p = mmap(NULL, size, prot, MAP_SHARED, fd, 0);
+    int e = errno;
+    close(fd);
+    if (p == MAP_FAILED)
+        return e == EPERM || e == EACCES ? XIPC_EPROTO : shm_syserr(e);
+    m->base = p;
+    m->size = size;
+    m->handle = -1;
+    return XIPC_OK;
 }
 
 void xipc_plat_shm_unlink(const char *name)

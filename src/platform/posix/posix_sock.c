@@ -28,6 +28,7 @@ xipc_err xipc__posix_err(int code)
         return XIPC_ECLOSED;
     case ECONNREFUSED:
     case ENOENT:
+    case EPROTOTYPE: /* a Unix socket of another kind there: not a listener of ours */
         return XIPC_ECONNREFUSED;
     case EADDRINUSE:
     case EEXIST:
@@ -191,6 +192,110 @@ void xipc_plat_sock_close(xipc_plat_sock s)
 {
     if (s >= 0)
         close((int)s);
+}
+
+/* ---- handles over Unix message sockets ------------------------------------ */
+
+xipc_err xipc_plat_sock_send_handle(xipc_plat_sock s, const void *buf, size_t len,
+                                    intptr_t h)
+{
+    struct iovec iov = {(void *)buf, len};
+    union { /* aligned for struct cmsghdr */
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } cm;
+    struct msghdr m;
+    memset(&m, 0, sizeof(m));
+    memset(&cm, 0, sizeof(cm));
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    if (h >= 0) {
+        int fd = (int)h;
+        m.msg_control = cm.buf;
+        m.msg_controllen = sizeof(cm.buf);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    }
+    ssize_t n;
+    do
+        n = sendmsg((int)s, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)len)
+        return XIPC_OK;
+    if (n >= 0)
+        return XIPC_ESYS; /* a message socket never sends part of one */
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return XIPC_EBUSY;
+    return xipc__posix_err(errno);
+}
+
+/* Close every descriptor an SCM_RIGHTS message brought. */
+static void sock_close_rights(struct msghdr *m)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+            c->cmsg_len < CMSG_LEN(0))
+            continue;
+        size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < n; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+            close(fd);
+        }
+    }
+}
+
+xipc_err xipc_plat_sock_recv_handle(xipc_plat_sock s, void *buf, size_t cap,
+                                    size_t *len, intptr_t *h)
+{
+    struct iovec iov = {buf, cap};
+    union { /* room for more than one: a message with two is seen and refused */
+        char buf[CMSG_SPACE(4 * sizeof(int))];
+        struct cmsghdr align;
+    } cm;
+    struct msghdr m;
+    memset(&m, 0, sizeof(m));
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = cm.buf;
+    m.msg_controllen = sizeof(cm.buf);
+    *h = -1;
+    *len = 0;
+    ssize_t n;
+    do
+        n = recvmsg((int)s, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? XIPC_ETIMEDOUT
+                                                        : xipc__posix_err(errno);
+    if (n == 0 && m.msg_controllen == 0)
+        return XIPC_ECLOSED; /* end of stream: nothing, not even a message */
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    int bad = (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
+    if (c != NULL && !bad) {
+        bad = c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+              c->cmsg_len != CMSG_LEN(sizeof(int)) || CMSG_NXTHDR(&m, c) != NULL;
+    }
+    if (bad) {
+        sock_close_rights(&m);
+        return XIPC_EPROTO;
+    }
+    if (c != NULL) {
+        int fd;
+        memcpy(&fd, CMSG_DATA(c), sizeof(int));
+        *h = fd;
+    }
+    *len = (size_t)n;
+    return XIPC_OK;
+}
+
+void xipc_plat_handle_close(intptr_t h)
+{
+    if (h >= 0)
+        close((int)h);
 }
 
 xipc_err xipc_plat_sock_peer(xipc_plat_sock s, uint32_t *pid, uint32_t *uid)

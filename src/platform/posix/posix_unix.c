@@ -1,4 +1,7 @@
-/* Unix stream sockets: file paths (0600) and the abstract namespace. */
+/*
+ * Unix sockets: stream sockets at file paths (0600) and in the abstract
+ * namespace; message sockets (SOCK_SEQPACKET) at file paths.
+ */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -59,9 +62,9 @@ xipc_err xipc__posix_connect(int fd, const void *addr, unsigned addrlen,
 }
 
 /* Is someone listening at the socket file? 0 when it is stale. */
-static int unix_in_use(const struct sockaddr_un *sa, socklen_t len)
+static int unix_in_use(int type, const struct sockaddr_un *sa, socklen_t len)
 {
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return 1;
     int rc = connect(fd, (const struct sockaddr *)sa, len);
@@ -70,14 +73,14 @@ static int unix_in_use(const struct sockaddr_un *sa, socklen_t len)
     return rc == 0 || e != ECONNREFUSED;
 }
 
-xipc_err xipc_plat_unix_listen(const char *path, int abstract, int backlog,
-                               xipc_plat_sock *out)
+static xipc_err unix_listen(int type, const char *path, int abstract, int backlog,
+                           xipc_plat_sock *out)
 {
     struct sockaddr_un sa;
     socklen_t len;
     if (unix_addr(&sa, &len, path, abstract) != XIPC_OK)
         return XIPC_EINVAL;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return xipc__posix_err(errno);
     for (int attempt = 0;; attempt++) {
@@ -88,7 +91,7 @@ xipc_err xipc_plat_unix_listen(const char *path, int abstract, int backlog,
         /* a socket file nobody listens on is left by a crash: replace it,
          * but only if it is ours and really a socket */
         if (e == EADDRINUSE && !abstract && attempt == 0 && lstat(path, &st) == 0 &&
-            S_ISSOCK(st.st_mode) && st.st_uid == geteuid() && !unix_in_use(&sa, len)) {
+            S_ISSOCK(st.st_mode) && st.st_uid == geteuid() && !unix_in_use(type, &sa, len)) {
             unlink(path);
             continue;
         }
@@ -107,14 +110,14 @@ xipc_err xipc_plat_unix_listen(const char *path, int abstract, int backlog,
     return XIPC_OK;
 }
 
-xipc_err xipc_plat_unix_dial(const char *path, int abstract, int timeout_ms,
-                             xipc_plat_sock *out)
+static xipc_err unix_dial(int type, const char *path, int abstract, int timeout_ms,
+                         xipc_plat_sock *out)
 {
     struct sockaddr_un sa;
     socklen_t len;
     if (unix_addr(&sa, &len, path, abstract) != XIPC_OK)
         return XIPC_EINVAL;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return xipc__posix_err(errno);
     xipc_err rv = xipc__posix_connect(fd, &sa, (unsigned)len,
@@ -125,4 +128,26 @@ xipc_err xipc_plat_unix_dial(const char *path, int abstract, int timeout_ms,
     }
     *out = fd;
     return XIPC_OK;
+}
+
+xipc_err xipc_plat_unix_listen(const char *path, int abstract, int backlog,
+                               xipc_plat_sock *out)
+{
+    return unix_listen(SOCK_STREAM, path, abstract, backlog, out);
+}
+
+xipc_err xipc_plat_unix_dial(const char *path, int abstract, int timeout_ms,
+                             xipc_plat_sock *out)
+{
+    return unix_dial(SOCK_STREAM, path, abstract, timeout_ms, out);
+}
+
+xipc_err xipc_plat_msgsock_listen(const char *path, int backlog, xipc_plat_sock *out)
+{
+    return unix_listen(SOCK_SEQPACKET, path, 0, backlog, out);
+}
+
+xipc_err xipc_plat_msgsock_dial(const char *path, int timeout_ms, xipc_plat_sock *out)
+{
+    return unix_dial(SOCK_SEQPACKET, path, 0, timeout_ms, out);
 }
