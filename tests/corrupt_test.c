@@ -5,7 +5,7 @@
  * (sticky) or XIPC_ECLOSED, never touch memory outside the ring (guard
  * pages on both sides, and an exactly sized heap buffer for AddressSanitizer),
  * and never block past its timeout. Then hostile connection offers are
- * thrown at a listener.
+ * thrown at a listener (test_hostile_offers).
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/platform.h"
 #include "ring/ring.h"
 #include "test.h"
 #include "transport/shm_layout.h"
@@ -159,54 +160,99 @@ static void test_hostile_ring(int rounds)
     munmap(map, SEG + 2 * PAGE);
 }
 
-/* Hostile connection offers: garbage segments claimed into real slots. */
-static void test_hostile_offers(int rounds)
+/* One hostile offer on a fresh connection to @p path: @p kind picks the
+ * lie. The connection is left to the listener (it must let it go). */
+static void hostile_offer(const char *path, uint32_t *seed, int kind)
 {
-    char url[64], ctl[96];
-    snprintf(url, sizeof(url), "shm://corrupt-%d", (int)getpid());
-    snprintf(ctl, sizeof(ctl), "/xipc.%u.corrupt-%d", (unsigned)geteuid(), (int)getpid());
-    xipc_sock *l;
-    XT_OK(xipc_listen(&l, url, NULL));
-    xipc_plat_shm c;
-    XT_OK(xipc_plat_shm_open(&c, ctl));
-    xipc_ctl_hdr *ch = c.base;
-    xipc_ctl_slot *slots = (xipc_ctl_slot *)(ch + 1);
-    uint32_t seed = 77;
-    int accepted = 0;
-    for (int i = 0; i < rounds; i++) {
-        char obj[160];
-        uint32_t id = 100000u + (uint32_t)i;
-        snprintf(obj, sizeof(obj), "%s@%u.%u", ctl, (unsigned)getpid(), id);
-        size_t size = (rnd(&seed) & 1) ? XIPC_CONN_DATA_OFF + 2 * 4096
-                                       : 64 + rnd(&seed) % 20000;
-        xipc_plat_shm seg;
-        XT_OK(xipc_plat_shm_create(&seg, obj, size));
+    xipc_plat_sock fd;
+    XT_OK(xipc_plat_msgsock_dial(path, 1000, &fd));
+    xipc_shm_offer o = {XIPC_OFFER_MAGIC, XIPC_SHM_VERSION, 64, 0, 4096};
+    size_t size = XIPC_CONN_DATA_OFF + 2 * 4096;
+    intptr_t h = -1;
+    xipc_plat_shm seg = {NULL, 0, -1};
+    switch (kind) {
+    case 0: /* nothing at all: parked, then dropped */
+        break;
+    case 1: { /* random bytes, no segment */
+        uint8_t junk[40];
+        for (size_t k = 0; k < sizeof(junk); k++)
+            junk[k] = (uint8_t)rnd(seed);
+        XT_OK(xipc_plat_sock_send_handle(fd, junk, 1 + rnd(seed) % sizeof(junk), -1));
+        break;
+    }
+    case 2: { /* an unsealed memfd: could be shrunk under the listener */
+        int m = memfd_create("hostile", MFD_CLOEXEC);
+        XT_ASSERT(m >= 0 && ftruncate(m, (off_t)size) == 0);
+        h = m;
+        break;
+    }
+    case 3: /* sealed, but not the size the offer implies */
+        XT_OK(xipc_plat_shm_anon(&seg, size / 2 + 4096 * (rnd(seed) % 3), 0));
+        break;
+    case 4: { /* a pipe instead of a segment */
+        int pp[2];
+        XT_ASSERT(pipe(pp) == 0);
+        close(pp[0]);
+        h = pp[1];
+        break;
+    }
+    default: { /* sealed, right size, random or lying contents */
+        XT_OK(xipc_plat_shm_anon(&seg, size, 0));
         uint32_t *w = seg.base;
         for (size_t k = 0; k < size / 4; k++)
-            w[k] = rnd(&seed);
-        if (rnd(&seed) & 1) { /* plausible header with some lies */
-            xipc_conn_hdr *h = seg.base;
-            h->magic = XIPC_CONN_MAGIC;
-            h->version = XIPC_SHM_VERSION;
-            h->total_size = size;
-            h->ring_capacity = 4096;
-            h->ring_off[0] = XIPC_CONN_RING0_OFF;
-            h->ring_off[1] = XIPC_CONN_RING1_OFF;
-            atomic_store(&h->client_pid, (uint32_t)getpid());
-            atomic_store(&h->state, XIPC_CONN_OFFERED);
-            if (size == XIPC_CONN_DATA_OFF + 2 * 4096 && (rnd(&seed) & 1)) {
+            w[k] = rnd(seed);
+        if (rnd(seed) & 1) { /* plausible header with some lies */
+            xipc_conn_hdr *ch = seg.base;
+            ch->magic = XIPC_CONN_MAGIC;
+            ch->version = XIPC_SHM_VERSION;
+            ch->total_size = size;
+            ch->ring_capacity = (rnd(seed) & 3) ? 4096 : 8192;
+            ch->ring_off[0] = XIPC_CONN_RING0_OFF;
+            ch->ring_off[1] = XIPC_CONN_RING1_OFF;
+            if (rnd(seed) & 1) {
                 uint8_t *b = seg.base; /* well-formed rings, hostile positions */
                 xipc_ring_format((xipc_ring_hdr *)(b + XIPC_CONN_RING0_OFF), 4096,
                                  XIPC_CONN_DATA_OFF);
                 xipc_ring_format((xipc_ring_hdr *)(b + XIPC_CONN_RING1_OFF), 4096,
                                  XIPC_CONN_DATA_OFF + 4096);
                 atomic_store(&((xipc_ring_hdr *)(b + XIPC_CONN_RING0_OFF))->head,
-                             (rnd(&seed) & 1) ? 0 : rnd(&seed) % 8192);
+                             (rnd(seed) & 1) ? 0 : rnd(seed) % 8192);
             }
         }
-        xipc_plat_shm_unmap(&seg);
-        slots[0].conn_id = id;
-        atomic_store(&slots[0].word, XIPC_SLOT_WORD(getpid(), XIPC_SLOT_PENDING));
+        if (rnd(seed) % 4 == 0)
+            o.ring_capacity = rnd(seed) % 3 ? 4097 : (uint64_t)1 << 40; /* lies */
+        if (rnd(seed) % 8 == 0)
+            o.magic ^= 1;
+        break;
+    }
+    }
+    if (kind >= 2)
+        XT_OK(xipc_plat_sock_send_handle(fd, &o, sizeof(o), seg.base ? seg.handle : h));
+    xipc_plat_handle_close(h);
+    xipc_plat_shm_unmap(&seg);
+    xipc_plat_sock_close(fd); /* what is queued stays for the listener */
+}
+
+/*
+ * Hostile connection offers (the socket handshake of shm_layout.h): no
+ * offer, junk, unsealed or wrongly sized segments, a pipe, random and
+ * lying headers and rings. The listener refuses the bad ones and accepts
+ * only well-formed ones, whose receive gives a message, EPROTO or the end.
+ * Honest dials in between must still go through.
+ */
+static void test_hostile_offers(int rounds)
+{
+    char url[64], dir[160], path[300];
+    snprintf(url, sizeof(url), "shm://corrupt-%d", (int)getpid());
+    XT_OK(xipc_plat_rundir(dir, sizeof(dir), "shm"));
+    snprintf(path, sizeof(path), "%s/corrupt-%d", dir, (int)getpid());
+    xipc_sock *l;
+    XT_OK(xipc_listen(&l, url, NULL));
+    uint32_t seed = 77;
+    int accepted = 0, honest = 0;
+    for (int i = 0; i < rounds; i++) {
+        int kind = (int)(rnd(&seed) % 8);
+        hostile_offer(path, &seed, kind);
         xipc_sock *s;
         xipc_err rv = xipc_accept(l, &s, 5);
         if (rv == XIPC_OK) {
@@ -216,14 +262,34 @@ static void test_hostile_offers(int rounds)
             xipc_err rr = xipc_recv(s, b, sizeof(b), &n, 0);
             XT_ASSERT(rr == XIPC_OK || rr == XIPC_ETIMEDOUT || rr == XIPC_EPROTO ||
                       rr == XIPC_EMSGSIZE || rr == XIPC_ECLOSED);
+            XT_ASSERT(kind >= 5); /* only a sealed segment of the right size */
             xipc_close(s);
         } else {
             XT_ERR(rv, XIPC_ETIMEDOUT);
         }
-        xipc_plat_shm_unlink(obj); /* in case the listener refused to open it */
+        if (i % 50 == 0) { /* an honest client is served among them */
+            xipc_sock *c, *a = NULL;
+            XT_OK(xipc_dial(&c, url, NULL, 1000));
+            XT_OK(xipc_send(c, "ok", 2, 1000));
+            for (int k = 0; k < 100 && a == NULL; k++) {
+                uint8_t b[8];
+                size_t n;
+                if (xipc_accept(l, &a, 100) != XIPC_OK)
+                    continue;
+                if (xipc_recv(a, b, sizeof(b), &n, 0) != XIPC_OK || n != 2 ||
+                    memcmp(b, "ok", 2) != 0) {
+                    xipc_close(a); /* a hostile one accepted first */
+                    a = NULL;
+                }
+            }
+            XT_ASSERT(a != NULL);
+            honest++;
+            xipc_close(a);
+            xipc_close(c);
+        }
     }
-    printf("  %d hostile offers: %d accepted as well-formed\n", rounds, accepted);
-    xipc_plat_shm_unmap(&c);
+    printf("  %d hostile offers: %d accepted as well-formed; %d honest clients served "
+           "among them\n", rounds, accepted, honest);
     xipc_close(l);
 }
 

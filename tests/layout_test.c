@@ -42,8 +42,7 @@ int main(void)
 {
     printf("layout (pointer width %u bits)\n", (unsigned)(sizeof(void *) * 8));
     XT_EQ(sizeof(xipc_ring_hdr), 256);
-    XT_EQ(sizeof(xipc_ctl_hdr), 64);
-    XT_EQ(sizeof(xipc_ctl_slot), 16);
+    XT_EQ(sizeof(xipc_shm_offer), 24);
     XT_EQ(sizeof(xipc_conn_hdr), 64);
     LAYOUT_FIELD(xipc_ring_hdr, capacity, 8);
     LAYOUT_FIELD(xipc_ring_hdr, data_off, 16);
@@ -51,12 +50,10 @@ int main(void)
     LAYOUT_FIELD(xipc_ring_hdr, tail, 128);
     LAYOUT_FIELD(xipc_ring_hdr, prod_closed, 192);
     LAYOUT_FIELD(xipc_ring_hdr, data_seq, 208);
-    LAYOUT_FIELD(xipc_ctl_hdr, total_size, 8);
-    LAYOUT_FIELD(xipc_ctl_hdr, listener_pid, 20);
-    LAYOUT_FIELD(xipc_ctl_slot, word, 0);
-    LAYOUT_FIELD(xipc_ctl_slot, conn_id, 8);
+    LAYOUT_FIELD(xipc_shm_offer, creator_bits, 8);
+    LAYOUT_FIELD(xipc_shm_offer, ring_capacity, 16);
     LAYOUT_FIELD(xipc_conn_hdr, ring_capacity, 16);
-    LAYOUT_FIELD(xipc_conn_hdr, state, 28);
+    LAYOUT_FIELD(xipc_conn_hdr, creator_bits, 24);
     LAYOUT_FIELD(xipc_conn_hdr, ring_off, 40);
     /* pubsub:// broadcast ring */
     XT_EQ(sizeof(xipc_bcast_hdr), 192);

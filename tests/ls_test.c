@@ -1,10 +1,11 @@
 /*
  * xipc_endpoints: live endpoints of every listed scheme with our pid;
  * what a killed process leaves (its pid, alive 0) and that the next
- * listener reclaims it; a pending shm offer; garbage under our names
- * (random bytes, lying headers, a FIFO, a symbolic link, a huge object,
- * another user's object, objects readable by others) that must neither
- * crash nor hang the listing nor be changed by it; and nothing left after.
+ * listener reclaims it; a pending shm offer (not listed: it waits in the
+ * kernel's queue); garbage under our names (random bytes, lying headers,
+ * a FIFO, a symbolic link, a huge object, another user's object, objects
+ * readable by others, files where sockets belong) that must neither crash
+ * nor hang the listing nor be changed by it; and nothing left after.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -134,6 +135,8 @@ static void cleanup(void)
     }
     if (xipc_plat_rundir_find(dir, sizeof(dir), "pipe") == XIPC_OK)
         rm_tagged(dir, 0);
+    if (xipc_plat_rundir_find(dir, sizeof(dir), "shm") == XIPC_OK)
+        rm_tagged(dir, 0);
     if (xipc_plat_rundir_find(dir, sizeof(dir), "mq") == XIPC_OK)
         rm_tagged(dir, 0);
     if (xipc_plat_rundir_find(dir, sizeof(dir), "mailslot") == XIPC_OK) {
@@ -199,7 +202,7 @@ static void expect_all(const char *what, uint32_t pid, int alive)
     }
 }
 
-/* Our own endpoints, alive; a pending offer; unix:// not listed. */
+/* Our own endpoints, alive; a pending offer and unix:// not listed. */
 static void test_live(void)
 {
     xipc_sock *s[NSCHEMES], *c, *a, *u;
@@ -212,8 +215,7 @@ static void test_live(void)
     XT_OK(xipc_listen(&u, upath, NULL));
     list();
     expect_all("live", me, 1);
-    expect(url, "shm offer", me, 1);
-    expect_count(NSCHEMES + 1); /* nothing for unix:// */
+    expect_count(NSCHEMES); /* nothing for unix:// nor the queued offer */
     XT_OK(xipc_accept(s[0], &a, 1000));
     list();
     expect_count(NSCHEMES); /* the offer became a connection: unnamed */
@@ -250,9 +252,8 @@ static void test_dead(void)
     for (int round = 0; round < 2; round++) { /* listing changed nothing */
         list();
         expect_all("dead", (uint32_t)pid, 0);
-        expect(url, "shm offer", (uint32_t)pid, 0);
         expect(url, "shm listener", xipc_plat_getpid(), 1);
-        expect_count(NSCHEMES + 2);
+        expect_count(NSCHEMES + 1);
     }
     /* the next listener of each name reclaims what the dead one left */
     open_all(s, "dead");
@@ -296,18 +297,6 @@ static uint32_t rnd(uint32_t *x)
     return *x;
 }
 
-/* A control header that passes every check, for @p pid. */
-static void good_ctl(uint8_t *seg, uint32_t backlog, uint32_t pid)
-{
-    xipc_ctl_hdr *h = (xipc_ctl_hdr *)seg;
-    memset(seg, 0, sizeof(xipc_ctl_hdr) + backlog * sizeof(xipc_ctl_slot));
-    h->magic = XIPC_CTL_MAGIC;
-    h->version = XIPC_SHM_VERSION;
-    h->total_size = sizeof(xipc_ctl_hdr) + backlog * sizeof(xipc_ctl_slot);
-    h->backlog = backlog;
-    h->listener_pid = pid;
-}
-
 /* A broadcast header that passes every check, for @p pid (2 slots of 64). */
 static void good_bcast(uint8_t *seg, uint32_t pid)
 {
@@ -339,14 +328,6 @@ static void test_garbage(void)
     shm_put("open", junk, 4096, 0644);     /* readable by others: skipped */
     shm_put("junk@x.4", junk, 4096, 0600); /* not an offer's name: skipped */
     /* headers that pass, then the same with one lie each */
-    good_ctl(seg, 4, me);
-    shm_put("ctl", seg, 64 + 4 * 16, 0600);
-    good_ctl(seg, 4, me);
-    ((xipc_ctl_hdr *)seg)->backlog = 5000;
-    shm_put("ctl-backlog", seg, 64 + 4 * 16, 0600);
-    good_ctl(seg, 4, me);
-    ((xipc_ctl_hdr *)seg)->total_size = 1u << 20;
-    shm_put("ctl-size", seg, 64 + 4 * 16, 0600);
     good_bcast(seg, me);
     shm_put("bc#pub", seg, XIPC_BCAST_DATA_OFF + 128, 0600);
     good_bcast(seg, me);
@@ -367,13 +348,13 @@ static void test_garbage(void)
     XT_ASSERT(mkfifo(path, 0600) == 0);
     char link[200];
     snprintf(link, sizeof(link), "/dev/shm/xipc.%u.%s-link", (unsigned)xipc_plat_getuid(), tag);
-    snprintf(path, sizeof(path), "xipc.%u.%s-ctl", (unsigned)xipc_plat_getuid(), tag);
+    snprintf(path, sizeof(path), "xipc.%u.%s-bc#pub", (unsigned)xipc_plat_getuid(), tag);
     XT_ASSERT(symlink(path, link) == 0);
     /* another user's object under our name: skipped */
     if (geteuid() == 0) {
-        good_ctl(seg, 4, me);
-        shm_put("theirs", seg, 64 + 4 * 16, 0600);
-        snprintf(path, sizeof(path), "/dev/shm/xipc.%u.%s-theirs",
+        good_bcast(seg, me);
+        shm_put("theirs#pub", seg, XIPC_BCAST_DATA_OFF + 128, 0600);
+        snprintf(path, sizeof(path), "/dev/shm/xipc.%u.%s-theirs#pub",
                  (unsigned)xipc_plat_getuid(), tag);
         XT_ASSERT(chown(path, 65534, 65534) == 0);
     }
@@ -381,42 +362,28 @@ static void test_garbage(void)
     alarm(20); /* a listing that blocks fails here, not at the ctest timeout */
     list();
     alarm(0);
-    url_of(url, sizeof(url), 0, "junk");
-    expect(url, "shm listener", 0, 0);
-    expect(url, "shm offer", 0, 0);
+    /* shm:// keeps nothing in /dev/shm: its names there are no listeners */
     url_of(url, sizeof(url), 1, "junk");
     expect(url, "pubsub", 0, 0);
-    url_of(url, sizeof(url), 0, "empty");
-    expect(url, "shm listener", 0, 0);
-    url_of(url, sizeof(url), 0, "tiny");
-    expect(url, "shm listener", 0, 0);
-    url_of(url, sizeof(url), 0, "ctl");
-    expect(url, "shm listener", me, 1);
-    url_of(url, sizeof(url), 0, "ctl-backlog");
-    expect(url, "shm listener", 0, 0);
-    url_of(url, sizeof(url), 0, "ctl-size");
-    expect(url, "shm listener", 0, 0);
     url_of(url, sizeof(url), 1, "bc");
     expect(url, "pubsub", me, 1);
     url_of(url, sizeof(url), 1, "bc-slots");
     expect(url, "pubsub", 0, 0);
     url_of(url, sizeof(url), 1, "bc-short");
     expect(url, "pubsub", 0, 0);
-    if (huge) {
-        url_of(url, sizeof(url), 0, "huge");
-        expect(url, "shm listener", 0, 0);
-    }
-    /* open, junk@x.4, fifo, link, theirs: not listed */
-    expect_count(11 + huge);
+    /* open, junk@x.4, fifo, link, theirs, huge, the shm-like names: not
+     * listed (the huge object's head was read all the same, below) */
+    (void)huge;
+    expect_count(4);
 
     /* the listing changed nothing */
     shm_get("junk", back, sizeof(back));
     XT_ASSERT(memcmp(back, junk, sizeof(junk)) == 0);
     shm_get("junk@123.4", back, sizeof(back));
     XT_ASSERT(memcmp(back, junk, sizeof(junk)) == 0);
-    good_ctl(seg, 4, me);
-    shm_get("ctl", back, 64 + 4 * 16);
-    XT_ASSERT(memcmp(back, seg, 64 + 4 * 16) == 0);
+    good_bcast(seg, me);
+    shm_get("bc#pub", back, XIPC_BCAST_DATA_OFF + 128);
+    XT_ASSERT(memcmp(back, seg, XIPC_BCAST_DATA_OFF + 128) == 0);
     cleanup();
     list();
     expect_count(0);
@@ -436,6 +403,9 @@ static void test_rundir_garbage(void)
     url_of(url, sizeof(url), 4, "mk");
     XT_OK(xipc_listen(&s, url, NULL));
     xipc_close(s);
+    url_of(url, sizeof(url), 0, "mk");
+    XT_OK(xipc_listen(&s, url, NULL));
+    xipc_close(s);
 
     XT_OK(xipc_plat_rundir_find(dir, sizeof(dir), "pipe"));
     /* a socket nobody listens on, without a pid file: pid 0, alive 0 */
@@ -451,6 +421,19 @@ static void test_rundir_garbage(void)
     FILE *f = fopen(path, "w");
     XT_ASSERT(f != NULL && fputs("garbage\n", f) >= 0 && fclose(f) == 0);
     /* a plain file where a socket belongs: skipped */
+    snprintf(path, sizeof(path), "%s/%s-file", dir, tag);
+    f = fopen(path, "w");
+    XT_ASSERT(f != NULL && fclose(f) == 0);
+
+    XT_OK(xipc_plat_rundir_find(dir, sizeof(dir), "shm"));
+    /* shm:// the same: a stale message socket with a garbage pid file,
+     * a plain file and a stream socket where a listener belongs */
+    snprintf(path, sizeof(path), "%s/%s-stale", dir, tag);
+    XT_OK(xipc_plat_msgsock_listen(path, 1, &fd));
+    xipc_plat_sock_close(fd);
+    snprintf(path, sizeof(path), "%s/%s-stale.pid", dir, tag);
+    f = fopen(path, "w");
+    XT_ASSERT(f != NULL && fputs("-1\n", f) >= 0 && fclose(f) == 0);
     snprintf(path, sizeof(path), "%s/%s-file", dir, tag);
     f = fopen(path, "w");
     XT_ASSERT(f != NULL && fclose(f) == 0);
@@ -480,7 +463,9 @@ static void test_rundir_garbage(void)
     expect(url, "pipe", 0, 0);
     url_of(url, sizeof(url), 4, "mqjunk");
     expect(url, "mq", 0, 0);
-    expect_count(3);
+    url_of(url, sizeof(url), 0, "stale");
+    expect(url, "shm listener", 0, 0);
+    expect_count(4);
     cleanup();
     list();
     expect_count(0);

@@ -1,7 +1,8 @@
 /*
  * Permissions and identity with a second user: a stranger cannot connect
  * to our listeners unless allowed, cannot reach our private objects, and
- * cannot plant an object under a name our service will open.
+ * cannot plant an object under a name our service will open; an offer
+ * that reaches a shm:// listener anyway is refused by the sender's uid.
  *
  * Needs root (to create the user "xipc-test" and to switch to it in a
  * child); without root it reports "skipped" (exit 77, ctest SKIP).
@@ -17,7 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/platform.h"
 #include "test.h"
+#include "transport/shm_layout.h"
 
 #define STRANGER "xipc-test"
 
@@ -161,27 +164,73 @@ static void test_pipe_private(void)
     xipc_close(l);
 }
 
-/* A stranger plants a segment under the name our listener will use. */
-static void test_planted_shm(void)
+/* Child: what shm:// does at @p path (a message socket): connect and
+ * offer a sealed segment; the answer is what the listener made of it. */
+static int stranger_offer(const char *path)
 {
-    char name[96], url[96];
-    snprintf(name, sizeof(name), "/xipc.%u.xipc-perm-%d", (unsigned)geteuid(), (int)getpid());
+    xipc_plat_sock fd;
+    xipc_err rv = xipc_plat_msgsock_dial(path, 500, &fd);
+    if (rv != XIPC_OK)
+        return (int)rv;
+    xipc_plat_shm seg;
+    rv = xipc_plat_shm_anon(&seg, 4096 + 2 * 4096, 0);
+    if (rv == XIPC_OK) {
+        xipc_shm_offer o = {XIPC_OFFER_MAGIC, XIPC_SHM_VERSION, 64, 0, 4096};
+        rv = xipc_plat_sock_send_handle(fd, &o, sizeof(o), seg.handle);
+        xipc_plat_shm_unmap(&seg);
+    }
+    if (rv == XIPC_OK) /* refused: the listener hangs up on us */
+        rv = xipc_plat_sock_wait(fd, 0, 3000) == XIPC_OK ? XIPC_ECLOSED : XIPC_ETIMEDOUT;
+    xipc_plat_sock_close(fd);
+    return (int)rv;
+}
+
+/*
+ * shm:// keeps a listener as a socket in our 0700 folder: a stranger
+ * cannot reach it, finds nobody under the name in its own folder, and
+ * plants in /dev/shm in vain. Opened up on purpose, the listener still
+ * refuses the stranger's offer: the kernel says who sent it.
+ */
+static void test_shm_private(void)
+{
+    char tmp[] = "/tmp/xipc-perm-XXXXXX", dir[256], path[320], url[96], name[96];
+    XT_ASSERT(mkdtemp(tmp) != NULL);
+    XT_ASSERT(chmod(tmp, 0711) == 0);
+    XT_ASSERT(setenv("XDG_RUNTIME_DIR", tmp, 1) == 0); /* ours for this test */
     snprintf(url, sizeof(url), "shm://xipc-perm-%d", (int)getpid());
-    XT_EQ(as_stranger(stranger_plant_shm, name), 0);
-    xipc_sock *l, *s;
-    XT_ERR(xipc_listen(&l, url, NULL), XIPC_EPERM); /* not used, not deleted */
-    XT_ERR(xipc_dial(&s, url, NULL, 100), XIPC_EPERM);
-    XT_ASSERT(shm_unlink(name) == 0);
-    /* our own objects are 0600: the stranger cannot open them */
+    xipc_sock *l, *s, *a;
     XT_OK(xipc_listen(&l, url, NULL));
+    XT_OK(xipc_plat_rundir(dir, sizeof(dir), "shm"));
+    snprintf(path, sizeof(path), "%s/xipc-perm-%d", dir, (int)getpid());
     struct stat st;
-    char path[128];
-    snprintf(path, sizeof(path), "/dev/shm%s", name);
     XT_ASSERT(stat(path, &st) == 0);
     XT_EQ(st.st_mode & 0777, 0600);
     XT_EQ(st.st_uid, geteuid());
-    XT_ASSERT(as_stranger(stranger_plant_shm, name) != 0); /* exists, not theirs */
+    XT_EQ(as_stranger(stranger_offer, path), XIPC_EPERM);
+    XT_EQ(as_stranger(stranger_dial, url), XIPC_ECONNREFUSED);
+    /* a segment planted in /dev/shm under our name: shm:// uses none */
+    snprintf(name, sizeof(name), "/xipc.%u.xipc-perm-%d", (unsigned)geteuid(), (int)getpid());
+    XT_EQ(as_stranger(stranger_plant_shm, name), 0);
+    XT_OK(xipc_dial(&s, url, NULL, 1000));
+    XT_OK(xipc_accept(l, &a, 1000));
+    xipc_close(a);
+    xipc_close(s);
+    XT_ASSERT(shm_unlink(name) == 0);
+    /* the folders and the socket opened to all: the offer is refused */
+    char sub[300];
+    snprintf(sub, sizeof(sub), "%s/xipc", tmp);
+    XT_ASSERT(chmod(sub, 0711) == 0 && chmod(dir, 0711) == 0 && chmod(path, 0666) == 0);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(as_stranger(stranger_offer, path));
+    XT_ERR(xipc_accept(l, &a, 1000), XIPC_ETIMEDOUT);
+    int rc;
+    XT_ASSERT(waitpid(pid, &rc, 0) == pid && WIFEXITED(rc));
+    XT_EQ(WEXITSTATUS(rc), XIPC_ECLOSED);
+    XT_ASSERT(chmod(sub, 0700) == 0 && chmod(dir, 0700) == 0);
     xipc_close(l);
+    XT_ASSERT(rmdir(dir) == 0 && rmdir(sub) == 0 && rmdir(tmp) == 0);
+    unsetenv("XDG_RUNTIME_DIR");
 }
 
 int main(void)
@@ -195,7 +244,7 @@ int main(void)
     printf("second user %s: uid %u\n", STRANGER, (unsigned)stranger_uid);
     test_abstract_allow_list();
     test_pipe_private();
-    test_planted_shm();
+    test_shm_private();
     printf("perm_test ok\n");
     return 0;
 }

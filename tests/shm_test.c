@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/platform.h"
 #include "run32.h"
 #include "test.h"
 
@@ -30,35 +31,39 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Number of /dev/shm objects belonging to this test's endpoint name. */
-/* The objects of this test's name; @p published: not counting the
- * "<name>~<pid>.<n>" ones that are still being made (a listener's control
- * object and a dialler's offer are made so, then linked into place). */
-static int shm_count(int published)
+/* Entries of folder @p dir whose name starts with this test's name;
+ * @p prefix goes before it. */
+static int count_named(const char *dir, const char *prefix)
 {
-    char prefix[128];
-    snprintf(prefix, sizeof(prefix), "xipc.%u.%s", (unsigned)geteuid(), name);
-    DIR *d = opendir("/dev/shm");
+    char want[160];
+    snprintf(want, sizeof(want), "%s%s", prefix, name);
+    DIR *d = opendir(dir);
+    if (d == NULL && errno == ENOENT)
+        return 0;
     XT_ASSERT(d != NULL);
     int n = 0;
     for (struct dirent *e; (e = xt_readdir(d)) != NULL;)
-        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 &&
-            !(published && strchr(e->d_name, '~') != NULL))
-            n++;
+        n += strncmp(e->d_name, want, strlen(want)) == 0;
     closedir(d);
     return n;
 }
 
-/* Everything of this test's name, also half-made objects. */
-static int shm_leftovers(void)
+/* A listener's socket file and pid file, in <rundir>/shm: 2 while it
+ * listens (or after it crashed), 0 once closed. Offers wait in the
+ * kernel's queue and connections have no name: neither shows here. */
+static int rundir_entries(void)
 {
-    return shm_count(0);
+    char dir[256];
+    XT_OK(xipc_plat_rundir(dir, sizeof(dir), "shm"));
+    return count_named(dir, "");
 }
 
-/* What is in place: waits on these see no half-made object in passing. */
-static int shm_published(void)
+/* Everything of this test's name: shm:// puts nothing in /dev/shm. */
+static int shm_leftovers(void)
 {
-    return shm_count(1);
+    char prefix[64];
+    snprintf(prefix, sizeof(prefix), "xipc.%u.", (unsigned)geteuid());
+    return rundir_entries() + count_named("/dev/shm", prefix);
 }
 
 static void set_name(const char *what)
@@ -259,21 +264,20 @@ static void test_refused_and_in_use(void)
     /* a dial completes once its offer is queued, like connect() into a
      * backlog; what it sent before closing arrives after the accept */
     XT_OK(xipc_dial(&s, url, NULL, 150));
-    XT_EQ(shm_leftovers(), 2); /* the listener and the offer */
+    XT_EQ(shm_leftovers(), 2); /* the listener's socket and pid file */
     XT_OK(xipc_send(s, "bye", 3, 0));
     xipc_close(s);
     XT_OK(xipc_accept(l, &s, 0));
-    XT_EQ(shm_leftovers(), 1); /* the accept removed the offer's name */
+    XT_EQ(shm_leftovers(), 2); /* the connection has no name */
     char bye[8];
     size_t bn;
     XT_OK(xipc_recv(s, bye, sizeof(bye), &bn, 0));
     XT_EQ(bn, 3);
     XT_ERR(xipc_recv(s, bye, sizeof(bye), &bn, 0), XIPC_ECLOSED);
     xipc_close(s);
-    /* an offer left queued at the listener's close is removed by it */
+    /* an offer left queued at the listener's close goes with it */
     XT_OK(xipc_dial(&s, url, NULL, 150));
     xipc_close(s);
-    XT_EQ(shm_leftovers(), 2);
     xipc_close(l);
     XT_EQ(shm_leftovers(), 0);
     /* a full backlog makes the dial wait until its timeout */
@@ -351,39 +355,46 @@ static void test_peer_death(void)
     XT_EQ(shm_leftovers(), 0);
 }
 
-/* A listener that crashed leaves its objects; the next one reclaims them. */
+/* A listener that crashed leaves its socket and pid files; the next one
+ * reclaims the name, and the offer queued to the dead one is gone. */
 static void test_reclaim_after_crash(void)
 {
     set_name("reclaim");
+    int up[2];
+    XT_ASSERT(pipe(up) == 0);
     pid_t lp = fork();
     if (lp == 0) {
         xipc_sock *l;
         CHILD_OK(xipc_listen(&l, url, NULL));
+        if (write(up[1], "l", 1) != 1)
+            _exit(5);
         pause();
         _exit(0);
     }
-    /* wait for the listener to exist */
-    for (int i = 0; i < 200 && shm_published() == 0; i++)
-        usleep(10000);
+    char b;
+    XT_EQ(read(up[0], &b, 1), 1);
     /* a client offers a connection, and dies before it is accepted */
     pid_t cp = fork();
     if (cp == 0) {
         xipc_sock *s;
-        xipc_dial(&s, url, NULL, -1);
+        CHILD_OK(xipc_dial(&s, url, NULL, -1));
+        if (write(up[1], "c", 1) != 1)
+            _exit(5);
         pause();
         _exit(0);
     }
-    for (int i = 0; i < 200 && shm_published() < 2; i++)
-        usleep(10000);
-    XT_EQ(shm_published(), 2);
+    XT_EQ(read(up[0], &b, 1), 1);
+    XT_EQ(rundir_entries(), 2);
     kill(cp, SIGKILL);
     kill(lp, SIGKILL);
     wait_child(cp);
     wait_child(lp);
-    XT_EQ(shm_published(), 2); /* the crash left both behind */
+    close(up[0]);
+    close(up[1]);
+    XT_EQ(rundir_entries(), 2); /* the crash left both behind */
     xipc_sock *l, *s;
     XT_OK(xipc_listen(&l, url, NULL)); /* reclaimed, no manual clean-up */
-    XT_EQ(shm_leftovers(), 1);
+    XT_EQ(shm_leftovers(), 2);          /* ours now */
     XT_ERR(xipc_accept(l, &s, 50), XIPC_ETIMEDOUT);
     xipc_close(l);
     XT_EQ(shm_leftovers(), 0);
@@ -417,30 +428,50 @@ static void test_blocked_uses_no_cpu(void)
     xipc_close(l);
 }
 
-/* An object under our name that others can read is refused. */
-static void test_refuse_foreign_modes(void)
+/*
+ * What stands at a listener's path and is not one. The runtime folder is
+ * this process's own for the test (XDG_RUNTIME_DIR), so that other tests
+ * running meanwhile never see its folders opened up.
+ */
+static void test_refuse_foreign(void)
 {
-    set_name("perm");
-    char obj[128];
-    snprintf(obj, sizeof(obj), "/xipc.%u.%s", (unsigned)geteuid(), name);
-    int fd = shm_open(obj, O_RDWR | O_CREAT | O_EXCL, 0600);
-    XT_ASSERT(fd >= 0);
-    XT_ASSERT(fchmod(fd, 0666) == 0);
-    XT_ASSERT(ftruncate(fd, 4096) == 0);
-    close(fd);
+    set_name("foreign");
+    char tmp[] = "/tmp/shmtest-rundir-XXXXXX", dir[300], path[400];
+    XT_ASSERT(mkdtemp(tmp) != NULL);
+    const char *old = getenv("XDG_RUNTIME_DIR");
+    char *saved = old != NULL ? strdup(old) : NULL;
+    XT_ASSERT(setenv("XDG_RUNTIME_DIR", tmp, 1) == 0);
+    XT_OK(xipc_plat_rundir(dir, sizeof(dir), "shm"));
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
     xipc_sock *s, *l;
+    /* a folder others may enter is not ours to trust */
+    XT_ASSERT(chmod(dir, 0755) == 0);
     XT_ERR(xipc_dial(&s, url, NULL, 100), XIPC_EPERM);
     XT_ERR(xipc_listen(&l, url, NULL), XIPC_EPERM);
-    shm_unlink(obj);
-    /* and a garbage object with the right mode is no listener */
-    fd = shm_open(obj, O_RDWR | O_CREAT | O_EXCL, 0600);
-    XT_ASSERT(fd >= 0 && ftruncate(fd, 100) == 0);
-    XT_ASSERT(write(fd, "garbage garbage", 15) == 15);
-    close(fd);
-    XT_ERR(xipc_dial(&s, url, NULL, 100), XIPC_EPROTO);
-    XT_OK(xipc_listen(&l, url, NULL)); /* garbage is reclaimed */
+    XT_ASSERT(chmod(dir, 0700) == 0);
+    /* a plain file at the path: nobody listens, and it is not replaced */
+    FILE *f = fopen(path, "w");
+    XT_ASSERT(f != NULL && fclose(f) == 0);
+    XT_ERR(xipc_dial(&s, url, NULL, 100), XIPC_ECONNREFUSED);
+    XT_ERR(xipc_listen(&l, url, NULL), XIPC_EADDRINUSE);
+    XT_ASSERT(unlink(path) == 0);
+    /* a stream socket listening there: another kind of endpoint */
+    xipc_plat_sock fd;
+    XT_OK(xipc_plat_unix_listen(path, 0, 4, &fd));
+    XT_ERR(xipc_dial(&s, url, NULL, 100), XIPC_ECONNREFUSED);
+    XT_ERR(xipc_listen(&l, url, NULL), XIPC_EADDRINUSE);
+    xipc_plat_sock_close(fd);
+    XT_OK(xipc_listen(&l, url, NULL)); /* stale now: replaced */
     xipc_close(l);
     XT_EQ(shm_leftovers(), 0);
+    if (saved != NULL)
+        setenv("XDG_RUNTIME_DIR", saved, 1);
+    else
+        unsetenv("XDG_RUNTIME_DIR");
+    free(saved);
+    char sub[400];
+    snprintf(sub, sizeof(sub), "%s/xipc", tmp);
+    XT_ASSERT(rmdir(dir) == 0 && rmdir(sub) == 0 && rmdir(tmp) == 0);
 }
 
 int main(void)
@@ -453,7 +484,7 @@ int main(void)
     test_peer_death();
     test_reclaim_after_crash();
     test_blocked_uses_no_cpu();
-    test_refuse_foreign_modes();
+    test_refuse_foreign();
     printf("shm_test ok\n");
     return 0;
 }

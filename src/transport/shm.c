@@ -1,6 +1,18 @@
 /*
- * shm://NAME — a message channel over shared memory: one segment per
- * connection holding two SPSC rings (see shm_layout.h for the handshake).
+ * shm://NAME — a message channel over shared memory: one sealed segment
+ * per connection holding two SPSC rings, handed over a Unix message socket
+ * that then stays open to tell each side whether the other lives (see
+ * shm_layout.h for the handshake, docs/SECURITY.md for what it defends).
+ *
+ * What comes from the peer, and how it is trusted:
+ *  - the offer message: copied, checked once (shm_take);
+ *  - the segment: refused unless sealed against resizing and exactly the
+ *    size the offer implies (xipc_plat_shm_adopt), so it can never shrink
+ *    under our mapping; its header is checked once, then never read again;
+ *  - the rings' headers: xipc_ring_attach copies capacity and placement
+ *    once; head and tail are re-validated at each use (ring.c);
+ *  - who the peer is and whether it lives: from the kernel only (the
+ *    connection socket: SO_PEERCRED, hang-up).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,12 +23,25 @@
 #include "ring/wait.h"
 #include "transport/shm_layout.h"
 
-#define SHM_OBJ_MAX 160
+#define SHM_PATH_MAX 160
+/* An accepted connection has this long to deliver its offer (a client
+ * sends it right after connecting); until then it waits parked, so a
+ * slow or silent one never holds up the others. */
+#define SHM_OFFER_MS 1000u
+
+typedef struct shm_parked {
+    xipc_plat_sock fd;
+    uint64_t until_ns; /* dropped after this */
+} shm_parked;
 
 typedef struct shm_listener {
     xipc_sock sock;
-    xipc_plat_shm ctl;
-    char obj[SHM_OBJ_MAX]; /* "/xipc.<uid>.NAME" */
+    xipc_plat_sock fd;   /* the rendezvous socket */
+    shm_parked *parked;  /* accepted, offer not read yet; oldest first */
+    uint32_t nparked, cap_parked;
+    xipc_plat_sock *waitset; /* fd and the parked ones, for waiting */
+    char path[SHM_PATH_MAX];
+    char pidfile[SHM_PATH_MAX + 8];
     char name[XIPC_NAME_MAX + 1];
     xipc_opts opts;
 } shm_listener;
@@ -25,175 +50,41 @@ typedef struct shm_conn {
     xipc_sock sock;
     xipc_plat_shm seg;
     xipc_ring tx, rx;
-    xipc_plat_proc peer;
+    xipc_plat_proc peer; /* the connection socket: the peer's life and pid */
+    uint32_t peer_uid;
     char name[XIPC_NAME_MAX + 1];
-    /* client only: the control segment and our offer in it */
-    xipc_plat_shm ctl;
-    uint32_t slot, id;
-    char obj[SHM_OBJ_MAX];
 } shm_conn;
 
 extern const xipc_tran xipc_shm_tran;
 
-static _Atomic uint32_t shm_next_id = 1;
-
-static xipc_ctl_hdr *shm_ctl(xipc_plat_shm *m)
+/* <rundir>/shm/NAME; a message socket's path must fit its address (107). */
+static xipc_err shm_path(const char *name, char *path, size_t cap)
 {
-    return (xipc_ctl_hdr *)m->base;
-}
-
-static xipc_ctl_slot *shm_slot(xipc_plat_shm *m, uint32_t i)
-{
-    return (xipc_ctl_slot *)((uint8_t *)m->base + sizeof(xipc_ctl_hdr)) + i;
-}
-
-static void shm_ctl_obj(char *buf, const char *name)
-{
-    snprintf(buf, SHM_OBJ_MAX, "/xipc.%u.%.64s", (unsigned)xipc_plat_getuid(), name);
-}
-
-static void shm_conn_obj(char *buf, const char *ctl_obj, uint32_t pid, uint32_t id)
-{
-    snprintf(buf, SHM_OBJ_MAX, "%.96s@%u.%u", ctl_obj, (unsigned)pid, (unsigned)id);
-}
-
-/* ---- control segment ------------------------------------------------------ */
-
-/* Check a control segment mapped from another process. */
-static xipc_err shm_ctl_check(xipc_plat_shm *m)
-{
-    if (m->size < sizeof(xipc_ctl_hdr))
-        return XIPC_EPROTO;
-    xipc_ctl_hdr *h = shm_ctl(m);
-    /* published complete (xipc_plat_shm_publish): no half-written state */
-    uint32_t magic = __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE);
-    if (magic != XIPC_CTL_MAGIC || h->version != XIPC_SHM_VERSION)
-        return XIPC_EPROTO;
-    uint32_t n = h->backlog;
-    if (n == 0 || n > 1024 || h->total_size != m->size ||
-        m->size != sizeof(xipc_ctl_hdr) + (size_t)n * sizeof(xipc_ctl_slot))
-        return XIPC_EPROTO;
-    return XIPC_OK;
-}
-
-static int shm_ctl_live(xipc_plat_shm *m)
-{
-    xipc_ctl_hdr *h = shm_ctl(m);
-    return !atomic_load(&h->closed) && xipc_plat_pid_alive(atomic_load(&h->listener_pid));
-}
-
-/*
- * Remove the offers left for a previous listener of NAME: it is gone (or
- * we could not be listening), so nobody will ever accept them. Runs
- * before our control header is published, so no offer to us exists yet.
- */
-static void shm_reclaim_one(const char *obj, void *arg)
-{
-    size_t plen = strlen((const char *)arg);
-    unsigned pid, id;
-    char tail;
-    if (sscanf(obj + plen, "%u.%u%c", &pid, &id, &tail) == 2)
-        xipc_plat_shm_unlink(obj);
-}
-
-static void shm_reclaim(const char *ctl_obj)
-{
-    char prefix[SHM_OBJ_MAX];
-    snprintf(prefix, sizeof(prefix), "%.96s@", ctl_obj);
-    (void)xipc_plat_shm_list(prefix, shm_reclaim_one, prefix); /* best effort */
-}
-
-typedef struct shm_ctl_init {
-    uint32_t backlog;
-} shm_ctl_init;
-
-static void shm_ctl_format(void *base, size_t size, void *arg)
-{
-    xipc_ctl_hdr *h = base;
-    h->magic = XIPC_CTL_MAGIC;
-    h->version = XIPC_SHM_VERSION;
-    h->total_size = size;
-    h->creator_bits = (uint32_t)(sizeof(void *) * 8);
-    h->backlog = ((shm_ctl_init *)arg)->backlog;
-    atomic_store(&h->listener_pid, xipc_plat_getpid());
-}
-
-static xipc_err shm_listen(xipc_sock **out, const xipc_url *url,
-                           const xipc_opts *opts)
-{
-    if (xipc__name_check(url->rest) != XIPC_OK)
+    char dir[SHM_PATH_MAX];
+    if (xipc__name_check(name) != XIPC_OK)
         return XIPC_EINVAL;
-    shm_listener *l = calloc(1, sizeof(*l));
-    if (l == NULL)
-        return XIPC_ENOMEM;
-    l->sock.tran = &xipc_shm_tran;
-    l->sock.listener = 1;
-    l->opts = *opts;
-    shm_ctl_obj(l->obj, url->rest);
-    snprintf(l->name, sizeof(l->name), "%.64s", url->rest);
-    size_t size = sizeof(xipc_ctl_hdr) + (size_t)opts->backlog * sizeof(xipc_ctl_slot);
-    shm_ctl_init init = {opts->backlog};
-    /* offers left for a previous listener of NAME go first: nobody can
-     * offer to us before our control segment is published below */
-    shm_reclaim(l->obj);
-    xipc_err rv = XIPC_EADDRINUSE;
-    for (int attempt = 0; attempt < 4 && rv == XIPC_EADDRINUSE; attempt++) {
-        rv = xipc_plat_shm_publish(&l->ctl, l->obj, size, shm_ctl_format, &init);
-        if (rv != XIPC_EADDRINUSE)
-            break;
-        /* the name exists: reclaim it if its listener is gone */
-        xipc_plat_shm old;
-        xipc_err orv = xipc_plat_shm_open(&old, l->obj);
-        if (orv == XIPC_ENOENT)
-            continue; /* vanished meanwhile */
-        if (orv == XIPC_EPERM) {
-            rv = XIPC_EPERM; /* someone else's object under our name */
-            break;
-        }
-        int live = 0;
-        if (orv == XIPC_OK) {
-            live = shm_ctl_check(&old) == XIPC_OK && shm_ctl_live(&old);
-            xipc_plat_shm_unmap(&old);
-        }
-        if (live) {
-            rv = XIPC_EADDRINUSE;
-            break;
-        }
-        xipc_plat_shm_unlink(l->obj);
-        shm_reclaim(l->obj); /* the dead listener's offers */
-    }
-    if (rv != XIPC_OK) {
-        free(l);
+    xipc_err rv = xipc_plat_rundir(dir, sizeof(dir), "shm");
+    if (rv != XIPC_OK)
         return rv;
-    }
-    *out = &l->sock;
-    return XIPC_OK;
+    int n = snprintf(path, cap, "%s/%s", dir, name);
+    return n < 0 || (size_t)n >= cap || n > 107 ? XIPC_EINVAL : XIPC_OK;
+}
+
+static int shm_cap_ok(uint64_t cap)
+{
+    return cap >= 4096 && cap <= (1u << 30) && (cap & (cap - 1)) == 0;
 }
 
 /* ---- connections ------------------------------------------------------------ */
 
-static xipc_err shm_conn_attach(shm_conn *c, int client, uint32_t spin_us)
-{
-    xipc_conn_hdr *h = (xipc_conn_hdr *)c->seg.base;
-    uint64_t size = c->seg.size;
-    xipc_err rv = xipc_ring_attach(client ? &c->tx : &c->rx, c->seg.base, size,
-                                   h->ring_off[0],
-                                   client ? XIPC_RING_PRODUCER : XIPC_RING_CONSUMER,
-                                   spin_us, &c->peer);
-    if (rv == XIPC_OK)
-        rv = xipc_ring_attach(client ? &c->rx : &c->tx, c->seg.base, size,
-                              h->ring_off[1],
-                              client ? XIPC_RING_CONSUMER : XIPC_RING_PRODUCER,
-                              spin_us, &c->peer);
-    return rv;
-}
-
-static shm_conn *shm_conn_alloc(void)
+static shm_conn *shm_conn_alloc(const char *name)
 {
     shm_conn *c = calloc(1, sizeof(*c));
     if (c != NULL) {
         c->sock.tran = &xipc_shm_tran;
+        c->seg.handle = -1;
         c->peer.handle = -1;
+        snprintf(c->name, sizeof(c->name), "%.64s", name);
     }
     return c;
 }
@@ -205,97 +96,21 @@ static void shm_conn_free(shm_conn *c)
     free(c);
 }
 
-/* Listener side: open, check and accept the segment a client offered. */
-static xipc_err shm_adopt(shm_listener *l, uint32_t pid, uint32_t id,
-                          shm_conn **out)
+static xipc_err shm_conn_attach(shm_conn *c, int client, uint32_t spin_us)
 {
-    char obj[SHM_OBJ_MAX];
-    shm_conn_obj(obj, l->obj, pid, id);
-    shm_conn *c = shm_conn_alloc();
-    if (c == NULL)
-        return XIPC_ENOMEM;
-    xipc_err rv = xipc_plat_shm_open(&c->seg, obj);
-    if (rv != XIPC_EPERM)
-        xipc_plat_shm_unlink(obj); /* mapped or garbage: the name goes now */
-    if (rv != XIPC_OK) {
-        free(c);
-        return rv;
-    }
-    xipc_conn_hdr *h = (xipc_conn_hdr *)c->seg.base;
-    uint64_t cap = c->seg.size >= XIPC_CONN_DATA_OFF ? h->ring_capacity : 0;
-    if (cap < 4096 || cap > (1u << 30) || (cap & (cap - 1)) != 0 ||
-        h->magic != XIPC_CONN_MAGIC || h->version != XIPC_SHM_VERSION ||
-        h->total_size != c->seg.size ||
-        c->seg.size != XIPC_CONN_DATA_OFF + 2 * cap ||
-        h->ring_off[0] != XIPC_CONN_RING0_OFF ||
-        h->ring_off[1] != XIPC_CONN_RING1_OFF || atomic_load(&h->client_pid) != pid) {
-        shm_conn_free(c);
-        return XIPC_EPROTO;
-    }
-    snprintf(c->name, sizeof(c->name), "%s", l->name);
-    /* a client that sent, closed and exited before the accept is still
-     * accepted: its messages are delivered, then XIPC_ECLOSED */
-    xipc_plat_proc_open(&c->peer, pid);
-    rv = shm_conn_attach(c, 0, l->opts.spin_us);
-    if (rv != XIPC_OK) {
-        shm_conn_free(c);
-        return rv;
-    }
-    atomic_store(&h->server_pid, xipc_plat_getpid());
-    uint32_t expect = XIPC_CONN_OFFERED;
-    if (!atomic_compare_exchange_strong(&h->state, &expect, XIPC_CONN_ACCEPTED)) {
-        shm_conn_free(c); /* the client gave up */
-        return XIPC_ECLOSED;
-    }
-    xipc_plat_futex_wake((uint32_t *)&h->state);
-    *out = c;
-    return XIPC_OK;
+    void *base = c->seg.base;
+    uint64_t size = c->seg.size;
+    xipc_err rv = xipc_ring_attach(client ? &c->tx : &c->rx, base, size, XIPC_CONN_RING0_OFF,
+                                   client ? XIPC_RING_PRODUCER : XIPC_RING_CONSUMER,
+                                   spin_us, &c->peer);
+    if (rv == XIPC_OK)
+        rv = xipc_ring_attach(client ? &c->rx : &c->tx, base, size, XIPC_CONN_RING1_OFF,
+                              client ? XIPC_RING_CONSUMER : XIPC_RING_PRODUCER,
+                              spin_us, &c->peer);
+    return rv;
 }
 
-/* A claim whose client died: remove the segment it may have made. */
-static void shm_drop_claim(shm_listener *l, xipc_ctl_slot *s, uint64_t w)
-{
-    char obj[SHM_OBJ_MAX];
-    shm_conn_obj(obj, l->obj, XIPC_SLOT_PID(w), s->conn_id);
-    if (atomic_compare_exchange_strong(&s->word, &w, 0))
-        xipc_plat_shm_unlink(obj);
-}
-
-static xipc_err shm_accept(xipc_sock *ls, xipc_sock **out, int timeout_ms)
-{
-    shm_listener *l = (shm_listener *)ls;
-    xipc_ctl_hdr *h = shm_ctl(&l->ctl);
-    xipc_deadline deadline = xipc__deadline(timeout_ms);
-    for (;;) {
-        uint32_t seq = atomic_load(&h->req_seq);
-        for (uint32_t i = 0; i < l->opts.backlog; i++) {
-            xipc_ctl_slot *s = shm_slot(&l->ctl, i);
-            uint64_t w = atomic_load(&s->word);
-            uint32_t pid = XIPC_SLOT_PID(w);
-            if (XIPC_SLOT_STATE(w) == XIPC_SLOT_CLAIMED && !xipc_plat_pid_alive(pid)) {
-                shm_drop_claim(l, s, w); /* died while making its offer */
-                continue;
-            }
-            if (XIPC_SLOT_STATE(w) != XIPC_SLOT_PENDING ||
-                !atomic_compare_exchange_strong(&s->word, &w,
-                                                XIPC_SLOT_WORD(pid, XIPC_SLOT_TAKEN)))
-                continue;
-            uint32_t id = s->conn_id;
-            atomic_store(&s->word, 0);
-            shm_conn *c;
-            if (shm_adopt(l, pid, id, &c) == XIPC_OK) {
-                *out = &c->sock;
-                return XIPC_OK;
-            }
-            /* a bad or withdrawn request: skip it and go on */
-        }
-        uint32_t slice;
-        if (timeout_ms == 0 || xipc__deadline_slice(&deadline, &slice) != XIPC_OK)
-            return XIPC_ETIMEDOUT;
-        xipc_plat_futex_wait((uint32_t *)&h->req_seq, seq, slice);
-    }
-}
-
+/* Client: header and rings of a new segment. */
 static void shm_conn_format(xipc_plat_shm *seg, uint64_t cap)
 {
     xipc_conn_hdr *h = (xipc_conn_hdr *)seg->base;
@@ -310,128 +125,228 @@ static void shm_conn_format(xipc_plat_shm *seg, uint64_t cap)
     xipc_ring_format((xipc_ring_hdr *)(b + XIPC_CONN_RING0_OFF), cap, XIPC_CONN_DATA_OFF);
     xipc_ring_format((xipc_ring_hdr *)(b + XIPC_CONN_RING1_OFF), cap,
                      XIPC_CONN_DATA_OFF + cap);
-    atomic_store(&h->client_pid, xipc_plat_getpid());
-    atomic_store(&h->state, XIPC_CONN_OFFERED);
+}
+
+/* Server: the header the client wrote, checked once against what the
+ * offer said and the segment's real size; never read again. */
+static int shm_hdr_ok(const xipc_plat_shm *seg, uint64_t cap)
+{
+    xipc_conn_hdr h;
+    memcpy(&h, seg->base, sizeof(h)); /* one copy: the client may change it */
+    return h.magic == XIPC_CONN_MAGIC && h.version == XIPC_SHM_VERSION &&
+           h.total_size == seg->size && h.ring_capacity == cap &&
+           h.ring_off[0] == XIPC_CONN_RING0_OFF && h.ring_off[1] == XIPC_CONN_RING1_OFF;
+}
+
+/* ---- listening ---------------------------------------------------------------- */
+
+static xipc_err shm_listen(xipc_sock **out, const xipc_url *url,
+                           const xipc_opts *opts)
+{
+    shm_listener *l = calloc(1, sizeof(*l));
+    if (l == NULL)
+        return XIPC_ENOMEM;
+    l->sock.tran = &xipc_shm_tran;
+    l->sock.listener = 1;
+    l->opts = *opts;
+    l->fd = XIPC_PLAT_SOCK_NONE;
+    snprintf(l->name, sizeof(l->name), "%.64s", url->rest);
+    l->cap_parked = opts->backlog;
+    l->parked = calloc(l->cap_parked, sizeof(*l->parked));
+    l->waitset = calloc(l->cap_parked + 1, sizeof(*l->waitset));
+    xipc_err rv = l->parked != NULL && l->waitset != NULL ? XIPC_OK : XIPC_ENOMEM;
+    if (rv == XIPC_OK)
+        rv = shm_path(url->rest, l->path, sizeof(l->path));
+    /* a stale socket file (its listener died) is replaced; Linux queues
+     * one connection more than listen()'s backlog */
+    if (rv == XIPC_OK)
+        rv = xipc_plat_msgsock_listen(l->path, (int)opts->backlog - 1, &l->fd);
+    if (rv != XIPC_OK) {
+        free(l->parked);
+        free(l->waitset);
+        free(l);
+        return rv;
+    }
+    snprintf(l->pidfile, sizeof(l->pidfile), "%s.pid", l->path);
+    xipc_plat_pidfile_write(l->pidfile); /* for xipc_endpoints: failure is harmless */
+    *out = &l->sock;
+    return XIPC_OK;
 }
 
 /*
- * Client: take a free slot for request @p id (state CLAIMED, our pid in
- * it) before the offer's segment exists, so that a client killed while
- * making the segment leaves a slot that names it: the listener removes
- * both (shm_accept, shm_refuse_pending).
+ * Server: take the offer of connection @p fd. XIPC_ETIMEDOUT: not there
+ * yet (@p fd stays parked). Otherwise @p fd is used up: a connection on
+ * XIPC_OK, else it was closed (a refused or vanished client).
  */
-static xipc_err shm_claim(xipc_plat_shm *ctl, uint32_t id, xipc_deadline *deadline,
-                          uint32_t *slot_out)
+static xipc_err shm_take(shm_listener *l, xipc_plat_sock fd, shm_conn **out)
 {
-    xipc_ctl_hdr *h = shm_ctl(ctl);
-    uint64_t mine = XIPC_SLOT_WORD(xipc_plat_getpid(), XIPC_SLOT_CLAIMED);
-    for (;;) {
-        for (uint32_t i = 0; i < h->backlog; i++) {
-            xipc_ctl_slot *s = shm_slot(ctl, i);
-            uint64_t w = 0;
-            if (!atomic_compare_exchange_strong(&s->word, &w, mine))
+    xipc_shm_offer o;
+    size_t n;
+    intptr_t h;
+    xipc_err rv = xipc_plat_sock_recv_handle(fd, &o, sizeof(o), &n, &h);
+    if (rv == XIPC_ETIMEDOUT)
+        return rv;
+    uint32_t pid = 0, uid = UINT32_MAX;
+    if (rv == XIPC_OK && (n != sizeof(o) || h < 0 || o.magic != XIPC_OFFER_MAGIC ||
+                          o.version != XIPC_SHM_VERSION || !shm_cap_ok(o.ring_capacity) ||
+                          xipc_plat_sock_peer(fd, &pid, &uid) != XIPC_OK ||
+                          uid != xipc_plat_getuid()))
+        rv = XIPC_EPROTO; /* not an offer, or not from our own user */
+    shm_conn *c = NULL;
+    if (rv == XIPC_OK && (c = shm_conn_alloc(l->name)) == NULL)
+        rv = XIPC_ENOMEM;
+    if (rv == XIPC_OK) {
+        rv = xipc_plat_shm_adopt(&c->seg, h, XIPC_CONN_DATA_OFF + 2 * o.ring_capacity, 1);
+        h = -1; /* taken */
+        if (rv == XIPC_OK && !shm_hdr_ok(&c->seg, o.ring_capacity))
+            rv = XIPC_EPROTO;
+    }
+    if (rv == XIPC_OK) {
+        xipc_plat_proc_watch(&c->peer, fd, pid);
+        fd = XIPC_PLAT_SOCK_NONE; /* the connection's now */
+        c->peer_uid = uid;
+        rv = shm_conn_attach(c, 0, l->opts.spin_us);
+    }
+    xipc_plat_handle_close(h);
+    xipc_plat_sock_close(fd);
+    if (rv != XIPC_OK) {
+        if (c != NULL)
+            shm_conn_free(c);
+        return rv;
+    }
+    *out = c;
+    return XIPC_OK;
+}
+
+/* Accept the connections the kernel has queued, while there is room. */
+static xipc_err shm_park_new(shm_listener *l)
+{
+    while (l->nparked < l->cap_parked) {
+        xipc_plat_sock fd;
+        xipc_err rv = xipc_plat_sock_accept(l->fd, 0, &fd);
+        if (rv == XIPC_ETIMEDOUT)
+            return XIPC_OK;
+        if (rv != XIPC_OK)
+            return rv; /* out of descriptors: the caller says so */
+        shm_parked *p = &l->parked[l->nparked++];
+        p->fd = fd;
+        p->until_ns = xipc_plat_now_ns() + (uint64_t)SHM_OFFER_MS * 1000000u;
+    }
+    return XIPC_OK;
+}
+
+static void shm_unpark(shm_listener *l, uint32_t i)
+{
+    memmove(&l->parked[i], &l->parked[i + 1], (l->nparked - i - 1) * sizeof(l->parked[0]));
+    l->nparked--;
+}
+
+/* The oldest parked connection whose offer is good. XIPC_ETIMEDOUT: none
+ * ready; the bad, vanished and overdue ones are dropped on the way. */
+static xipc_err shm_take_parked(shm_listener *l, shm_conn **out)
+{
+    uint64_t now = 0;
+    for (uint32_t i = 0; i < l->nparked;) {
+        xipc_plat_sock fd = l->parked[i].fd;
+        xipc_err rv = shm_take(l, fd, out);
+        if (rv == XIPC_ETIMEDOUT) {
+            if (now == 0)
+                now = xipc_plat_now_ns();
+            if (now < l->parked[i].until_ns) {
+                i++;
                 continue;
-            s->conn_id = id;
-            *slot_out = i;
+            }
+            xipc_plat_sock_close(fd); /* silent too long */
+        }
+        shm_unpark(l, i);
+        if (rv == XIPC_OK)
+            return XIPC_OK;
+        if (rv == XIPC_ENOMEM)
+            return rv;
+    }
+    return XIPC_ETIMEDOUT;
+}
+
+static xipc_err shm_accept(xipc_sock *ls, xipc_sock **out, int timeout_ms)
+{
+    shm_listener *l = (shm_listener *)ls;
+    xipc_deadline deadline = xipc__deadline(timeout_ms);
+    for (;;) {
+        xipc_err prv = shm_park_new(l);
+        shm_conn *c = NULL;
+        xipc_err rv = shm_take_parked(l, &c);
+        if (rv == XIPC_OK) {
+            *out = &c->sock;
             return XIPC_OK;
         }
+        if (rv != XIPC_ETIMEDOUT)
+            return rv;
+        if (prv != XIPC_OK && l->nparked == 0)
+            return prv; /* nothing parked to wait for: say why */
         uint32_t slice;
-        if (!shm_ctl_live(ctl))
-            return XIPC_ECONNREFUSED;
-        if (xipc__deadline_slice(deadline, &slice) != XIPC_OK)
+        if (timeout_ms == 0 || xipc__deadline_slice(&deadline, &slice) != XIPC_OK)
             return XIPC_ETIMEDOUT;
-        xipc_plat_sleep_us(slice < 1000 ? slice : 1000); /* backlog full */
+        /* new connections, and offers of the parked ones; a slice at most,
+         * so that an overdue parked one is dropped in time */
+        unsigned n = 0;
+        if (l->nparked < l->cap_parked)
+            l->waitset[n++] = l->fd;
+        for (uint32_t i = 0; i < l->nparked; i++)
+            l->waitset[n++] = l->parked[i].fd;
+        int ms = (int)((slice + 999u) / 1000u);
+        if (n == 0)
+            xipc_plat_sleep_us(slice); /* cannot happen: cap_parked >= 1 */
+        else if ((rv = xipc_plat_sock_wait_any(l->waitset, n, ms)) != XIPC_OK &&
+                 rv != XIPC_ETIMEDOUT)
+            return rv;
     }
 }
 
-/* Client: the segment is ready; queue the request and wake the listener. */
-static void shm_offer(xipc_plat_shm *ctl, uint32_t slot, int ready)
-{
-    xipc_ctl_hdr *h = shm_ctl(ctl);
-    xipc_ctl_slot *s = shm_slot(ctl, slot);
-    if (!ready) {
-        atomic_store(&s->word, 0);
-        return;
-    }
-    atomic_store(&s->word, XIPC_SLOT_WORD(xipc_plat_getpid(), XIPC_SLOT_PENDING));
-    atomic_fetch_add(&h->req_seq, 1);
-    xipc_plat_futex_wake((uint32_t *)&h->req_seq);
-}
-
-/*
- * Client, at close or failure: an offer not accepted yet stays queued for
- * a live listener (what was sent is delivered after the accept, as with
- * TCP); an offer to a listener that is gone is withdrawn.
- */
-static void shm_withdraw(shm_conn *c, int always)
-{
-    xipc_conn_hdr *h = (xipc_conn_hdr *)c->seg.base;
-    uint32_t expect = XIPC_CONN_OFFERED;
-    if ((always || !shm_ctl_live(&c->ctl)) &&
-        atomic_compare_exchange_strong(&h->state, &expect, XIPC_CONN_ABANDONED)) {
-        xipc_ctl_slot *s = shm_slot(&c->ctl, c->slot);
-        uint64_t w = XIPC_SLOT_WORD(xipc_plat_getpid(), XIPC_SLOT_PENDING);
-        if (s->conn_id == c->id)
-            atomic_compare_exchange_strong(&s->word, &w, 0);
-        xipc_plat_shm_unlink(c->obj);
-    }
-    xipc_plat_shm_unmap(&c->ctl);
-}
-
-static xipc_err shm_open_ctl(xipc_plat_shm *ctl, const char *obj)
-{
-    xipc_err rv = xipc_plat_shm_open(ctl, obj);
-    if (rv == XIPC_ENOENT)
-        return XIPC_ECONNREFUSED;
-    if (rv != XIPC_OK)
-        return rv;
-    rv = shm_ctl_check(ctl);
-    if (rv == XIPC_OK && !shm_ctl_live(ctl))
-        rv = XIPC_ECONNREFUSED;
-    if (rv != XIPC_OK)
-        xipc_plat_shm_unmap(ctl);
-    return rv;
-}
+/* ---- dialling ----------------------------------------------------------------- */
 
 static xipc_err shm_dial(xipc_sock **out, const xipc_url *url,
                          const xipc_opts *opts, int timeout_ms)
 {
-    if (xipc__name_check(url->rest) != XIPC_OK)
-        return XIPC_EINVAL;
-    xipc_deadline deadline = xipc__deadline(timeout_ms);
-    char ctl_obj[SHM_OBJ_MAX];
-    shm_ctl_obj(ctl_obj, url->rest);
-    xipc_plat_shm ctl;
-    xipc_err rv = shm_open_ctl(&ctl, ctl_obj);
+    char path[SHM_PATH_MAX];
+    xipc_err rv = shm_path(url->rest, path, sizeof(path));
     if (rv != XIPC_OK)
         return rv;
-    shm_conn *c = shm_conn_alloc();
-    if (c == NULL) {
-        xipc_plat_shm_unmap(&ctl);
+    shm_conn *c = shm_conn_alloc(url->rest);
+    if (c == NULL)
         return XIPC_ENOMEM;
-    }
-    snprintf(c->name, sizeof(c->name), "%.64s", url->rest);
-    c->id = atomic_fetch_add(&shm_next_id, 1);
     uint64_t cap = opts->ring_capacity;
-    shm_conn_obj(c->obj, ctl_obj, xipc_plat_getpid(), c->id);
+    /* the segment is complete and sealed before anyone can see it */
+    rv = xipc_plat_shm_anon(&c->seg, (size_t)(XIPC_CONN_DATA_OFF + 2 * cap), 0);
+    if (rv == XIPC_OK)
+        shm_conn_format(&c->seg, cap);
+    xipc_plat_sock fd = XIPC_PLAT_SOCK_NONE;
+    if (rv == XIPC_OK)
+        rv = xipc_plat_msgsock_dial(path, timeout_ms, &fd);
+    uint32_t pid = 0, uid = 0;
+    if (rv == XIPC_OK && (xipc_plat_sock_peer(fd, &pid, &uid) != XIPC_OK ||
+                          uid != xipc_plat_getuid()))
+        rv = XIPC_EPERM; /* our private folder holds only our sockets */
+    if (rv == XIPC_OK) {
+        xipc_shm_offer o = {XIPC_OFFER_MAGIC, XIPC_SHM_VERSION,
+                            (uint32_t)(sizeof(void *) * 8), 0, cap};
+        /* a fresh socket's buffer takes one small message at once */
+        rv = xipc_plat_sock_send_handle(fd, &o, sizeof(o), c->seg.handle);
+        if (rv == XIPC_EBUSY)
+            rv = XIPC_ESYS;
+        if (rv == XIPC_ECLOSED)
+            rv = XIPC_ECONNREFUSED; /* the listener closed meanwhile */
+    }
     /* like a TCP connect into the backlog: done once the offer is queued;
-     * the listener maps it when it accepts */
-    rv = shm_claim(&ctl, c->id, &deadline, &c->slot);
+     * the kernel holds the segment for the listener until it accepts */
+    xipc_plat_handle_close(c->seg.handle);
+    c->seg.handle = -1;
     if (rv == XIPC_OK) {
-        rv = xipc_plat_shm_create(&c->seg, c->obj, (size_t)(XIPC_CONN_DATA_OFF + 2 * cap));
-        if (rv == XIPC_OK)
-            shm_conn_format(&c->seg, cap);
-        shm_offer(&ctl, c->slot, rv == XIPC_OK);
-    }
-    if (rv == XIPC_OK) {
-        c->ctl = ctl;
-        xipc_plat_proc_open(&c->peer, atomic_load(&shm_ctl(&ctl)->listener_pid));
+        xipc_plat_proc_watch(&c->peer, fd, pid);
+        fd = XIPC_PLAT_SOCK_NONE;
+        c->peer_uid = uid;
         rv = shm_conn_attach(c, 1, opts->spin_us);
-        if (rv != XIPC_OK)
-            shm_withdraw(c, 1);
-    } else {
-        xipc_plat_shm_unmap(&ctl);
     }
+    xipc_plat_sock_close(fd);
     if (rv != XIPC_OK) {
         shm_conn_free(c);
         return rv;
@@ -473,12 +388,11 @@ static xipc_err shm_release(xipc_sock *s)
     return xipc_ring_release(&((shm_conn *)s)->rx);
 }
 
-/* Both segments of a connection are checked to belong to our user when
- * opened (xipc_plat_shm_open): the peer can only be our own user. */
+/* Both from the kernel (SO_PEERCRED on the connection socket): the peer
+ * is always our own user, since the listener refuses others. */
 static xipc_err shm_peer_uid(xipc_sock *s, uint32_t *uid)
 {
-    (void)s;
-    *uid = xipc_plat_getuid();
+    *uid = ((shm_conn *)s)->peer_uid;
     return XIPC_OK;
 }
 
@@ -488,68 +402,35 @@ static xipc_err shm_peer_pid(xipc_sock *s, uint32_t *pid)
     return XIPC_OK;
 }
 
-/* Listener closing: every offer still queued is closed, as a refused
- * connection, so its client's calls end with XIPC_ECLOSED. */
-static void shm_refuse_pending(shm_listener *l)
-{
-    for (uint32_t i = 0; i < l->opts.backlog; i++) {
-        xipc_ctl_slot *s = shm_slot(&l->ctl, i);
-        uint64_t w = atomic_load(&s->word);
-        uint32_t pid = XIPC_SLOT_PID(w);
-        if (XIPC_SLOT_STATE(w) == XIPC_SLOT_CLAIMED && !xipc_plat_pid_alive(pid))
-            shm_drop_claim(l, s, w);
-        if (XIPC_SLOT_STATE(w) != XIPC_SLOT_PENDING ||
-            !atomic_compare_exchange_strong(&s->word, &w,
-                                            XIPC_SLOT_WORD(pid, XIPC_SLOT_TAKEN)))
-            continue;
-        char obj[SHM_OBJ_MAX];
-        shm_conn_obj(obj, l->obj, pid, s->conn_id);
-        atomic_store(&s->word, 0);
-        xipc_plat_shm seg;
-        if (xipc_plat_shm_open(&seg, obj) != XIPC_OK)
-            continue;
-        xipc_plat_shm_unlink(obj);
-        xipc_conn_hdr *h = (xipc_conn_hdr *)seg.base;
-        uint32_t expect = XIPC_CONN_OFFERED;
-        if (seg.size == h->total_size && seg.size >= XIPC_CONN_DATA_OFF &&
-            atomic_compare_exchange_strong(&h->state, &expect, XIPC_CONN_ABANDONED)) {
-            xipc_ring tx, rx; /* the server's ends, closed at once */
-            if (xipc_ring_attach(&rx, seg.base, seg.size, XIPC_CONN_RING0_OFF,
-                                 XIPC_RING_CONSUMER, 0, NULL) == XIPC_OK)
-                xipc_ring_close(&rx);
-            if (xipc_ring_attach(&tx, seg.base, seg.size, XIPC_CONN_RING1_OFF,
-                                 XIPC_RING_PRODUCER, 0, NULL) == XIPC_OK)
-                xipc_ring_close(&tx);
-        }
-        xipc_plat_shm_unmap(&seg);
-    }
-}
-
 static xipc_err shm_url(xipc_sock *s, char *buf, size_t cap)
 {
     const char *name = s->listener ? ((shm_listener *)s)->name : ((shm_conn *)s)->name;
     return xipc__url_format(buf, cap, "shm", name);
 }
 
+/*
+ * A listener closing: the kernel refuses the connections still queued, so
+ * their clients see the socket hang up (XIPC_ECLOSED, after what the
+ * listener never read). A connection closing: the rings are marked
+ * closed, then the socket goes, and with it the peer's view of us.
+ */
 static void shm_close(xipc_sock *s)
 {
     if (s->listener) {
         shm_listener *l = (shm_listener *)s;
-        xipc_ctl_hdr *h = shm_ctl(&l->ctl);
-        atomic_store(&h->closed, 1);
-        shm_refuse_pending(l);
-        atomic_fetch_add(&h->req_seq, 1);
-        xipc_plat_futex_wake((uint32_t *)&h->req_seq);
-        xipc_plat_shm_unlink(l->obj);
-        xipc_plat_shm_unmap(&l->ctl);
+        xipc_plat_sock_close(l->fd);
+        for (uint32_t i = 0; i < l->nparked; i++)
+            xipc_plat_sock_close(l->parked[i].fd);
+        xipc_plat_unlink(l->path);
+        xipc_plat_unlink(l->pidfile);
+        free(l->parked);
+        free(l->waitset);
         free(l);
         return;
     }
     shm_conn *c = (shm_conn *)s;
     xipc_ring_close(&c->tx);
     xipc_ring_close(&c->rx);
-    if (c->ctl.base != NULL)
-        shm_withdraw(c, 0);
     shm_conn_free(c);
 }
 
@@ -558,98 +439,35 @@ static void shm_close(xipc_sock *s)
 typedef struct shm_ls {
     void (*fn)(const xipc_endpoint_info *, void *);
     void *arg;
-    size_t plen; /* strlen("/xipc.<uid>.") */
+    char dir[SHM_PATH_MAX];
 } shm_ls;
 
-/* Decimal digits up to @p end (exclusive) into @p out; 0 when not that. */
-static int shm_ls_num(const char *p, const char *end, uint32_t *out)
-{
-    uint64_t v = 0;
-    if (p == end || end - p > 10)
-        return 0;
-    for (; p < end; p++) {
-        if (*p < '0' || *p > '9')
-            return 0;
-        v = v * 10 + (uint64_t)(*p - '0');
-    }
-    *out = (uint32_t)v;
-    return v <= UINT32_MAX;
-}
-
-/* A control segment: its listener, from a checked copy of the header. */
-static void shm_ls_listener(shm_ls *ls, const char *obj, xipc_endpoint_info *e)
-{
-    xipc_ctl_hdr h;
-    size_t got;
-    uint64_t size;
-    memset(&h, 0, sizeof(h));
-    if (xipc_plat_shm_read_head(obj, &h, sizeof(h), &got, &size) != XIPC_OK)
-        return; /* gone, or not ours */
-    e->kind = "shm listener";
-    xipc_plat_shm copy = {&h, (size_t)size, -1};
-    if (got == sizeof(h) && size <= SIZE_MAX && shm_ctl_check(&copy) == XIPC_OK) {
-        e->pid = atomic_load(&h.listener_pid);
-        e->alive = !atomic_load(&h.closed) && xipc_plat_pid_alive(e->pid);
-    }
-    ls->fn(e, ls->arg);
-}
-
-/* A pending offer "NAME@<pid>.<id>": the client's pid, when its header
- * (if already written) agrees. */
-static void shm_ls_offer(shm_ls *ls, const char *obj, const char *at,
-                         xipc_endpoint_info *e)
-{
-    const char *dot = strchr(at + 1, '.');
-    uint32_t pid, id;
-    if (dot == NULL || !shm_ls_num(at + 1, dot, &pid) ||
-        !shm_ls_num(dot + 1, dot + strlen(dot), &id))
-        return; /* not an offer's name */
-    xipc_conn_hdr h;
-    size_t got;
-    uint64_t size;
-    memset(&h, 0, sizeof(h));
-    if (xipc_plat_shm_read_head(obj, &h, sizeof(h), &got, &size) != XIPC_OK)
-        return; /* accepted (unlinked) meanwhile, or not ours */
-    e->kind = "shm offer";
-    int fresh = h.magic == 0; /* being created: nothing written yet */
-    if (fresh || (got == sizeof(h) && size == h.total_size &&
-                  h.magic == XIPC_CONN_MAGIC && h.version == XIPC_SHM_VERSION &&
-                  atomic_load(&h.client_pid) == pid)) {
-        e->pid = pid;
-        e->alive = (fresh || atomic_load(&h.state) == XIPC_CONN_OFFERED) &&
-                   xipc_plat_pid_alive(pid);
-    }
-    ls->fn(e, ls->arg);
-}
-
-static void shm_ls_one(const char *obj, void *arg)
+/* A socket file NAME: its listener's pid from NAME.pid. */
+static void shm_ls_one(const char *file, void *arg)
 {
     shm_ls *ls = arg;
-    const char *rest = obj + ls->plen;
-    char name[XIPC_NAME_MAX + 1];
-    const char *at = strchr(rest, '@');
-    size_t n = at != NULL ? (size_t)(at - rest) : strlen(rest);
-    if (n > XIPC_NAME_MAX)
+    char path[SHM_PATH_MAX * 2], pidfile[SHM_PATH_MAX * 2 + 8];
+    xipc_endpoint_info e = {.kind = "shm listener"};
+    if (xipc__name_check(file) != XIPC_OK ||
+        xipc__url_format(e.url, sizeof(e.url), "shm", file) != XIPC_OK)
         return;
-    memcpy(name, rest, n);
-    name[n] = '\0';
-    xipc_endpoint_info e = {.pid = 0};
-    /* pubsub's "NAME#pub" and anything else fail the name check */
-    if (xipc__name_check(name) != XIPC_OK ||
-        xipc__url_format(e.url, sizeof(e.url), "shm", name) != XIPC_OK)
-        return;
-    if (at != NULL)
-        shm_ls_offer(ls, obj, at, &e);
-    else
-        shm_ls_listener(ls, obj, &e);
+    snprintf(path, sizeof(path), "%s/%s", ls->dir, file);
+    if (xipc_plat_file_kind(path) != XIPC_PLAT_FILE_SOCK)
+        return; /* a pid file */
+    snprintf(pidfile, sizeof(pidfile), "%s.pid", path);
+    if (xipc_plat_file_kind(pidfile) == XIPC_PLAT_FILE_REG)
+        e.pid = xipc_plat_pidfile_read(pidfile);
+    e.alive = e.pid != 0 && xipc_plat_pid_alive(e.pid);
+    ls->fn(&e, ls->arg);
 }
 
 static xipc_err shm_list(void (*fn)(const xipc_endpoint_info *, void *), void *arg)
 {
-    char prefix[SHM_OBJ_MAX];
-    int n = snprintf(prefix, sizeof(prefix), "/xipc.%u.", (unsigned)xipc_plat_getuid());
-    shm_ls ls = {fn, arg, (size_t)n};
-    return xipc_plat_shm_list(prefix, shm_ls_one, &ls);
+    shm_ls ls = {fn, arg, ""};
+    xipc_err rv = xipc_plat_rundir_find(ls.dir, sizeof(ls.dir), "shm");
+    if (rv == XIPC_OK)
+        rv = xipc_plat_dir_list(ls.dir, shm_ls_one, &ls);
+    return rv == XIPC_ENOENT ? XIPC_OK : rv;
 }
 
 const xipc_tran xipc_shm_tran = {

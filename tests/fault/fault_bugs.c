@@ -8,7 +8,9 @@
  *   fault_bugs dial-race shm|pubsub     xipc_dial racing a listener's
  *                                       creation returns XIPC_EPROTO
  *   fault_bugs dial-kill                a shm client killed inside xipc_dial
- *                                       leaves its offer in /dev/shm for good
+ *                                       leaves its offer behind for good (in
+ *                                       /dev/shm before the socket handshake;
+ *                                       /dev/shm and the runtime folder now)
  *   fault_bugs pidfile-kill             a pipe listener killed inside
  *                                       xipc_listen leaves NAME.pid.<pid>.tmp
  *   fault_bugs zombie shm|pubsub        a killed listener its parent has not
@@ -84,6 +86,17 @@ static int scan(const char *dir, const char *part, int quiet, int remove)
     return n;
 }
 
+/* scan() over every place an endpoint of ours can leave something: the
+ * shared-memory objects (pubsub://) and shm://'s runtime folder */
+static int scan_all(const char *part, int quiet, int remove)
+{
+    char dir[512];
+    int n = scan("/dev/shm", part, quiet, remove);
+    if (xipc_plat_rundir(dir, sizeof(dir), "shm") == XIPC_OK)
+        n += scan(dir, part, quiet, remove);
+    return n;
+}
+
 static int listen_kill(const char *scheme)
 {
     char url[128], part[64];
@@ -97,7 +110,7 @@ static int listen_kill(const char *scheme)
             printf("BUG: try %d: xipc_listen(%s) after its listener was killed inside "
                    "xipc_listen: %s, though no process owns the name\n", i, url,
                    xipc_err_name(rv));
-            scan("/dev/shm", part, 0, 1);
+            scan_all(part, 0, 1);
             return 1;
         }
         xipc_close(l);
@@ -131,7 +144,7 @@ static int dial_race(const char *scheme)
     }
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-    scan("/dev/shm", part, 1, 1);
+    scan_all(part, 1, 1);
     if (rc == 0)
         printf("dial-race %s: not seen in %d tries\n", scheme, i - 1);
     return rc;
@@ -140,7 +153,7 @@ static int dial_race(const char *scheme)
 static int dial_kill(void)
 {
     char url[128], part[64];
-    snprintf(part, sizeof(part), "bug-dk-%d@", (int)getpid());
+    snprintf(part, sizeof(part), "bug-dk-%d", (int)getpid());
     snprintf(url, sizeof(url), "shm://bug-dk-%d", (int)getpid());
     xipc_sock *l, *c;
     if (xipc_listen(&l, url, NULL) != XIPC_OK)
@@ -151,11 +164,11 @@ static int dial_kill(void)
             xipc_close(c);
     }
     xipc_close(l);
-    int left = scan("/dev/shm", part, 1, 0);
+    int left = scan_all(part, 1, 0);
     if (left != 0) {
-        printf("BUG: %d of 300 shm clients killed inside xipc_dial left their offer "
-               "segment in /dev/shm after the listener closed, e.g.:\n", left);
-        scan("/dev/shm", part, 0, 1);
+        printf("BUG: %d things of 300 shm clients killed inside xipc_dial were left "
+               "after the listener closed, e.g.:\n", left);
+        scan_all(part, 0, 1);
         return 1;
     }
     printf("dial-kill: nothing left after 300 tries\n");

@@ -1,8 +1,9 @@
 /*
  * What must be true when everything has exited: no object of this run's
- * names in /dev/shm, the runtime directory (pipe sockets and pid files,
- * mailslot folders, mq lock files), /tmp (unix:// socket files), the
- * message-queue file system, or the abstract socket namespace.
+ * names in /dev/shm, the runtime directory (shm:// and pipe:// sockets
+ * and their pid files, mailslot folders, mq lock files), /tmp (unix://
+ * socket files), the message-queue file system, or the abstract socket
+ * namespace.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -233,7 +234,7 @@ static int leftovers(int quiet, int remove)
     }
     snprintf(p, sizeof(p), "%s-", F.prefix);
     if (rundir(dir, sizeof(dir))) {
-        static const char *subs[] = {"pipe", "mailslot", "mq"};
+        static const char *subs[] = {"shm", "pipe", "mailslot", "mq"};
         for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
             snprintf(sub, sizeof(sub), "%s/%s", dir, subs[i]);
             n += scan_dir(sub, p, quiet, remove);

@@ -49,11 +49,21 @@ cli_guard() {
     if command -v timeout >/dev/null 2>&1; then echo "timeout $1"; fi
 }
 
+# The per-user runtime folder ($XDG_RUNTIME_DIR/xipc, else /tmp/xipc-UID):
+# shm:// listeners are sockets in its shm/, pipe:// ones in its pipe/.
+cli_rundir() {
+    if [ -n "${XDG_RUNTIME_DIR:-}" ]; then
+        echo "$XDG_RUNTIME_DIR/xipc"
+    else
+        echo "/tmp/xipc-$(id -u)"
+    fi
+}
+
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
     for p in $BG; do kill "$p" 2>/dev/null; done
     for p in $BG; do wait "$p" 2>/dev/null; done
-    rm -f /dev/shm/xipc.*"$TAG"* 2>/dev/null
+    rm -f /dev/shm/xipc.*"$TAG"* "$(cli_rundir)"/shm/*"$TAG"* 2>/dev/null
     rm -rf "$TMP"
 }
 
@@ -99,10 +109,11 @@ reap() {
     BG=$rest
 }
 
-# shm_left TEXT: names of the /dev/shm objects containing TEXT
+# shm_left TEXT: names of the shared-memory objects and shm:// socket
+# files containing TEXT
 shm_left() {
-    for f in /dev/shm/*"$1"*; do
-        [ -e "$f" ] && printf '%s ' "${f#/dev/shm/}"
+    for f in /dev/shm/*"$1"* "$(cli_rundir)"/shm/*"$1"*; do
+        [ -e "$f" ] && printf '%s ' "${f##*/}"
     done
 }
 
