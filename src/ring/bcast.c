@@ -226,6 +226,8 @@ static xipc_err bcast_sleep(xipc_bcast *b, bcast_deadline *d)
 {
     xipc_bcast_hdr *h = b->hdr;
     xipc_err rv;
+    xipc_wait_storm storm = {0, 0};
+    int woke = 0;
     for (;;) {
         uint32_t seq = atomic_load_explicit(&h->data_seq, memory_order_acquire);
         atomic_store_explicit(&h->waiting, 1, memory_order_relaxed);
@@ -233,6 +235,9 @@ static xipc_err bcast_sleep(xipc_bcast *b, bcast_deadline *d)
         rv = bcast_poll(b);
         if (rv != BCAST_NOT_READY)
             break;
+        /* not ready means the head has not moved: whatever woke us
+         * brought nothing (wait.h) */
+        xipc__storm_note(&storm, woke, 0);
         if (b->peer != NULL && !xipc_plat_proc_alive(b->peer)) {
             /* the publisher died: what it published is still readable */
             rv = bcast_poll(b);
@@ -243,7 +248,10 @@ static xipc_err bcast_sleep(xipc_bcast *b, bcast_deadline *d)
         uint32_t slice;
         if ((rv = xipc__deadline_slice(d, &slice)) != XIPC_OK)
             break;
-        xipc_plat_futex_wait((uint32_t *)&h->data_seq, seq, slice);
+        /* woken for nothing many times in a row: a storm (wait.h) */
+        slice = xipc__storm_pause(&storm, slice);
+        woke = slice > 0 && xipc_plat_futex_wait((uint32_t *)&h->data_seq, seq,
+                                                 slice) != XIPC_ETIMEDOUT;
     }
     /* `waiting` stays set: another subscriber may sleep under it */
     return rv;

@@ -129,6 +129,9 @@ static xipc_err ring_sleep(xipc_ring *r, uint64_t need, ring_deadline *d)
     _Atomic uint32_t *waiting = cons ? &h->cons_waiting : &h->prod_waiting;
     _Atomic uint32_t *seqw = cons ? &h->data_seq : &h->space_seq;
     xipc_err rv;
+    xipc_wait_storm storm = {0, 0};
+    uint64_t seen = r->seen; /* the peer's position: moved means news */
+    int woke = 0;
     for (;;) {
         uint32_t seq = atomic_load_explicit(seqw, memory_order_acquire);
         atomic_store_explicit(waiting, 1, memory_order_relaxed);
@@ -136,6 +139,8 @@ static xipc_err ring_sleep(xipc_ring *r, uint64_t need, ring_deadline *d)
         rv = ring_poll(r, need);
         if (rv != RING_NOT_READY)
             break;
+        xipc__storm_note(&storm, woke, r->seen != seen);
+        seen = r->seen;
         if (r->peer != NULL && !xipc_plat_proc_alive(r->peer)) {
             rv = ring_poll(r, need);
             if (rv == RING_NOT_READY)
@@ -145,7 +150,10 @@ static xipc_err ring_sleep(xipc_ring *r, uint64_t need, ring_deadline *d)
         uint32_t slice;
         if ((rv = xipc__deadline_slice(d, &slice)) != XIPC_OK)
             break;
-        xipc_plat_futex_wait((uint32_t *)seqw, seq, slice);
+        /* woken for nothing many times in a row: a storm (wait.h) */
+        slice = xipc__storm_pause(&storm, slice);
+        woke = slice > 0 &&
+               xipc_plat_futex_wait((uint32_t *)seqw, seq, slice) != XIPC_ETIMEDOUT;
     }
     atomic_store_explicit(waiting, 0, memory_order_relaxed);
     return rv;
