@@ -183,6 +183,13 @@ xipc_err cli_msg_recv(xipc_sock *s, cli_msg_buf *buf, size_t *len, long timeout_
     }
 }
 
+/*
+ * The message goes out byte for byte, control characters and all: it is
+ * the data the user asked for (as with cat), and a program reading stdout
+ * may want exactly those bytes. Only text that xipc itself prints about a
+ * peer is escaped (json_escape_text); a user who shows untrusted messages
+ * on a terminal pipes them through `cat -v` or the like.
+ */
 int cli_msg_print(const cli_msg_cfg *cfg, xipc_err rv, const cli_msg_buf *buf, size_t len)
 {
     if (rv == XIPC_EINTR && cli_signal_caught())

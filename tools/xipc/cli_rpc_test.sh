@@ -4,7 +4,9 @@
 #   sh cli_rpc_test.sh PATH/TO/xipc BITS [PATH/TO/m32/xipc]
 # BITS is the pointer width of that xipc (32 in the m32 build, else 64).
 # One server on shm://, unix://@ and tcp://127.0.0.1:0 (the port read from
-# its output); JSON round trips, add, sysinfo, errors and exit codes on each;
+# its output); JSON round trips, add, sysinfo, errors and exit codes on each
+# (a method named with bytes that are not UTF-8 and an ESC sequence comes
+# back escaped in the error line, control characters escaped in results);
 # a graceful stop that answers the call in flight. With the m32 xipc, a
 # 32-bit server and client against the 64-bit ones.
 set -u
@@ -96,6 +98,9 @@ round() {
 }
 
 UTF8=$(printf '"\303\251\342\202\254\360\237\230\200"')
+HOSTILE=$(printf 'm\377\376\033[31mred')
+HOSTILE_ESC='m\xff\xfe\u001b[31mred'
+
 DEEP_IN=""
 DEEP_OUT=""
 i=0
@@ -169,6 +174,16 @@ check_server() {
     call "$url" no.such.method
     expect_fail "unknown method at $url" 1 \
         "xipc: $url: no.such.method: method not found: no.such.method"
+    # a peer's text never drives the terminal: the server echoes the name
+    # of an unknown method, bytes \377\376 and an ESC [ sequence included
+    call "$url" "$HOSTILE"
+    expect_fail "hostile method name at $url" 1 \
+        "xipc: $url: $HOSTILE_ESC: method not found: $HOSTILE_ESC"
+    if ! grep -q "$(printf '\033')" "$TMP/err"; then ok; else
+        fail "raw ESC on stderr at $url: $(od -c "$TMP/err")"
+    fi
+    round "$url" '"\u001b[2J\u007f\u0085\u009b"' '"\u001b[2J\u007f\u0085\u009b"'
+    round "$url" "$(printf '"\177\302\205\302\240"')" "$(printf '"\\u007f\\u0085\302\240"')"
     call "$url" sysinfo
     expect "sysinfo at $url" 0 \
         "{\"pid\":$2,\"pointer_width\":$3,\"os\":\"$OS\",\"version\":\"$VERSION\",\"emulator\":$(emu_json "$4")}"

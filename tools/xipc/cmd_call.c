@@ -35,7 +35,12 @@ static const char call_help[] =
     "REASON\" when connecting failed, \"xipc: URL: METHOD: MESSAGE\" with the\n"
     "server's error message or the library's error text otherwise; 2 usage\n"
     "error, an ARG that is not JSON included: \"xipc: call: argument N:\n"
-    "invalid JSON at offset K: WHY\".\n";
+    "invalid JSON at offset K: WHY\".\n"
+    "\n"
+    "Nothing the server sent reaches the terminal raw: in METHOD and MESSAGE\n"
+    "control characters print as \\u00XX (ESC as \\u001b), bytes that are not\n"
+    "UTF-8 as \\xNN, a backslash as \\\\; JSON output escapes control\n"
+    "characters as \\u00XX too.\n";
 
 typedef struct call_cfg {
     const char *url;
@@ -113,17 +118,46 @@ static int call_print(const void *mp, size_t len)
     return code;
 }
 
+/*
+ * "xipc: URL: METHOD: TEXT" on stderr, METHOD escaped (json_escape_text)
+ * and TEXT too when it came from the server (@p from_peer): neither may
+ * drive the terminal. METHOD is escaped even though the user typed it,
+ * because servers echo it in their messages ("method not found: NAME"),
+ * and the two should read alike.
+ */
+static void call_say(const call_cfg *cfg, const char *text, int from_peer)
+{
+    json_buf method, peer;
+    json_buf_init(&method);
+    json_buf_init(&peer);
+    json_escape_text(&method, cfg->method, strlen(cfg->method));
+    if (from_peer)
+        json_escape_text(&peer, text, strlen(text));
+    if (method.err != XIPC_OK || peer.err != XIPC_OK)
+        cli_fail(cfg->url, XIPC_ENOMEM);
+    else
+        fprintf(stderr, "xipc: %s: %s: %s\n", cfg->url, method.data,
+                from_peer ? peer.data : text);
+    json_buf_fini(&method);
+    json_buf_fini(&peer);
+}
+
 /* "xipc: URL: METHOD: MESSAGE" for a remote error. @return CLI_EXIT_FAIL */
 static int call_remote_error(const call_cfg *cfg, const xipc_rpc_result *res)
 {
+    const char *msg = res->message;
+    if (msg != NULL && msg[0] != '\0') {
+        call_say(cfg, msg, 1);
+        return CLI_EXIT_FAIL;
+    }
+    /* not [code, message] nor a str: show it whole, as JSON, whose
+     * strings json_print escapes already (json.h) */
     json_buf text;
     json_buf_init(&text);
-    const char *msg = res->message;
-    if ((msg == NULL || msg[0] == '\0') &&
-        json_print(res->error, res->error_len, &text) == XIPC_OK)
-        msg = text.data; /* not [code, message] nor a str: show it whole */
-    fprintf(stderr, "xipc: %s: %s: %s\n", cfg->url, cfg->method,
-            msg != NULL ? msg : "");
+    if (json_print(res->error, res->error_len, &text) == XIPC_OK)
+        call_say(cfg, text.data, 0);
+    else
+        call_say(cfg, "", 0);
     json_buf_fini(&text);
     return CLI_EXIT_FAIL;
 }
@@ -144,7 +178,7 @@ static int call_run(const call_cfg *cfg, const xipc_mp_buf *params)
     else if (rv == XIPC_EREMOTE)
         code = call_remote_error(cfg, &res);
     else {
-        fprintf(stderr, "xipc: %s: %s: %s\n", cfg->url, cfg->method, xipc_strerror(rv));
+        call_say(cfg, xipc_strerror(rv), 0);
         code = CLI_EXIT_FAIL;
     }
     xipc_rpc_result_fini(&res);

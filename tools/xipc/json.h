@@ -16,8 +16,10 @@
  *   float 32/64    the shortest of %.{6..9}g / %.{15..17}g that reads back
  *                  exactly, with ".0" added to an integral value (2.0, not
  *                  2); NaN and infinities print as null
- *   str            valid UTF-8 as is; ", \ and control characters escaped;
- *                  each byte that is not UTF-8 as \udc80..\udcff (Python's
+ *   str            valid UTF-8 as is; ", \ and control characters escaped
+ *                  (C0, DEL and C1 U+0080..U+009F, as \n, \t... or
+ *                  \u00XX: valid JSON that no terminal acts on); each byte
+ *                  that is not UTF-8 as \udc80..\udcff (Python's
  *                  "surrogateescape"; json_parse refuses those back)
  *   bin            {"$bin":"BASE64"}
  *   ext            {"$ext":[TYPE,"BASE64"]}
@@ -25,6 +27,9 @@
  *   map key        a str key as it is; any other key as the JSON text of
  *                  the key, in a string (1 -> "1", [1,2] -> "[1,2]")
  * json_parse reads these tagged forms back as the maps they look like.
+ *
+ * json_escape_text: a peer's text (an error message) made safe to print,
+ * with the printer's rules for UTF-8 and control characters.
  */
 #ifndef XIPC_TOOLS_JSON_H
 #define XIPC_TOOLS_JSON_H
@@ -71,6 +76,19 @@ void json_buf_fini(json_buf *b);
  *         XIPC_ENOMEM
  */
 xipc_err json_print(const void *mp, size_t len, json_buf *out);
+
+/*
+ * Append @p text (@p n bytes, from a peer: anything) to @p out as text
+ * that is safe to print on a terminal, one readable form for all of it:
+ *   control characters   C0 (U+0000..U+001F), DEL and C1 (U+0080..U+009F,
+ *                        UTF-8 C2 80..C2 9F) as \u00XX: ESC is \u001b
+ *   bytes not UTF-8      \xNN each: 0xff is \xff
+ *   a backslash          \\ (so the escapes above are never ambiguous)
+ *   anything else        as it is (valid UTF-8, printable)
+ * out->data is NUL-terminated afterwards, "" for empty text (unless
+ * out->err says XIPC_ENOMEM).
+ */
+void json_escape_text(json_buf *out, const void *text, size_t n);
 
 /*
  * Length of the valid UTF-8 sequence at @p s (at most @p n bytes): 1..4,

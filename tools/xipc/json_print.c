@@ -65,14 +65,35 @@ static void json_put_base64(json_buf *b, const unsigned char *p, size_t n)
     json_puts(b, "\"");
 }
 
-/* A JSON string of @p n bytes: UTF-8 as is, other bytes as \udcXX. */
+/*
+ * The control character at @p s (@p n >= 1 bytes): C0 and DEL as one byte,
+ * C1 (U+0080..U+009F) as its UTF-8 form C2 80..C2 9F. A terminal acts on
+ * any of them (ESC starts a sequence; some take C1's CSI, 0x9b, alone).
+ * @return its code point, its length in @p *k; -1 when it is none
+ */
+static int json_control_at(const unsigned char *s, size_t n, size_t *k)
+{
+    if (s[0] < 0x20 || s[0] == 0x7f) {
+        *k = 1;
+        return s[0];
+    }
+    if (s[0] == 0xc2 && n >= 2 && s[1] >= 0x80 && s[1] <= 0x9f) {
+        *k = 2;
+        return s[1];
+    }
+    return -1;
+}
+
+/* A JSON string of @p n bytes: UTF-8 as is, control characters as \u00XX
+ * (so the text is safe on a terminal), other bytes as \udcXX. */
 static void json_put_string(json_buf *b, const unsigned char *s, size_t n)
 {
     char esc[8];
     json_puts(b, "\"");
     for (size_t i = 0; i < n;) {
         unsigned char c = s[i];
-        size_t k = json_utf8_len(s + i, n - i);
+        size_t k = json_utf8_len(s + i, n - i), kc = 1;
+        int ctl = json_control_at(s + i, n - i, &kc);
         const char *short_esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\"
                                 : c == '\b' ? "\\b" : c == '\f' ? "\\f"
                                 : c == '\n' ? "\\n" : c == '\r' ? "\\r"
@@ -80,8 +101,38 @@ static void json_put_string(json_buf *b, const unsigned char *s, size_t n)
         if (short_esc != NULL) {
             json_puts(b, short_esc);
             i++;
-        } else if (c < 0x20 || k == 0) {
-            snprintf(esc, sizeof(esc), "\\u%04x", c < 0x20 ? c : 0xdc00u + c);
+        } else if (ctl >= 0 || k == 0) {
+            snprintf(esc, sizeof(esc), "\\u%04x", ctl >= 0 ? (unsigned)ctl : 0xdc00u + c);
+            json_puts(b, esc);
+            i += ctl >= 0 ? kc : 1;
+        } else {
+            json_put(b, s + i, k);
+            i += k;
+        }
+    }
+    json_puts(b, "\"");
+}
+
+/* A peer's text for the terminal (json.h): control characters as in
+ * json_put_string (\u00XX, but no short forms), bytes that are not UTF-8
+ * as \xNN, a backslash doubled; quotes stay as they are. */
+void json_escape_text(json_buf *b, const void *text, size_t n)
+{
+    const unsigned char *s = text;
+    char esc[8];
+    json_put(b, "", 0); /* data is "" rather than NULL for empty text */
+    for (size_t i = 0; i < n;) {
+        size_t k = json_utf8_len(s + i, n - i), kc = 1;
+        int ctl = json_control_at(s + i, n - i, &kc);
+        if (s[i] == '\\') {
+            json_puts(b, "\\\\");
+            i++;
+        } else if (ctl >= 0) {
+            snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)ctl);
+            json_puts(b, esc);
+            i += kc;
+        } else if (k == 0) {
+            snprintf(esc, sizeof(esc), "\\x%02x", s[i]);
             json_puts(b, esc);
             i++;
         } else {
@@ -89,7 +140,6 @@ static void json_put_string(json_buf *b, const unsigned char *s, size_t n)
             i += k;
         }
     }
-    json_puts(b, "\"");
 }
 
 /* The shortest %g that reads back as @p v (as a float when @p f32). */

@@ -2,7 +2,8 @@
  * json_test: the JSON parser and printer of `xipc call` (json.h): exact
  * MessagePack bytes of numbers, every escape, round trips, error offsets,
  * hostile inputs (deep nesting, lone surrogates, bad UTF-8, every cut of a
- * document, huge numbers, random bytes), and the printer's own forms.
+ * document, huge numbers, random bytes), the printer's own forms, and
+ * json_escape_text, which makes a peer's text safe for a terminal.
  */
 #include <math.h>
 #include <stdint.h>
@@ -124,7 +125,7 @@ static void test_values(void)
     round_trip("\"\"", "\"\"");
     round_trip("\"\\\" \\\\ \\/ \\b \\f \\n \\r \\t\"", "\"\\\" \\\\ / \\b \\f \\n \\r \\t\"");
     round_trip("\"\\u0041\\u00e9\\u20AC\\ud83d\\ude00\"", "\"A\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
-    round_trip("\"\\u0000\\u001f\\u007f\"", "\"\\u0000\\u001f\x7f\"");
+    round_trip("\"\\u0000\\u001f\\u007f\"", "\"\\u0000\\u001f\\u007f\""); /* DEL too */
     round_trip("\"\xc3\xa9\xf0\x9f\x98\x80\"", "\"\xc3\xa9\xf0\x9f\x98\x80\"");
 }
 
@@ -268,6 +269,11 @@ static void test_printer(void)
     printed("\xa3" "a\xffz", 4, "\"a\\udcffz\"");                      /* not UTF-8 */
     printed("\xa2\xed\xa0", 3, "\"\\udced\\udca0\"");
     printed("\xa1\x01", 2, "\"\\u0001\"");
+    /* DEL and C1 too: a terminal acts on them (0x9b is CSI) */
+    printed("\xa4\x1b\x7f\xc2\x9b", 5, "\"\\u001b\\u007f\\u009b\"");
+    printed("\xa4\xc2\x80\xc2\x9f", 5, "\"\\u0080\\u009f\"");
+    printed("\xa2\xc2\xa0", 3, "\"\xc2\xa0\"");                  /* NBSP prints */
+    printed("\xa2\xc0\x9b", 3, "\"\\udcc0\\udc9b\"");          /* overlong CSI */
     printed("\x83\x01\xa1x\x92\x01\x02\xc0\xc3\x01", 10,
             "{\"1\":\"x\",\"[1,2]\":null,\"true\":1}");               /* keys */
     printed("\x81\xa1\x22\x01", 4, "{\"\\\"\":1}");
@@ -280,6 +286,71 @@ static void test_printer(void)
     CHECK(json_print("\xc1", 1, &out) == XIPC_EPROTO, "reserved byte");
     CHECK(json_print("", 0, &out) == XIPC_EPROTO, "empty");
     json_buf_fini(&out);
+}
+
+/* json_escape_text turns @p in (@p n bytes) into exactly @p want. */
+static void escaped(const char *in, size_t n, const char *want)
+{
+    json_buf out;
+    json_buf_init(&out);
+    json_escape_text(&out, in, n);
+    CHECK(out.err == XIPC_OK && out.data != NULL && strcmp(out.data, want) == 0,
+          "escaped %.*s as %s, want %s", (int)n, in, out.data ? out.data : "(null)",
+          want);
+    json_buf_fini(&out);
+}
+
+/* Is @p s (NUL-terminated) valid UTF-8 with no control character? */
+static int safe_text(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t k = json_utf8_len(u + i, n - i);
+        if (k == 0 || u[i] < 0x20 || u[i] == 0x7f ||
+            (u[i] == 0xc2 && u[i + 1] <= 0x9f))
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
+static void test_escape(void)
+{
+    escaped("", 0, "");
+    escaped("method not found: ping", 22, "method not found: ping");
+    escaped("\xff\xfe", 2, "\\xff\\xfe");                          /* not UTF-8 */
+    escaped("\x1b[31mred", 8, "\\u001b[31mred");                   /* ESC */
+    escaped("a\0b\n\t\r", 6, "a\\u0000b\\u000a\\u0009\\u000d");
+    escaped("\x7f", 1, "\\u007f");                                   /* DEL */
+    escaped("\xc2\x80\xc2\x9b\xc2\x9f", 6, "\\u0080\\u009b\\u009f");   /* C1 */
+    escaped("\x9b", 1, "\\x9b");                                     /* CSI, bare */
+    escaped("\xc0\x9b", 2, "\\xc0\\x9b");                           /* overlong */
+    escaped("\xc2", 1, "\\xc2");                                     /* cut */
+    escaped("\xc2\xa0\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 11,
+            "\xc2\xa0\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");           /* printable */
+    escaped("\xed\xa0\x80", 3, "\\xed\\xa0\\x80");                  /* surrogate */
+    escaped("\xf4\x90\x80\x80", 4, "\\xf4\\x90\\x80\\x80");          /* > U+10FFFF */
+    escaped("a\\x1b", 5, "a\\\\x1b");       /* a literal backslash stays apart */
+    /* random bytes: always valid UTF-8 without a control character */
+    uint64_t seed = 99;
+    char in[24];
+    for (int round = 0; round < 100000; round++) {
+        size_t n = (size_t)(round % (int)sizeof(in));
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            in[i] = (char)(seed >> 56);
+        }
+        json_buf out;
+        json_buf_init(&out);
+        json_escape_text(&out, in, n);
+        if (out.err != XIPC_OK || out.data == NULL || !safe_text(out.data)) {
+            CHECK(0, "random text %d escaped unsafely: %s", round,
+                  out.data ? out.data : "(null)");
+            round = 1 << 30;
+        }
+        json_buf_fini(&out);
+    }
 }
 
 /* Random documents from JSON's alphabet: never a crash, and what parses
@@ -332,6 +403,7 @@ int main(void)
     test_depth();
     test_cuts();
     test_printer();
+    test_escape();
     test_random();
     printf("json_test: %d checks, %d failed\n", checks, fails);
     return fails ? 1 : 0;
