@@ -10,6 +10,7 @@
 #include "ring/ring_layout.h"
 #include "ring/bcast_layout.h"
 #include "test.h"
+#include "transport/pubsub_layout.h"
 #include "transport/shm_layout.h"
 
 /* pubsub:// broadcast ring: checked here too, in every configuration */
@@ -24,8 +25,9 @@ _Static_assert(offsetof(xipc_bcast_hdr, creator_bits) == 32, "bcast creator_bits
 _Static_assert(offsetof(xipc_bcast_hdr, pub_pid) == 36, "bcast pub_pid");
 _Static_assert(offsetof(xipc_bcast_hdr, head) == 64, "bcast head");
 _Static_assert(offsetof(xipc_bcast_hdr, closed) == 128, "bcast closed");
-_Static_assert(offsetof(xipc_bcast_hdr, data_seq) == 132, "bcast data_seq");
-_Static_assert(offsetof(xipc_bcast_hdr, waiting) == 136, "bcast waiting");
+_Static_assert(sizeof(xipc_bcast_sig) == 64, "bcast signals size");
+_Static_assert(offsetof(xipc_bcast_sig, data_seq) == 0, "bcast data_seq");
+_Static_assert(offsetof(xipc_bcast_sig, waiting) == 4, "bcast waiting");
 _Static_assert(sizeof(xipc_bcast_slot) == 16, "bcast slot header size");
 _Static_assert(offsetof(xipc_bcast_slot, stamp) == 0, "bcast slot stamp");
 _Static_assert(offsetof(xipc_bcast_slot, len) == 8, "bcast slot len");
@@ -66,8 +68,11 @@ int main(void)
     LAYOUT_FIELD(xipc_bcast_hdr, pub_pid, 36);
     LAYOUT_FIELD(xipc_bcast_hdr, head, 64);
     LAYOUT_FIELD(xipc_bcast_hdr, closed, 128);
-    LAYOUT_FIELD(xipc_bcast_hdr, data_seq, 132);
-    LAYOUT_FIELD(xipc_bcast_hdr, waiting, 136);
+    LAYOUT_FIELD(xipc_bcast_sig, data_seq, 0);
+    LAYOUT_FIELD(xipc_bcast_sig, waiting, 4);
+    XT_EQ(sizeof(xipc_pubsub_hello), 24);
+    LAYOUT_FIELD(xipc_pubsub_hello, what, 8);
+    LAYOUT_FIELD(xipc_pubsub_hello, size, 16);
     LAYOUT_FIELD(xipc_bcast_slot, stamp, 0);
     LAYOUT_FIELD(xipc_bcast_slot, len, 8);
     LAYOUT_FIELD(xipc_bcast_slot, reserved, 12);

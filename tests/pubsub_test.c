@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
@@ -23,6 +24,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,6 +32,7 @@
 
 #include "core/platform.h"
 #include "ring/bcast.h"
+#include "transport/pubsub_layout.h"
 #include "run32.h"
 #include "test.h"
 
@@ -61,26 +64,76 @@ static void set_name(const char *what)
     snprintf(url, sizeof(url), "pubsub://%s", name);
 }
 
-/* The segment's object name, as the transport builds it. */
-static void seg_obj(char *buf, size_t cap)
+/* The publisher's socket path, as the transport builds it. */
+static void pub_path(char *buf, size_t cap)
 {
-    snprintf(buf, cap, "/xipc.%u.%s#pub", (unsigned)geteuid(), name);
+    char dir[256];
+    XT_OK(xipc_plat_rundir(dir, sizeof(dir), "pubsub"));
+    snprintf(buf, cap, "%s/%s", dir, name);
 }
 
-/* Number of /dev/shm objects of this test's current name. */
+/* Entries of folder @p dir named @p prefix + this test's name... */
+static int count_named(const char *dir, const char *prefix)
+{
+    char want[160];
+    snprintf(want, sizeof(want), "%s%s", prefix, name);
+    return xt_count_prefix(dir, want);
+}
+
+/* What exists of this test's current name: a publisher's socket and pid
+ * file (2 while it lives, or after it crashed); nothing in /dev/shm. */
 static int leftovers(void)
 {
-    char prefix[128];
-    snprintf(prefix, sizeof(prefix), "xipc.%u.%s", (unsigned)geteuid(), name);
-    DIR *d = opendir("/dev/shm");
-    XT_ASSERT(d != NULL);
-    int n = 0;
-    struct dirent *e;
-    while ((e = xt_readdir(d)) != NULL)
-        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
-            n++;
-    closedir(d);
-    return n;
+    char dir[256], prefix[64];
+    XT_OK(xipc_plat_rundir(dir, sizeof(dir), "pubsub"));
+    snprintf(prefix, sizeof(prefix), "xipc.%u.", (unsigned)geteuid());
+    return count_named(dir, "") + count_named("/dev/shm", prefix);
+}
+
+/*
+ * What a subscriber gets, taken by hand: connect to the publisher's
+ * socket, take the ring (mapped read-only) and the signals page. Also the
+ * descriptors (dup'ed), for the tests that try to misuse them.
+ */
+typedef struct handout {
+    xipc_plat_shm ring, sig;
+    int ring_fd, sig_fd;
+} handout;
+
+static void take_one(xipc_plat_sock fd, uint32_t what, xipc_plat_shm *m, int *dupfd)
+{
+    xipc_pubsub_hello h;
+    size_t n;
+    intptr_t hd = -1;
+    for (int i = 0; i < 2000; i++) {
+        xipc_err rv = xipc_plat_sock_recv_handle(fd, &h, sizeof(h), &n, &hd);
+        if (rv == XIPC_OK)
+            break;
+        XT_ERR(rv, XIPC_ETIMEDOUT);
+        usleep(1000);
+    }
+    XT_ASSERT(hd >= 0 && n == sizeof(h) && h.what == what);
+    *dupfd = dup((int)hd);
+    XT_OK(xipc_plat_shm_adopt(m, hd, (size_t)h.size, what == XIPC_PUBSUB_SIGNALS));
+}
+
+static void handout_take(handout *o)
+{
+    char path[400];
+    pub_path(path, sizeof(path));
+    xipc_plat_sock fd;
+    XT_OK(xipc_plat_msgsock_dial(path, 1000, &fd));
+    take_one(fd, XIPC_PUBSUB_RING, &o->ring, &o->ring_fd);
+    take_one(fd, XIPC_PUBSUB_SIGNALS, &o->sig, &o->sig_fd);
+    xipc_plat_sock_close(fd);
+}
+
+static void handout_free(handout *o)
+{
+    xipc_plat_shm_unmap(&o->ring);
+    xipc_plat_shm_unmap(&o->sig);
+    close(o->ring_fd);
+    close(o->sig_fd);
 }
 
 static xipc_opts small_opts(uint32_t slots, uint32_t slot_size)
@@ -290,9 +343,9 @@ static void test_closed(void)
     XT_OK(xipc_dial(&s, url, NULL, 1000));
     for (uint32_t i = 0; i < 10; i++)
         send_u32(p, i);
-    XT_EQ(leftovers(), 1);
+    XT_EQ(leftovers(), 2); /* the publisher's socket and pid file */
     xipc_close(p);
-    XT_EQ(leftovers(), 0); /* gone from /dev/shm, still mapped here */
+    XT_EQ(leftovers(), 0); /* gone, and the ring still mapped here */
     for (uint32_t i = 0; i < 10; i++)
         XT_EQ(recv_u32(s, -1), i);
     uint32_t v;
@@ -363,8 +416,9 @@ static void test_killed_and_reclaim(void)
     XT_ASSERT(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st));
     xipc_close(s);
     close(up[0]), close(up[1]), close(go[0]), close(go[1]);
-    /* the dead publisher's segment is left behind: refused, then reclaimed */
-    XT_EQ(leftovers(), 1);
+    /* the dead publisher's socket file is left behind: refused, then
+     * reclaimed */
+    XT_EQ(leftovers(), 2);
     XT_ERR(xipc_dial(&s, url, NULL, 0), XIPC_ECONNREFUSED);
     xipc_sock *p;
     XT_OK(xipc_listen(&p, url, NULL));
@@ -399,11 +453,9 @@ static void test_sleepers(void)
     XT_ASSERT(cpu_ms < 150);
     xipc_close(s);
 
-    char obj[160];
-    seg_obj(obj, sizeof(obj));
-    xipc_plat_shm m;
-    XT_OK(xipc_plat_shm_open(&m, obj));
-    xipc_bcast_hdr *h = m.base;
+    handout o;
+    handout_take(&o);
+    xipc_bcast_sig *h = o.sig.base; /* the wake-up words */
     atomic_store(&h->waiting, 0);
     pid_t pid = fork();
     XT_ASSERT(pid >= 0);
@@ -427,12 +479,60 @@ static void test_sleepers(void)
     for (uint32_t i = 0; i < 1000; i++)
         send_u32(p, i);
     XT_EQ(atomic_load(&h->waiting), 0);
-    xipc_plat_shm_unmap(&m);
+    handout_free(&o);
     xipc_close(p);
     printf("  a subscriber killed asleep leaves no wake-up cost ok\n");
 }
 
 /* ---- hostile shared memory ------------------------------------------------- */
+
+static xipc_bcast_sig hh_sig; /* a signals page for the rings made here */
+
+/* A ring of @p slots x @p size, formatted, with the seals @p seals, and
+ * with @p lie a header claiming more slots than it has; its descriptor. */
+static int made_ring(uint32_t slots, uint32_t size, int seals, int lie)
+{
+    uint64_t bytes = xipc_bcast_seg_size(slots, size);
+    int fd = memfd_create("xipc", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    XT_ASSERT(fd >= 0 && ftruncate(fd, (off_t)bytes) == 0);
+    void *p = mmap(NULL, (size_t)bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    XT_ASSERT(p != MAP_FAILED);
+    xipc_bcast_format(p, slots, size, (uint32_t)getpid());
+    if (lie)
+        ((xipc_bcast_hdr *)p)->slot_count = slots * 4;
+    munmap(p, (size_t)bytes);
+    XT_ASSERT(seals == 0 || fcntl(fd, F_ADD_SEALS, seals) == 0);
+    return fd;
+}
+
+#define SEALS_FIXED (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+
+/* A hostile publisher's hand-out on connection @p c, lie @p lie: 0 an
+ * unsealed ring, 1 one others could write, 2 a size that is not the
+ * object's, 3 a lying header, 4 an unsealed signals page, 5 nothing. */
+static void hostile_handout(xipc_plat_sock c, int lie)
+{
+    enum { SLOTS = 16, SIZE = 128 };
+    xipc_pubsub_hello ring = {XIPC_PUBSUB_MAGIC, XIPC_BCAST_VERSION, XIPC_PUBSUB_RING, 64,
+                              xipc_bcast_seg_size(SLOTS, SIZE)};
+    xipc_pubsub_hello sig = {XIPC_PUBSUB_MAGIC, XIPC_BCAST_VERSION, XIPC_PUBSUB_SIGNALS, 64,
+                             XIPC_PUBSUB_SIG_SIZE};
+    if (lie == 5)
+        return;
+    int seals = lie == 0 ? 0 : lie == 1 ? SEALS_FIXED : SEALS_FIXED | F_SEAL_FUTURE_WRITE;
+    int r = made_ring(SLOTS, SIZE, seals, lie == 3);
+    if (lie == 2)
+        ring.size += 4096;
+    int g = memfd_create("xipc", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    XT_ASSERT(g >= 0 && ftruncate(g, XIPC_PUBSUB_SIG_SIZE) == 0);
+    if (lie != 4)
+        XT_ASSERT(fcntl(g, F_ADD_SEALS, SEALS_FIXED) == 0);
+    /* the subscriber may refuse the first and hang up before the second */
+    if (xipc_plat_sock_send_handle(c, &ring, sizeof(ring), r) == XIPC_OK)
+        xipc_plat_sock_send_handle(c, &sig, sizeof(sig), g);
+    close(r);
+    close(g);
+}
 
 /* Header lies are refused when a subscriber attaches. */
 static void test_hostile_header(void)
@@ -446,10 +546,10 @@ static void test_hostile_header(void)
     for (int lie = 0; lie < 12; lie++) {
         memset(seg, 0, (size_t)seg_size);
         xipc_bcast_format(seg, SLOTS, SIZE, (uint32_t)getpid());
-        XT_OK(xipc_bcast_attach(&b, seg, seg_size, XIPC_BCAST_SUBSCRIBER, 0, NULL));
+        XT_OK(xipc_bcast_attach(&b, seg, seg_size, &hh_sig, XIPC_BCAST_SUBSCRIBER, 0, NULL));
         switch (lie) {
         case 0: h->magic ^= 1; break;
-        case 1: h->version = 2; break;
+        case 1: h->version = XIPC_BCAST_VERSION + 1; break;
         case 2: h->slot_count = 24; break;          /* not a power of two */
         case 3: h->slot_count = 32; break;          /* more than the mapping */
         case 4: h->slot_count = 1; break;
@@ -461,35 +561,55 @@ static void test_hostile_header(void)
         case 10: atomic_store(&h->head, UINT64_MAX - 3); break;
         case 11: h->slot_size = 1u << 31; break;
         }
-        XT_ERR(xipc_bcast_attach(&b, seg, seg_size, XIPC_BCAST_SUBSCRIBER, 0, NULL),
+        XT_ERR(xipc_bcast_attach(&b, seg, seg_size, &hh_sig, XIPC_BCAST_SUBSCRIBER, 0, NULL),
                XIPC_EPROTO);
     }
     h->magic = 0; /* a header being written */
-    XT_ERR(xipc_bcast_attach(&b, seg, seg_size, XIPC_BCAST_SUBSCRIBER, 0, NULL),
+    XT_ERR(xipc_bcast_attach(&b, seg, seg_size, &hh_sig, XIPC_BCAST_SUBSCRIBER, 0, NULL),
            XIPC_EBUSY);
-    XT_ERR(xipc_bcast_attach(&b, seg, 100, XIPC_BCAST_SUBSCRIBER, 0, NULL), XIPC_EPROTO);
+    XT_ERR(xipc_bcast_attach(&b, seg, 100, &hh_sig, XIPC_BCAST_SUBSCRIBER, 0, NULL), XIPC_EPROTO);
     free(seg);
 
-    /* through the transport: a planted segment under a pubsub name */
+    /* through the transport: a hostile publisher hands out a ring that is
+     * not sealed, writable by others, of another size, lying in its
+     * header; an unsealed signals page; or nothing */
     set_name("planted");
-    char obj[160];
-    seg_obj(obj, sizeof(obj));
-    xipc_plat_shm m;
-    XT_OK(xipc_plat_shm_create(&m, obj, (size_t)seg_size));
-    xipc_bcast_format(m.base, SLOTS, SIZE, (uint32_t)getpid());
-    ((xipc_bcast_hdr *)m.base)->slot_count = 64;
+    char path[400];
+    pub_path(path, sizeof(path));
+    static const xipc_err want[] = {XIPC_EPROTO, XIPC_EPROTO, XIPC_EPROTO,
+                                    XIPC_EPROTO, XIPC_EPROTO, XIPC_ECONNREFUSED};
     xipc_sock *s, *p;
-    XT_ERR(xipc_dial(&s, url, NULL, 0), XIPC_EPROTO);
-    /* it names a live process (us): a publisher must not take it over */
+    for (int lie = 0; lie < 6; lie++) {
+        xipc_plat_sock l;
+        XT_OK(xipc_plat_msgsock_listen(path, 4, &l));
+        pid_t pid = fork();
+        XT_ASSERT(pid >= 0);
+        if (pid == 0) {
+            xipc_plat_sock c;
+            if (xipc_plat_sock_accept(l, 5000, &c) != XIPC_OK)
+                _exit(1);
+            hostile_handout(c, lie);
+            if (lie != 5) /* 5 hangs up at once */
+                xipc_plat_sock_wait(c, 0, 5000); /* until the subscriber does */
+            _exit(0);
+        }
+        XT_ERR(xipc_dial(&s, url, NULL, 2000), want[lie]);
+        int st;
+        XT_ASSERT(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        xipc_plat_sock_close(l); /* left as a stale file: reclaimed below */
+    }
+    /* a live hostile publisher: not taken over; a stale file: reclaimed */
+    xipc_plat_sock l;
+    unlink(path);
+    XT_OK(xipc_plat_msgsock_listen(path, 4, &l));
     XT_ERR(xipc_listen(&p, url, NULL), XIPC_EADDRINUSE);
-    ((xipc_bcast_hdr *)m.base)->magic = 0x12345678u; /* garbage: reclaimed */
-    xipc_plat_shm_unmap(&m);
+    xipc_plat_sock_close(l);
     XT_OK(xipc_listen(&p, url, NULL));
     XT_OK(xipc_dial(&s, url, NULL, 0));
     xipc_close(s);
     xipc_close(p);
     XT_EQ(leftovers(), 0);
-    printf("  hostile headers: EPROTO at attach, garbage reclaimed ok\n");
+    printf("  hostile headers and hand-outs: EPROTO, stale socket reclaimed ok\n");
 }
 
 #define H_SLOTS 16u
@@ -497,11 +617,15 @@ static void test_hostile_header(void)
 #define H_PAGE 4096u
 #define H_TIMEOUT_MS 20
 
-/* Valid messages mixed with random stamps, lengths, head and signals. */
+static xipc_bcast_sig *hs_sig; /* shared with the scribbler (MAP_SHARED) */
+
+/* Valid messages mixed with random stamps, lengths, head and signals: a
+ * publisher that lies (subscribers cannot write the ring at all). */
 static void hostile_scribbler(uint8_t *seg, uint64_t seg_size, uint32_t seed)
 {
     xipc_bcast w;
-    if (xipc_bcast_attach(&w, seg, seg_size, XIPC_BCAST_PUBLISHER, 0, NULL) != XIPC_OK)
+    if (xipc_bcast_attach(&w, seg, seg_size, hs_sig, XIPC_BCAST_PUBLISHER, 0, NULL) !=
+        XIPC_OK)
         _exit(0);
     xipc_bcast_hdr *h = (xipc_bcast_hdr *)seg;
     uint8_t msg[H_SIZE];
@@ -527,8 +651,8 @@ static void hostile_scribbler(uint8_t *seg, uint64_t seg_size, uint32_t seed)
             s->len = (r & 0x800) ? rnd(&seed) : H_SIZE - 16 + rnd(&seed) % 64;
             break;
         case 4: /* signals */
-            atomic_store(&h->waiting, rnd(&seed));
-            atomic_store(&h->data_seq, rnd(&seed));
+            atomic_store(&hs_sig->waiting, rnd(&seed));
+            atomic_store(&hs_sig->data_seq, rnd(&seed));
             if ((r & 0xf000) == 0)
                 atomic_store(&h->closed, 1);
             break;
@@ -554,7 +678,7 @@ static void hostile_round(uint8_t *seg, uint64_t seg_size, uint32_t seed,
     memset(seg + XIPC_BCAST_DATA_OFF, 0, H_SLOTS * H_SIZE);
     xipc_plat_proc peer;
     xipc_bcast r;
-    XT_OK(xipc_bcast_attach(&r, seg, seg_size, XIPC_BCAST_SUBSCRIBER, 0, &peer));
+    XT_OK(xipc_bcast_attach(&r, seg, seg_size, hs_sig, XIPC_BCAST_SUBSCRIBER, 0, &peer));
     pid_t pid = fork();
     XT_ASSERT(pid >= 0);
     if (pid == 0)
@@ -621,6 +745,8 @@ static void test_hostile_slots(int rounds)
     XT_ASSERT(mprotect(map, H_PAGE, PROT_NONE) == 0);
     XT_ASSERT(mprotect(map + 2 * H_PAGE, H_PAGE, PROT_NONE) == 0);
     uint8_t *seg = map + 2 * H_PAGE - seg_size;
+    hs_sig = mmap(NULL, H_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    XT_ASSERT(hs_sig != MAP_FAILED);
     int counts[4] = {0, 0, 0, 0}; /* ok, overrun, proto, closed */
     for (int i = 0; i < rounds; i++)
         hostile_round(seg, seg_size, 0x2545f491u + (uint32_t)i * 7919u, i % 3, counts);
@@ -630,66 +756,83 @@ static void test_hostile_slots(int rounds)
     XT_ASSERT(counts[0] > rounds);      /* and valid traffic got through */
     XT_ASSERT(counts[1] > 0);
     munmap(map, 3 * H_PAGE);
+    munmap(hs_sig, H_PAGE);
 }
 
-/* The same through the transport: a process scribbles on a live segment. */
-static void test_hostile_live(void)
+/*
+ * A hostile subscriber (issue 11, attack 5) takes the hand-out like any
+ * other and tries everything: a writable mapping of the ring, mprotect,
+ * write(), truncation, punching a hole, closing the stream for all; then
+ * it storms the signals page (clears `waiting`, bumps data_seq, wakes).
+ * An honest subscriber meanwhile gets every message, in order, and the
+ * end of the stream only when the publisher closes.
+ */
+static void test_hostile_subscriber(void)
 {
-    set_name("scribbled");
+    set_name("hostile-sub");
+    enum { N = 3000 };
     xipc_sock *p, *s;
-    xipc_opts o = small_opts(H_SLOTS, H_SIZE);
+    xipc_opts o = small_opts(4096, 64); /* room for all: nobody is lapped */
     XT_OK(xipc_listen(&p, url, &o));
-    XT_OK(xipc_dial(&s, url, NULL, 0));
-    char obj[160];
-    seg_obj(obj, sizeof(obj));
+    XT_OK(xipc_dial(&s, url, NULL, 1000));
+    int up[2];
+    XT_ASSERT(pipe(up) == 0);
     pid_t pid = fork();
     XT_ASSERT(pid >= 0);
     if (pid == 0) {
-        xipc_plat_shm m;
-        if (xipc_plat_shm_open(&m, obj) != XIPC_OK)
-            _exit(1);
-        uint32_t seed = 99;
-        for (int i = 0;; i++) { /* until killed */
-            xipc_bcast_slot *sl = (xipc_bcast_slot *)((uint8_t *)m.base +
-                                  XIPC_BCAST_DATA_OFF + (rnd(&seed) % H_SLOTS) * H_SIZE);
-            if (rnd(&seed) & 1)
-                atomic_store(&sl->stamp, rnd(&seed) % 1024);
-            else
-                sl->len = rnd(&seed) % 512;
-            if ((i & 15) == 0)
-                usleep(50);
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a failed test */
+        handout h;
+        handout_take(&h);
+        size_t size = h.ring.size;
+        int refused = 0; /* one bit per misuse the kernel refused */
+        void *w = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, h.ring_fd, 0);
+        refused |= (w == MAP_FAILED) << 0;
+        refused |= (mprotect(h.ring.base, size, PROT_READ | PROT_WRITE) != 0) << 1;
+        uint64_t zero = 0;
+        refused |= (pwrite(h.ring_fd, &zero, sizeof(zero), 128) < 0) << 2; /* closed */
+        refused |= (ftruncate(h.ring_fd, 0) != 0) << 3;
+        refused |= (fallocate(h.ring_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+                              (off_t)size) != 0) << 4;
+        refused |= (ftruncate(h.sig_fd, 0) != 0) << 5; /* the page we may write */
+        if (write(up[1], &refused, sizeof(refused)) != sizeof(refused))
+            _exit(2);
+        xipc_bcast_sig *g = h.sig.base;
+        for (;;) { /* the storm, until killed */
+            atomic_store(&g->waiting, 0);
+            atomic_fetch_add(&g->data_seq, 1);
+            xipc_plat_futex_wake((uint32_t *)&g->data_seq);
         }
     }
-    uint8_t buf[H_SIZE - 16];
-    memset(buf, 1, sizeof(buf));
-    int ok = 0, overruns = 0, proto = 0;
-    uint64_t t0 = now_ms();
-    for (int i = 0; !proto && now_ms() - t0 < 5000; i++) {
-        XT_OK(xipc_send(p, buf, (size_t)i % sizeof(buf), 0));
-        size_t n;
-        xipc_err rv = xipc_recv(s, buf, sizeof(buf), &n, 0);
-        if (rv == XIPC_OK) {
-            XT_ASSERT(n <= sizeof(buf));
-            ok++;
-        } else if (rv == XIPC_EOVERRUN) {
-            overruns++;
-        } else if (rv == XIPC_EPROTO) {
-            proto++;
-        } else {
-            XT_ERR(rv, XIPC_ETIMEDOUT);
-        }
+    int refused = 0;
+    XT_EQ(read(up[0], &refused, sizeof(refused)), (ssize_t)sizeof(refused));
+    printf("  hostile subscriber: kernel refusals 0x%x (want 0x3f)\n", refused);
+    XT_EQ(refused, 0x3f);
+    /* the honest subscriber reads while the publisher writes, in bursts */
+    uint32_t next = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        send_u32(p, i);
+        if (i % 64 == 63)
+            while (next <= i)
+                XT_EQ(recv_u32(s, 5000), next++);
     }
-    kill(pid, SIGKILL);
-    int st;
-    XT_ASSERT(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st));
-    printf("  scribbled live segment: %d messages, %d overruns, then %s\n", ok,
-           overruns, proto ? "EPROTO" : "no lie noticed");
-    XT_EQ(proto, 1);
-    size_t n;
-    XT_ERR(xipc_recv(s, buf, sizeof(buf), &n, 0), XIPC_EPROTO); /* sticky */
-    xipc_close(s);
     xipc_close(p);
+    while (next < N)
+        XT_EQ(recv_u32(s, 5000), next++);
+    uint32_t v;
+    size_t n;
+    XT_ERR(xipc_recv(s, &v, sizeof(v), &n, 5000), XIPC_ECLOSED);
+    xipc_stats st;
+    XT_OK(xipc_stats_get(s, &st));
+    XT_EQ(st.lost, 0);
+    kill(pid, SIGKILL);
+    int ws;
+    XT_ASSERT(waitpid(pid, &ws, 0) == pid && WIFSIGNALED(ws));
+    close(up[0]);
+    close(up[1]);
+    xipc_close(s);
     XT_EQ(leftovers(), 0);
+    printf("  hostile subscriber: %u messages to an honest one, in order, none lost ok\n",
+           (unsigned)N);
 }
 
 /* ---- many processes ---------------------------------------------------------- */
@@ -830,7 +973,7 @@ int main(int argc, char **argv)
     test_sleepers();
     test_hostile_header();
     test_hostile_slots(1500);
-    test_hostile_live();
+    test_hostile_subscriber();
 
     /* 1 publisher, 8 subscribers, the last one slow */
     const char *x = peer32 ? peer32 : peer64;

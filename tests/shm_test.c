@@ -31,21 +31,12 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Entries of folder @p dir whose name starts with this test's name;
- * @p prefix goes before it. */
+/* Entries of folder @p dir named @p prefix + this test's name... */
 static int count_named(const char *dir, const char *prefix)
 {
     char want[160];
     snprintf(want, sizeof(want), "%s%s", prefix, name);
-    DIR *d = opendir(dir);
-    if (d == NULL && errno == ENOENT)
-        return 0;
-    XT_ASSERT(d != NULL);
-    int n = 0;
-    for (struct dirent *e; (e = xt_readdir(d)) != NULL;)
-        n += strncmp(e->d_name, want, strlen(want)) == 0;
-    closedir(d);
-    return n;
+    return xt_count_prefix(dir, want);
 }
 
 /* A listener's socket file and pid file, in <rundir>/shm: 2 while it

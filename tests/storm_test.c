@@ -270,12 +270,13 @@ static void test_bcast_subscriber(void)
     memset(b.base, 0, (size_t)size);
     xipc_bcast_format(b.base, STORM_SLOTS, STORM_SLOT, (uint32_t)getpid());
     xipc_plat_proc_open(&b.peer, (uint32_t)getpid());
-    XT_OK(xipc_bcast_attach(&b.pub, b.base, size, XIPC_BCAST_PUBLISHER, 0, NULL));
-    XT_OK(xipc_bcast_attach(&b.sub, b.base, size, XIPC_BCAST_SUBSCRIBER,
+    static xipc_bcast_sig sig; /* the signals page, where the storm blows */
+    XT_OK(xipc_bcast_attach(&b.pub, b.base, size, &sig, XIPC_BCAST_PUBLISHER, 0, NULL));
+    XT_OK(xipc_bcast_attach(&b.sub, b.base, size, &sig, XIPC_BCAST_SUBSCRIBER,
                             STORM_SPIN_US, &b.peer));
     storm_case c = {.name = "pubsub subscriber", .wait = storm_bcast_recv,
                     .end = &b.sub, .slice_ms = -1};
-    storm_run_case(&c, &((xipc_bcast_hdr *)b.base)->data_seq, storm_bc_deliver, &b);
+    storm_run_case(&c, &sig.data_seq, storm_bc_deliver, &b);
     XT_ASSERT(c.len == 4 && memcmp(c.got, "real", 4) == 0);
     xipc_plat_proc_close(&b.peer);
     free(b.base);

@@ -66,4 +66,19 @@ static inline struct dirent *xt_readdir_at(DIR *d, const char *file, int line)
     return e;
 }
 
+/* Entries of folder @p dir whose name starts with @p prefix (0 when the
+ * folder does not exist). */
+static inline int xt_count_prefix(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL && errno == ENOENT)
+        return 0;
+    XT_ASSERT(d != NULL);
+    int n = 0;
+    for (struct dirent *e; (e = xt_readdir(d)) != NULL;)
+        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return n;
+}
+
 #endif

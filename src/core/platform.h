@@ -78,39 +78,17 @@ xipc_err xipc_plat_futex_wait(uint32_t *addr, uint32_t expected,
 /* Wake every sleeper on @p addr. */
 void xipc_plat_futex_wake(uint32_t *addr);
 
-/* ---- named shared memory ------------------------------------------------- */
+/* ---- shared memory ------------------------------------------------------ */
 
+/*
+ * Shared memory is anonymous and handed over a socket (shm://, pubsub://):
+ * no object has a name another process could open, resize or plant.
+ */
 typedef struct xipc_plat_shm {
     void *base;
     size_t size;
     intptr_t handle;
 } xipc_plat_shm;
-
-/*
- * Create a new object @p name (exclusive; owner-only access) of @p size
- * bytes, zero-filled, and map it read-write.
- * XIPC_EADDRINUSE when the name exists.
- */
-xipc_err xipc_plat_shm_create(xipc_plat_shm *m, const char *name, size_t size);
-
-/*
- * Open and map an existing object. Refuses (XIPC_EPERM) an object owned by
- * another user or accessible by others. @p size receives the object's
- * real size; the whole object is mapped. XIPC_ENOENT when absent.
- */
-xipc_err xipc_plat_shm_open(xipc_plat_shm *m, const char *name);
-
-/*
- * Create object @p name of @p size bytes (owner-only), filled by @p init
- * before anyone can open it: it is made under a temporary name and then
- * linked to @p name, so an object under a name is always complete (a
- * creator killed half-way leaves no half-written object under the name;
- * its temporary is removed by the next publish of that name).
- * XIPC_EADDRINUSE when the name exists.
- */
-xipc_err xipc_plat_shm_publish(xipc_plat_shm *m, const char *name, size_t size,
-                               void (*init)(void *base, size_t size, void *arg),
-                               void *arg);
 
 /*
  * An anonymous object of @p size bytes, zero-filled, mapped read-write,
@@ -130,22 +108,14 @@ xipc_err xipc_plat_shm_anon(xipc_plat_shm *m, size_t size, int readonly_later);
  * here whatever the result). Refused with XIPC_EPROTO unless it is sealed
  * against shrinking, growing and further sealing and is exactly @p size
  * bytes: the sender cannot resize it under our mapping afterwards.
- * @p writable: map read-write, else read-only.
+ * @p writable: map read-write; else read-only, and then it must also be
+ * sealed against every later writable mapping (F_SEAL_FUTURE_WRITE): only
+ * its creator writes what we read, no other process it was handed to.
  */
 xipc_err xipc_plat_shm_adopt(xipc_plat_shm *m, intptr_t h, size_t size, int writable);
 
-/* Unmap (does not remove the name); closes m->handle if any. */
+/* Unmap; closes m->handle if any. */
 void xipc_plat_shm_unmap(xipc_plat_shm *m);
-
-/* Remove the name; mappings stay valid. */
-void xipc_plat_shm_unlink(const char *name);
-
-/*
- * Call @p fn for each existing object whose name starts with @p prefix.
- * @return XIPC_OK, or the error that stopped the listing (not "none").
- */
-xipc_err xipc_plat_shm_list(const char *prefix,
-                            void (*fn)(const char *name, void *arg), void *arg);
 
 /* ---- stream sockets (unix, pipe, tcp, anonymous pipes) -------------------- */
 
@@ -492,19 +462,6 @@ xipc_err xipc_plat_rundir_find(char *buf, size_t cap, const char *sub);
 #define XIPC_PLAT_FILE_SOCK 3
 #define XIPC_PLAT_FILE_OTHER 4
 int xipc_plat_file_kind(const char *path);
-
-/*
- * Copy the first @p cap bytes of shared-memory object @p name into @p buf
- * without mapping it or changing anything: a copy cannot change under the
- * caller, and a shrinking object cannot fault it. Opened read-only and
- * never blocking; refused like xipc_plat_shm_open (XIPC_EPERM: another
- * user's, accessible by others, or not a plain object). @p got receives
- * the bytes copied (fewer than @p cap for a small object), @p size the
- * object's size.
- * @return XIPC_OK, XIPC_ENOENT, XIPC_EPERM, XIPC_ESYS
- */
-xipc_err xipc_plat_shm_read_head(const char *name, void *buf, size_t cap,
-                                 size_t *got, uint64_t *size);
 
 /* ---- waiting on a stream socket (layers with their own I/O: TLS) ----------- */
 

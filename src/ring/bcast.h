@@ -31,6 +31,7 @@ typedef enum xipc_bcast_role {
 
 typedef struct xipc_bcast {
     xipc_bcast_hdr *hdr;
+    xipc_bcast_sig *sig; /* the wake-up words (another mapping) */
     uint8_t *data;       /* slot 0 */
     uint64_t slots;      /* validated private copies */
     uint64_t slot_size;
@@ -66,11 +67,12 @@ void xipc_bcast_format(void *base, uint32_t slots, uint32_t slot_size,
 
 /*
  * Check the segment at @p base of @p seg_size bytes (mapped from another
- * process) and attach. A subscriber starts at the current head: it sees
- * the messages published after this call.
+ * process) and attach, with the signals page at @p sig (at least
+ * sizeof(xipc_bcast_sig) bytes, 64-aligned). A subscriber starts at the
+ * current head: it sees the messages published after this call.
  * @return XIPC_OK, XIPC_EBUSY (magic still 0: being created) or XIPC_EPROTO
  */
-xipc_err xipc_bcast_attach(xipc_bcast *b, void *base, uint64_t seg_size,
+xipc_err xipc_bcast_attach(xipc_bcast *b, void *base, uint64_t seg_size, void *sig,
                            xipc_bcast_role role, uint32_t spin_us,
                            xipc_plat_proc *peer);
 

@@ -5,6 +5,7 @@
  * compiled by all four builds.
  *
  * Segment: [header: 3 cache lines, padded to 256 bytes][slot 0][slot 1]...
+ * and, apart, a signals page with the wake-up words (xipc_bcast_sig).
  * Slot i holds message seq where seq % slot_count == i: a 16-byte slot
  * header, then at most slot_size - 16 payload bytes. The slot's stamp is a
  * seqlock word:
@@ -17,11 +18,14 @@
  * Written by whom (nothing else may write a field):
  *   line 0   publisher, before it publishes the magic
  *   line 1   publisher: head, the number of messages ever published
- *   line 2   publisher: closed, data_seq; subscribers set and the
- *            publisher clears `waiting`
+ *   line 2   publisher: closed
  *   slots    publisher
- * Subscribers write only `waiting`; they never tell the publisher where
- * they are, so the publisher never waits for them.
+ *   signals  publisher: data_seq; subscribers set and the publisher
+ *            clears `waiting`
+ * The segment is mapped read-only by subscribers (pubsub:// seals it:
+ * F_SEAL_FUTURE_WRITE), the signals page read-write by everyone. So a
+ * subscriber can write only the wake-up words, never a message, the head
+ * or the closed flag; the publisher never waits for subscribers.
  */
 #ifndef XIPC_RING_BCAST_LAYOUT_H
 #define XIPC_RING_BCAST_LAYOUT_H
@@ -31,7 +35,8 @@
 #include <stdint.h>
 
 #define XIPC_BCAST_MAGIC 0x74736342u /* "Bcst" */
-#define XIPC_BCAST_VERSION 1u
+/* 2: the wake-up words moved to the signals page; 1 had them in line 2 */
+#define XIPC_BCAST_VERSION 2u
 
 #define XIPC_BCAST_DATA_OFF 256u   /* slot 0, from the segment start */
 #define XIPC_BCAST_SLOT_HDR 16u    /* bytes of each slot before the payload */
@@ -61,16 +66,22 @@ typedef struct xipc_bcast_hdr {
     /* line 1: publisher */
     _Alignas(64) _Atomic uint64_t head; /* messages ever published */
     uint8_t pad1[56];
-    /* line 2: signals */
+    /* line 2: the end */
     _Alignas(64) _Atomic uint32_t closed; /* publisher closed */
-    _Atomic uint32_t data_seq;            /* futex: bumped to wake sleepers */
+    uint32_t reserved2;
+    uint8_t pad2[56];
+} xipc_bcast_hdr;
+
+/* The signals page: what subscribers may write. */
+typedef struct xipc_bcast_sig {
+    _Alignas(64) _Atomic uint32_t data_seq; /* futex: bumped to wake sleepers */
     /* 1: some subscriber is (about to be) asleep on data_seq. Every
      * sleeper sets it before each sleep; the publisher swaps it to 0 when
      * it wakes them all. A flag, not a count: a subscriber killed in its
      * sleep cannot leave the publisher paying a wake-up per message. */
     _Atomic uint32_t waiting;
-    uint8_t pad2[52];
-} xipc_bcast_hdr;
+    uint8_t pad[56];
+} xipc_bcast_sig;
 
 typedef struct xipc_bcast_slot {
     _Alignas(8) _Atomic uint64_t stamp; /* seqlock word, see above */
@@ -90,8 +101,9 @@ _Static_assert(offsetof(xipc_bcast_hdr, creator_bits) == 32, "bcast creator_bits
 _Static_assert(offsetof(xipc_bcast_hdr, pub_pid) == 36, "bcast pub_pid");
 _Static_assert(offsetof(xipc_bcast_hdr, head) == 64, "bcast head");
 _Static_assert(offsetof(xipc_bcast_hdr, closed) == 128, "bcast closed");
-_Static_assert(offsetof(xipc_bcast_hdr, data_seq) == 132, "bcast data_seq");
-_Static_assert(offsetof(xipc_bcast_hdr, waiting) == 136, "bcast waiting");
+_Static_assert(sizeof(xipc_bcast_sig) == 64, "bcast signals size");
+_Static_assert(offsetof(xipc_bcast_sig, data_seq) == 0, "bcast data_seq");
+_Static_assert(offsetof(xipc_bcast_sig, waiting) == 4, "bcast waiting");
 _Static_assert(sizeof(xipc_bcast_slot) == 16, "bcast slot header size");
 _Static_assert(offsetof(xipc_bcast_slot, stamp) == 0, "bcast slot stamp");
 _Static_assert(offsetof(xipc_bcast_slot, len) == 8, "bcast slot len");

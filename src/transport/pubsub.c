@@ -1,9 +1,23 @@
 /*
  * pubsub://NAME — publish/subscribe over shared memory. The publisher
- * (xipc_listen) creates one broadcast ring (src/ring/bcast.h) in the
- * segment "/xipc.<uid>.NAME#pub" and writes each message once; every
- * subscriber (xipc_dial) maps the same segment and reads it in place. '#'
- * cannot appear in NAME, so the name collides with no shm:// object.
+ * (xipc_listen) writes each message once into a broadcast ring
+ * (src/ring/bcast.h); every subscriber (xipc_dial) reads it in place.
+ *
+ * What a subscriber gets, and why it cannot disturb the others
+ * (docs/SECURITY.md): the publisher listens on a Unix message socket at
+ * <rundir>/pubsub/NAME; a thread of its own hands each subscriber that
+ * connects two descriptors and hangs up:
+ *  - the ring: a memfd sealed against resizing and, after the
+ *    publisher's own mapping, against every new writable mapping
+ *    (F_SEAL_FUTURE_WRITE). A subscriber maps it read-only and refuses
+ *    one without that seal, so no subscriber can move the head, close the
+ *    stream or write a slot, and none can shrink it under the others;
+ *  - the signals page (data_seq, waiting: the wake-up words), the one
+ *    thing subscribers write. A hostile subscriber can make sleepers wake
+ *    for nothing (a storm costs bounded CPU, wait.h) or sleep out a slice
+ *    (10 ms), never make them read a wrong message.
+ * A subscriber watches the publisher through a pidfd of the pid the
+ * kernel gave for the socket (SO_PEERCRED), not one written in memory.
  *
  * Both ends are connections (sock.listener = 0) with a table each: the
  * publisher's has send/reserve/commit, the subscriber's recv/peek/release;
@@ -18,17 +32,30 @@
 
 #include "core/transport.h"
 #include "ring/bcast.h"
+#include "ring/wait.h"
+#include "transport/named_sock.h"
+#include "transport/pubsub_layout.h"
 
-#define PUBSUB_OBJ_MAX 96
-#define PUBSUB_BUSY_MS 1000 /* longest wait for a header being written */
+#define PUBSUB_PATH_MAX XIPC_NAMED_SOCK_MAX
+#define PUBSUB_POLL_MS 50 /* the hand-out thread looks at its stop flag */
+/* A dial waits this long for the hand-out at least, even with a shorter
+ * timeout: the publisher's thread answers at once, but is a thread. */
+#define PUBSUB_HANDOUT_MS 1000
 
 typedef struct pubsub_sock {
     xipc_sock sock;
-    xipc_plat_shm seg;
+    xipc_plat_shm seg; /* the ring */
+    xipc_plat_shm sig; /* the signals page */
     xipc_bcast bc;
     xipc_plat_proc peer; /* subscriber: the publisher's process */
+    /* publisher: the rendezvous socket and the thread that hands out */
+    xipc_plat_sock fd;
+    xipc_plat_thread thread;
+    int thread_started;
+    _Atomic int stop;
+    char path[PUBSUB_PATH_MAX];
+    char pidfile[PUBSUB_PATH_MAX + 8];
     char name[XIPC_NAME_MAX + 1];
-    char obj[PUBSUB_OBJ_MAX]; /* "/xipc.<uid>.NAME#pub" */
 } pubsub_sock;
 
 extern const xipc_tran xipc_pubsub_tran;
@@ -41,10 +68,11 @@ static pubsub_sock *pubsub_alloc(const xipc_tran *t, const char *name)
         return NULL;
     p->sock.tran = t;
     p->sock.listener = 0;
+    p->seg.handle = -1;
+    p->sig.handle = -1;
     p->peer.handle = -1;
-    snprintf(p->name, sizeof(p->name), "%s", name);
-    snprintf(p->obj, sizeof(p->obj), "/xipc.%u.%s#pub",
-             (unsigned)xipc_plat_getuid(), p->name);
+    p->fd = XIPC_PLAT_SOCK_NONE;
+    snprintf(p->name, sizeof(p->name), "%.64s", name);
     return p;
 }
 
@@ -52,137 +80,80 @@ static void pubsub_free(pubsub_sock *p)
 {
     xipc_plat_proc_close(&p->peer);
     xipc_plat_shm_unmap(&p->seg);
+    xipc_plat_shm_unmap(&p->sig);
     free(p);
 }
 
-/* Does a segment found under our name belong to a live publisher? */
-static int pubsub_seg_live(xipc_plat_shm *m)
+/* ---- publisher ------------------------------------------------------------- */
+
+/* Hand a subscriber the ring and the signals page, then hang up: the
+ * publisher keeps nothing per subscriber. */
+static void pubsub_hand_out(pubsub_sock *p, xipc_plat_sock c)
 {
-    if (m->size < sizeof(xipc_bcast_hdr))
-        return 0;
-    xipc_bcast_hdr *h = (xipc_bcast_hdr *)m->base;
-    uint32_t magic = __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE);
-    uint32_t pid = *(volatile uint32_t *)&h->pub_pid;
-    /* published complete (xipc_plat_shm_publish): a zero header is garbage */
-    if (magic != XIPC_BCAST_MAGIC)
-        return 0;
-    return !atomic_load(&h->closed) && xipc_plat_pid_alive(pid);
+    xipc_pubsub_hello ring = {XIPC_PUBSUB_MAGIC, XIPC_BCAST_VERSION, XIPC_PUBSUB_RING,
+                              (uint32_t)(sizeof(void *) * 8), p->seg.size};
+    xipc_pubsub_hello sig = {XIPC_PUBSUB_MAGIC, XIPC_BCAST_VERSION, XIPC_PUBSUB_SIGNALS,
+                             (uint32_t)(sizeof(void *) * 8), p->sig.size};
+    /* a fresh socket's buffer takes two small messages at once; if not,
+     * the subscriber sees the hang-up and says so */
+    if (xipc_plat_sock_send_handle(c, &ring, sizeof(ring), p->seg.handle) == XIPC_OK)
+        xipc_plat_sock_send_handle(c, &sig, sizeof(sig), p->sig.handle);
+    xipc_plat_sock_close(c);
 }
 
-typedef struct pubsub_init {
-    uint32_t slots, slot_size;
-} pubsub_init;
-
-static void pubsub_format(void *base, size_t size, void *arg)
+static void pubsub_thread_main(void *arg)
 {
-    pubsub_init *in = arg;
-    (void)size;
-    xipc_bcast_format(base, in->slots, in->slot_size, xipc_plat_getpid());
-}
-
-/* Publish the formatted segment; reclaim one left by a dead publisher. */
-static xipc_err pubsub_create(pubsub_sock *p, size_t size, pubsub_init *in)
-{
-    xipc_err rv = XIPC_EADDRINUSE;
-    for (int attempt = 0; attempt < 4 && rv == XIPC_EADDRINUSE; attempt++) {
-        rv = xipc_plat_shm_publish(&p->seg, p->obj, size, pubsub_format, in);
-        if (rv != XIPC_EADDRINUSE)
-            break;
-        xipc_plat_shm old;
-        xipc_err orv = xipc_plat_shm_open(&old, p->obj);
-        if (orv == XIPC_ENOENT)
-            continue; /* vanished meanwhile */
-        if (orv == XIPC_EPERM)
-            return XIPC_EPERM; /* someone else's object under our name */
-        int live = 0;
-        if (orv == XIPC_OK) {
-            live = pubsub_seg_live(&old);
-            xipc_plat_shm_unmap(&old);
-        }
-        if (live)
-            return XIPC_EADDRINUSE;
-        xipc_plat_shm_unlink(p->obj);
+    pubsub_sock *p = arg;
+    while (!atomic_load(&p->stop)) {
+        xipc_plat_sock c;
+        while (xipc_plat_sock_accept(p->fd, 0, &c) == XIPC_OK)
+            pubsub_hand_out(p, c);
+        if (xipc_plat_sock_wait_any(&p->fd, 1, PUBSUB_POLL_MS) == XIPC_ESYS)
+            xipc_plat_sleep_us(PUBSUB_POLL_MS * 1000u); /* out of descriptors */
     }
-    return rv;
 }
 
 static xipc_err pubsub_listen(xipc_sock **out, const xipc_url *url,
                               const xipc_opts *opts)
 {
-    if (xipc__name_check(url->rest) != XIPC_OK)
-        return XIPC_EINVAL;
     uint64_t size = xipc_bcast_seg_size(opts->pub_slots, opts->pub_slot_size);
     if (size > (uint64_t)SIZE_MAX / 2)
         return XIPC_ENOMEM;
     pubsub_sock *p = pubsub_alloc(&xipc_pubsub_tran, url->rest);
     if (p == NULL)
         return XIPC_ENOMEM;
-    pubsub_init in = {opts->pub_slots, opts->pub_slot_size};
-    xipc_err rv = pubsub_create(p, (size_t)size, &in);
-    if (rv != XIPC_OK) {
-        free(p);
-        return rv;
-    }
-    rv = xipc_bcast_attach(&p->bc, p->seg.base, p->seg.size,
-                           XIPC_BCAST_PUBLISHER, opts->spin_us, NULL);
-    if (rv != XIPC_OK) {
-        xipc_plat_shm_unlink(p->obj);
-        pubsub_free(p);
-        return rv;
-    }
-    *out = &p->sock;
-    return XIPC_OK;
-}
-
-/* Map and check the publisher's segment; wait while its header is young. */
-static xipc_err pubsub_attach(pubsub_sock *p, const xipc_opts *opts,
-                              int timeout_ms)
-{
-    uint64_t now = xipc_plat_now_ns();
-    uint64_t busy_end = now + (uint64_t)PUBSUB_BUSY_MS * 1000000u;
-    if (timeout_ms >= 0 && timeout_ms < PUBSUB_BUSY_MS)
-        busy_end = now + (uint64_t)timeout_ms * 1000000u;
-    for (;;) {
-        xipc_err rv = xipc_plat_shm_open(&p->seg, p->obj);
-        if (rv == XIPC_ENOENT)
-            return XIPC_ECONNREFUSED;
-        if (rv != XIPC_OK)
-            return rv;
-        rv = xipc_bcast_attach(&p->bc, p->seg.base, p->seg.size,
-                               XIPC_BCAST_SUBSCRIBER, opts->spin_us, &p->peer);
-        if (rv != XIPC_EBUSY)
-            return rv;
-        xipc_plat_shm_unmap(&p->seg);
-        if (xipc_plat_now_ns() >= busy_end)
-            return XIPC_ECONNREFUSED;
-        xipc_plat_sleep_us(200);
-    }
-}
-
-static xipc_err pubsub_dial(xipc_sock **out, const xipc_url *url,
-                            const xipc_opts *opts, int timeout_ms)
-{
-    if (xipc__name_check(url->rest) != XIPC_OK)
-        return XIPC_EINVAL;
-    pubsub_sock *p = pubsub_alloc(&pubsub_sub_tran, url->rest);
-    if (p == NULL)
-        return XIPC_ENOMEM;
-    xipc_err rv = pubsub_attach(p, opts, timeout_ms);
+    xipc_err rv = xipc__named_sock_path("pubsub", url->rest, p->path, sizeof(p->path));
+    /* the ring: writable through this mapping only (F_SEAL_FUTURE_WRITE) */
+    if (rv == XIPC_OK)
+        rv = xipc_plat_shm_anon(&p->seg, (size_t)size, 1);
+    if (rv == XIPC_OK)
+        rv = xipc_plat_shm_anon(&p->sig, XIPC_PUBSUB_SIG_SIZE, 0);
     if (rv == XIPC_OK) {
-        xipc_plat_proc_open(&p->peer, xipc_bcast_pub_pid(&p->bc));
-        /* a segment left by a dead publisher, or one closing right now */
-        if (xipc_bcast_closed(&p->bc) || !xipc_plat_proc_alive(&p->peer))
-            rv = XIPC_ECONNREFUSED;
+        xipc_bcast_format(p->seg.base, opts->pub_slots, opts->pub_slot_size,
+                          xipc_plat_getpid());
+        rv = xipc_bcast_attach(&p->bc, p->seg.base, p->seg.size, p->sig.base,
+                               XIPC_BCAST_PUBLISHER, opts->spin_us, NULL);
+    }
+    /* a stale socket file (its publisher died) is replaced */
+    if (rv == XIPC_OK)
+        rv = xipc_plat_msgsock_listen(p->path, (int)opts->backlog, &p->fd);
+    if (rv == XIPC_OK) {
+        rv = xipc_plat_thread_create(&p->thread, pubsub_thread_main, p);
+        p->thread_started = rv == XIPC_OK;
+        if (rv != XIPC_OK) {
+            xipc_plat_sock_close(p->fd);
+            xipc_plat_unlink(p->path);
+        }
     }
     if (rv != XIPC_OK) {
         pubsub_free(p);
         return rv;
     }
+    snprintf(p->pidfile, sizeof(p->pidfile), "%s.pid", p->path);
+    xipc_plat_pidfile_write(p->pidfile); /* for xipc_endpoints: failure is harmless */
     *out = &p->sock;
     return XIPC_OK;
 }
-
-/* ---- publisher ------------------------------------------------------------- */
 
 static xipc_err pubsub_send(xipc_sock *s, const void *buf, size_t len,
                             int timeout_ms)
@@ -204,6 +175,80 @@ static xipc_err pubsub_commit(xipc_sock *s, size_t len)
 }
 
 /* ---- subscriber ------------------------------------------------------------ */
+
+/*
+ * Take one of the publisher's messages: a hello of kind @p what with its
+ * descriptor, waiting up to the deadline. The segment is mapped read-only
+ * for the ring, which must then carry F_SEAL_FUTURE_WRITE (nobody but the
+ * publisher can write it), read-write for the signals page.
+ */
+static xipc_err pubsub_take(xipc_plat_sock fd, uint32_t what, xipc_plat_shm *m,
+                            xipc_deadline *d)
+{
+    for (;;) {
+        xipc_pubsub_hello h;
+        size_t n;
+        intptr_t hd;
+        xipc_err rv = xipc_plat_sock_recv_handle(fd, &h, sizeof(h), &n, &hd);
+        if (rv == XIPC_OK) {
+            int ring = what == XIPC_PUBSUB_RING;
+            if (n != sizeof(h) || hd < 0 || h.magic != XIPC_PUBSUB_MAGIC ||
+                h.version != XIPC_BCAST_VERSION || h.what != what ||
+                h.size > (uint64_t)SIZE_MAX / 2 ||
+                (ring ? h.size < XIPC_BCAST_DATA_OFF : h.size != XIPC_PUBSUB_SIG_SIZE)) {
+                xipc_plat_handle_close(hd);
+                return XIPC_EPROTO;
+            }
+            return xipc_plat_shm_adopt(m, hd, (size_t)h.size, !ring);
+        }
+        if (rv == XIPC_ECLOSED)
+            return XIPC_ECONNREFUSED; /* the publisher went meanwhile */
+        uint32_t slice;
+        if (rv != XIPC_ETIMEDOUT || (rv = xipc__deadline_slice(d, &slice)) != XIPC_OK)
+            return rv;
+        rv = xipc_plat_sock_wait(fd, 0, (int)((slice + 999u) / 1000u));
+        if (rv != XIPC_OK && rv != XIPC_ETIMEDOUT)
+            return rv;
+    }
+}
+
+static xipc_err pubsub_dial(xipc_sock **out, const xipc_url *url,
+                            const xipc_opts *opts, int timeout_ms)
+{
+    pubsub_sock *p = pubsub_alloc(&pubsub_sub_tran, url->rest);
+    if (p == NULL)
+        return XIPC_ENOMEM;
+    xipc_deadline d = xipc__deadline(timeout_ms < 0                  ? -1
+                                     : timeout_ms < PUBSUB_HANDOUT_MS ? PUBSUB_HANDOUT_MS
+                                                                      : timeout_ms);
+    xipc_err rv = xipc__named_sock_path("pubsub", url->rest, p->path, sizeof(p->path));
+    xipc_plat_sock fd = XIPC_PLAT_SOCK_NONE;
+    if (rv == XIPC_OK)
+        rv = xipc_plat_msgsock_dial(p->path, timeout_ms, &fd);
+    uint32_t pid = 0, uid = 0;
+    if (rv == XIPC_OK && (xipc_plat_sock_peer(fd, &pid, &uid) != XIPC_OK ||
+                          uid != xipc_plat_getuid()))
+        rv = XIPC_EPERM; /* our private folder holds only our sockets */
+    if (rv == XIPC_OK)
+        rv = pubsub_take(fd, XIPC_PUBSUB_RING, &p->seg, &d);
+    if (rv == XIPC_OK)
+        rv = pubsub_take(fd, XIPC_PUBSUB_SIGNALS, &p->sig, &d);
+    xipc_plat_sock_close(fd);
+    if (rv == XIPC_OK) {
+        xipc_plat_proc_open(&p->peer, pid); /* from the kernel, not the ring */
+        rv = xipc_bcast_attach(&p->bc, p->seg.base, p->seg.size, p->sig.base,
+                               XIPC_BCAST_SUBSCRIBER, opts->spin_us, &p->peer);
+    }
+    /* a publisher closing right now */
+    if (rv == XIPC_OK && (xipc_bcast_closed(&p->bc) || !xipc_plat_proc_alive(&p->peer)))
+        rv = XIPC_ECONNREFUSED;
+    if (rv != XIPC_OK) {
+        pubsub_free(p);
+        return rv;
+    }
+    *out = &p->sock;
+    return XIPC_OK;
+}
 
 /* Count what an XIPC_EOVERRUN reported. */
 static xipc_err pubsub_lost(pubsub_sock *p, xipc_err rv)
@@ -251,9 +296,13 @@ static void pubsub_close(xipc_sock *s)
 {
     pubsub_sock *p = (pubsub_sock *)s;
     if (p->bc.role == XIPC_BCAST_PUBLISHER && p->bc.hdr != NULL) {
-        /* the name first: while it exists the segment looks live, so no
-         * new publisher can reclaim it and lose its own to our unlink */
-        xipc_plat_shm_unlink(p->obj);
+        /* no new subscriber first, then the end of the stream */
+        atomic_store(&p->stop, 1);
+        if (p->thread_started)
+            xipc_plat_thread_join(&p->thread);
+        xipc_plat_sock_close(p->fd);
+        xipc_plat_unlink(p->path);
+        xipc_plat_unlink(p->pidfile);
         xipc_bcast_close(&p->bc);
     }
     pubsub_free(p);
@@ -261,52 +310,10 @@ static void pubsub_close(xipc_sock *s)
 
 /* ---- listing (xipc_endpoints) --------------------------------------------- */
 
-typedef struct pubsub_ls {
-    void (*fn)(const xipc_endpoint_info *, void *);
-    void *arg;
-    size_t plen; /* strlen("/xipc.<uid>.") */
-} pubsub_ls;
-
-/* "/xipc.<uid>.NAME#pub": its publisher, from a checked copy of the header. */
-static void pubsub_ls_one(const char *obj, void *arg)
-{
-    pubsub_ls *ls = arg;
-    const char *rest = obj + ls->plen;
-    size_t n = strlen(rest);
-    char name[XIPC_NAME_MAX + 1];
-    if (n < 5 || n - 4 > XIPC_NAME_MAX || strcmp(rest + n - 4, "#pub") != 0)
-        return;
-    memcpy(name, rest, n - 4);
-    name[n - 4] = '\0';
-    xipc_endpoint_info e = {.kind = "pubsub"};
-    if (xipc__name_check(name) != XIPC_OK ||
-        xipc__url_format(e.url, sizeof(e.url), "pubsub", name) != XIPC_OK)
-        return;
-    union {
-        xipc_bcast_hdr h;
-        uint8_t bytes[XIPC_BCAST_DATA_OFF];
-    } copy;
-    size_t got;
-    uint64_t size;
-    memset(&copy, 0, sizeof(copy));
-    if (xipc_plat_shm_read_head(obj, &copy, sizeof(copy), &got, &size) != XIPC_OK)
-        return; /* gone, or not ours */
-    xipc_bcast b; /* attached to the copy: the checks of a subscriber */
-    if (got == sizeof(copy) &&
-        xipc_bcast_attach(&b, &copy, size, XIPC_BCAST_SUBSCRIBER, 0, NULL) == XIPC_OK) {
-        e.pid = xipc_bcast_pub_pid(&b);
-        e.alive = !xipc_bcast_closed(&b) && xipc_plat_pid_alive(e.pid);
-    }
-    ls->fn(&e, ls->arg);
-}
-
 static xipc_err pubsub_list(void (*fn)(const xipc_endpoint_info *, void *),
                             void *arg)
 {
-    char prefix[PUBSUB_OBJ_MAX];
-    int n = snprintf(prefix, sizeof(prefix), "/xipc.%u.", (unsigned)xipc_plat_getuid());
-    pubsub_ls ls = {fn, arg, (size_t)n};
-    return xipc_plat_shm_list(prefix, pubsub_ls_one, &ls);
+    return xipc__named_sock_list("pubsub", "pubsub", "pubsub", fn, arg);
 }
 
 const xipc_tran xipc_pubsub_tran = {

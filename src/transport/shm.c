@@ -21,9 +21,10 @@
 #include "core/transport.h"
 #include "ring/ring.h"
 #include "ring/wait.h"
+#include "transport/named_sock.h"
 #include "transport/shm_layout.h"
 
-#define SHM_PATH_MAX 160
+#define SHM_PATH_MAX XIPC_NAMED_SOCK_MAX
 /* An accepted connection has this long to deliver its offer (a client
  * sends it right after connecting); until then it waits parked, so a
  * slow or silent one never holds up the others. */
@@ -56,19 +57,6 @@ typedef struct shm_conn {
 } shm_conn;
 
 extern const xipc_tran xipc_shm_tran;
-
-/* <rundir>/shm/NAME; a message socket's path must fit its address (107). */
-static xipc_err shm_path(const char *name, char *path, size_t cap)
-{
-    char dir[SHM_PATH_MAX];
-    if (xipc__name_check(name) != XIPC_OK)
-        return XIPC_EINVAL;
-    xipc_err rv = xipc_plat_rundir(dir, sizeof(dir), "shm");
-    if (rv != XIPC_OK)
-        return rv;
-    int n = snprintf(path, cap, "%s/%s", dir, name);
-    return n < 0 || (size_t)n >= cap || n > 107 ? XIPC_EINVAL : XIPC_OK;
-}
 
 static int shm_cap_ok(uint64_t cap)
 {
@@ -156,7 +144,7 @@ static xipc_err shm_listen(xipc_sock **out, const xipc_url *url,
     l->waitset = calloc(l->cap_parked + 1, sizeof(*l->waitset));
     xipc_err rv = l->parked != NULL && l->waitset != NULL ? XIPC_OK : XIPC_ENOMEM;
     if (rv == XIPC_OK)
-        rv = shm_path(url->rest, l->path, sizeof(l->path));
+        rv = xipc__named_sock_path("shm", url->rest, l->path, sizeof(l->path));
     /* a stale socket file (its listener died) is replaced; Linux queues
      * one connection more than listen()'s backlog */
     if (rv == XIPC_OK)
@@ -308,7 +296,7 @@ static xipc_err shm_dial(xipc_sock **out, const xipc_url *url,
                          const xipc_opts *opts, int timeout_ms)
 {
     char path[SHM_PATH_MAX];
-    xipc_err rv = shm_path(url->rest, path, sizeof(path));
+    xipc_err rv = xipc__named_sock_path("shm", url->rest, path, sizeof(path));
     if (rv != XIPC_OK)
         return rv;
     shm_conn *c = shm_conn_alloc(url->rest);
@@ -436,38 +424,9 @@ static void shm_close(xipc_sock *s)
 
 /* ---- listing (xipc_endpoints) --------------------------------------------- */
 
-typedef struct shm_ls {
-    void (*fn)(const xipc_endpoint_info *, void *);
-    void *arg;
-    char dir[SHM_PATH_MAX];
-} shm_ls;
-
-/* A socket file NAME: its listener's pid from NAME.pid. */
-static void shm_ls_one(const char *file, void *arg)
-{
-    shm_ls *ls = arg;
-    char path[SHM_PATH_MAX * 2], pidfile[SHM_PATH_MAX * 2 + 8];
-    xipc_endpoint_info e = {.kind = "shm listener"};
-    if (xipc__name_check(file) != XIPC_OK ||
-        xipc__url_format(e.url, sizeof(e.url), "shm", file) != XIPC_OK)
-        return;
-    snprintf(path, sizeof(path), "%s/%s", ls->dir, file);
-    if (xipc_plat_file_kind(path) != XIPC_PLAT_FILE_SOCK)
-        return; /* a pid file */
-    snprintf(pidfile, sizeof(pidfile), "%s.pid", path);
-    if (xipc_plat_file_kind(pidfile) == XIPC_PLAT_FILE_REG)
-        e.pid = xipc_plat_pidfile_read(pidfile);
-    e.alive = e.pid != 0 && xipc_plat_pid_alive(e.pid);
-    ls->fn(&e, ls->arg);
-}
-
 static xipc_err shm_list(void (*fn)(const xipc_endpoint_info *, void *), void *arg)
 {
-    shm_ls ls = {fn, arg, ""};
-    xipc_err rv = xipc_plat_rundir_find(ls.dir, sizeof(ls.dir), "shm");
-    if (rv == XIPC_OK)
-        rv = xipc_plat_dir_list(ls.dir, shm_ls_one, &ls);
-    return rv == XIPC_ENOENT ? XIPC_OK : rv;
+    return xipc__named_sock_list("shm", "shm", "shm listener", fn, arg);
 }
 
 const xipc_tran xipc_shm_tran = {

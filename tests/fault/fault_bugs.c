@@ -86,13 +86,16 @@ static int scan(const char *dir, const char *part, int quiet, int remove)
     return n;
 }
 
-/* scan() over every place an endpoint of ours can leave something: the
- * shared-memory objects (pubsub://) and shm://'s runtime folder */
+/* scan() over every place an endpoint of ours can leave something:
+ * /dev/shm (nothing now, and it must stay so) and the runtime folders of
+ * shm:// and pubsub:// */
 static int scan_all(const char *part, int quiet, int remove)
 {
     char dir[512];
     int n = scan("/dev/shm", part, quiet, remove);
     if (xipc_plat_rundir(dir, sizeof(dir), "shm") == XIPC_OK)
+        n += scan(dir, part, quiet, remove);
+    if (xipc_plat_rundir(dir, sizeof(dir), "pubsub") == XIPC_OK)
         n += scan(dir, part, quiet, remove);
     return n;
 }

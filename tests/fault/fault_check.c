@@ -234,7 +234,7 @@ static int leftovers(int quiet, int remove)
     }
     snprintf(p, sizeof(p), "%s-", F.prefix);
     if (rundir(dir, sizeof(dir))) {
-        static const char *subs[] = {"shm", "pipe", "mailslot", "mq"};
+        static const char *subs[] = {"shm", "pubsub", "pipe", "mailslot", "mq"};
         for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
             snprintf(sub, sizeof(sub), "%s/%s", dir, subs[i]);
             n += scan_dir(sub, p, quiet, remove);

@@ -50,7 +50,8 @@ cli_guard() {
 }
 
 # The per-user runtime folder ($XDG_RUNTIME_DIR/xipc, else /tmp/xipc-UID):
-# shm:// listeners are sockets in its shm/, pipe:// ones in its pipe/.
+# shm://, pubsub:// and pipe:// listeners are sockets in its shm/,
+# pubsub/ and pipe/.
 cli_rundir() {
     if [ -n "${XDG_RUNTIME_DIR:-}" ]; then
         echo "$XDG_RUNTIME_DIR/xipc"
@@ -63,7 +64,8 @@ cli_rundir() {
 cleanup() {
     for p in $BG; do kill "$p" 2>/dev/null; done
     for p in $BG; do wait "$p" 2>/dev/null; done
-    rm -f /dev/shm/xipc.*"$TAG"* "$(cli_rundir)"/shm/*"$TAG"* 2>/dev/null
+    rm -f /dev/shm/xipc.*"$TAG"* "$(cli_rundir)"/shm/*"$TAG"* \
+        "$(cli_rundir)"/pubsub/*"$TAG"* 2>/dev/null
     rm -rf "$TMP"
 }
 
@@ -109,10 +111,10 @@ reap() {
     BG=$rest
 }
 
-# shm_left TEXT: names of the shared-memory objects and shm:// socket
-# files containing TEXT
+# shm_left TEXT: names of the shared-memory objects and shm:// and
+# pubsub:// socket files containing TEXT
 shm_left() {
-    for f in /dev/shm/*"$1"* "$(cli_rundir)"/shm/*"$1"*; do
+    for f in /dev/shm/*"$1"* "$(cli_rundir)"/shm/*"$1"* "$(cli_rundir)"/pubsub/*"$1"*; do
         [ -e "$f" ] && printf '%s ' "${f##*/}"
     done
 }

@@ -1,0 +1,52 @@
+/* Endpoints named by a socket file in the runtime folder (named_sock.h). */
+#include <stdio.h>
+
+#include "transport/named_sock.h"
+
+xipc_err xipc__named_sock_path(const char *sub, const char *name, char *path, size_t cap)
+{
+    char dir[XIPC_NAMED_SOCK_MAX];
+    if (xipc__name_check(name) != XIPC_OK)
+        return XIPC_EINVAL;
+    xipc_err rv = xipc_plat_rundir(dir, sizeof(dir), sub);
+    if (rv != XIPC_OK)
+        return rv;
+    int n = snprintf(path, cap, "%s/%s", dir, name);
+    return n < 0 || (size_t)n >= cap || n > 107 ? XIPC_EINVAL : XIPC_OK;
+}
+
+typedef struct named_ls {
+    const char *scheme, *kind;
+    void (*fn)(const xipc_endpoint_info *, void *);
+    void *arg;
+    char dir[XIPC_NAMED_SOCK_MAX];
+} named_ls;
+
+/* A socket file NAME: its listener's pid from NAME.pid. */
+static void named_ls_one(const char *file, void *arg)
+{
+    named_ls *ls = arg;
+    char path[XIPC_NAMED_SOCK_MAX * 2], pidfile[XIPC_NAMED_SOCK_MAX * 2 + 8];
+    xipc_endpoint_info e = {.kind = ls->kind};
+    if (xipc__name_check(file) != XIPC_OK ||
+        xipc__url_format(e.url, sizeof(e.url), ls->scheme, file) != XIPC_OK)
+        return;
+    snprintf(path, sizeof(path), "%s/%s", ls->dir, file);
+    if (xipc_plat_file_kind(path) != XIPC_PLAT_FILE_SOCK)
+        return; /* a pid file, or a temporary one */
+    snprintf(pidfile, sizeof(pidfile), "%s.pid", path);
+    if (xipc_plat_file_kind(pidfile) == XIPC_PLAT_FILE_REG)
+        e.pid = xipc_plat_pidfile_read(pidfile);
+    e.alive = e.pid != 0 && xipc_plat_pid_alive(e.pid);
+    ls->fn(&e, ls->arg);
+}
+
+xipc_err xipc__named_sock_list(const char *sub, const char *scheme, const char *kind,
+                               void (*fn)(const xipc_endpoint_info *, void *), void *arg)
+{
+    named_ls ls = {scheme, kind, fn, arg, ""};
+    xipc_err rv = xipc_plat_rundir_find(ls.dir, sizeof(ls.dir), sub);
+    if (rv == XIPC_OK)
+        rv = xipc_plat_dir_list(ls.dir, named_ls_one, &ls);
+    return rv == XIPC_ENOENT ? XIPC_OK : rv;
+}
