@@ -1,17 +1,21 @@
 /*
  * The RPC server's limits (docs/limits.md): a message over max_msg, a
  * request nested deeper than max_depth, more than max_inflight calls on
- * one connection, more than max_conns connections, max_queued_bytes of
+ * one connection, more than max_conns connections, more than
+ * max_conns_per_peer connections of one peer, max_queued_bytes of
  * queued calls. Each one hits the offending peer only, with a clear
  * error where the protocol has a place for one, while a well-behaved
  * client on another connection keeps getting answers; the server's
  * counters say what happened. Over unix:// and tcp:// (read by the
- * server's poller) and shm:// and pipe:// (a reader thread each). And a
- * Unix socket dial into a full listen backlog waits instead of failing.
+ * server's poller) and shm:// and pipe:// (a reader thread each). Who a
+ * peer is: the user over unix://, pipe:// and shm:// alike, the address
+ * over tcp://. And a Unix socket dial into a full listen backlog waits
+ * instead of failing. (Timeouts and buffers: rpc_slow_test.)
  */
 #define _POSIX_C_SOURCE 200809L /* popen (run32.h) */
 #include <stdlib.h>
 
+#include "rpc/rpc_conn.h" /* xipc_rpc_peer */
 #include "rpc_util.h"
 #include "run32.h"
 
@@ -206,6 +210,132 @@ static void t_conns(const char *kind)
     xipc_rpc_server_free(srv);
 }
 
+/* ---- max_conns_per_peer ---- */
+
+/* @p c's first call is refused as over max_conns_per_peer, then it is
+ * closed. */
+static void expect_peer_refused(xipc_rpc_client *c)
+{
+    int v;
+    XT_ERR(xipc_rpc_callf(c, "add", "ii", 1, 2, "i", &v), XIPC_EREMOTE);
+    expect_error(XIPC_RPC_ETOO_MANY_PEER_CONNECTIONS, "too many connections from this peer");
+    XT_ERR(xipc_rpc_callf(c, "add", "ii", 1, 2, "i", &v), XIPC_ECLOSED);
+}
+
+static void t_peer(const char *kind)
+{
+    xipc_rpc_server_opts o;
+    XT_OK(xipc_rpc_server_opts_init(&o));
+    o.max_conns_per_peer = 3;
+    xipc_rpc_server *srv = rt_server(2, &o);
+    char url[512];
+    rt_serve(srv, kind, url, sizeof(url));
+    xipc_rpc_client *c[3];
+    for (int i = 0; i < 3; i++) {
+        c[i] = rt_dial(url);
+        good_calls(c[i], 2);
+    }
+    wait_conns(srv, 3);
+    /* a fourth of this process (one user, one address): refused so, its
+     * notification before the request changing nothing */
+    xipc_rpc_client *c4 = rt_dial(url);
+    XT_OK(xipc_rpc_notifyf(c4, "note", ""));
+    expect_peer_refused(c4);
+    xipc_rpc_client_close(c4);
+    for (int i = 0; i < 3; i++)
+        good_calls(c[i], 2);
+    xipc_rpc_server_stats st = stats(srv);
+    XT_EQ(st.refused_peer, 1);
+    XT_EQ(st.refused_conns, 0);
+    XT_EQ(st.accepted, 3);
+    XT_EQ(st.conns, 3);
+    /* room again once one leaves */
+    xipc_rpc_client_close(c[0]);
+    wait_conns(srv, 2);
+    c[0] = rt_dial(url);
+    good_calls(c[0], 2);
+    XT_EQ(stats(srv).accepted, 4);
+    XT_EQ(stats(srv).refused_peer, 1);
+    for (int i = 0; i < 3; i++)
+        xipc_rpc_client_close(c[i]);
+    xipc_rpc_server_free(srv);
+}
+
+/* One server on every scheme: unix://, pipe:// and shm:// connections are
+ * all this user's, tcp:// ones 127.0.0.1's — two peers, each with its
+ * own max_conns_per_peer. */
+static void t_peer_mix(void)
+{
+    xipc_rpc_server_opts o;
+    XT_OK(xipc_rpc_server_opts_init(&o));
+    o.max_conns_per_peer = 2;
+    xipc_rpc_server *srv = rt_server(2, &o);
+    char ux[512], sh[512], pi[512], tc[512];
+    rt_serve(srv, "unix", ux, sizeof(ux));
+    rt_serve(srv, "shm", sh, sizeof(sh));
+    rt_serve(srv, "pipe", pi, sizeof(pi));
+    rt_serve(srv, "tcp", tc, sizeof(tc));
+    xipc_rpc_client *u = rt_dial(ux), *s = rt_dial(sh);
+    good_calls(u, 1);
+    good_calls(s, 1);
+    wait_conns(srv, 2);
+    xipc_rpc_client *p = rt_dial(pi); /* the same user: its third */
+    expect_peer_refused(p);
+    xipc_rpc_client_close(p);
+    xipc_rpc_client *t1 = rt_dial(tc), *t2 = rt_dial(tc); /* another peer */
+    good_calls(t1, 1);
+    good_calls(t2, 1);
+    wait_conns(srv, 4);
+    xipc_rpc_client *t3 = rt_dial(tc);
+    expect_peer_refused(t3);
+    xipc_rpc_client_close(t3);
+    xipc_rpc_server_stats st = stats(srv);
+    XT_EQ(st.refused_peer, 2);
+    XT_EQ(st.accepted, 4);
+    xipc_rpc_client_close(t2);
+    xipc_rpc_client_close(t1);
+    xipc_rpc_client_close(s);
+    xipc_rpc_client_close(u);
+    xipc_rpc_server_free(srv);
+}
+
+/* Who the other end of an RPC connection is, as the server asks it. */
+static void t_identity(void)
+{
+    static const char *local[] = {"unix", "shm", "pipe"};
+    xipc_rpc_limits lim = {1u << 20, 16};
+    xipc_rpc_server *srv = rt_server(1, NULL);
+    char url[512];
+    uint32_t uid = xipc_plat_getuid();
+    xipc_rpc_conn *c;
+    for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+        rt_serve(srv, local[i], url, sizeof(url));
+        XT_OK(xipc__rpc_conn_dial(&c, url, &lim, NULL, 10000));
+        XT_EQ(c->peer.kind, XIPC_RPC_PEER_UID);
+        XT_ASSERT(memcmp(c->peer.addr, &uid, sizeof(uid)) == 0);
+        xipc__rpc_conn_close(c);
+    }
+    rt_serve(srv, "tcp", url, sizeof(url));
+    XT_OK(xipc__rpc_conn_dial(&c, url, &lim, NULL, 10000));
+    XT_EQ(c->peer.kind, XIPC_RPC_PEER_IPV4);
+    XT_ASSERT(memcmp(c->peer.addr, "\x7f\x00\x00\x01\0\0\0\0", 8) == 0);
+    xipc__rpc_conn_close(c);
+    /* IPv6: by its /64 prefix (::1's is all zeros), where the host has it */
+    if (xipc_rpc_server_serve(srv, "tcp://[::1]:0") == XIPC_OK) {
+        unsigned n = 0;
+        while (xipc_rpc_server_url(srv, n + 1, url, sizeof(url)) == XIPC_OK)
+            n++;
+        XT_OK(xipc_rpc_server_url(srv, n, url, sizeof(url)));
+        XT_OK(xipc__rpc_conn_dial(&c, url, &lim, NULL, 10000));
+        XT_EQ(c->peer.kind, XIPC_RPC_PEER_IPV6);
+        XT_ASSERT(memcmp(c->peer.addr, "\0\0\0\0\0\0\0\0", 8) == 0);
+        xipc__rpc_conn_close(c);
+    } else {
+        printf("rpc_limits_test: no IPv6 loopback here, its identity untested\n");
+    }
+    xipc_rpc_server_free(srv);
+}
+
 /* ---- max_queued_bytes: back-pressure, no error ---- */
 
 static void t_backpressure(void)
@@ -358,9 +488,40 @@ static void t_opts(void)
     XT_EQ(o.max_depth, 64);
     XT_EQ(o.max_inflight, 1024);
     XT_EQ(o.max_queued_bytes, 64u << 20);
+    XT_EQ(o.max_conns_per_peer, 1024);
+    XT_EQ(o.first_request_timeout_ms, 10000);
+    XT_EQ(o.idle_timeout_ms, 300000);
     o.max_conns = 0;
     XT_ERR(xipc_rpc_server_alloc(&srv, &o), XIPC_EINVAL);
     XT_ERR(xipc_rpc_server_stats_get(NULL, NULL), XIPC_EINVAL);
+    /* each bad value alone: EINVAL; -1 (no timeout) is fine */
+    static const struct {
+        uint32_t per_peer;
+        int first, idle;
+        xipc_err want;
+    } cases[] = {
+        {0, 10000, 300000, XIPC_EINVAL}, {1, 10000, 300000, XIPC_OK},
+        {1024, 0, 300000, XIPC_EINVAL},  {1024, -2, 300000, XIPC_EINVAL},
+        {1024, 10000, 0, XIPC_EINVAL},   {1024, 10000, -2, XIPC_EINVAL},
+        {1024, -1, -1, XIPC_OK},         {1024, 1, 1, XIPC_OK},
+        {1024, 2147483647, 2147483647, XIPC_OK},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        XT_OK(xipc_rpc_server_opts_init(&o));
+        o.workers = 1;
+        o.max_conns_per_peer = cases[i].per_peer;
+        o.first_request_timeout_ms = cases[i].first;
+        o.idle_timeout_ms = cases[i].idle;
+        srv = NULL;
+        XT_ERR(xipc_rpc_server_alloc(&srv, &o), cases[i].want);
+        XT_ASSERT((srv != NULL) == (cases[i].want == XIPC_OK));
+        xipc_rpc_server_free(srv);
+    }
+    /* a struct from a build whose options ended at max_conns: refused,
+     * never read past its end */
+    XT_OK(xipc_rpc_server_opts_init(&o));
+    o.size = (uint32_t)(offsetof(xipc_rpc_server_opts, max_conns) + sizeof(o.max_conns));
+    XT_ERR(xipc_rpc_server_alloc(&srv, &o), XIPC_EINVAL);
 }
 
 int main(void)
@@ -370,8 +531,11 @@ int main(void)
         t_size_depth(kinds[i]);
         t_inflight(kinds[i]);
         t_conns(kinds[i]);
+        t_peer(kinds[i]);
         printf("rpc_limits_test %s ok\n", kinds[i]);
     }
+    t_peer_mix();
+    t_identity();
     t_backpressure();
     t_backlog();
     printf("rpc_limits_test ok\n");

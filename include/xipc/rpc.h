@@ -89,6 +89,12 @@ extern "C" {
 #define XIPC_RPC_EMSG_TOO_DEEP (-32004)      /*!< the request nests deeper
                                                   than max_depth; the
                                                   connection is then closed */
+#define XIPC_RPC_ETOO_MANY_PEER_CONNECTIONS (-32005) /*!< the server holds
+                                                  max_conns_per_peer
+                                                  connections of this peer:
+                                                  this one's first request
+                                                  is answered so, then it
+                                                  is closed */
 
 /*! The MessagePack codec's reader and writer (xipc/msgpack.h). */
 typedef struct xipc_mp_reader xipc_mp_reader;
@@ -174,6 +180,35 @@ typedef struct xipc_rpc_server_opts {
      *  are already waiting); counted in stats.refused_conns. The
      *  connections served are not affected. */
     uint32_t max_conns;
+    /*! Connections served at once from one peer, all URLs together: the
+     *  peer is the user id over unix://, pipe:// and shm://, the remote
+     *  address over tcp:// (an IPv6 address by its /64 prefix; every
+     *  local client of tcp://127.0.0.1 is one peer). Default 1024, a
+     *  quarter of max_conns' default; at least 1. One more from that peer
+     *  is refused as over max_conns, answered
+     *  [XIPC_RPC_ETOO_MANY_PEER_CONNECTIONS, "too many connections from
+     *  this peer"]; counted in stats.refused_peer. A peer whose identity
+     *  the channel cannot tell counts as one peer, "unknown". */
+    uint32_t max_conns_per_peer;
+    /*! How long a new connection may take to deliver its first complete
+     *  message (a request or a notification), in ms from its accept; -1:
+     *  no limit. Default 10000. Then it is closed without an answer
+     *  (there is no msgid to answer) and counted in
+     *  stats.first_request_timeouts: a client that connects and sends
+     *  nothing, or part of a message, or a message a byte at a time, does
+     *  not hold a place for long. A client that dials long before its
+     *  first call finds the connection closed (XIPC_ECLOSED): it dials
+     *  again, or the server sets -1 for clients it trusts. 0 is
+     *  XIPC_EINVAL. */
+    int first_request_timeout_ms;
+    /*! How long a connection may stay idle (no call in flight, no byte
+     *  received), in ms; -1: no limit. Default 300000 (5 minutes). Then it
+     *  is closed and counted in stats.idle_timeouts. A call in flight,
+     *  however long, is not idleness: the time starts when its response
+     *  is sent. 0 is XIPC_EINVAL. Both timeouts are checked about every
+     *  eighth of the shorter one (10 ms to 1 s; shm://, pipe://: every
+     *  50 ms): a connection is closed up to that much late, never early. */
+    int idle_timeout_ms;
 } xipc_rpc_server_opts;
 
 /*! Fill @p opts with the defaults. @return XIPC_OK, XIPC_EINVAL (NULL) */
@@ -276,6 +311,11 @@ typedef struct xipc_rpc_server_stats {
     uint64_t malformed;     /*!< connections closed: not MessagePack-RPC */
     uint64_t calls;         /*!< requests and notifications queued to
                                  the handlers */
+    uint64_t refused_peer;  /*!< connections refused: max_conns_per_peer */
+    uint64_t first_request_timeouts; /*!< connections closed: no complete
+                                 message within first_request_timeout_ms */
+    uint64_t idle_timeouts; /*!< connections closed: idle for
+                                 idle_timeout_ms */
 } xipc_rpc_server_stats;
 
 /*! Read the counters of @p srv. @return XIPC_OK, XIPC_EINVAL */

@@ -202,6 +202,13 @@ void xipc_plat_sock_close(xipc_plat_sock s);
 xipc_err xipc_plat_sock_peer(xipc_plat_sock s, uint32_t *pid, uint32_t *uid);
 
 /*
+ * The IP address of the peer of socket @p s: 4 with its IPv4 address in
+ * @p addr[0..3] (an IPv4-mapped IPv6 address included), 16 with its IPv6
+ * address, 0 when it has none (a Unix socket, one not connected any more).
+ */
+int xipc_plat_sock_peer_addr(xipc_plat_sock s, uint8_t addr[16]);
+
+/*
  * Start @p path with @p argv and one end of a connected socket pair,
  * announced in environment variable @p env; @p out gets the other end.
  * XIPC_ENOENT when the program cannot be executed.
@@ -439,6 +446,15 @@ xipc_err xipc_plat_cond_wait(xipc_plat_cond *c, xipc_plat_mutex *m,
 xipc_err xipc_plat_thread_create(xipc_plat_thread *t, void (*fn)(void *),
                                  void *arg);
 void xipc_plat_thread_join(xipc_plat_thread *t);
+
+/* ---- memory ------------------------------------------------------------------ */
+
+/*
+ * Give the memory free() kept back to the system, where the C library can
+ * (glibc keeps freed chunks of up to 32 MiB in its arenas once a large
+ * block was freed); nothing elsewhere. Walks every arena: call it rarely.
+ */
+void xipc_plat_mem_release(void);
 
 /* ---- processors ------------------------------------------------------------ */
 

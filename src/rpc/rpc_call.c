@@ -230,6 +230,7 @@ static void call_run(xipc_rpc_server *srv, srv_job *job, xipc_rpc_handler fn, vo
     if (keep != NULL && call.out.cap <= CALL_KEEP_MAX) {
         *keep = call.out;
     } else {
+        xipc__rpc_mem_freed(srv, call.out.cap);
         xipc_mp_buf_fini(&call.out);
         if (keep != NULL)
             xipc_mp_buf_init(keep);
@@ -293,6 +294,8 @@ void xipc__rpc_worker_main(void *arg)
         srv->running--;
         srv_conn *sc = job->conn; /* call_run counted the call out */
         sc->queued_bytes -= job->bytes;
+        sc->active = 1; /* the idle time starts now, not at the request */
+        xipc__rpc_mem_freed(srv, job->bytes);
         free(job);
         worker_kick(sc);
         xipc__rpc_conn_unref(sc);

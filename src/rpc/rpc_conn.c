@@ -5,7 +5,14 @@
 
 #include "rpc/rpc_conn.h"
 
-#define CONN_CHUNK (64u << 10) /* free room wanted before a stream read */
+/* A receive buffer starts at CONN_RX_MIN bytes (a typical call fits) and
+ * doubles as a message needs. In stream mode a read wants at least half
+ * of rx_want free (less: the buffer doubles), and a read that fills the
+ * free room doubles rx_want (up to CONN_CHUNK), so a busy connection
+ * reads in large pieces and one that sent a byte holds CONN_RX_MIN;
+ * trimming starts it over. */
+#define CONN_RX_MIN 1024u
+#define CONN_CHUNK (64u << 10)
 
 static xipc_err conn_new(xipc_rpc_conn **out, const xipc_rpc_limits *lim)
 {
@@ -18,10 +25,64 @@ static xipc_err conn_new(xipc_rpc_conn **out, const xipc_rpc_limits *lim)
     }
     c->fd = XIPC_PLAT_SOCK_NONE;
     c->lim = *lim;
+    c->rx_want = CONN_RX_MIN;
     atomic_init(&c->broken, 0);
+    atomic_init(&c->held, 0);
     xipc__rpc_scan_init(&c->scan, lim->max_depth, lim->max_msg);
     *out = c;
     return XIPC_OK;
+}
+
+/* @p c's peer is the user @p uid. */
+static void conn_peer_uid(xipc_rpc_conn *c, uint32_t uid)
+{
+    c->peer.kind = XIPC_RPC_PEER_UID;
+    memcpy(c->peer.addr, &uid, sizeof(uid));
+}
+
+/* @p c's peer is the remote address of socket @p fd, if it has one. */
+static void conn_peer_addr(xipc_rpc_conn *c, xipc_plat_sock fd)
+{
+    uint8_t addr[16];
+    int n = xipc_plat_sock_peer_addr(fd, addr);
+    if (n == 4) {
+        c->peer.kind = XIPC_RPC_PEER_IPV4;
+        memcpy(c->peer.addr, addr, 4);
+    } else if (n == 16) {
+        c->peer.kind = XIPC_RPC_PEER_IPV6;
+        memcpy(c->peer.addr, addr, 8);
+    }
+}
+
+/*
+ * Who is at the other end (c->peer, c->peer_pid), asked once: the user id
+ * where the channel has one (unix:// here; pipe://, shm:// and other
+ * message-mode channels through their transport's xipc_peer_uid), else
+ * the remote address of its socket (tcp://, tls+tcp://), else unknown.
+ * The one place where a channel's identity enters the RPC layer: a
+ * transport that learns its peer's uid (shm://) supplies it through
+ * xipc_peer_uid and nothing here changes.
+ */
+static void conn_identify(xipc_rpc_conn *c)
+{
+    uint32_t pid = 0, uid = 0;
+    memset(&c->peer, 0, sizeof(c->peer));
+    if (c->stream) {
+        if (xipc_plat_sock_peer(c->fd, &pid, &uid) == XIPC_OK) {
+            c->peer_pid = pid;
+            conn_peer_uid(c, uid);
+        } else {
+            conn_peer_addr(c, c->fd);
+        }
+        return;
+    }
+    intptr_t fd;
+    if (xipc_peer_pid(c->sock, &c->peer_pid) != XIPC_OK)
+        c->peer_pid = 0;
+    if (xipc_peer_uid(c->sock, &uid) == XIPC_OK)
+        conn_peer_uid(c, uid);
+    else if (xipc_sock_fd(c->sock, &fd) == XIPC_OK)
+        conn_peer_addr(c, (xipc_plat_sock)fd);
 }
 
 /* Wrap a connected stream socket (closed on failure). */
@@ -34,11 +95,9 @@ static xipc_err conn_from_fd(xipc_rpc_conn **out, xipc_plat_sock fd,
         xipc_plat_sock_close(fd);
         return rv;
     }
-    uint32_t pid = 0, uid = 0;
     c->stream = 1;
     c->fd = fd;
-    if (xipc_plat_sock_peer(fd, &pid, &uid) == XIPC_OK)
-        c->peer_pid = pid;
+    conn_identify(c);
     *out = c;
     return XIPC_OK;
 }
@@ -54,8 +113,7 @@ static xipc_err conn_from_sock(xipc_rpc_conn **out, xipc_sock *s,
         return rv;
     }
     c->sock = s;
-    if (xipc_peer_pid(s, &c->peer_pid) != XIPC_OK)
-        c->peer_pid = 0;
+    conn_identify(c);
     *out = c;
     return XIPC_OK;
 }
@@ -110,6 +168,17 @@ void xipc__rpc_conn_break(xipc_rpc_conn *c, xipc_err why)
     atomic_compare_exchange_strong(&c->broken, &none, (int)why);
 }
 
+/* Free the send buffer; c->send_mu held. @return the bytes freed */
+static size_t conn_tx_free(xipc_rpc_conn *c)
+{
+    size_t n = c->tx_cap;
+    free(c->tx);
+    c->tx = NULL;
+    c->tx_cap = 0;
+    atomic_fetch_sub(&c->held, n);
+    return n;
+}
+
 /* Gather the pieces into c->tx (message mode sends one buffer). */
 static xipc_err conn_gather(xipc_rpc_conn *c, const xipc_plat_iov *iov, int n,
                             size_t total)
@@ -118,6 +187,7 @@ static xipc_err conn_gather(xipc_rpc_conn *c, const xipc_plat_iov *iov, int n,
         uint8_t *p = realloc(c->tx, total);
         if (p == NULL)
             return XIPC_ENOMEM;
+        atomic_fetch_add(&c->held, total - c->tx_cap);
         c->tx = p;
         c->tx_cap = total;
     }
@@ -213,11 +283,8 @@ xipc_err xipc__rpc_conn_sendv_or(xipc_rpc_conn *c, const xipc_plat_iov *iov, int
         rv = conn_gather(c, iov, n, total);
         if (rv == XIPC_OK)
             rv = conn_send_message(c, c->tx, total, timeout_ms, before_wait, arg);
-        if (c->tx_cap > CONN_CHUNK) { /* do not hold on to a large buffer */
-            free(c->tx);
-            c->tx = NULL;
-            c->tx_cap = 0;
-        }
+        if (c->tx_cap > CONN_CHUNK) /* do not hold on to a large buffer */
+            conn_tx_free(c);
     }
     if (!c->stream && (rv == XIPC_ECLOSED || rv == XIPC_EPROTO))
         xipc__rpc_conn_break(c, rv);
@@ -231,6 +298,24 @@ xipc_err xipc__rpc_conn_sendv(xipc_rpc_conn *c, const xipc_plat_iov *iov,
     return xipc__rpc_conn_sendv_or(c, iov, n, timeout_ms, NULL, NULL);
 }
 
+/* Resize the receive buffer to @p cap bytes (0: free it). */
+static xipc_err conn_rx_resize(xipc_rpc_conn *c, size_t cap)
+{
+    uint8_t *p = NULL;
+    if (cap == 0) {
+        free(c->rx);
+    } else if ((p = realloc(c->rx, cap)) == NULL) {
+        return XIPC_ENOMEM;
+    }
+    if (cap > c->rx_cap)
+        atomic_fetch_add(&c->held, cap - c->rx_cap);
+    else
+        atomic_fetch_sub(&c->held, c->rx_cap - cap);
+    c->rx = p;
+    c->rx_cap = cap;
+    return XIPC_OK;
+}
+
 /* Make room for at least @p want bytes after rx_end (up to @p limit total). */
 static xipc_err conn_rx_room(xipc_rpc_conn *c, size_t want, size_t limit)
 {
@@ -241,17 +326,12 @@ static xipc_err conn_rx_room(xipc_rpc_conn *c, size_t want, size_t limit)
     }
     if (c->rx_cap - c->rx_end >= want)
         return XIPC_OK;
-    size_t cap = c->rx_cap ? c->rx_cap : CONN_CHUNK;
+    size_t cap = c->rx_cap ? c->rx_cap : CONN_RX_MIN;
     while (cap - c->rx_end < want && cap < limit)
         cap = cap > limit / 2 ? limit : cap * 2;
     if (cap <= c->rx_cap)
         return XIPC_OK; /* at the limit: read what fits */
-    uint8_t *p = realloc(c->rx, cap);
-    if (p == NULL)
-        return XIPC_ENOMEM;
-    c->rx = p;
-    c->rx_cap = cap;
-    return XIPC_OK;
+    return conn_rx_resize(c, cap);
 }
 
 /* Receiving ends for @p why: keep the first bytes of the message. */
@@ -287,15 +367,16 @@ static xipc_err conn_recv_stream(xipc_rpc_conn *c, const uint8_t **msg,
         }
         /* the scanner has refused anything beyond max_msg: this bounds
          * the buffer to max_msg plus one read */
-        xipc_err rv = conn_rx_room(c, CONN_CHUNK, (size_t)c->lim.max_msg + CONN_CHUNK);
+        xipc_err rv = conn_rx_room(c, c->rx_want / 2, (size_t)c->lim.max_msg + CONN_CHUNK);
         if (rv != XIPC_OK)
             return rv;
-        size_t got;
-        rv = xipc_plat_sock_recv(c->fd, c->rx + c->rx_end, c->rx_cap - c->rx_end,
-                                 &got, timeout_ms);
+        size_t got, room = c->rx_cap - c->rx_end;
+        rv = xipc_plat_sock_recv(c->fd, c->rx + c->rx_end, room, &got, timeout_ms);
         if (rv != XIPC_OK)
             return rv;
         c->rx_end += got;
+        if (got == room && c->rx_want < CONN_CHUNK) /* more is likely waiting */
+            c->rx_want *= 2;
     }
 }
 
@@ -311,13 +392,24 @@ static xipc_err conn_too_large(xipc_rpc_conn *c)
     return XIPC_EPROTO;
 }
 
-void xipc__rpc_conn_trim(xipc_rpc_conn *c)
+size_t xipc__rpc_conn_trim(xipc_rpc_conn *c)
 {
-    if (c->stream && c->rx_beg == c->rx_end && c->rx_cap > CONN_CHUNK) {
-        free(c->rx);
-        c->rx = NULL;
-        c->rx_cap = c->rx_beg = c->rx_end = 0;
+    size_t freed = 0;
+    /* an idle connection holds no buffer: a thousand of them cost their
+     * sockets only, and one large message is not paid for until the
+     * connection closes */
+    if (c->rx_cap > 0 && (!c->stream || c->rx_beg == c->rx_end)) {
+        freed = c->rx_cap;
+        conn_rx_resize(c, 0);
+        c->rx_beg = c->rx_end = 0;
+        c->rx_want = CONN_RX_MIN;
     }
+    if (xipc_plat_mutex_trylock(&c->send_mu)) { /* else a sender uses it */
+        if (c->tx_cap > 0)
+            freed += conn_tx_free(c);
+        xipc_plat_mutex_unlock(&c->send_mu);
+    }
+    return freed;
 }
 
 static xipc_err conn_recv_message(xipc_rpc_conn *c, const uint8_t **msg,
@@ -330,14 +422,11 @@ static xipc_err conn_recv_message(xipc_rpc_conn *c, const uint8_t **msg,
         if (rv == XIPC_EMSGSIZE) {
             if (n > c->lim.max_msg)
                 return conn_too_large(c);
-            size_t cap = c->rx_cap ? c->rx_cap : CONN_CHUNK;
+            size_t cap = c->rx_cap ? c->rx_cap : CONN_RX_MIN;
             while (cap < n)
                 cap *= 2;
-            uint8_t *p = realloc(c->rx, cap);
-            if (p == NULL)
-                return XIPC_ENOMEM;
-            c->rx = p;
-            c->rx_cap = cap;
+            if ((rv = conn_rx_resize(c, cap)) != XIPC_OK)
+                return rv;
             continue;
         }
         if (rv != XIPC_OK)

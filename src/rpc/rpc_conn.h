@@ -27,19 +27,41 @@ typedef struct xipc_rpc_limits {
     uint32_t max_depth; /* deepest nesting, at most XIPC_RPC_SCAN_DEPTH */
 } xipc_rpc_limits;
 
+/* Kinds of peer identity (xipc_rpc_peer.kind). */
+enum {
+    XIPC_RPC_PEER_UNKNOWN, /* the channel cannot tell */
+    XIPC_RPC_PEER_UID,     /* a local user: addr[0..3] its uid */
+    XIPC_RPC_PEER_IPV4,    /* addr[0..3] the address */
+    XIPC_RPC_PEER_IPV6     /* addr the /64 prefix: a host has a whole /64 */
+};
+
+/* Who is at the other end of a connection, for per-peer limits. Two
+ * connections come from the same peer when kind and addr are equal. */
+typedef struct xipc_rpc_peer {
+    uint32_t kind;   /* XIPC_RPC_PEER_* */
+    uint8_t addr[8]; /* zero beyond what the kind uses */
+} xipc_rpc_peer;
+
 typedef struct xipc_rpc_conn {
     int stream;             /* 1: stream mode, 0: message mode */
     xipc_sock *sock;        /* message mode */
     xipc_plat_sock fd;      /* stream mode */
     xipc_rpc_limits lim;
     uint32_t peer_pid;      /* 0 when unknown */
+    xipc_rpc_peer peer;     /* set once, when the connection is made */
     atomic_int broken;      /* sticky xipc_err once unusable, else 0 */
     xipc_plat_mutex send_mu;
-    uint8_t *rx;            /* receive buffer */
+    /* receive buffer: starts at nothing, grows with the messages (by
+     * doubling: at most twice what is received), freed by
+     * xipc__rpc_conn_trim when nothing is left in it */
+    uint8_t *rx;
     size_t rx_cap, rx_beg, rx_end;
+    size_t rx_want;         /* stream mode: twice the free room wanted
+                               for a read */
     xipc_rpc_scan scan;     /* stream mode: the message at rx_beg */
     uint8_t *tx;            /* message mode: gathered pieces */
     size_t tx_cap;
+    atomic_size_t held;     /* rx_cap + tx_cap, readable by any thread */
     /* why receiving ended with XIPC_EPROTO (XIPC_RPC_SCAN_*), and the
      * first bytes of the offending message: its msgid, if it got so far */
     int fault;
@@ -96,9 +118,14 @@ xipc_err xipc__rpc_conn_sendv_or(xipc_rpc_conn *c, const xipc_plat_iov *iov, int
 xipc_err xipc__rpc_conn_recv(xipc_rpc_conn *c, const uint8_t **msg,
                              size_t *len, int timeout_ms);
 
-/* Free the receive buffer of an idle stream connection when it grew
- * beyond the usual size (after a large message). */
-void xipc__rpc_conn_trim(xipc_rpc_conn *c);
+/*
+ * Free the buffers of a connection that has nothing buffered: the receive
+ * buffer (stream mode: unless part of a message waits in it; message
+ * mode: always, the last message is over), and the send buffer unless a
+ * sender holds it. The receiver's thread only, between messages.
+ * @return the bytes freed
+ */
+size_t xipc__rpc_conn_trim(xipc_rpc_conn *c);
 
 /* Mark the connection unusable (its receiver stops at its next call). */
 void xipc__rpc_conn_break(xipc_rpc_conn *c, xipc_err why);

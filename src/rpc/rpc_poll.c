@@ -12,6 +12,11 @@
  * a paused one whose queue drained, one whose last call finished while
  * the server stops, one whose send failed. Only the poller thread ends a
  * polled connection's reading, so a connection it holds stays valid.
+ *
+ * Every sweep period the poller also goes over its connections waiting
+ * for input: refused ones whose time is up and those over a timeout
+ * (xipc__rpc_conn_sweep) are ended. A connection drained of input frees
+ * its receive buffer (unless part of a message waits in it).
  */
 #include <stdlib.h>
 
@@ -21,7 +26,8 @@
 #define POLL_BUDGET 32
 /* Tags taken per wait. */
 #define POLL_BATCH 64
-/* How often refused connections are checked for their time being up. */
+/* How often refused connections are checked for their time being up
+ * (the sweep is at least this frequent while some wait). */
 #define POLL_REFUSE_MS 100
 
 xipc_err xipc__rpc_poll_start(xipc_rpc_server *srv)
@@ -41,6 +47,8 @@ xipc_err xipc__rpc_poll_add(srv_conn *sc)
     sc->pstate = SC_ARMED;
     if (rv == XIPC_OK)
         rv = xipc_plat_poller_add(srv->poller, sc->conn->fd, sc);
+    if (rv == XIPC_OK && (++srv->npolled == 1 || sc->refused))
+        xipc_plat_poller_wake(srv->poller); /* it may wait with no sweep due */
     return rv;
 }
 
@@ -50,6 +58,7 @@ static void poll_end(xipc_rpc_server *srv, srv_conn *sc)
     xipc_plat_poller_del(srv->poller, sc->conn->fd);
     xipc_plat_mutex_lock(&srv->mu);
     sc->pstate = SC_ENDED;
+    srv->npolled--;
     xipc__rpc_conn_unref(sc);
     xipc_plat_mutex_unlock(&srv->mu);
 }
@@ -57,8 +66,9 @@ static void poll_end(xipc_rpc_server *srv, srv_conn *sc)
 /* Wait for more input of @p sc (or end it, if it is done meanwhile). */
 static void poll_arm(xipc_rpc_server *srv, srv_conn *sc, srv_conn **again)
 {
-    xipc__rpc_conn_trim(sc->conn);
+    xipc__rpc_mem_freed(srv, xipc__rpc_conn_trim(sc->conn));
     xipc_plat_mutex_lock(&srv->mu);
+    sc->active = 1; /* input (or its end) came: not idle */
     /* checked under the lock that workers kick under: no kick is lost */
     int done = xipc__rpc_conn_done(sc);
     if (!done)
@@ -126,14 +136,27 @@ static int poll_take(xipc_rpc_server *srv, srv_conn *sc, int from)
     return mine;
 }
 
-/* Refused connections whose time is up and that wait for input. */
-static srv_conn *poll_expired(xipc_rpc_server *srv)
+/* Is polled connection @p sc, waiting for input, over its time at
+ * @p now? srv->mu held. */
+static int poll_overdue(srv_conn *sc, uint64_t now)
+{
+    if (sc->refused)
+        return now >= sc->refuse_end;
+    return xipc__rpc_conn_sweep(sc, now);
+}
+
+/* The connections waiting for input that must end now (taken: SC_BUSY).
+ * The others are being read or have calls in flight: not idle. */
+static srv_conn *poll_sweep(xipc_rpc_server *srv, uint64_t now)
 {
     srv_conn *list = NULL;
-    uint64_t now = xipc_plat_now_ns();
     xipc_plat_mutex_lock(&srv->mu);
     for (srv_conn *sc = srv->conns; sc != NULL; sc = sc->next) {
-        if (sc->polled && sc->refused && sc->pstate == SC_ARMED && now >= sc->refuse_end) {
+        if (!sc->polled)
+            continue;
+        if (sc->pstate != SC_ARMED) {
+            sc->active = 1;
+        } else if (poll_overdue(sc, now)) {
             sc->pstate = SC_BUSY;
             sc->kick_next = list;
             list = sc;
@@ -143,15 +166,35 @@ static srv_conn *poll_expired(xipc_rpc_server *srv)
     return list;
 }
 
+/* How long the poller may wait for input before its next sweep is due at
+ * @p next (ns); -1: no sweep is needed. srv->mu held. */
+static int poll_wait_ms(xipc_rpc_server *srv, uint64_t now, uint64_t next)
+{
+    int timeouts = srv->first_ns > 0 || srv->idle_ns > 0;
+    if (srv->nrefusing == 0 && (!timeouts || srv->npolled == 0))
+        return -1;
+    return next <= now ? 0 : (int)((next - now + 999999u) / 1000000u);
+}
+
+/* The sweep period: shorter while refused connections wait. */
+static uint64_t poll_period_ns(xipc_rpc_server *srv)
+{
+    uint32_t ms = srv->sweep_ms;
+    if (srv->nrefusing > 0 && ms > POLL_REFUSE_MS)
+        ms = POLL_REFUSE_MS;
+    return (uint64_t)ms * 1000000u;
+}
+
 void xipc__rpc_poll_main(void *arg)
 {
     xipc_rpc_server *srv = arg;
     srv_conn *again = NULL; /* had their turn, not done */
-    uint64_t next_expiry = 0;
+    uint64_t next_sweep = 0;
     for (;;) {
+        uint64_t now = xipc_plat_now_ns();
         xipc_plat_mutex_lock(&srv->mu);
         int quit = srv->poll_exit;
-        int timeout = again != NULL ? 0 : srv->nrefusing > 0 ? POLL_REFUSE_MS : -1;
+        int timeout = again != NULL ? 0 : poll_wait_ms(srv, now, next_sweep);
         xipc_plat_mutex_unlock(&srv->mu);
         if (quit)
             break;
@@ -170,7 +213,7 @@ void xipc__rpc_poll_main(void *arg)
         srv->kicks = NULL;
         for (srv_conn *sc = kicked; sc != NULL; sc = sc->kick_next)
             sc->pstate = SC_BUSY;
-        int refusing = srv->nrefusing > 0;
+        uint64_t period = poll_period_ns(srv);
         xipc_plat_mutex_unlock(&srv->mu);
         while (kicked != NULL) {
             srv_conn *sc = kicked;
@@ -182,10 +225,10 @@ void xipc__rpc_poll_main(void *arg)
             turn = sc->kick_next;
             poll_conn(srv, sc, &again);
         }
-        uint64_t now = xipc_plat_now_ns();
-        if (refusing && now >= next_expiry) {
-            next_expiry = now + (uint64_t)POLL_REFUSE_MS * 1000000u;
-            for (srv_conn *sc = poll_expired(srv); sc != NULL;) {
+        now = xipc_plat_now_ns();
+        if (now >= next_sweep) {
+            next_sweep = now + period;
+            for (srv_conn *sc = poll_sweep(srv, now); sc != NULL;) {
                 srv_conn *next = sc->kick_next;
                 poll_end(srv, sc);
                 sc = next;

@@ -14,6 +14,11 @@
 #define SRV_DEFAULT_INFLIGHT 1024u
 #define SRV_DEFAULT_QUEUED (64u << 20)
 #define SRV_DEFAULT_CONNS 4096u
+/* A quarter of the server: one peer (a user, an address) cannot take it
+ * all, and the 500 connections per peer of load_test fit. */
+#define SRV_DEFAULT_CONNS_PER_PEER (SRV_DEFAULT_CONNS / 4)
+#define SRV_DEFAULT_FIRST_MS 10000
+#define SRV_DEFAULT_IDLE_MS (5 * 60 * 1000)
 #define SRV_MAX_WORKERS 1024u
 
 xipc_err xipc_rpc_server_opts_init(xipc_rpc_server_opts *o)
@@ -30,7 +35,17 @@ xipc_err xipc_rpc_server_opts_init(xipc_rpc_server_opts *o)
     o->max_queued_bytes = SRV_DEFAULT_QUEUED;
     o->send_timeout_ms = 10000;
     o->max_conns = SRV_DEFAULT_CONNS;
+    o->max_conns_per_peer = SRV_DEFAULT_CONNS_PER_PEER;
+    o->first_request_timeout_ms = SRV_DEFAULT_FIRST_MS;
+    o->idle_timeout_ms = SRV_DEFAULT_IDLE_MS;
     return xipc_opts_init(&o->sock);
+}
+
+/* A connection timeout: -1 (none) or a positive number of ms. 0 would
+ * close every connection before it could speak. */
+static int srv_timeout_ok(int ms)
+{
+    return ms == -1 || ms > 0;
 }
 
 static xipc_err srv_opts_check(const xipc_rpc_server_opts *o)
@@ -39,7 +54,9 @@ static xipc_err srv_opts_check(const xipc_rpc_server_opts *o)
         o->sock.magic != XIPC_OPTS_MAGIC || o->workers > SRV_MAX_WORKERS ||
         o->max_msg < 16 || o->max_msg > XIPC_MAX_MSG || o->max_depth < 2 ||
         o->max_depth > XIPC_RPC_SCAN_DEPTH || o->max_inflight == 0 ||
-        o->max_queued_bytes == 0 || o->send_timeout_ms < -1 || o->max_conns == 0)
+        o->max_queued_bytes == 0 || o->send_timeout_ms < -1 || o->max_conns == 0 ||
+        o->max_conns_per_peer == 0 || !srv_timeout_ok(o->first_request_timeout_ms) ||
+        !srv_timeout_ok(o->idle_timeout_ms))
         return XIPC_EINVAL;
     return XIPC_OK;
 }
@@ -56,6 +73,14 @@ static void srv_free_storage(xipc_rpc_server *srv)
         srv->listeners = sl->next;
         free(sl);
     }
+    for (uint32_t i = 0; i < srv->npeer_buckets; i++) {
+        while (srv->peers[i] != NULL) { /* none left after stop */
+            srv_peer *p = srv->peers[i];
+            srv->peers[i] = p->next;
+            free(p);
+        }
+    }
+    free(srv->peers);
     free(srv->workers);
     xipc_plat_poller_free(srv->poller);
     xipc_plat_cond_fini(&srv->change);
@@ -100,6 +125,31 @@ static xipc_err srv_method_add(xipc_rpc_server *srv, const char *name,
     return XIPC_OK;
 }
 
+/* ms to ns, -1 (none) to 0 */
+static uint64_t srv_ns(int ms)
+{
+    return ms > 0 ? (uint64_t)ms * 1000000u : 0;
+}
+
+/* The timeouts in ns, and how often the poller looks at them: an eighth
+ * of the shorter one, 10 ms to 1 s, so a connection is closed at most
+ * about an eighth late (a second for the defaults). */
+static void srv_timeouts_init(xipc_rpc_server *srv)
+{
+    srv->first_ns = srv_ns(srv->o.first_request_timeout_ms);
+    srv->idle_ns = srv_ns(srv->o.idle_timeout_ms);
+    uint64_t shortest = UINT64_MAX;
+    if (srv->first_ns > 0)
+        shortest = srv->first_ns;
+    if (srv->idle_ns > 0 && srv->idle_ns < shortest)
+        shortest = srv->idle_ns;
+    uint64_t ms = shortest == UINT64_MAX ? 1000 : shortest / 8 / 1000000u;
+    srv->sweep_ms = ms < 10 ? 10 : ms > 1000 ? 1000 : (uint32_t)ms;
+    /* the peer table's hash key: unknown to peers, different per server */
+    srv->peer_seed = xipc_plat_now_ns() ^ ((uint64_t)(uintptr_t)srv << 16);
+    atomic_init(&srv->mem_freed, 0);
+}
+
 xipc_err xipc_rpc_server_alloc(xipc_rpc_server **out,
                                const xipc_rpc_server_opts *opts)
 {
@@ -122,6 +172,7 @@ xipc_err xipc_rpc_server_alloc(xipc_rpc_server **out,
     srv->o = o;
     srv->lim.max_msg = o.max_msg;
     srv->lim.max_depth = o.max_depth;
+    srv_timeouts_init(srv);
     if (xipc_plat_mutex_init(&srv->mu) != XIPC_OK) {
         free(srv);
         return XIPC_ENOMEM;
@@ -192,6 +243,7 @@ static void srv_listener_main(void *arg)
         if (stopping)
             break;
         xipc__rpc_reap(srv);
+        xipc__rpc_mem_tick(srv, xipc_plat_now_ns());
         xipc_rpc_conn *c;
         xipc_err rv = xipc__rpc_accept(sl->l, &c, XIPC_RPC_POLL_MS);
         if (rv == XIPC_OK)
@@ -326,6 +378,16 @@ void xipc_rpc_server_free(xipc_rpc_server *srv)
         return;
     xipc_rpc_server_stop(srv);
     srv_free_storage(srv);
+}
+
+size_t xipc__rpc_server_conn_bytes(xipc_rpc_server *srv)
+{
+    size_t n = 0;
+    xipc_plat_mutex_lock(&srv->mu);
+    for (srv_conn *sc = srv->conns; sc != NULL; sc = sc->next)
+        n += atomic_load(&sc->conn->held);
+    xipc_plat_mutex_unlock(&srv->mu);
+    return n;
 }
 
 xipc_err xipc_rpc_server_stats_get(xipc_rpc_server *srv, xipc_rpc_server_stats *st)

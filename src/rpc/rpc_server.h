@@ -19,6 +19,13 @@
  * Lifetimes: a connection holds one reference for its reader and one per
  * queued or running job; at zero it moves to the zombie list, where a
  * listener thread or stop joins its reader thread (if any) and frees it.
+ *
+ * Timeouts (first_request_timeout_ms, idle_timeout_ms) need no clock on
+ * the path of a call: a message or a finished call only sets sc->active;
+ * whoever watches the connection — its message-mode reader each time it
+ * has waited XIPC_RPC_POLL_MS for nothing, the poller every sweep — turns
+ * that into a time (xipc__rpc_conn_sweep). So a connection is closed
+ * between its timeout and one watch period after it, never before.
  */
 #ifndef XIPC_RPC_SERVER_H
 #define XIPC_RPC_SERVER_H
@@ -55,6 +62,12 @@ typedef struct srv_job {
     int on_reader;          /* inline, on the reader: not in inflight */
 } srv_job;
 
+/* Why a connection is refused (srv_conn.refused). */
+enum {
+    SC_REFUSED_CONNS = 1, /* max_conns */
+    SC_REFUSED_PEER       /* max_conns_per_peer */
+};
+
 /* A polled connection's state (srv_conn.pstate), changed under srv->mu. */
 enum {
     SC_ARMED,  /* the poller waits for its input */
@@ -72,14 +85,27 @@ struct srv_conn {
     int polled;              /* stream mode: read by the poller */
     int pstate;              /* polled: SC_* */
     srv_conn *kick_next;     /* in srv->kicks, or the poller's own list */
-    int refused;             /* over max_conns: answer, then close */
+    int refused;             /* SC_REFUSED_*: answer, then close */
     uint64_t refuse_end;     /* refused: give up at this time (ns) */
+    int spoke;               /* a complete message arrived (srv->mu) */
+    int active;              /* a message, input or a finished call since
+                                the last xipc__rpc_conn_sweep (srv->mu) */
+    uint64_t start_ns;       /* when it was accepted */
+    uint64_t active_ns;      /* the last sweep that saw it active */
     uint32_t refs;
     uint32_t inflight;       /* calls queued or running (not err_code jobs,
                                 not inline calls: the reader runs those) */
     size_t queued_bytes;
     xipc_mp_buf inl_out;     /* the reader's response buffer, kept */
 };
+
+/* Connections served per peer (max_conns_per_peer): a hash table, in
+ * rpc_srvconn.c. */
+typedef struct srv_peer {
+    struct srv_peer *next;
+    xipc_rpc_peer id;
+    uint32_t conns;
+} srv_peer;
 
 typedef struct srv_listener {
     struct srv_listener *next;
@@ -110,7 +136,16 @@ struct xipc_rpc_server {
     xipc_plat_poller *poller;   /* stream-mode connections */
     xipc_plat_thread poll_thread;
     int poll_started, poll_exit;
+    uint32_t npolled;           /* connections the poller reads */
     srv_conn *kicks;            /* SC_KICKED connections */
+    srv_peer **peers;           /* buckets of the peer table */
+    uint32_t npeer_buckets, npeers;
+    uint64_t peer_seed;         /* so a peer cannot choose its bucket */
+    uint64_t first_ns, idle_ns; /* the timeouts; 0: none */
+    uint32_t sweep_ms;          /* the poller's sweep period */
+    atomic_int mem_freed;       /* a large buffer was freed since the last
+                                   xipc__rpc_mem_tick that released */
+    uint64_t mem_released_ns;   /* that release (srv->mu) */
 };
 
 /* How long a refused connection may take to send its first request, and
@@ -119,6 +154,10 @@ struct xipc_rpc_server {
 #define XIPC_RPC_REFUSE_MAX 64
 /* Stack of a message-mode reader thread (it runs only library code). */
 #define XIPC_RPC_READER_STACK (256u << 10)
+/* Freed buffers of at least this size are given back to the system, at
+ * most once per XIPC_RPC_RELEASE_MS (xipc__rpc_mem_tick). */
+#define XIPC_RPC_RELEASE_MIN (1u << 20)
+#define XIPC_RPC_RELEASE_MS 1000
 
 /* The poller thread's body (rpc_poll.c). */
 void xipc__rpc_poll_main(void *arg);
@@ -139,6 +178,26 @@ void xipc__rpc_conn_add(xipc_rpc_server *srv, xipc_rpc_conn *c);
 
 /* Join and free the connections nobody uses any more. */
 void xipc__rpc_reap(xipc_rpc_server *srv);
+
+/*
+ * Watch @p sc at @p now (ns): note activity since the last watch, and
+ * close it if it is over a timeout — no complete message within
+ * first_request_timeout_ms, or idle_timeout_ms without input or calls.
+ * Counts the closing. srv->mu held. @return 1: end its reading
+ */
+int xipc__rpc_conn_sweep(srv_conn *sc, uint64_t now);
+
+/* @p bytes of buffer were freed: large ones are given back to the
+ * system at the next xipc__rpc_mem_tick. Any thread, any lock. */
+void xipc__rpc_mem_freed(xipc_rpc_server *srv, size_t bytes);
+
+/* Give freed memory back if xipc__rpc_mem_freed asked and the last time
+ * was long enough ago; the listener threads call it every
+ * XIPC_RPC_POLL_MS. Takes srv->mu: not held. */
+void xipc__rpc_mem_tick(xipc_rpc_server *srv, uint64_t now);
+
+/* Bytes of buffers the connections of @p srv hold now (for tests). */
+size_t xipc__rpc_server_conn_bytes(xipc_rpc_server *srv);
 
 /* Has @p sc max_queued_bytes queued? srv->mu held. */
 int xipc__rpc_conn_full(const srv_conn *sc);

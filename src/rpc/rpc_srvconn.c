@@ -1,15 +1,102 @@
 /*
- * The server's connections: admission (max_conns), reference counting,
- * sending responses, turning messages into jobs (max_inflight,
- * back-pressure), answering requests over a limit, and the reader thread
- * of message-mode connections. The poller that reads stream-mode
- * connections is in rpc_poll.c.
+ * The server's connections: admission (max_conns, max_conns_per_peer),
+ * reference counting, timeouts, sending responses, turning messages into
+ * jobs (max_inflight, back-pressure), answering requests over a limit,
+ * and the reader thread of message-mode connections. The poller that
+ * reads stream-mode connections is in rpc_poll.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rpc/rpc_server.h"
+
+/* ---- peers ------------------------------------------------------------------ */
+
+/* The bucket of @p id: a keyed mix, so that a peer cannot pick addresses
+ * that all land in one bucket. */
+static uint32_t peer_bucket(const xipc_rpc_server *srv, const xipc_rpc_peer *id)
+{
+    uint64_t k;
+    memcpy(&k, id->addr, sizeof(k));
+    uint64_t h = (k ^ srv->peer_seed) * 0x9e3779b97f4a7c15u;
+    h ^= (h >> 29) ^ id->kind;
+    h *= 0xbf58476d1ce4e5b9u;
+    h ^= h >> 32;
+    return (uint32_t)h & (srv->npeer_buckets - 1);
+}
+
+static int peer_same(const xipc_rpc_peer *a, const xipc_rpc_peer *b)
+{
+    return a->kind == b->kind && memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
+}
+
+/* Twice the buckets (64 at first); on failure the chains just grow. */
+static void peer_grow(xipc_rpc_server *srv)
+{
+    uint32_t n = srv->npeer_buckets ? srv->npeer_buckets * 2 : 64;
+    srv_peer **b = calloc(n, sizeof(*b));
+    if (b == NULL)
+        return;
+    srv_peer **old = srv->peers;
+    uint32_t nold = srv->npeer_buckets;
+    srv->peers = b;
+    srv->npeer_buckets = n;
+    for (uint32_t i = 0; i < nold; i++) {
+        while (old[i] != NULL) {
+            srv_peer *p = old[i];
+            old[i] = p->next;
+            uint32_t k = peer_bucket(srv, &p->id);
+            p->next = b[k];
+            b[k] = p;
+        }
+    }
+    free(old);
+}
+
+/* The entry of @p id, made with no connections if need be (NULL: out of
+ * memory); srv->mu held. */
+static srv_peer *peer_get(xipc_rpc_server *srv, const xipc_rpc_peer *id)
+{
+    if (srv->npeers >= srv->npeer_buckets)
+        peer_grow(srv);
+    if (srv->npeer_buckets == 0)
+        return NULL;
+    uint32_t k = peer_bucket(srv, id);
+    for (srv_peer *p = srv->peers[k]; p != NULL; p = p->next)
+        if (peer_same(&p->id, id))
+            return p;
+    srv_peer *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return NULL;
+    p->id = *id;
+    p->next = srv->peers[k];
+    srv->peers[k] = p;
+    srv->npeers++;
+    return p;
+}
+
+/* One connection of @p id fewer; forgotten at none (also when it had none:
+ * made for a connection that was refused); srv->mu held. */
+static void peer_put(xipc_rpc_server *srv, const xipc_rpc_peer *id)
+{
+    if (srv->npeer_buckets == 0)
+        return;
+    for (srv_peer **pp = &srv->peers[peer_bucket(srv, id)]; *pp != NULL;
+         pp = &(*pp)->next) {
+        srv_peer *p = *pp;
+        if (!peer_same(&p->id, id))
+            continue;
+        if (p->conns > 0)
+            p->conns--;
+        if (p->conns == 0) {
+            *pp = p->next;
+            free(p);
+            srv->npeers--;
+        }
+        return;
+    }
+}
 
 /* ---- references ------------------------------------------------------------- */
 
@@ -24,10 +111,12 @@ void xipc__rpc_conn_unref(srv_conn *sc)
             break;
         }
     }
-    if (sc->refused)
+    if (sc->refused) {
         srv->nrefusing--;
-    else
+    } else {
         srv->nconns--;
+        peer_put(srv, &sc->conn->peer);
+    }
     srv->st.conns = srv->nconns;
     sc->next = srv->zombies;
     srv->zombies = sc;
@@ -44,6 +133,7 @@ void xipc__rpc_reap(xipc_rpc_server *srv)
         srv_conn *next = z->next;
         if (!z->polled)
             xipc_plat_thread_join(&z->thread);
+        xipc__rpc_mem_freed(srv, atomic_load(&z->conn->held) + z->inl_out.cap);
         xipc__rpc_conn_close(z->conn);
         xipc_mp_buf_fini(&z->inl_out);
         free(z);
@@ -61,6 +151,57 @@ int xipc__rpc_conn_done(const srv_conn *sc)
     return (sc->srv->stopping && sc->inflight == 0) ||
            (sc->refused && xipc_plat_now_ns() >= sc->refuse_end) ||
            atomic_load(&sc->conn->broken) != 0;
+}
+
+/* Is @p now at least @p span after @p since? (@p now may be older: the
+ * caller took it before the lock.) */
+static int srv_elapsed(uint64_t now, uint64_t since, uint64_t span)
+{
+    return now > since && now - since >= span;
+}
+
+int xipc__rpc_conn_sweep(srv_conn *sc, uint64_t now)
+{
+    xipc_rpc_server *srv = sc->srv;
+    if (sc->refused) /* refuse_end applies */
+        return 0;
+    /* counted from the accept, whatever arrives meanwhile: a byte now and
+     * then does not keep a connection that never completes a message */
+    if (!sc->spoke && srv->first_ns > 0 && srv_elapsed(now, sc->start_ns, srv->first_ns)) {
+        srv->st.first_request_timeouts++;
+        return 1;
+    }
+    if (sc->active || sc->inflight > 0) {
+        sc->active = 0;
+        if (now > sc->active_ns)
+            sc->active_ns = now;
+        return 0;
+    }
+    if (srv->idle_ns == 0 || !srv_elapsed(now, sc->active_ns, srv->idle_ns))
+        return 0;
+    srv->st.idle_timeouts++;
+    return 1;
+}
+
+void xipc__rpc_mem_freed(xipc_rpc_server *srv, size_t bytes)
+{
+    if (bytes >= XIPC_RPC_RELEASE_MIN)
+        atomic_store(&srv->mem_freed, 1);
+}
+
+void xipc__rpc_mem_tick(xipc_rpc_server *srv, uint64_t now)
+{
+    if (!atomic_load(&srv->mem_freed))
+        return;
+    xipc_plat_mutex_lock(&srv->mu);
+    int go = now >= srv->mem_released_ns + (uint64_t)XIPC_RPC_RELEASE_MS * 1000000u;
+    if (go) {
+        srv->mem_released_ns = now;
+        atomic_store(&srv->mem_freed, 0);
+    }
+    xipc_plat_mutex_unlock(&srv->mu);
+    if (go) /* outside the lock: it walks every arena */
+        xipc_plat_mem_release();
 }
 
 void xipc__rpc_conn_kick(srv_conn *sc)
@@ -180,8 +321,10 @@ xipc_err xipc__rpc_dispatch(srv_conn *sc, const uint8_t *buf, size_t len)
     if (sc->refused) {
         if (notify)
             return XIPC_OK; /* wait for a request to answer */
-        code = XIPC_RPC_ETOO_MANY_CONNECTIONS;
-        text = "too many connections";
+        code = sc->refused == SC_REFUSED_PEER ? XIPC_RPC_ETOO_MANY_PEER_CONNECTIONS
+                                              : XIPC_RPC_ETOO_MANY_CONNECTIONS;
+        text = sc->refused == SC_REFUSED_PEER ? "too many connections from this peer"
+                                              : "too many connections";
     } else if (!m.params_array) {
         code = XIPC_RPC_EINVALID_REQUEST;
         text = "invalid request: params must be an array";
@@ -194,6 +337,8 @@ xipc_err xipc__rpc_dispatch(srv_conn *sc, const uint8_t *buf, size_t len)
     void *ud = NULL;
     unsigned flags = 0;
     xipc_plat_mutex_lock(&srv->mu);
+    sc->spoke = 1; /* first_request_timeout_ms is met */
+    sc->active = 1;
     if (code == 0 && srv->stopping) {
         code = XIPC_RPC_ESHUTTING_DOWN;
         text = "shutting down";
@@ -270,8 +415,24 @@ void xipc__rpc_fault(srv_conn *sc)
 
 /* ---- message-mode readers ---------------------------------------------------- */
 
+/* A message-mode reader has waited XIPC_RPC_POLL_MS for nothing: free
+ * the buffers of its idle connection, watch its timeouts. 1: close it. */
+static int srv_reader_idle(srv_conn *sc)
+{
+    xipc_rpc_server *srv = sc->srv;
+    size_t freed = xipc__rpc_conn_trim(sc->conn) + sc->inl_out.cap;
+    xipc_mp_buf_fini(&sc->inl_out);
+    xipc_mp_buf_init(&sc->inl_out);
+    xipc__rpc_mem_freed(srv, freed);
+    uint64_t now = xipc_plat_now_ns();
+    xipc_plat_mutex_lock(&srv->mu);
+    int expired = xipc__rpc_conn_sweep(sc, now);
+    xipc_plat_mutex_unlock(&srv->mu);
+    return expired;
+}
+
 /* A message-mode connection's reader: parse and queue until the client
- * leaves, the connection breaks, or xipc__rpc_conn_done. */
+ * leaves, the connection breaks, a timeout, or xipc__rpc_conn_done. */
 static void srv_reader_main(void *arg)
 {
     srv_conn *sc = arg;
@@ -288,8 +449,11 @@ static void srv_reader_main(void *arg)
         const uint8_t *msg;
         size_t len;
         xipc_err rv = xipc__rpc_conn_recv(sc->conn, &msg, &len, XIPC_RPC_POLL_MS);
-        if (rv == XIPC_ETIMEDOUT)
+        if (rv == XIPC_ETIMEDOUT) {
+            if (srv_reader_idle(sc))
+                break;
             continue;
+        }
         if (rv == XIPC_EPROTO)
             xipc__rpc_fault(sc);
         /* a malformed message ends the reading; the calls received before
@@ -302,21 +466,35 @@ static void srv_reader_main(void *arg)
     xipc_plat_mutex_unlock(&srv->mu);
 }
 
-/* Admit @p sc (over max_conns: as refused); srv->mu held. 0: close it. */
+/* Admit @p sc, or mark it refused (over max_conns_per_peer, then over
+ * max_conns: its peer's own excess is named first); srv->mu held. 0:
+ * close it at once (too many refused ones wait, or out of memory). */
 static int srv_admit(xipc_rpc_server *srv, srv_conn *sc)
 {
-    if (srv->nconns < srv->o.max_conns) {
+    srv_peer *peer = peer_get(srv, &sc->conn->peer);
+    if (peer == NULL)
+        return 0;
+    int why = peer->conns >= srv->o.max_conns_per_peer ? SC_REFUSED_PEER
+              : srv->nconns >= srv->o.max_conns          ? SC_REFUSED_CONNS
+                                                         : 0;
+    if (why == 0) {
+        peer->conns++;
         srv->nconns++;
         srv->st.accepted++;
         srv->st.conns = srv->nconns;
         return 1;
     }
-    srv->st.refused_conns++;
+    if (peer->conns == 0) /* made just now for this one: forget it */
+        peer_put(srv, &sc->conn->peer);
+    if (why == SC_REFUSED_PEER)
+        srv->st.refused_peer++;
+    else
+        srv->st.refused_conns++;
     if (srv->nrefusing >= XIPC_RPC_REFUSE_MAX)
         return 0;
     srv->nrefusing++;
-    sc->refused = 1;
-    sc->refuse_end = xipc_plat_now_ns() + (uint64_t)XIPC_RPC_REFUSE_MS * 1000000u;
+    sc->refused = why;
+    sc->refuse_end = sc->start_ns + (uint64_t)XIPC_RPC_REFUSE_MS * 1000000u;
     return 1;
 }
 
@@ -332,6 +510,7 @@ void xipc__rpc_conn_add(xipc_rpc_server *srv, xipc_rpc_conn *c)
     sc->refs = 1;
     xipc_mp_buf_init(&sc->inl_out);
     sc->polled = c->stream;
+    sc->start_ns = sc->active_ns = xipc_plat_now_ns();
     xipc_err rv = XIPC_ESTATE;
     /* a reader's first step takes srv->mu: the thread handle is stored
      * before the reader can finish and be joined */
@@ -350,6 +529,7 @@ void xipc__rpc_conn_add(xipc_rpc_server *srv, xipc_rpc_conn *c)
         } else {
             srv->nconns--;
             srv->st.conns = srv->nconns;
+            peer_put(srv, &c->peer);
         }
     }
     xipc_plat_mutex_unlock(&srv->mu);

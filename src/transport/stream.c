@@ -8,6 +8,7 @@
 #include "transport/stream.h"
 
 #define STREAM_RX_MIN (64u << 10)
+#define STREAM_RX_KEEP (1u << 20) /* an empty buffer larger than this is freed */
 #define STREAM_NO_PEEK UINT32_MAX
 #define XIPC_STREAM_LINGER_MS 30000
 
@@ -170,11 +171,23 @@ static xipc_err stream_frame(xipc_stream *c, uint32_t *len, int timeout_ms)
     return stream_fill(c, XIPC_FRAME_HDR + (size_t)*len, &k);
 }
 
+/*
+ * The frame is read. An empty buffer grown past STREAM_RX_KEEP by a large
+ * message is given back: an idle connection keeps no peak-sized buffer
+ * (a peer that sent 15 MiB once would pin 16 MiB for the connection's
+ * life). Below it the buffer stays, so the usual sizes never reallocate.
+ */
 static void stream_consume(xipc_stream *c, uint32_t len)
 {
     c->rx_beg += XIPC_FRAME_HDR + (size_t)len;
-    if (c->rx_beg == c->rx_end)
+    if (c->rx_beg == c->rx_end) {
         c->rx_beg = c->rx_end = 0;
+        if (c->rx_cap > STREAM_RX_KEEP) {
+            free(c->rx);
+            c->rx = NULL;
+            c->rx_cap = 0;
+        }
+    }
     c->rx_peeked = STREAM_NO_PEEK;
 }
 

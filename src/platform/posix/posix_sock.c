@@ -311,6 +311,31 @@ xipc_err xipc_plat_sock_peer(xipc_plat_sock s, uint32_t *pid, uint32_t *uid)
     return XIPC_OK;
 }
 
+int xipc_plat_sock_peer_addr(xipc_plat_sock s, uint8_t addr[16])
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    memset(&ss, 0, sizeof(ss));
+    if (s == XIPC_PLAT_SOCK_NONE || getpeername((int)s, (struct sockaddr *)&ss, &len) != 0)
+        return 0;
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+        memcpy(addr, &in->sin_addr, 4);
+        return 4;
+    }
+    if (ss.ss_family == AF_INET6) {
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+        if (memcmp(&in6->sin6_addr, mapped, sizeof(mapped)) == 0) {
+            memcpy(addr, (const uint8_t *)&in6->sin6_addr + 12, 4);
+            return 4;
+        }
+        memcpy(addr, &in6->sin6_addr, 16);
+        return 16;
+    }
+    return 0;
+}
+
 xipc_err xipc_plat_pidfile_write(const char *path)
 {
     /* written in place, not through a temporary file: a writer killed
