@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh [-b BUILD] [-j JOBS] SECONDS [TARGET...]
 #
-# Each target (all five when none is named) runs for SECONDS on a copy of
+# Each target (all six when none is named) runs for SECONDS on a copy of
 # its committed seed corpus tests/fuzz/corpus/<target>/, so that a run adds
 # nothing to the repository; the seeds run first, so every crash input
 # committed there is a regression test. BUILD is the XIPC_FUZZ build
@@ -31,7 +31,7 @@ if [ $# -lt 1 ]; then
 fi
 secs=$1
 shift
-targets=${*:-fuzz_msgpack fuzz_url fuzz_frame fuzz_ring fuzz_rpc}
+targets=${*:-fuzz_msgpack fuzz_url fuzz_frame fuzz_ring fuzz_rpc fuzz_shm}
 
 mkdir -p "$build/fuzz-logs"
 work=$(mktemp -d "${TMPDIR:-/tmp}/xipc-fuzz.XXXXXX")

@@ -307,6 +307,7 @@ typedef struct bcast_fz {
     uint64_t expect;      /* honest mode: the subscriber's next seq */
     uint64_t lens[RING_FZ_OPS];
     int peeked;
+    xipc_bcast_sig sig; /* the signals page (another mapping in pubsub://) */
 } bcast_fz;
 
 static void bcast_fz_check_span(const bcast_fz *z, const void *p, size_t n)
@@ -525,8 +526,8 @@ static void bcast_fz_op(bcast_fz *z, fz_in *in)
     default: { /* hostile header words: closed, waiting, the fixed line */
         uint32_t v = fz_u32(in);
         atomic_store(&h->closed, v & 1);
-        atomic_store(&h->waiting, (v >> 1) & 1);
-        atomic_store(&h->data_seq, v);
+        atomic_store(&z->sig.waiting, (v >> 1) & 1);
+        atomic_store(&z->sig.data_seq, v);
         if (v & 4) {
             h->slot_count = fz_u32(in);
             h->slot_size = fz_u32(in);
@@ -554,10 +555,10 @@ static void bcast_fz_run(fz_in *in, uint8_t ctl)
         memcpy(z.seg + (ctl & 16 ? 0 : 64), b, n);
         z.hostile = 1;
     }
-    z.pub_ok = xipc_bcast_attach(&z.pub, z.seg, z.seg_size, XIPC_BCAST_PUBLISHER, 0,
-                                 NULL) == XIPC_OK;
-    xipc_err rv = xipc_bcast_attach(&z.sub, z.seg, z.seg_size, XIPC_BCAST_SUBSCRIBER,
-                                    0, NULL);
+    z.pub_ok = xipc_bcast_attach(&z.pub, z.seg, z.seg_size, &z.sig, XIPC_BCAST_PUBLISHER,
+                                 0, NULL) == XIPC_OK;
+    xipc_err rv = xipc_bcast_attach(&z.sub, z.seg, z.seg_size, &z.sig,
+                                    XIPC_BCAST_SUBSCRIBER, 0, NULL);
     z.sub_ok = rv == XIPC_OK;
     FZ_CHECK(z.hostile || (z.pub_ok && z.sub_ok));
     FZ_CHECK(rv == XIPC_OK || rv == XIPC_EPROTO || rv == XIPC_EBUSY);

@@ -259,12 +259,33 @@ def rpc_seeds():
     return s
 
 
+def shm_seeds():
+    """fuzz_shm: [ctl][lies][ops]; an op is [op][u16 len][args]."""
+    def op(o, n=0, args=b""):
+        return bytes([o]) + u16le(n) + args
+    s = {}
+    honest = b"\x00"
+    s["honest-send-recv"] = honest + op(0, 10) + op(1, 100)
+    s["honest-send-peek"] = honest + op(0, 200) + op(2)
+    s["honest-small-buffer"] = honest + op(0, 50) + op(1, 10) + op(1, 60)
+    s["honest-both-ways"] = honest + op(3, 30) + op(6, 40) + op(0, 5) + op(1, 5)
+    s["honest-close"] = honest + op(0, 8) + op(7) + op(1, 8) + op(1, 8)
+    s["hostile-head"] = honest + op(0, 8) + op(4, 0, u16le(256 + 64) + u64le(1 << 40)) + op(1, 8)
+    s["hostile-tail"] = honest + op(3, 8) + op(4, 0, u16le(512 + 128) + u64le(12345)) + op(6, 8)
+    s["hostile-record"] = honest + op(0, 8) + op(5, 0, b"\xff" * 8 + u16le(0)) + op(2)
+    s["unsealed"] = b"\x01" + op(0, 8)
+    s["short-segment"] = b"\x02" + u16le(4096) + op(0, 8)
+    s["offer-lies"] = b"\x04\x01\x01" + u32le(7) + b"\x01" + u64le(8192)
+    s["header-lies"] = b"\x08" + b"\x00" * 16 + u64le(8192) + b"\x00" * 40 + op(1, 8)
+    return s
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "corpus")
     sets = {"fuzz_msgpack": msgpack_seeds(), "fuzz_url": url_seeds(),
             "fuzz_frame": frame_seeds(), "fuzz_ring": ring_seeds(),
-            "fuzz_rpc": rpc_seeds()}
+            "fuzz_rpc": rpc_seeds(), "fuzz_shm": shm_seeds()}
     for target, seeds in sets.items():
         d = os.path.join(out, target)
         os.makedirs(d, exist_ok=True)
