@@ -16,9 +16,9 @@
 
 #include "core/platform.h"
 #include "core/transport.h"
+#include "transport/named_sock.h"
 
 #define MQ_OBJ_MAX 96
-#define MQ_PATH_MAX 600
 #define MQ_DEFAULT_MSGSIZE 8192u
 #define MQ_PRIO_LIMIT 31u
 /* A blocked sender looks at its receiver at least this often. */
@@ -35,7 +35,7 @@ typedef struct mq_sock {
     char obj[MQ_OBJ_MAX]; /* "/xipc.<uid>.NAME" */
     /* receiver */
     intptr_t lock;
-    char lockpath[MQ_PATH_MAX]; /* <rundir>/mq/NAME.pid */
+    char lockpath[XIPC_NAMED_LOCK_MAX]; /* <rundir>/mq/NAME.pid */
     uint8_t *held;   /* a message already taken off the queue, q.msgsize bytes */
     size_t held_len; /* its length */
     unsigned held_prio;
@@ -88,12 +88,7 @@ static void mq_free(mq_sock *s)
 
 static xipc_err mq_lockpath(mq_sock *s)
 {
-    xipc_err rv = xipc_plat_rundir(s->lockpath, sizeof(s->lockpath), "mq");
-    if (rv != XIPC_OK)
-        return rv;
-    size_t len = strlen(s->lockpath);
-    int n = snprintf(s->lockpath + len, sizeof(s->lockpath) - len, "/%s.pid", s->name);
-    return n < 0 || (size_t)n >= sizeof(s->lockpath) - len ? XIPC_EINVAL : XIPC_OK;
+    return xipc__named_lock_path("mq", s->name, s->lockpath, sizeof(s->lockpath));
 }
 
 /* ---- receiver ---------------------------------------------------------------- */
@@ -207,16 +202,7 @@ static xipc_err mq_recv(xipc_sock *s, void *buf, size_t cap, size_t *len,
 static xipc_err mq_owner(mq_sock *s, uint32_t *pid)
 {
     xipc_err rv = mq_lockpath(s);
-    /* a receiver writes its pid right after taking the lock: wait for it */
-    for (int i = 0; rv == XIPC_OK && i < 1000; i++) {
-        rv = xipc_plat_lockfile_owner(s->lockpath, pid);
-        if (rv != XIPC_OK || *pid != 0)
-            break;
-        xipc_plat_sleep_us(1000);
-    }
-    if (rv == XIPC_ENOENT || (rv == XIPC_OK && *pid == 0))
-        return XIPC_ECONNREFUSED;
-    return rv;
+    return rv == XIPC_OK ? xipc__named_lock_owner(s->lockpath, pid) : rv;
 }
 
 static xipc_err mq_dial(xipc_sock **out, const xipc_url *url,
@@ -315,48 +301,9 @@ static void mq_close(xipc_sock *ss)
 
 /* ---- listing (xipc_endpoints) --------------------------------------------- */
 
-typedef struct mq_ls {
-    void (*fn)(const xipc_endpoint_info *, void *);
-    void *arg;
-    char dir[MQ_PATH_MAX]; /* <rundir>/mq */
-} mq_ls;
-
-/* A lock file "NAME.pid": locked means a live receiver (exact, immune to
- * pid reuse); unlocked, the pid of the receiver that died. */
-static void mq_ls_one(const char *file, void *arg)
-{
-    mq_ls *ls = arg;
-    size_t n = strlen(file);
-    char name[XIPC_NAME_MAX + 1], path[MQ_PATH_MAX + XIPC_NAME_MAX + 8];
-    if (n < 5 || n - 4 > XIPC_NAME_MAX || strcmp(file + n - 4, ".pid") != 0)
-        return;
-    memcpy(name, file, n - 4);
-    name[n - 4] = '\0';
-    xipc_endpoint_info e = {.kind = "mq"};
-    if (xipc__name_check(name) != XIPC_OK ||
-        xipc__url_format(e.url, sizeof(e.url), "mq", name) != XIPC_OK)
-        return;
-    snprintf(path, sizeof(path), "%s/%s", ls->dir, file);
-    if (xipc_plat_file_kind(path) != XIPC_PLAT_FILE_REG)
-        return;
-    xipc_err rv = xipc_plat_lockfile_owner(path, &e.pid);
-    if (rv == XIPC_OK) {
-        e.alive = 1; /* pid 0: the receiver is writing it this instant */
-    } else if (rv == XIPC_ENOENT && xipc_plat_file_kind(path) == XIPC_PLAT_FILE_REG) {
-        e.pid = xipc_plat_pidfile_read(path);
-    } else {
-        return; /* removed meanwhile, or not ours */
-    }
-    ls->fn(&e, ls->arg);
-}
-
 static xipc_err mq_list(void (*fn)(const xipc_endpoint_info *, void *), void *arg)
 {
-    mq_ls ls = {.fn = fn, .arg = arg};
-    xipc_err rv = xipc_plat_rundir_find(ls.dir, sizeof(ls.dir), "mq");
-    if (rv == XIPC_OK)
-        rv = xipc_plat_dir_list(ls.dir, mq_ls_one, &ls);
-    return rv == XIPC_ENOENT ? XIPC_OK : rv;
+    return xipc__named_lock_list("mq", "mq", "mq", fn, arg);
 }
 
 const xipc_tran xipc_mq_tran = {
