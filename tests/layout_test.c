@@ -23,6 +23,8 @@ _Static_assert(offsetof(xipc_bcast_hdr, slot_size) == 20, "bcast slot_size");
 _Static_assert(offsetof(xipc_bcast_hdr, data_off) == 24, "bcast data_off");
 _Static_assert(offsetof(xipc_bcast_hdr, creator_bits) == 32, "bcast creator_bits");
 _Static_assert(offsetof(xipc_bcast_hdr, pub_pid) == 36, "bcast pub_pid");
+_Static_assert(offsetof(xipc_bcast_hdr, key) == 40, "bcast key");
+_Static_assert(offsetof(xipc_bcast_hdr, name_hash) == 48, "bcast name_hash");
 _Static_assert(offsetof(xipc_bcast_hdr, head) == 64, "bcast head");
 _Static_assert(offsetof(xipc_bcast_hdr, closed) == 128, "bcast closed");
 _Static_assert(sizeof(xipc_bcast_sig) == 64, "bcast signals size");
@@ -70,9 +72,6 @@ int main(void)
     LAYOUT_FIELD(xipc_bcast_hdr, closed, 128);
     LAYOUT_FIELD(xipc_bcast_sig, data_seq, 0);
     LAYOUT_FIELD(xipc_bcast_sig, waiting, 4);
-    XT_EQ(sizeof(xipc_pubsub_hello), 24);
-    LAYOUT_FIELD(xipc_pubsub_hello, what, 8);
-    LAYOUT_FIELD(xipc_pubsub_hello, size, 16);
     LAYOUT_FIELD(xipc_bcast_slot, stamp, 0);
     LAYOUT_FIELD(xipc_bcast_slot, len, 8);
     LAYOUT_FIELD(xipc_bcast_slot, reserved, 12);

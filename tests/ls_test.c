@@ -433,9 +433,17 @@ static void test_rundir_garbage(void)
     snprintf(path, sizeof(path), "%s/%s-stale.pid", dir, tag);
     f = fopen(path, "w");
     XT_ASSERT(f != NULL && fputs("-1\n", f) >= 0 && fclose(f) == 0);
-    /* pubsub:// the same: a stale publisher socket, no pid file */
+    /* pubsub:// a publisher that died: its unlocked lock file (pid 77)
+     * and its note; a socket is not a publisher and is not listed */
     XT_OK(xipc_plat_rundir_find(dir, sizeof(dir), "pubsub"));
-    snprintf(path, sizeof(path), "%s/%s-stale", dir, tag);
+    snprintf(path, sizeof(path), "%s/%s-stale.pid", dir, tag);
+    f = fopen(path, "w");
+    XT_ASSERT(f != NULL && fputs("77\n", f) >= 0 && fclose(f) == 0);
+    XT_ASSERT(chmod(path, 0600) == 0);
+    snprintf(path, sizeof(path), "%s/%s-stale.fds", dir, tag);
+    f = fopen(path, "w");
+    XT_ASSERT(f != NULL && fputs("xipc-pubsub 2 3 4 4096 1 2\n", f) >= 0 && fclose(f) == 0);
+    snprintf(path, sizeof(path), "%s/%s-sock", dir, tag);
     XT_OK(xipc_plat_msgsock_listen(path, 1, &fd));
     xipc_plat_sock_close(fd);
     XT_OK(xipc_plat_rundir_find(dir, sizeof(dir), "shm"));
@@ -471,7 +479,7 @@ static void test_rundir_garbage(void)
     url_of(url, sizeof(url), 0, "stale");
     expect(url, "shm listener", 0, 0);
     url_of(url, sizeof(url), 1, "stale");
-    expect(url, "pubsub", 0, 0);
+    expect(url, "pubsub", 77, 0);
     expect_count(5);
     cleanup();
     list();

@@ -64,12 +64,22 @@ static void set_name(const char *what)
     snprintf(url, sizeof(url), "pubsub://%s", name);
 }
 
-/* The publisher's socket path, as the transport builds it. */
-static void pub_path(char *buf, size_t cap)
+/* The publisher's lock file and note, as the transport names them. */
+static void pub_path(char *buf, size_t cap, const char *suffix)
 {
     char dir[256];
     XT_OK(xipc_plat_rundir(dir, sizeof(dir), "pubsub"));
-    snprintf(buf, cap, "%s/%s", dir, name);
+    snprintf(buf, cap, "%s/%s%s", dir, name, suffix);
+}
+
+/* The hash of a NAME in the ring's header and the note (FNV-1a, 64 bits),
+ * written here again from pubsub_layout.h as the test's own oracle. */
+static uint64_t name_hash(const char *n)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    while (*n != '\0')
+        h = (h ^ (uint8_t)*n++) * 0x100000001b3u;
+    return h;
 }
 
 /* Entries of folder @p dir named @p prefix + this test's name... */
@@ -80,8 +90,8 @@ static int count_named(const char *dir, const char *prefix)
     return xt_count_prefix(dir, want);
 }
 
-/* What exists of this test's current name: a publisher's socket and pid
- * file (2 while it lives, or after it crashed); nothing in /dev/shm. */
+/* What exists of this test's current name: a publisher's lock file and
+ * note (2 while it lives, or after it crashed); nothing in /dev/shm. */
 static int leftovers(void)
 {
     char dir[256], prefix[64];
@@ -91,41 +101,40 @@ static int leftovers(void)
 }
 
 /*
- * What a subscriber gets, taken by hand: connect to the publisher's
- * socket, take the ring (mapped read-only) and the signals page. Also the
- * descriptors (dup'ed), for the tests that try to misuse them.
+ * What a subscriber gets, taken by hand: the publisher's pid from its lock
+ * file, the note, the ring (mapped read-only) and the signals page from
+ * the publisher's descriptor table. Also descriptors of both, opened
+ * read-write where the kernel lets us, for the tests that misuse them.
  */
 typedef struct handout {
     xipc_plat_shm ring, sig;
     int ring_fd, sig_fd;
 } handout;
 
-static void take_one(xipc_plat_sock fd, uint32_t what, xipc_plat_shm *m, int *dupfd)
-{
-    xipc_pubsub_hello h;
-    size_t n;
-    intptr_t hd = -1;
-    for (int i = 0; i < 2000; i++) {
-        xipc_err rv = xipc_plat_sock_recv_handle(fd, &h, sizeof(h), &n, &hd);
-        if (rv == XIPC_OK)
-            break;
-        XT_ERR(rv, XIPC_ETIMEDOUT);
-        usleep(1000);
-    }
-    XT_ASSERT(hd >= 0 && n == sizeof(h) && h.what == what);
-    *dupfd = dup((int)hd);
-    XT_OK(xipc_plat_shm_adopt(m, hd, (size_t)h.size, what == XIPC_PUBSUB_SIGNALS));
-}
-
 static void handout_take(handout *o)
 {
-    char path[400];
-    pub_path(path, sizeof(path));
-    xipc_plat_sock fd;
-    XT_OK(xipc_plat_msgsock_dial(path, 1000, &fd));
-    take_one(fd, XIPC_PUBSUB_RING, &o->ring, &o->ring_fd);
-    take_one(fd, XIPC_PUBSUB_SIGNALS, &o->sig, &o->sig_fd);
-    xipc_plat_sock_close(fd);
+    char path[400], note[200], fdpath[64];
+    uint32_t pid = 0;
+    pub_path(path, sizeof(path), ".pid");
+    XT_OK(xipc_plat_lockfile_owner(path, &pid));
+    XT_ASSERT(pid != 0);
+    pub_path(path, sizeof(path), ".fds");
+    XT_OK(xipc_plat_textfile_read(path, note, sizeof(note)));
+    unsigned version;
+    long ring_fd, sig_fd;
+    uint64_t size, key, hash;
+    XT_EQ(sscanf(note, XIPC_PUBSUB_NOTE_FMT, &version, &ring_fd, &sig_fd, &size, &key, &hash),
+          6);
+    XT_EQ(hash, name_hash(name));
+    XT_OK(xipc_plat_shm_from_peer(&o->ring, pid, ring_fd, (size_t)size, 0));
+    XT_OK(xipc_plat_shm_from_peer(&o->sig, pid, sig_fd, XIPC_PUBSUB_SIG_SIZE, 1));
+    XT_EQ(((xipc_bcast_hdr *)o->ring.base)->key, key);
+    snprintf(fdpath, sizeof(fdpath), "/proc/%u/fd/%ld", (unsigned)pid, ring_fd);
+    o->ring_fd = open(fdpath, O_RDWR | O_CLOEXEC); /* opens; writes fail */
+    XT_ASSERT(o->ring_fd >= 0);
+    snprintf(fdpath, sizeof(fdpath), "/proc/%u/fd/%ld", (unsigned)pid, sig_fd);
+    o->sig_fd = open(fdpath, O_RDWR | O_CLOEXEC);
+    XT_ASSERT(o->sig_fd >= 0);
 }
 
 static void handout_free(handout *o)
@@ -488,50 +497,54 @@ static void test_sleepers(void)
 
 static xipc_bcast_sig hh_sig; /* a signals page for the rings made here */
 
-/* A ring of @p slots x @p size, formatted, with the seals @p seals, and
- * with @p lie a header claiming more slots than it has; its descriptor. */
-static int made_ring(uint32_t slots, uint32_t size, int seals, int lie)
-{
-    uint64_t bytes = xipc_bcast_seg_size(slots, size);
-    int fd = memfd_create("xipc", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    XT_ASSERT(fd >= 0 && ftruncate(fd, (off_t)bytes) == 0);
-    void *p = mmap(NULL, (size_t)bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    XT_ASSERT(p != MAP_FAILED);
-    xipc_bcast_format(p, slots, size, (uint32_t)getpid());
-    if (lie)
-        ((xipc_bcast_hdr *)p)->slot_count = slots * 4;
-    munmap(p, (size_t)bytes);
-    XT_ASSERT(seals == 0 || fcntl(fd, F_ADD_SEALS, seals) == 0);
-    return fd;
-}
-
 #define SEALS_FIXED (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+#define H_LIES 10
 
-/* A hostile publisher's hand-out on connection @p c, lie @p lie: 0 an
- * unsealed ring, 1 one others could write, 2 a size that is not the
- * object's, 3 a lying header, 4 an unsealed signals page, 5 nothing. */
-static void hostile_handout(xipc_plat_sock c, int lie)
+/* A hostile publisher's lie @p lie, in the child that tells it. */
+static void hostile_publisher(int lie, int ready_fd)
 {
     enum { SLOTS = 16, SIZE = 128 };
-    xipc_pubsub_hello ring = {XIPC_PUBSUB_MAGIC, XIPC_BCAST_VERSION, XIPC_PUBSUB_RING, 64,
-                              xipc_bcast_seg_size(SLOTS, SIZE)};
-    xipc_pubsub_hello sig = {XIPC_PUBSUB_MAGIC, XIPC_BCAST_VERSION, XIPC_PUBSUB_SIGNALS, 64,
-                             XIPC_PUBSUB_SIG_SIZE};
-    if (lie == 5)
-        return;
+    char lock[400], notepath[400], note[200];
+    intptr_t h;
+    pub_path(lock, sizeof(lock), ".pid");
+    pub_path(notepath, sizeof(notepath), ".fds");
+    if (xipc_plat_lockfile_acquire(&h, lock) != XIPC_OK)
+        _exit(3);
+    /* the ring: 0 unsealed, 1 writable by others, else sealed as it must */
+    uint64_t bytes = xipc_bcast_seg_size(SLOTS, SIZE), key = 0x5eed0000u + (unsigned)lie;
+    int r = memfd_create("xipc", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    void *p = MAP_FAILED;
+    if (r < 0 || ftruncate(r, (off_t)bytes) != 0 ||
+        (p = mmap(NULL, (size_t)bytes, PROT_READ | PROT_WRITE, MAP_SHARED, r, 0)) == MAP_FAILED)
+        _exit(4);
+    xipc_bcast_format(p, SLOTS, SIZE, lie == 9 ? 1 : (uint32_t)getpid()); /* 9: not us */
+    xipc_bcast_hdr *hd = p;
+    if (lie == 3)
+        hd->slot_count = SLOTS * 4; /* 3: more slots than the object has */
+    hd->key = key;
+    hd->name_hash = name_hash(lie == 8 ? "another" : name); /* 8: another's ring */
+    munmap(p, (size_t)bytes);
     int seals = lie == 0 ? 0 : lie == 1 ? SEALS_FIXED : SEALS_FIXED | F_SEAL_FUTURE_WRITE;
-    int r = made_ring(SLOTS, SIZE, seals, lie == 3);
-    if (lie == 2)
-        ring.size += 4096;
+    if (seals != 0 && fcntl(r, F_ADD_SEALS, seals) != 0)
+        _exit(5);
+    /* the signals page: 4 unsealed */
     int g = memfd_create("xipc", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    XT_ASSERT(g >= 0 && ftruncate(g, XIPC_PUBSUB_SIG_SIZE) == 0);
-    if (lie != 4)
-        XT_ASSERT(fcntl(g, F_ADD_SEALS, SEALS_FIXED) == 0);
-    /* the subscriber may refuse the first and hang up before the second */
-    if (xipc_plat_sock_send_handle(c, &ring, sizeof(ring), r) == XIPC_OK)
-        xipc_plat_sock_send_handle(c, &sig, sizeof(sig), g);
-    close(r);
-    close(g);
+    if (g < 0 || ftruncate(g, XIPC_PUBSUB_SIG_SIZE) != 0 ||
+        (lie != 4 && fcntl(g, F_ADD_SEALS, SEALS_FIXED) != 0))
+        _exit(6);
+    /* the note: 2 another size, 6 another key, 7 garbage, 5 none */
+    snprintf(note, sizeof(note), XIPC_PUBSUB_NOTE_FMT "\n", XIPC_BCAST_VERSION, (long)r,
+             (long)g, bytes + (lie == 2 ? 4096u : 0u), key + (lie == 6), name_hash(name));
+    if (lie == 7)
+        snprintf(note, sizeof(note), "xipc-pubsub %u %ld\n", XIPC_BCAST_VERSION, (long)r);
+    if (lie == 5)
+        unlink(notepath); /* the last one's: as if we had not written ours yet */
+    else if (xipc_plat_textfile_write(notepath, note) != XIPC_OK)
+        _exit(7);
+    if (write(ready_fd, "r", 1) != 1)
+        _exit(8);
+    for (;;)
+        pause(); /* killed by the test */
 }
 
 /* Header lies are refused when a subscriber attaches. */
@@ -570,46 +583,45 @@ static void test_hostile_header(void)
     XT_ERR(xipc_bcast_attach(&b, seg, 100, &hh_sig, XIPC_BCAST_SUBSCRIBER, 0, NULL), XIPC_EPROTO);
     free(seg);
 
-    /* through the transport: a hostile publisher hands out a ring that is
-     * not sealed, writable by others, of another size, lying in its
-     * header; an unsealed signals page; or nothing */
+    /* through the transport: a hostile publisher (it holds the lock) names
+     * a ring that is not sealed, writable by others, of another size,
+     * lying in its header, not its own or another name's; an unsealed
+     * signals page; no note or a garbage one. Refused, after the second a
+     * dial gives a publisher to finish its note. */
     set_name("planted");
-    char path[400];
-    pub_path(path, sizeof(path));
-    static const xipc_err want[] = {XIPC_EPROTO, XIPC_EPROTO, XIPC_EPROTO,
-                                    XIPC_EPROTO, XIPC_EPROTO, XIPC_ECONNREFUSED};
     xipc_sock *s, *p;
-    for (int lie = 0; lie < 6; lie++) {
-        xipc_plat_sock l;
-        XT_OK(xipc_plat_msgsock_listen(path, 4, &l));
+    for (int lie = 0; lie < H_LIES; lie++) {
+        int up[2];
+        XT_ASSERT(pipe(up) == 0);
         pid_t pid = fork();
         XT_ASSERT(pid >= 0);
         if (pid == 0) {
-            xipc_plat_sock c;
-            if (xipc_plat_sock_accept(l, 5000, &c) != XIPC_OK)
-                _exit(1);
-            hostile_handout(c, lie);
-            if (lie != 5) /* 5 hangs up at once */
-                xipc_plat_sock_wait(c, 0, 5000); /* until the subscriber does */
-            _exit(0);
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            hostile_publisher(lie, up[1]);
         }
-        XT_ERR(xipc_dial(&s, url, NULL, 2000), want[lie]);
+        char c;
+        XT_EQ(read(up[0], &c, 1), 1);
+        XT_ERR(xipc_dial(&s, url, NULL, 0), lie == 5 ? XIPC_ECONNREFUSED : XIPC_EPROTO);
+        XT_ERR(xipc_listen(&p, url, NULL), XIPC_EADDRINUSE); /* never taken over */
+        kill(pid, SIGKILL);
         int st;
-        XT_ASSERT(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
-        xipc_plat_sock_close(l); /* left as a stale file: reclaimed below */
+        XT_ASSERT(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st));
+        close(up[0]);
+        close(up[1]);
     }
-    /* a live hostile publisher: not taken over; a stale file: reclaimed */
-    xipc_plat_sock l;
-    unlink(path);
-    XT_OK(xipc_plat_msgsock_listen(path, 4, &l));
-    XT_ERR(xipc_listen(&p, url, NULL), XIPC_EADDRINUSE);
-    xipc_plat_sock_close(l);
+    /* the last one's lock file and note are left: a dead publisher's,
+     * refused at once, then reclaimed */
+    XT_EQ(leftovers(), 2);
+    uint64_t t0 = now_ms();
+    XT_ERR(xipc_dial(&s, url, NULL, 0), XIPC_ECONNREFUSED);
+    XT_ASSERT(now_ms() - t0 < xt_bound_ms("refusal without a publisher", 500, 0));
     XT_OK(xipc_listen(&p, url, NULL));
     XT_OK(xipc_dial(&s, url, NULL, 0));
     xipc_close(s);
     xipc_close(p);
     XT_EQ(leftovers(), 0);
-    printf("  hostile headers and hand-outs: EPROTO, stale socket reclaimed ok\n");
+    printf("  %d hostile publishers: EPROTO or ECONNREFUSED, never taken over, "
+           "stale files reclaimed ok\n", H_LIES);
 }
 
 #define H_SLOTS 16u

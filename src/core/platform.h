@@ -114,6 +114,18 @@ xipc_err xipc_plat_shm_anon(xipc_plat_shm *m, size_t size, int readonly_later);
  */
 xipc_err xipc_plat_shm_adopt(xipc_plat_shm *m, intptr_t h, size_t size, int writable);
 
+/*
+ * Map an object that process @p pid holds as handle @p h, without its
+ * help: Linux opens /proc/PID/fd/H (the same user may), Windows would
+ * duplicate the handle from the process. Checked as xipc_plat_shm_adopt
+ * checks a received one: sealed, exactly @p size bytes, and read-only
+ * (@p writable 0) only when no one but its creator can write it.
+ * @return XIPC_OK, XIPC_ENOENT (no such process or handle), XIPC_EPERM,
+ *         XIPC_EPROTO (not such an object), XIPC_ESYS
+ */
+xipc_err xipc_plat_shm_from_peer(xipc_plat_shm *m, uint32_t pid, intptr_t h, size_t size,
+                                 int writable);
+
 /* Unmap; closes m->handle if any. */
 void xipc_plat_shm_unmap(xipc_plat_shm *m);
 
@@ -223,6 +235,20 @@ xipc_err xipc_plat_sock_inherited(const char *env, xipc_plat_sock *out);
  * read one back (0 when absent or garbage). */
 xipc_err xipc_plat_pidfile_write(const char *path);
 uint32_t xipc_plat_pidfile_read(const char *path);
+
+/*
+ * Write @p text as the whole content of file @p path, mode 0600, in
+ * place: a writer killed half-way leaves a short file, which readers must
+ * take for garbage (a temporary file would be left over instead).
+ */
+xipc_err xipc_plat_textfile_write(const char *path, const char *text);
+
+/*
+ * Read at most @p cap - 1 bytes of file @p path into @p buf, NUL-ended.
+ * @return XIPC_OK, XIPC_ENOENT (missing), XIPC_EPERM (not a plain file of
+ *         ours closed to others), XIPC_ESYS
+ */
+xipc_err xipc_plat_textfile_read(const char *path, char *buf, size_t cap);
 void xipc_plat_unlink(const char *path);
 
 /* ---- threads ----------------------------------------------------------------- */

@@ -62,7 +62,10 @@ typedef struct xipc_bcast_hdr {
     _Alignas(8) uint64_t data_off;   /* XIPC_BCAST_DATA_OFF */
     uint32_t creator_bits;           /* pointer width of the publisher */
     uint32_t pub_pid;                /* the publisher's process */
-    uint8_t pad0[24];
+    /* pubsub://: what binds the ring to the hand-out note (pubsub.c) */
+    _Alignas(8) uint64_t key;        /* random per ring */
+    _Alignas(8) uint64_t name_hash;  /* of the endpoint's NAME */
+    uint8_t pad0[8];
     /* line 1: publisher */
     _Alignas(64) _Atomic uint64_t head; /* messages ever published */
     uint8_t pad1[56];
@@ -99,6 +102,8 @@ _Static_assert(offsetof(xipc_bcast_hdr, slot_size) == 20, "bcast slot_size");
 _Static_assert(offsetof(xipc_bcast_hdr, data_off) == 24, "bcast data_off");
 _Static_assert(offsetof(xipc_bcast_hdr, creator_bits) == 32, "bcast creator_bits");
 _Static_assert(offsetof(xipc_bcast_hdr, pub_pid) == 36, "bcast pub_pid");
+_Static_assert(offsetof(xipc_bcast_hdr, key) == 40, "bcast key");
+_Static_assert(offsetof(xipc_bcast_hdr, name_hash) == 48, "bcast name_hash");
 _Static_assert(offsetof(xipc_bcast_hdr, head) == 64, "bcast head");
 _Static_assert(offsetof(xipc_bcast_hdr, closed) == 128, "bcast closed");
 _Static_assert(sizeof(xipc_bcast_sig) == 64, "bcast signals size");

@@ -4,20 +4,26 @@
  * (src/ring/bcast.h); every subscriber (xipc_dial) reads it in place.
  *
  * What a subscriber gets, and why it cannot disturb the others
- * (docs/SECURITY.md): the publisher listens on a Unix message socket at
- * <rundir>/pubsub/NAME; a thread of its own hands each subscriber that
- * connects two descriptors and hangs up:
- *  - the ring: a memfd sealed against resizing and, after the
- *    publisher's own mapping, against every new writable mapping
- *    (F_SEAL_FUTURE_WRITE). A subscriber maps it read-only and refuses
- *    one without that seal, so no subscriber can move the head, close the
- *    stream or write a slot, and none can shrink it under the others;
+ * (docs/SECURITY.md). The publisher holds the lock file
+ * <rundir>/pubsub/NAME.lock (kernel OFD lock: one publisher per name,
+ * released by the kernel when it dies) and keeps two memfds open:
+ *  - the ring, sealed against resizing and, after the publisher's own
+ *    mapping, against every new writable mapping (F_SEAL_FUTURE_WRITE);
  *  - the signals page (data_seq, waiting: the wake-up words), the one
- *    thing subscribers write. A hostile subscriber can make sleepers wake
- *    for nothing (a storm costs bounded CPU, wait.h) or sleep out a slice
- *    (10 ms), never make them read a wrong message.
- * A subscriber watches the publisher through a pidfd of the pid the
- * kernel gave for the socket (SO_PEERCRED), not one written in memory.
+ *    thing subscribers write.
+ * It writes their descriptor numbers, the ring's size, a key and its
+ * NAME's hash into NAME.fds (pubsub_layout.h); the key (time and pid, new
+ * per ring) sits in the ring's header too and binds the note to its ring. A subscriber maps both straight from the
+ * publisher's descriptor table (/proc/PID/fd/N, PID the lock holder's):
+ * the ring read-only, refused without those seals or when its key, NAME
+ * or publisher pid disagree with the note. So the publisher does nothing
+ * per subscriber (no thread, no accept: it never waits for anyone, and a
+ * process that forks after publishing has nothing hidden running), no
+ * subscriber can move the head, close the stream, write a slot or shrink
+ * the ring, and the worst a hostile one does through the signals page is
+ * wake sleepers for nothing (a storm costs bounded CPU, wait.h) or let
+ * them sleep out a slice (10 ms). A subscriber watches the publisher
+ * through a pidfd of the lock holder's pid.
  *
  * Both ends are connections (sock.listener = 0) with a table each: the
  * publisher's has send/reserve/commit, the subscriber's recv/peek/release;
@@ -26,6 +32,7 @@
  * XIPC_EOVERRUN with the count of lost messages (also added to its
  * stats.lost). docs/pubsub.md has the whole story.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,11 +43,10 @@
 #include "transport/named_sock.h"
 #include "transport/pubsub_layout.h"
 
-#define PUBSUB_PATH_MAX XIPC_NAMED_SOCK_MAX
-#define PUBSUB_POLL_MS 50 /* the hand-out thread looks at its stop flag */
-/* A dial waits this long for the hand-out at least, even with a shorter
- * timeout: the publisher's thread answers at once, but is a thread. */
-#define PUBSUB_HANDOUT_MS 1000
+/* A dial waits this long at least, even with a shorter timeout: a new
+ * publisher writes its note a moment after it takes its lock. */
+#define PUBSUB_FIND_MS 1000
+#define PUBSUB_RETRY_US 1000u
 
 typedef struct pubsub_sock {
     xipc_sock sock;
@@ -48,18 +54,23 @@ typedef struct pubsub_sock {
     xipc_plat_shm sig; /* the signals page */
     xipc_bcast bc;
     xipc_plat_proc peer; /* subscriber: the publisher's process */
-    /* publisher: the rendezvous socket and the thread that hands out */
-    xipc_plat_sock fd;
-    xipc_plat_thread thread;
-    int thread_started;
-    _Atomic int stop;
-    char path[PUBSUB_PATH_MAX];
-    char pidfile[PUBSUB_PATH_MAX + 8];
+    intptr_t lock;       /* publisher: the lock file, held while open */
+    char lockpath[XIPC_NAMED_LOCK_MAX]; /* <rundir>/pubsub/NAME.pid */
+    char notepath[XIPC_NAMED_LOCK_MAX]; /* <rundir>/pubsub/NAME.fds */
     char name[XIPC_NAME_MAX + 1];
 } pubsub_sock;
 
 extern const xipc_tran xipc_pubsub_tran;
 static const xipc_tran pubsub_sub_tran;
+
+/* The NAME's hash in the ring's header (FNV-1a, 64 bits). */
+static uint64_t pubsub_name_hash(const char *name)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    for (; *name != '\0'; name++)
+        h = (h ^ (uint8_t)*name) * 0x100000001b3u;
+    return h;
+}
 
 static pubsub_sock *pubsub_alloc(const xipc_tran *t, const char *name)
 {
@@ -71,86 +82,87 @@ static pubsub_sock *pubsub_alloc(const xipc_tran *t, const char *name)
     p->seg.handle = -1;
     p->sig.handle = -1;
     p->peer.handle = -1;
-    p->fd = XIPC_PLAT_SOCK_NONE;
+    p->lock = -1;
     snprintf(p->name, sizeof(p->name), "%.64s", name);
     return p;
 }
 
-static void pubsub_free(pubsub_sock *p)
+/* The lock file's and the note's paths. */
+static xipc_err pubsub_paths(pubsub_sock *p)
+{
+    xipc_err rv = xipc__named_lock_path("pubsub", p->name, p->lockpath, sizeof(p->lockpath));
+    if (rv != XIPC_OK)
+        return rv;
+    size_t n = strlen(p->lockpath); /* ends in ".pid" */
+    memcpy(p->notepath, p->lockpath, n - 4);
+    memcpy(p->notepath + n - 4, ".fds", 5);
+    return XIPC_OK;
+}
+
+/* Unmap and forget the publisher: back to a fresh subscriber. */
+static void pubsub_unmap(pubsub_sock *p)
 {
     xipc_plat_proc_close(&p->peer);
     xipc_plat_shm_unmap(&p->seg);
     xipc_plat_shm_unmap(&p->sig);
+    memset(&p->bc, 0, sizeof(p->bc));
+}
+
+static void pubsub_free(pubsub_sock *p)
+{
+    pubsub_unmap(p);
     free(p);
 }
 
 /* ---- publisher ------------------------------------------------------------- */
 
-/* Hand a subscriber the ring and the signals page, then hang up: the
- * publisher keeps nothing per subscriber. */
-static void pubsub_hand_out(pubsub_sock *p, xipc_plat_sock c)
+static xipc_err pubsub_publish(pubsub_sock *p, const xipc_opts *opts)
 {
-    xipc_pubsub_hello ring = {XIPC_PUBSUB_MAGIC, XIPC_BCAST_VERSION, XIPC_PUBSUB_RING,
-                              (uint32_t)(sizeof(void *) * 8), p->seg.size};
-    xipc_pubsub_hello sig = {XIPC_PUBSUB_MAGIC, XIPC_BCAST_VERSION, XIPC_PUBSUB_SIGNALS,
-                             (uint32_t)(sizeof(void *) * 8), p->sig.size};
-    /* a fresh socket's buffer takes two small messages at once; if not,
-     * the subscriber sees the hang-up and says so */
-    if (xipc_plat_sock_send_handle(c, &ring, sizeof(ring), p->seg.handle) == XIPC_OK)
-        xipc_plat_sock_send_handle(c, &sig, sizeof(sig), p->sig.handle);
-    xipc_plat_sock_close(c);
-}
-
-static void pubsub_thread_main(void *arg)
-{
-    pubsub_sock *p = arg;
-    while (!atomic_load(&p->stop)) {
-        xipc_plat_sock c;
-        while (xipc_plat_sock_accept(p->fd, 0, &c) == XIPC_OK)
-            pubsub_hand_out(p, c);
-        if (xipc_plat_sock_wait_any(&p->fd, 1, PUBSUB_POLL_MS) == XIPC_ESYS)
-            xipc_plat_sleep_us(PUBSUB_POLL_MS * 1000u); /* out of descriptors */
-    }
+    uint64_t size = xipc_bcast_seg_size(opts->pub_slots, opts->pub_slot_size);
+    if (size > (uint64_t)SIZE_MAX / 2)
+        return XIPC_ENOMEM;
+    /* the ring: writable through this mapping only (F_SEAL_FUTURE_WRITE) */
+    xipc_err rv = xipc_plat_shm_anon(&p->seg, (size_t)size, 1);
+    if (rv == XIPC_OK)
+        rv = xipc_plat_shm_anon(&p->sig, XIPC_PUBSUB_SIG_SIZE, 0);
+    if (rv != XIPC_OK)
+        return rv;
+    uint32_t pid = xipc_plat_getpid();
+    xipc_bcast_format(p->seg.base, opts->pub_slots, opts->pub_slot_size, pid);
+    xipc_bcast_hdr *h = p->seg.base;
+    h->key = xipc_plat_now_ns() ^ ((uint64_t)pid << 32) ^ (uint64_t)(uintptr_t)p;
+    h->name_hash = pubsub_name_hash(p->name);
+    rv = xipc_bcast_attach(&p->bc, p->seg.base, p->seg.size, p->sig.base,
+                           XIPC_BCAST_PUBLISHER, opts->spin_us, NULL);
+    if (rv != XIPC_OK)
+        return rv;
+    char note[XIPC_PUBSUB_NOTE_MAX];
+    snprintf(note, sizeof(note), XIPC_PUBSUB_NOTE_FMT "\n", XIPC_BCAST_VERSION,
+             (long)p->seg.handle, (long)p->sig.handle, (uint64_t)p->seg.size, h->key,
+             h->name_hash);
+    return xipc_plat_textfile_write(p->notepath, note);
 }
 
 static xipc_err pubsub_listen(xipc_sock **out, const xipc_url *url,
                               const xipc_opts *opts)
 {
-    uint64_t size = xipc_bcast_seg_size(opts->pub_slots, opts->pub_slot_size);
-    if (size > (uint64_t)SIZE_MAX / 2)
-        return XIPC_ENOMEM;
     pubsub_sock *p = pubsub_alloc(&xipc_pubsub_tran, url->rest);
     if (p == NULL)
         return XIPC_ENOMEM;
-    xipc_err rv = xipc__named_sock_path("pubsub", url->rest, p->path, sizeof(p->path));
-    /* the ring: writable through this mapping only (F_SEAL_FUTURE_WRITE) */
+    xipc_err rv = pubsub_paths(p);
     if (rv == XIPC_OK)
-        rv = xipc_plat_shm_anon(&p->seg, (size_t)size, 1);
-    if (rv == XIPC_OK)
-        rv = xipc_plat_shm_anon(&p->sig, XIPC_PUBSUB_SIG_SIZE, 0);
+        rv = xipc_plat_lockfile_acquire(&p->lock, p->lockpath); /* one publisher */
     if (rv == XIPC_OK) {
-        xipc_bcast_format(p->seg.base, opts->pub_slots, opts->pub_slot_size,
-                          xipc_plat_getpid());
-        rv = xipc_bcast_attach(&p->bc, p->seg.base, p->seg.size, p->sig.base,
-                               XIPC_BCAST_PUBLISHER, opts->spin_us, NULL);
-    }
-    /* a stale socket file (its publisher died) is replaced */
-    if (rv == XIPC_OK)
-        rv = xipc_plat_msgsock_listen(p->path, (int)opts->backlog, &p->fd);
-    if (rv == XIPC_OK) {
-        rv = xipc_plat_thread_create(&p->thread, pubsub_thread_main, p);
-        p->thread_started = rv == XIPC_OK;
+        rv = pubsub_publish(p, opts);
         if (rv != XIPC_OK) {
-            xipc_plat_sock_close(p->fd);
-            xipc_plat_unlink(p->path);
+            xipc_plat_unlink(p->notepath);
+            xipc_plat_lockfile_release(p->lock, p->lockpath);
         }
     }
     if (rv != XIPC_OK) {
         pubsub_free(p);
         return rv;
     }
-    snprintf(p->pidfile, sizeof(p->pidfile), "%s.pid", p->path);
-    xipc_plat_pidfile_write(p->pidfile); /* for xipc_endpoints: failure is harmless */
     *out = &p->sock;
     return XIPC_OK;
 }
@@ -177,39 +189,45 @@ static xipc_err pubsub_commit(xipc_sock *s, size_t len)
 /* ---- subscriber ------------------------------------------------------------ */
 
 /*
- * Take one of the publisher's messages: a hello of kind @p what with its
- * descriptor, waiting up to the deadline. The segment is mapped read-only
- * for the ring, which must then carry F_SEAL_FUTURE_WRITE (nobody but the
- * publisher can write it), read-write for the signals page.
+ * Map the ring and the signals page of publisher @p pid as its note says.
+ * The note and the descriptor table are the publisher's, read without its
+ * help: a note half-written, left by a publisher that died, or naming
+ * another ring gives XIPC_EPROTO or XIPC_ENOENT, and the caller tries again.
  */
-static xipc_err pubsub_take(xipc_plat_sock fd, uint32_t what, xipc_plat_shm *m,
-                            xipc_deadline *d)
+static xipc_err pubsub_map(pubsub_sock *p, uint32_t pid, const xipc_opts *opts)
 {
-    for (;;) {
-        xipc_pubsub_hello h;
-        size_t n;
-        intptr_t hd;
-        xipc_err rv = xipc_plat_sock_recv_handle(fd, &h, sizeof(h), &n, &hd);
-        if (rv == XIPC_OK) {
-            int ring = what == XIPC_PUBSUB_RING;
-            if (n != sizeof(h) || hd < 0 || h.magic != XIPC_PUBSUB_MAGIC ||
-                h.version != XIPC_BCAST_VERSION || h.what != what ||
-                h.size > (uint64_t)SIZE_MAX / 2 ||
-                (ring ? h.size < XIPC_BCAST_DATA_OFF : h.size != XIPC_PUBSUB_SIG_SIZE)) {
-                xipc_plat_handle_close(hd);
-                return XIPC_EPROTO;
-            }
-            return xipc_plat_shm_adopt(m, hd, (size_t)h.size, !ring);
-        }
-        if (rv == XIPC_ECLOSED)
-            return XIPC_ECONNREFUSED; /* the publisher went meanwhile */
-        uint32_t slice;
-        if (rv != XIPC_ETIMEDOUT || (rv = xipc__deadline_slice(d, &slice)) != XIPC_OK)
-            return rv;
-        rv = xipc_plat_sock_wait(fd, 0, (int)((slice + 999u) / 1000u));
-        if (rv != XIPC_OK && rv != XIPC_ETIMEDOUT)
-            return rv;
-    }
+    /* the pidfd first: if pid is reused after the maps, alive() says so */
+    xipc_plat_proc_open(&p->peer, pid);
+    char note[XIPC_PUBSUB_NOTE_MAX];
+    xipc_err rv = xipc_plat_textfile_read(p->notepath, note, sizeof(note));
+    if (rv != XIPC_OK)
+        return rv;
+    unsigned version;
+    long ring_fd, sig_fd;
+    uint64_t size, key, name_hash;
+    char end;
+    if (sscanf(note, XIPC_PUBSUB_NOTE_FMT "%c", &version, &ring_fd, &sig_fd, &size, &key,
+               &name_hash, &end) != 7 ||
+        end != '\n' || version != XIPC_BCAST_VERSION || size < XIPC_BCAST_DATA_OFF ||
+        size > (uint64_t)SIZE_MAX / 2 || name_hash != pubsub_name_hash(p->name))
+        return XIPC_EPROTO;
+    /* read-only, and refused unless only the publisher can write it */
+    rv = xipc_plat_shm_from_peer(&p->seg, pid, ring_fd, (size_t)size, 0);
+    if (rv == XIPC_OK)
+        rv = xipc_plat_shm_from_peer(&p->sig, pid, sig_fd, XIPC_PUBSUB_SIG_SIZE, 1);
+    if (rv == XIPC_OK)
+        rv = xipc_bcast_attach(&p->bc, p->seg.base, p->seg.size, p->sig.base,
+                               XIPC_BCAST_SUBSCRIBER, opts->spin_us, &p->peer);
+    if (rv != XIPC_OK)
+        return rv;
+    /* read-only memory: these cannot change once checked */
+    const xipc_bcast_hdr *h = p->seg.base;
+    if (h->key != key || h->name_hash != name_hash || xipc_bcast_pub_pid(&p->bc) != pid)
+        return XIPC_EPROTO;
+    /* a publisher closing or dying right now */
+    if (xipc_bcast_closed(&p->bc) || !xipc_plat_proc_alive(&p->peer))
+        return XIPC_ENOENT;
+    return XIPC_OK;
 }
 
 static xipc_err pubsub_dial(xipc_sock **out, const xipc_url *url,
@@ -218,29 +236,26 @@ static xipc_err pubsub_dial(xipc_sock **out, const xipc_url *url,
     pubsub_sock *p = pubsub_alloc(&pubsub_sub_tran, url->rest);
     if (p == NULL)
         return XIPC_ENOMEM;
-    xipc_deadline d = xipc__deadline(timeout_ms < 0                  ? -1
-                                     : timeout_ms < PUBSUB_HANDOUT_MS ? PUBSUB_HANDOUT_MS
-                                                                      : timeout_ms);
-    xipc_err rv = xipc__named_sock_path("pubsub", url->rest, p->path, sizeof(p->path));
-    xipc_plat_sock fd = XIPC_PLAT_SOCK_NONE;
-    if (rv == XIPC_OK)
-        rv = xipc_plat_msgsock_dial(p->path, timeout_ms, &fd);
-    uint32_t pid = 0, uid = 0;
-    if (rv == XIPC_OK && (xipc_plat_sock_peer(fd, &pid, &uid) != XIPC_OK ||
-                          uid != xipc_plat_getuid()))
-        rv = XIPC_EPERM; /* our private folder holds only our sockets */
-    if (rv == XIPC_OK)
-        rv = pubsub_take(fd, XIPC_PUBSUB_RING, &p->seg, &d);
-    if (rv == XIPC_OK)
-        rv = pubsub_take(fd, XIPC_PUBSUB_SIGNALS, &p->sig, &d);
-    xipc_plat_sock_close(fd);
-    if (rv == XIPC_OK) {
-        xipc_plat_proc_open(&p->peer, pid); /* from the kernel, not the ring */
-        rv = xipc_bcast_attach(&p->bc, p->seg.base, p->seg.size, p->sig.base,
-                               XIPC_BCAST_SUBSCRIBER, opts->spin_us, &p->peer);
+    xipc_deadline d = xipc__deadline(timeout_ms >= 0 && timeout_ms < PUBSUB_FIND_MS
+                                         ? PUBSUB_FIND_MS
+                                         : timeout_ms);
+    xipc_err rv = pubsub_paths(p);
+    while (rv == XIPC_OK) {
+        uint32_t pid, slice;
+        rv = xipc__named_lock_owner(p->lockpath, &pid);
+        if (rv != XIPC_OK)
+            break; /* XIPC_ECONNREFUSED: no publisher */
+        rv = pubsub_map(p, pid, opts);
+        if (rv != XIPC_EPROTO && rv != XIPC_ENOENT && rv != XIPC_EBUSY)
+            break;
+        pubsub_unmap(p);
+        xipc_err late = xipc__deadline_slice(&d, &slice);
+        if (late != XIPC_OK)
+            break; /* the last reason stands: XIPC_ENOENT means gone */
+        xipc_plat_sleep_us(PUBSUB_RETRY_US);
+        rv = XIPC_OK;
     }
-    /* a publisher closing right now */
-    if (rv == XIPC_OK && (xipc_bcast_closed(&p->bc) || !xipc_plat_proc_alive(&p->peer)))
+    if (rv == XIPC_ENOENT)
         rv = XIPC_ECONNREFUSED;
     if (rv != XIPC_OK) {
         pubsub_free(p);
@@ -295,15 +310,12 @@ static xipc_err pubsub_url(xipc_sock *s, char *buf, size_t cap)
 static void pubsub_close(xipc_sock *s)
 {
     pubsub_sock *p = (pubsub_sock *)s;
-    if (p->bc.role == XIPC_BCAST_PUBLISHER && p->bc.hdr != NULL) {
-        /* no new subscriber first, then the end of the stream */
-        atomic_store(&p->stop, 1);
-        if (p->thread_started)
-            xipc_plat_thread_join(&p->thread);
-        xipc_plat_sock_close(p->fd);
-        xipc_plat_unlink(p->path);
-        xipc_plat_unlink(p->pidfile);
+    if (p->lock >= 0) {
+        /* the note first: a new publisher may write its own once the lock
+         * is free; then the end of the stream; then the name */
+        xipc_plat_unlink(p->notepath);
         xipc_bcast_close(&p->bc);
+        xipc_plat_lockfile_release(p->lock, p->lockpath);
     }
     pubsub_free(p);
 }
@@ -313,7 +325,7 @@ static void pubsub_close(xipc_sock *s)
 static xipc_err pubsub_list(void (*fn)(const xipc_endpoint_info *, void *),
                             void *arg)
 {
-    return xipc__named_sock_list("pubsub", "pubsub", "pubsub", fn, arg);
+    return xipc__named_lock_list("pubsub", "pubsub", "pubsub", fn, arg);
 }
 
 const xipc_tran xipc_pubsub_tran = {

@@ -50,8 +50,8 @@ cli_guard() {
 }
 
 # The per-user runtime folder ($XDG_RUNTIME_DIR/xipc, else /tmp/xipc-UID):
-# shm://, pubsub:// and pipe:// listeners are sockets in its shm/,
-# pubsub/ and pipe/.
+# shm:// and pipe:// listeners are sockets in its shm/ and pipe/; a
+# pubsub:// publisher is a lock file and a note in pubsub/.
 cli_rundir() {
     if [ -n "${XDG_RUNTIME_DIR:-}" ]; then
         echo "$XDG_RUNTIME_DIR/xipc"
@@ -111,8 +111,8 @@ reap() {
     BG=$rest
 }
 
-# shm_left TEXT: names of the shared-memory objects and shm:// and
-# pubsub:// socket files containing TEXT
+# shm_left TEXT: names of the shared-memory objects, shm:// socket files
+# and pubsub:// lock files and notes containing TEXT
 shm_left() {
     for f in /dev/shm/*"$1"* "$(cli_rundir)"/shm/*"$1"* "$(cli_rundir)"/pubsub/*"$1"*; do
         [ -e "$f" ] && printf '%s ' "${f##*/}"

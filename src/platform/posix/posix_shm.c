@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -104,3 +105,15 @@ xipc_err xipc_plat_shm_adopt(xipc_plat_shm *m, intptr_t h, size_t size, int writ
     return XIPC_OK;
 }
 
+xipc_err xipc_plat_shm_from_peer(xipc_plat_shm *m, uint32_t pid, intptr_t h, size_t size,
+                                 int writable)
+{
+    char path[64];
+    if (pid == 0 || h < 0 || h > INT32_MAX)
+        return XIPC_EINVAL;
+    snprintf(path, sizeof(path), "/proc/%u/fd/%ld", (unsigned)pid, (long)h);
+    int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ESRCH ? XIPC_ENOENT : shm_syserr(errno);
+    return xipc_plat_shm_adopt(m, fd, size, writable);
+}

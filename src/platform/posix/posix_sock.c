@@ -336,33 +336,54 @@ int xipc_plat_sock_peer_addr(xipc_plat_sock s, uint8_t addr[16])
     return 0;
 }
 
-xipc_err xipc_plat_pidfile_write(const char *path)
+xipc_err xipc_plat_textfile_write(const char *path, const char *text)
 {
-    /* written in place, not through a temporary file: a writer killed
-     * half-way leaves at worst a short file, which readers take as no pid
-     * and the next listener overwrites; a temporary would be left over */
-    char text[32];
+    /* in place, not through a temporary file: see the contract */
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         return xipc__posix_err(errno);
-    int n = snprintf(text, sizeof(text), "%u\n", (unsigned)getpid());
-    int ok = fchmod(fd, 0600) == 0 && write(fd, text, (size_t)n) == n;
+    size_t n = strlen(text);
+    int ok = fchmod(fd, 0600) == 0 && write(fd, text, n) == (ssize_t)n;
     int e = errno;
     close(fd);
     return ok ? XIPC_OK : xipc__posix_err(e);
 }
 
+xipc_err xipc_plat_textfile_read(const char *path, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0 && errno == ENOENT)
+        return XIPC_ENOENT;
+    if (fd < 0)
+        return errno == ELOOP ? XIPC_EPERM : xipc__posix_err(errno);
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+        (st.st_mode & 077) != 0) {
+        close(fd);
+        return XIPC_EPERM;
+    }
+    ssize_t k = read(fd, buf, cap - 1);
+    int e = errno;
+    close(fd);
+    if (k < 0)
+        return xipc__posix_err(e);
+    buf[k] = '\0';
+    return XIPC_OK;
+}
+
+xipc_err xipc_plat_pidfile_write(const char *path)
+{
+    char text[32];
+    snprintf(text, sizeof(text), "%u\n", (unsigned)getpid());
+    return xipc_plat_textfile_write(path, text);
+}
+
 uint32_t xipc_plat_pidfile_read(const char *path)
 {
     char text[32];
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
+    if (xipc_plat_textfile_read(path, text, sizeof(text)) != XIPC_OK)
         return 0;
-    ssize_t k = read(fd, text, sizeof(text) - 1);
-    close(fd);
-    if (k <= 0)
-        return 0;
-    text[k] = '\0';
     char *end;
     unsigned long v = strtoul(text, &end, 10);
     if (end == text || (*end != '\n' && *end != '\0') || v == 0 || v > 0x3fffffffu)
