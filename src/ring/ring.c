@@ -148,7 +148,7 @@ static xipc_err ring_sleep(xipc_ring *r, uint64_t need, ring_deadline *d)
             break;
         }
         uint32_t slice;
-        if ((rv = xipc__deadline_slice(d, &slice)) != XIPC_OK)
+        if ((rv = xipc__deadline_slice(d, XIPC_WAIT_SLICE_US, &slice)) != XIPC_OK)
             break;
         /* woken for nothing many times in a row: a storm (wait.h) */
         slice = xipc__storm_pause(&storm, slice);

@@ -249,10 +249,9 @@ static xipc_err pubsub_dial(xipc_sock **out, const xipc_url *url,
         if (rv != XIPC_EPROTO && rv != XIPC_ENOENT && rv != XIPC_EBUSY)
             break;
         pubsub_unmap(p);
-        xipc_err late = xipc__deadline_slice(&d, &slice);
-        if (late != XIPC_OK)
+        if (xipc__deadline_slice(&d, PUBSUB_RETRY_US, &slice) != XIPC_OK)
             break; /* the last reason stands: XIPC_ENOENT means gone */
-        xipc_plat_sleep_us(PUBSUB_RETRY_US);
+        xipc_plat_sleep_us(slice);
         rv = XIPC_OK;
     }
     if (rv == XIPC_ENOENT)

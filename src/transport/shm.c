@@ -272,7 +272,7 @@ static xipc_err shm_accept(xipc_sock *ls, xipc_sock **out, int timeout_ms)
         if (prv != XIPC_OK && l->nparked == 0)
             return prv; /* nothing parked to wait for: say why */
         uint32_t slice;
-        if (timeout_ms == 0 || xipc__deadline_slice(&deadline, &slice) != XIPC_OK)
+        if (timeout_ms == 0 || xipc__deadline_slice(&deadline, XIPC_WAIT_SLICE_US, &slice) != XIPC_OK)
             return XIPC_ETIMEDOUT;
         /* new connections, and offers of the parked ones; a slice at most,
          * so that an overdue parked one is dropped in time */
