@@ -3,6 +3,27 @@
  * (src/platform/posix/, src/platform/win32/). Nothing above src/platform
  * includes an OS header; everything it needs from the OS is here.
  *
+ * The contract is grouped by OS primitive. Each group is one file per
+ * port, with the same stem (posix_dir.c, win32_dir.c), as in nng and libuv:
+ *
+ *   clock                      posix_clock.c   (deadlines: core/deadline.h)
+ *   processors                 posix_cpu.c
+ *   memory                     posix_mem.c
+ *   errors                     posix_err.c     (the one errno mapper)
+ *   processes                  posix_proc.c, starting one: posix_spawn.c
+ *   wait/wake on shared words  posix_futex.c
+ *   shared memory              posix_shm.c
+ *   stream sockets             posix_sock.c, addresses: posix_unix.c, posix_tcp.c
+ *   local datagrams            posix_dgram.c
+ *   folders and lock files     posix_dir.c
+ *   message queues             posix_mq.c
+ *   threads and locks          posix_thread.c
+ *   readiness polling          posix_poll.c
+ *
+ * Mechanisms are built from these in src/transport; where one is native
+ * on one OS and emulated on the other (mailslot://, mq://), the transport
+ * says which primitives it uses on each.
+ *
  * All functions are thread-safe. Errors are xipc_err values; where a
  * system call failed the port returns XIPC_ESYS after recording errno with
  * xipc__set_syserr().
@@ -16,7 +37,11 @@
 
 #include "xipc/xipc.h"
 
-/* ---- time ---------------------------------------------------------------- */
+/* A socket handle: an fd on POSIX, a SOCKET on Windows; -1 for none. */
+typedef intptr_t xipc_plat_sock;
+#define XIPC_PLAT_SOCK_NONE ((xipc_plat_sock)-1)
+
+/* ---- clock -------------------------------------------------------------- */
 
 /* Monotonic clock in nanoseconds. */
 uint64_t xipc_plat_now_ns(void);
@@ -24,13 +49,32 @@ uint64_t xipc_plat_now_ns(void);
 /* Sleep the calling thread for about @p us microseconds. */
 void xipc_plat_sleep_us(uint32_t us);
 
+/* ---- processors --------------------------------------------------------- */
+
 /* A hint to the CPU inside spin loops (pause). */
 void xipc_plat_cpu_relax(void);
 
 /* Give the CPU to another runnable thread, if any (sched_yield). */
 void xipc_plat_yield(void);
 
-/* ---- processes ----------------------------------------------------------- */
+/* Processors online (at least 1). */
+uint32_t xipc_plat_cpu_count(void);
+
+/* ---- memory ------------------------------------------------------------- */
+
+/*
+ * Give the memory free() kept back to the system, where the C library can
+ * (glibc keeps freed chunks of up to 32 MiB in its arenas once a large
+ * block was freed); nothing elsewhere. Walks every arena: call it rarely.
+ */
+void xipc_plat_mem_release(void);
+
+/* ---- errors ------------------------------------------------------------- */
+
+/* Record the system error code behind an XIPC_ESYS (thread-local). */
+void xipc__set_syserr(int code);
+
+/* ---- processes ---------------------------------------------------------- */
 
 uint32_t xipc_plat_getpid(void);
 
@@ -66,7 +110,18 @@ int xipc_plat_proc_alive(xipc_plat_proc *p);
 /* One-shot check without a handle. */
 int xipc_plat_pid_alive(uint32_t pid);
 
-/* ---- futex: wait on a 32-bit word in memory shared between processes --- */
+/*
+ * Start @p path with @p argv and one end of a connected socket pair,
+ * announced in environment variable @p env; @p out gets the other end.
+ * XIPC_ENOENT when the program cannot be executed.
+ */
+xipc_err xipc_plat_spawn(const char *path, char *const argv[], const char *env,
+                         xipc_plat_sock *out, uint32_t *pid);
+
+/* In the child: the inherited end named by environment variable @p env. */
+xipc_err xipc_plat_sock_inherited(const char *env, xipc_plat_sock *out);
+
+/* ---- wait/wake on a 32-bit word shared between processes ---------------- */
 
 /*
  * Sleep while *addr == expected, at most @p timeout_us microseconds
@@ -129,11 +184,8 @@ xipc_err xipc_plat_shm_from_peer(xipc_plat_shm *m, uint32_t pid, intptr_t h, siz
 /* Unmap; closes m->handle if any. */
 void xipc_plat_shm_unmap(xipc_plat_shm *m);
 
-/* ---- stream sockets (unix, pipe, tcp, anonymous pipes) -------------------- */
+/* ---- stream sockets: unix, tcp, message sockets, anonymous pairs -------- */
 
-/* A socket handle: an fd on POSIX, a SOCKET on Windows; -1 for none. */
-typedef intptr_t xipc_plat_sock;
-#define XIPC_PLAT_SOCK_NONE ((xipc_plat_sock)-1)
 
 typedef struct xipc_plat_iov {
     const void *base;
@@ -221,76 +273,22 @@ xipc_err xipc_plat_sock_peer(xipc_plat_sock s, uint32_t *pid, uint32_t *uid);
 int xipc_plat_sock_peer_addr(xipc_plat_sock s, uint8_t addr[16]);
 
 /*
- * Start @p path with @p argv and one end of a connected socket pair,
- * announced in environment variable @p env; @p out gets the other end.
- * XIPC_ENOENT when the program cannot be executed.
+ * Wait up to @p timeout_ms until stream socket @p s is readable or, with
+ * @p want_write, writable — or has an error or end of stream that the next
+ * xipc_plat_sock_recv/sendv reports. Layers that move bytes with those
+ * calls and a timeout of 0 (never blocking) wait here.
+ * @return XIPC_OK, XIPC_ETIMEDOUT, XIPC_ESYS
  */
-xipc_err xipc_plat_spawn(const char *path, char *const argv[], const char *env,
-                         xipc_plat_sock *out, uint32_t *pid);
-
-/* In the child: the inherited end named by environment variable @p env. */
-xipc_err xipc_plat_sock_inherited(const char *env, xipc_plat_sock *out);
-
-/* Write this process's pid into @p path (mode 0600, written in place);
- * read one back (0 when absent or garbage). */
-xipc_err xipc_plat_pidfile_write(const char *path);
-uint32_t xipc_plat_pidfile_read(const char *path);
+xipc_err xipc_plat_sock_wait(xipc_plat_sock s, int want_write, int timeout_ms);
 
 /*
- * Write @p text as the whole content of file @p path, mode 0600, in
- * place: a writer killed half-way leaves a short file, which readers must
- * take for garbage (a temporary file would be left over instead).
+ * Wait up to @p timeout_ms until one of the @p n sockets @p s is readable
+ * (a connection to accept, a message) or hung up. At most 1025 sockets.
+ * @return XIPC_OK, XIPC_ETIMEDOUT, XIPC_EINVAL, XIPC_ESYS
  */
-xipc_err xipc_plat_textfile_write(const char *path, const char *text);
+xipc_err xipc_plat_sock_wait_any(const xipc_plat_sock *s, unsigned n, int timeout_ms);
 
-/*
- * Read at most @p cap - 1 bytes of file @p path into @p buf, NUL-ended.
- * @return XIPC_OK, XIPC_ENOENT (missing), XIPC_EPERM (not a plain file of
- *         ours closed to others), XIPC_ESYS
- */
-xipc_err xipc_plat_textfile_read(const char *path, char *buf, size_t cap);
-void xipc_plat_unlink(const char *path);
-
-/* ---- threads ----------------------------------------------------------------- */
-
-/* Run @p fn(@p arg) on a new detached thread. */
-xipc_err xipc_plat_thread_detached(void (*fn)(void *), void *arg);
-
-/* ---- the per-user runtime directory ---------------------------------------- */
-
-/*
- * The folder for this user's endpoints ($XDG_RUNTIME_DIR/xipc, else
- * /tmp/xipc-<uid>), created 0700 when missing; refused (XIPC_EPERM) when it
- * exists but is not a directory owned by us with mode 0700. @p sub, when
- * not NULL, names a subfolder created the same way.
- */
-xipc_err xipc_plat_rundir(char *buf, size_t cap, const char *sub);
-
-/* ---- private folders (mailslot) ------------------------------------------ */
-
-/*
- * Call @p fn for each entry of folder @p path except "." and "..". The
- * folder must be a directory owned by us with no access for others.
- * @return XIPC_OK, XIPC_ENOENT (no such folder), XIPC_EPERM (not private),
- *         XIPC_ESYS
- */
-xipc_err xipc_plat_dir_list(const char *path,
-                            void (*fn)(const char *name, void *arg), void *arg);
-
-/* Remove folder @p path when it is empty; keep it silently otherwise. */
-void xipc_plat_dir_remove(const char *path);
-
-/*
- * A stamp of folder @p path that changes whenever an entry is added or
- * removed, so that a listing can be reused while the stamp stays the same.
- * File times are coarse: a change just after the stamp was taken might
- * carry the same time, so a stamp proves "no change since" only when
- * @p *settled says the folder had not changed for a while when it was taken.
- * @return XIPC_OK, XIPC_ENOENT, XIPC_ESYS
- */
-xipc_err xipc_plat_dir_stamp(const char *path, uint64_t stamp[2], int *settled);
-
-/* ---- local datagram sockets (mailslot) ------------------------------------ */
+/* ---- local datagram sockets --------------------------------------------- */
 
 /*
  * Datagram sockets bound at paths in the file system (AF_UNIX SOCK_DGRAM on
@@ -346,7 +344,95 @@ void xipc_plat_dgram_unlink(const char *path);
 
 void xipc_plat_dgram_close(intptr_t h);
 
-/* ---- POSIX message queues (mq) -------------------------------------------- */
+/* ---- folders and lock files --------------------------------------------- */
+
+/*
+ * The folder for this user's endpoints ($XDG_RUNTIME_DIR/xipc, else
+ * /tmp/xipc-<uid>), created 0700 when missing; refused (XIPC_EPERM) when it
+ * exists but is not a directory owned by us with mode 0700. @p sub, when
+ * not NULL, names a subfolder created the same way.
+ */
+xipc_err xipc_plat_rundir(char *buf, size_t cap, const char *sub);
+
+/*
+ * The per-user runtime directory as xipc_plat_rundir() names it (with
+ * subfolder @p sub when not NULL), creating nothing.
+ * @return XIPC_OK, XIPC_ENOENT (it does not exist), XIPC_EPERM (not a
+ *         private directory of ours), XIPC_EINVAL (does not fit), XIPC_ESYS
+ */
+xipc_err xipc_plat_rundir_find(char *buf, size_t cap, const char *sub);
+
+/* What is at @p path (a symbolic link is not followed: OTHER). */
+#define XIPC_PLAT_FILE_NONE 0 /* nothing, or not accessible */
+#define XIPC_PLAT_FILE_REG 1
+#define XIPC_PLAT_FILE_DIR 2
+#define XIPC_PLAT_FILE_SOCK 3
+#define XIPC_PLAT_FILE_OTHER 4
+int xipc_plat_file_kind(const char *path);
+
+/*
+ * Call @p fn for each entry of folder @p path except "." and "..". The
+ * folder must be a directory owned by us with no access for others.
+ * @return XIPC_OK, XIPC_ENOENT (no such folder), XIPC_EPERM (not private),
+ *         XIPC_ESYS
+ */
+xipc_err xipc_plat_dir_list(const char *path,
+                            void (*fn)(const char *name, void *arg), void *arg);
+
+/* Remove folder @p path when it is empty; keep it silently otherwise. */
+void xipc_plat_dir_remove(const char *path);
+
+/*
+ * A stamp of folder @p path that changes whenever an entry is added or
+ * removed, so that a listing can be reused while the stamp stays the same.
+ * File times are coarse: a change just after the stamp was taken might
+ * carry the same time, so a stamp proves "no change since" only when
+ * @p *settled says the folder had not changed for a while when it was taken.
+ * @return XIPC_OK, XIPC_ENOENT, XIPC_ESYS
+ */
+xipc_err xipc_plat_dir_stamp(const char *path, uint64_t stamp[2], int *settled);
+
+/*
+ * Take the lock file @p path (created 0600): while the returned handle is
+ * open, the file is locked and holds our pid. The kernel drops the lock
+ * when the process dies, however it dies.
+ * @return XIPC_OK, XIPC_EADDRINUSE (a live process holds it), XIPC_EPERM
+ *         (not our private file), XIPC_ESYS
+ */
+xipc_err xipc_plat_lockfile_acquire(intptr_t *h, const char *path);
+
+/* Remove @p path and drop the lock. */
+void xipc_plat_lockfile_release(intptr_t h, const char *path);
+
+/*
+ * Whether a live process holds lock file @p path, and its pid (0 for a
+ * moment while the holder is writing it).
+ * @return XIPC_OK (held), XIPC_ENOENT (missing, or its holder is gone),
+ *         XIPC_EPERM, XIPC_ESYS
+ */
+xipc_err xipc_plat_lockfile_owner(const char *path, uint32_t *pid);
+
+/* Write this process's pid into @p path (mode 0600, written in place);
+ * read one back (0 when absent or garbage). */
+xipc_err xipc_plat_pidfile_write(const char *path);
+uint32_t xipc_plat_pidfile_read(const char *path);
+
+/*
+ * Write @p text as the whole content of file @p path, mode 0600, in
+ * place: a writer killed half-way leaves a short file, which readers must
+ * take for garbage (a temporary file would be left over instead).
+ */
+xipc_err xipc_plat_textfile_write(const char *path, const char *text);
+
+/*
+ * Read at most @p cap - 1 bytes of file @p path into @p buf, NUL-ended.
+ * @return XIPC_OK, XIPC_ENOENT (missing), XIPC_EPERM (not a plain file of
+ *         ours closed to others), XIPC_ESYS
+ */
+xipc_err xipc_plat_textfile_read(const char *path, char *buf, size_t cap);
+void xipc_plat_unlink(const char *path);
+
+/* ---- message queues (POSIX; mq:// on Windows uses window messages) ------ */
 
 typedef struct xipc_plat_mq {
     intptr_t handle; /* -1: none */
@@ -397,34 +483,10 @@ int xipc_plat_mq_current(xipc_plat_mq *q, const char *name);
 void xipc_plat_mq_close(xipc_plat_mq *q);
 void xipc_plat_mq_unlink(const char *name);
 
-/* ---- lock files: a name owned by a live process --------------------------- */
+/* ---- threads and locks -------------------------------------------------- */
 
-/*
- * Take the lock file @p path (created 0600): while the returned handle is
- * open, the file is locked and holds our pid. The kernel drops the lock
- * when the process dies, however it dies.
- * @return XIPC_OK, XIPC_EADDRINUSE (a live process holds it), XIPC_EPERM
- *         (not our private file), XIPC_ESYS
- */
-xipc_err xipc_plat_lockfile_acquire(intptr_t *h, const char *path);
-
-/* Remove @p path and drop the lock. */
-void xipc_plat_lockfile_release(intptr_t h, const char *path);
-
-/*
- * Whether a live process holds lock file @p path, and its pid (0 for a
- * moment while the holder is writing it).
- * @return XIPC_OK (held), XIPC_ENOENT (missing, or its holder is gone),
- *         XIPC_EPERM, XIPC_ESYS
- */
-xipc_err xipc_plat_lockfile_owner(const char *path, uint32_t *pid);
-
-/* ---- errors -------------------------------------------------------------- */
-
-/* Record the system error code behind an XIPC_ESYS (thread-local). */
-void xipc__set_syserr(int code);
-
-/* ---- joinable threads, mutexes, condition variables ------------------------ */
+/* Run @p fn(@p arg) on a new detached thread. */
+xipc_err xipc_plat_thread_detached(void (*fn)(void *), void *arg);
 
 /*
  * Storage for the OS objects, large and aligned enough for each port's
@@ -473,58 +535,6 @@ xipc_err xipc_plat_thread_create(xipc_plat_thread *t, void (*fn)(void *),
                                  void *arg);
 void xipc_plat_thread_join(xipc_plat_thread *t);
 
-/* ---- memory ------------------------------------------------------------------ */
-
-/*
- * Give the memory free() kept back to the system, where the C library can
- * (glibc keeps freed chunks of up to 32 MiB in its arenas once a large
- * block was freed); nothing elsewhere. Walks every arena: call it rarely.
- */
-void xipc_plat_mem_release(void);
-
-/* ---- processors ------------------------------------------------------------ */
-
-/* Processors online (at least 1). */
-uint32_t xipc_plat_cpu_count(void);
-
-/* ---- looking without touching (xipc_endpoints) ------------------------------ */
-
-/*
- * The per-user runtime directory as xipc_plat_rundir() names it (with
- * subfolder @p sub when not NULL), creating nothing.
- * @return XIPC_OK, XIPC_ENOENT (it does not exist), XIPC_EPERM (not a
- *         private directory of ours), XIPC_EINVAL (does not fit), XIPC_ESYS
- */
-xipc_err xipc_plat_rundir_find(char *buf, size_t cap, const char *sub);
-
-/* What is at @p path (a symbolic link is not followed: OTHER). */
-#define XIPC_PLAT_FILE_NONE 0 /* nothing, or not accessible */
-#define XIPC_PLAT_FILE_REG 1
-#define XIPC_PLAT_FILE_DIR 2
-#define XIPC_PLAT_FILE_SOCK 3
-#define XIPC_PLAT_FILE_OTHER 4
-int xipc_plat_file_kind(const char *path);
-
-/* ---- waiting on a stream socket (layers with their own I/O: TLS) ----------- */
-
-/*
- * Wait up to @p timeout_ms until stream socket @p s is readable or, with
- * @p want_write, writable — or has an error or end of stream that the next
- * xipc_plat_sock_recv/sendv reports. Layers that move bytes with those
- * calls and a timeout of 0 (never blocking) wait here.
- * @return XIPC_OK, XIPC_ETIMEDOUT, XIPC_ESYS
- */
-xipc_err xipc_plat_sock_wait(xipc_plat_sock s, int want_write, int timeout_ms);
-
-/*
- * Wait up to @p timeout_ms until one of the @p n sockets @p s is readable
- * (a connection to accept, a message) or hung up. At most 1025 sockets.
- * @return XIPC_OK, XIPC_ETIMEDOUT, XIPC_EINVAL, XIPC_ESYS
- */
-xipc_err xipc_plat_sock_wait_any(const xipc_plat_sock *s, unsigned n, int timeout_ms);
-
-/* ---- many sockets, one thread (the RPC server's reader loop) --------------- */
-
 /*
  * A joinable thread as xipc_plat_thread_create, with a stack of
  * @p stack_bytes (0: the system's default; raised to the system's minimum).
@@ -533,6 +543,8 @@ xipc_err xipc_plat_sock_wait_any(const xipc_plat_sock *s, unsigned n, int timeou
  */
 xipc_err xipc_plat_thread_create_stack(xipc_plat_thread *t, void (*fn)(void *),
                                        void *arg, size_t stack_bytes);
+
+/* ---- readiness polling: many sockets, one thread ------------------------ */
 
 /*
  * A poller: waits for input on many stream sockets at once (epoll on

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/deadline.h"
 #include "core/platform.h"
 #include "core/transport.h"
 #include "transport/named_sock.h"
@@ -46,21 +47,12 @@ typedef struct mq_sock {
 
 extern const xipc_tran xipc_mq_tran;
 
-static uint64_t mq_deadline(int timeout_ms)
+/* The next wait towards @p d, at most @p max_us; 0 when it passed (one
+ * last try that does not wait). */
+static uint32_t mq_slice(xipc_deadline *d, uint32_t max_us)
 {
-    if (timeout_ms < 0)
-        return UINT64_MAX;
-    return xipc_plat_now_ns() + (uint64_t)timeout_ms * 1000000u;
-}
-
-/* The next wait towards @p deadline, at most @p max_us; 0 when it passed. */
-static uint32_t mq_slice(uint64_t deadline, uint32_t max_us)
-{
-    uint64_t now = xipc_plat_now_ns();
-    if (now >= deadline)
-        return 0;
-    uint64_t left = (deadline - now) / 1000u + 1;
-    return left < max_us ? (uint32_t)left : max_us;
+    uint32_t us;
+    return xipc__deadline_slice(d, max_us, &us) == XIPC_OK ? us : 0;
 }
 
 static mq_sock *mq_alloc(const char *name)
@@ -174,9 +166,9 @@ static xipc_err mq_recv_prio(xipc_sock *ss, void *buf, size_t cap, size_t *len,
     int direct = cap >= s->q.msgsize;
     if (!direct && s->held == NULL && (s->held = malloc(s->q.msgsize + 1u)) == NULL)
         return XIPC_ENOMEM;
-    uint64_t deadline = mq_deadline(timeout_ms);
+    xipc_deadline d = xipc__deadline(timeout_ms);
     for (;;) {
-        uint32_t slice = mq_slice(deadline, MQ_RECV_SLICE_US);
+        uint32_t slice = mq_slice(&d, MQ_RECV_SLICE_US);
         xipc_err rv = xipc_plat_mq_recv(&s->q, direct ? buf : s->held,
                                         direct ? len : &s->held_len,
                                         direct ? prio : &s->held_prio, slice);
@@ -250,9 +242,9 @@ static xipc_err mq_send_prio(xipc_sock *ss, const void *buf, size_t len,
         return XIPC_EMSGSIZE;
     if (mq_receiver_gone(s))
         return XIPC_ECLOSED;
-    uint64_t deadline = mq_deadline(timeout_ms);
+    xipc_deadline d = xipc__deadline(timeout_ms);
     for (;;) {
-        uint32_t slice = mq_slice(deadline, MQ_SEND_SLICE_US);
+        uint32_t slice = mq_slice(&d, MQ_SEND_SLICE_US);
         xipc_err rv = xipc_plat_mq_send(&s->q, buf, len, prio, slice);
         if (rv != XIPC_ETIMEDOUT)
             return rv;

@@ -1,6 +1,5 @@
-/* Time for the POSIX port. */
+/* The clock for the POSIX port (deadlines on top of it: core/deadline.h). */
 #define _GNU_SOURCE
-#include <sched.h>
 #include <time.h>
 
 #include "core/platform.h"
@@ -17,18 +16,4 @@ void xipc_plat_sleep_us(uint32_t us)
     struct timespec ts = {(time_t)(us / 1000000u), (long)(us % 1000000u) * 1000};
     while (nanosleep(&ts, &ts) != 0)
         ;
-}
-
-void xipc_plat_cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
-void xipc_plat_yield(void)
-{
-    sched_yield();
 }

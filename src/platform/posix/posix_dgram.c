@@ -1,6 +1,6 @@
 /*
- * Local datagram sockets (AF_UNIX, SOCK_DGRAM) and private folders for the
- * POSIX port: what mailslot:// is made of.
+ * Local datagram sockets (AF_UNIX, SOCK_DGRAM) for the POSIX port: what
+ * mailslot:// is made of (with private folders, posix_dir.c).
  *
  * A socket address holds at most sizeof(sun_path) - 1 bytes of path (107
  * on Linux). A longer path is reached through its folder: the folder is
@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/platform.h"
+#include "platform/posix/posix.h"
 
 /* Bytes the kernel refuses to use of a send buffer for one datagram. */
 #define DGRAM_SNDBUF_SLACK 32
@@ -29,97 +29,6 @@
  * physically contiguous kernel allocations that fail on a busy host. */
 #define DGRAM_HARD_MAX (4u << 20)
 
-static xipc_err dgram_syserr(int code)
-{
-    xipc__set_syserr(code);
-    switch (code) {
-    case EAGAIN:
-#if EWOULDBLOCK != EAGAIN
-    case EWOULDBLOCK:
-#endif
-    case ENOBUFS:
-        return XIPC_EBUSY;
-    case ECONNREFUSED:
-        return XIPC_ECONNREFUSED;
-    case ENOENT:
-    case ENOTDIR:
-        return XIPC_ENOENT;
-    case EADDRINUSE:
-    case EEXIST:
-        return XIPC_EADDRINUSE;
-    case EMSGSIZE:
-        return XIPC_EMSGSIZE;
-    case EACCES:
-    case EPERM:
-        return XIPC_EPERM;
-    case ENOMEM:
-        return XIPC_ENOMEM;
-    default:
-        return XIPC_ESYS;
-    }
-}
-
-/* ---- private folders ------------------------------------------------------ */
-
-xipc_err xipc_plat_dir_list(const char *path,
-                            void (*fn)(const char *name, void *arg), void *arg)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ELOOP ? XIPC_EPERM : dgram_syserr(errno);
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-        (st.st_mode & 077) != 0) {
-        close(fd);
-        return XIPC_EPERM; /* planted by someone else, or open to others */
-    }
-    DIR *d = fdopendir(fd);
-    if (d == NULL) {
-        int e = errno;
-        close(fd);
-        return dgram_syserr(e);
-    }
-    /* readdir returns NULL both at the end and on an error (EOVERFLOW,
-     * EIO...): only errno tells them apart */
-    int err = 0;
-    for (;;) {
-        errno = 0;
-        struct dirent *e = readdir(d);
-        if (e == NULL) {
-            err = errno;
-            break;
-        }
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        fn(e->d_name, arg);
-    }
-    closedir(d);
-    return err != 0 ? dgram_syserr(err) : XIPC_OK;
-}
-
-void xipc_plat_dir_remove(const char *path)
-{
-    rmdir(path); /* ENOTEMPTY: someone still uses it */
-}
-
-/* A folder counts as settled when it has not changed for this long: far
- * more than the granularity of file times (a clock tick, 1-10 ms). */
-#define DGRAM_SETTLED_NS 50000000LL
-
-xipc_err xipc_plat_dir_stamp(const char *path, uint64_t stamp[2], int *settled)
-{
-    struct stat st;
-    struct timespec now;
-    if (stat(path, &st) != 0)
-        return dgram_syserr(errno);
-    clock_gettime(CLOCK_REALTIME, &now);
-    long long mt = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-    long long nt = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
-    stamp[0] = (uint64_t)mt;
-    stamp[1] = (uint64_t)st.st_ino ^ ((uint64_t)st.st_dev << 48);
-    *settled = nt - mt >= DGRAM_SETTLED_NS;
-    return XIPC_OK;
-}
 
 /* ---- addresses -------------------------------------------------------------- */
 
@@ -149,7 +58,7 @@ static xipc_err dgram_addr_make(dgram_addr *a, const char *path)
         dir[dlen] = '\0';
         a->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (a->dirfd < 0)
-            return dgram_syserr(errno);
+            return xipc__posix_err(errno);
         snprintf(a->sun.sun_path, sizeof(a->sun.sun_path), "/proc/self/fd/%d%s",
                  a->dirfd, slash);
         n = strlen(a->sun.sun_path);
@@ -206,7 +115,7 @@ xipc_err xipc_plat_dgram_bind(intptr_t *h, const char *path, uint32_t max_msg)
         return rv;
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        rv = dgram_syserr(errno);
+        rv = xipc__posix_err(errno);
         dgram_addr_done(&a);
         return rv;
     }
@@ -216,13 +125,13 @@ xipc_err xipc_plat_dgram_bind(intptr_t *h, const char *path, uint32_t max_msg)
     int rcv = max_msg > INT_MAX / 4 ? INT_MAX / 2 : (int)max_msg * 2 + 4096;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
     if (bind(fd, (struct sockaddr *)&a.sun, a.len) != 0) {
-        rv = dgram_syserr(errno);
+        rv = xipc__posix_err(errno);
         close(fd);
         dgram_addr_done(&a);
         return rv;
     }
     if (chmod(path, 0600) != 0) {
-        rv = dgram_syserr(errno);
+        rv = xipc__posix_err(errno);
         unlink(path);
         close(fd);
         dgram_addr_done(&a);
@@ -241,11 +150,11 @@ xipc_err xipc_plat_dgram_connect(intptr_t *h, const char *path)
         return rv;
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        rv = dgram_syserr(errno);
+        rv = xipc__posix_err(errno);
     } else {
         dgram_sndbuf_max(fd);
         if (connect(fd, (struct sockaddr *)&a.sun, a.len) != 0) {
-            rv = dgram_syserr(errno);
+            rv = xipc__posix_err(errno);
             close(fd);
         } else {
             *h = fd;
@@ -265,8 +174,11 @@ xipc_err xipc_plat_dgram_send(intptr_t h, const void *buf, size_t len)
         return XIPC_OK;
     /* the first send after the receiver went is ECONNREFUSED, the next
      * ones ENOTCONN (the kernel dissolved the association) */
-    return errno == ENOTCONN ? (xipc__set_syserr(errno), XIPC_ECONNREFUSED)
-                             : dgram_syserr(errno);
+    if (errno == ENOTCONN || errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+        xipc__set_syserr(errno);
+        return errno == ENOTCONN ? XIPC_ECONNREFUSED : XIPC_EBUSY; /* full */
+    }
+    return xipc__posix_err(errno);
 }
 
 int xipc_plat_dgram_live(const char *path)
@@ -286,13 +198,6 @@ int xipc_plat_dgram_live(const char *path)
     return live;
 }
 
-static uint64_t dgram_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* One attempt without waiting; XIPC_ETIMEDOUT when nothing is queued. */
 static xipc_err dgram_try_recv(int fd, void *buf, size_t cap, size_t max,
                                size_t *len)
@@ -308,14 +213,14 @@ static xipc_err dgram_try_recv(int fd, void *buf, size_t cap, size_t max,
         }
         if (n < 0)
             return errno == EAGAIN || errno == EWOULDBLOCK ? XIPC_ETIMEDOUT
-                                                           : dgram_syserr(errno);
+                                                           : xipc__posix_err(errno);
     }
     do
         n = recv(fd, buf, cap, MSG_TRUNC | MSG_DONTWAIT);
     while (n < 0 && errno == EINTR);
     if (n < 0)
         return errno == EAGAIN || errno == EWOULDBLOCK ? XIPC_ETIMEDOUT
-                                                       : dgram_syserr(errno);
+                                                       : xipc__posix_err(errno);
     *len = (size_t)n;
     return (size_t)n > cap ? XIPC_EPROTO : XIPC_OK; /* cut: it is gone */
 }
@@ -323,23 +228,15 @@ static xipc_err dgram_try_recv(int fd, void *buf, size_t cap, size_t max,
 xipc_err xipc_plat_dgram_recv(intptr_t h, void *buf, size_t cap, size_t max,
                               size_t *len, int timeout_ms)
 {
-    int fd = (int)h;
-    uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : dgram_now_ms() + (uint64_t)timeout_ms;
+    xipc_deadline d = xipc__deadline(timeout_ms);
     for (;;) {
-        xipc_err rv = dgram_try_recv(fd, buf, cap, max, len);
-        if (rv != XIPC_ETIMEDOUT)
+        xipc_err rv = dgram_try_recv((int)h, buf, cap, max, len);
+        if (rv == XIPC_ETIMEDOUT)
+            rv = xipc__posix_wait((int)h, POLLIN, &d);
+        else
             return rv;
-        int wait = -1;
-        if (timeout_ms >= 0) {
-            uint64_t now = dgram_now_ms();
-            if (now >= deadline)
-                return XIPC_ETIMEDOUT;
-            uint64_t left = deadline - now;
-            wait = left > INT_MAX ? INT_MAX : (int)left;
-        }
-        struct pollfd pfd = {fd, POLLIN, 0};
-        if (poll(&pfd, 1, wait) < 0 && errno != EINTR)
-            return dgram_syserr(errno);
+        if (rv != XIPC_OK)
+            return rv;
     }
 }
 

@@ -1,6 +1,6 @@
 /*
- * POSIX message queues and lock files for the POSIX port: what mq:// is
- * made of. On Linux an mqd_t is a file descriptor: it can be polled and
+ * POSIX message queues for the POSIX port: what mq:// is made of (with
+ * a lock file, posix_dir.c). On Linux an mqd_t is a file descriptor: it can be polled and
  * fstat()ed (owner, mode, inode, link count).
  */
 #define _GNU_SOURCE
@@ -14,45 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/platform.h"
+#include "platform/posix/posix.h"
 
 /* The Linux defaults of /proc/sys/fs/mqueue/{msg_max,msgsize_max}. */
 #define MQ_DEPTH_FALLBACK 10u
 #define MQ_MSGSIZE_FALLBACK 8192u
 
-static xipc_err mq_syserr(int code)
-{
-    xipc__set_syserr(code);
-    switch (code) {
-    case EEXIST:
-        return XIPC_EADDRINUSE;
-    case ENOENT:
-        return XIPC_ENOENT;
-    case EACCES:
-    case EPERM:
-        return XIPC_EPERM;
-    case EMFILE:  /* RLIMIT_MSGQUEUE (or the descriptor limit) reached */
-    case ENFILE:
-    case ENOSPC:  /* /proc/sys/fs/mqueue/queues_max reached */
-    case ENOMEM:
-        return XIPC_ENOMEM;
-    case EINVAL:
-    case ENAMETOOLONG:
-        return XIPC_EINVAL;
-    case EMSGSIZE:
-        return XIPC_EMSGSIZE;
-    case ETIMEDOUT:
-        return XIPC_ETIMEDOUT;
-    default:
-        return XIPC_ESYS;
-    }
-}
 
-/* Owner-only and ours: anything else was planted or is open to others. */
-static int mq_private(const struct stat *st)
-{
-    return st->st_uid == geteuid() && (st->st_mode & 077) == 0;
-}
 
 static uint32_t mq_read_limit(const char *path, uint32_t fallback)
 {
@@ -77,7 +45,7 @@ static xipc_err mq_attr_load(xipc_plat_mq *q)
 {
     struct mq_attr a;
     if (mq_getattr((mqd_t)q->handle, &a) != 0)
-        return mq_syserr(errno);
+        return xipc__posix_err(errno);
     if (a.mq_maxmsg <= 0 || a.mq_msgsize < 0 || a.mq_msgsize > (long)INT32_MAX)
         return XIPC_EPROTO;
     q->depth = (uint32_t)a.mq_maxmsg;
@@ -99,15 +67,19 @@ xipc_err xipc_plat_mq_create(xipc_plat_mq *q, const char *name, uint32_t depth,
     a.mq_maxmsg = (long)depth;
     a.mq_msgsize = (long)msgsize;
     mqd_t d = mq_open(name, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600, &a);
+    if (d == (mqd_t)-1 && errno == EMFILE) { /* RLIMIT_MSGQUEUE: docs/mq.md */
+        xipc__set_syserr(errno);
+        return XIPC_ENOMEM;
+    }
     if (d == (mqd_t)-1)
-        return mq_syserr(errno);
+        return xipc__posix_err(errno);
     q->handle = (intptr_t)d;
     struct stat st;
     xipc_err rv = XIPC_OK;
     /* fchmod: the umask must not narrow 0600 (the owner must write) */
     if (fchmod((int)d, 0600) != 0 || fstat((int)d, &st) != 0)
-        rv = mq_syserr(errno);
-    else if (!mq_private(&st))
+        rv = xipc__posix_err(errno);
+    else if (!xipc__posix_private(&st))
         rv = XIPC_EPERM;
     if (rv == XIPC_OK)
         rv = mq_attr_load(q);
@@ -123,13 +95,13 @@ xipc_err xipc_plat_mq_open(xipc_plat_mq *q, const char *name)
 {
     mqd_t d = mq_open(name, O_WRONLY | O_CLOEXEC);
     if (d == (mqd_t)-1)
-        return mq_syserr(errno);
+        return xipc__posix_err(errno);
     q->handle = (intptr_t)d;
     struct stat st;
     xipc_err rv = XIPC_OK;
     if (fstat((int)d, &st) != 0)
-        rv = mq_syserr(errno);
-    else if (!mq_private(&st))
+        rv = xipc__posix_err(errno);
+    else if (!xipc__posix_private(&st))
         rv = XIPC_EPERM; /* planted by someone else, or open to others */
     if (rv == XIPC_OK)
         rv = mq_attr_load(q);
@@ -162,7 +134,7 @@ xipc_err xipc_plat_mq_send(xipc_plat_mq *q, const void *buf, size_t len,
         if (mq_timedsend((mqd_t)q->handle, (const char *)buf, len, prio, &ts) == 0)
             return XIPC_OK;
         if (errno != EINTR)
-            return mq_syserr(errno);
+            return xipc__posix_err(errno);
     }
 }
 
@@ -178,7 +150,7 @@ xipc_err xipc_plat_mq_recv(xipc_plat_mq *q, void *buf, size_t *len,
             return XIPC_OK;
         }
         if (errno != EINTR)
-            return mq_syserr(errno);
+            return xipc__posix_err(errno);
     }
 }
 
@@ -214,96 +186,4 @@ void xipc_plat_mq_close(xipc_plat_mq *q)
 void xipc_plat_mq_unlink(const char *name)
 {
     mq_unlink(name);
-}
-
-/* ---- lock files --------------------------------------------------------- */
-
-/* An open-file-description lock on the whole file: per open file, not per
- * process, so closing another descriptor of the same file never drops it. */
-static int lock_cmd(int fd, int cmd, short type)
-{
-    struct flock fl;
-    memset(&fl, 0, sizeof(fl));
-    fl.l_type = type;
-    fl.l_whence = SEEK_SET;
-    int rv = fcntl(fd, cmd, &fl);
-    if (rv == 0 && cmd == F_OFD_GETLK)
-        return fl.l_type != F_UNLCK; /* 1: someone holds it */
-    return rv;
-}
-
-xipc_err xipc_plat_lockfile_acquire(intptr_t *h, const char *path)
-{
-    for (int attempt = 0; attempt < 8; attempt++) {
-        int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0)
-            return errno == ELOOP ? XIPC_EPERM : mq_syserr(errno);
-        struct stat st, now;
-        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !mq_private(&st)) {
-            close(fd);
-            return XIPC_EPERM;
-        }
-        fchmod(fd, 0600); /* ours: a strict umask must not leave it 0000 */
-        if (lock_cmd(fd, F_OFD_SETLK, F_WRLCK) != 0) {
-            int e = errno;
-            close(fd);
-            if (e == EAGAIN || e == EACCES)
-                return XIPC_EADDRINUSE;
-            return mq_syserr(e);
-        }
-        /* the holder before us may have removed the name meanwhile */
-        if (stat(path, &now) != 0 || now.st_ino != st.st_ino || now.st_dev != st.st_dev) {
-            close(fd);
-            continue;
-        }
-        char text[16];
-        int n = snprintf(text, sizeof(text), "%u\n", (unsigned)getpid());
-        if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)n, 0) != n) {
-            int e = errno;
-            unlink(path);
-            close(fd);
-            return mq_syserr(e);
-        }
-        *h = fd;
-        return XIPC_OK;
-    }
-    return XIPC_EBUSY;
-}
-
-void xipc_plat_lockfile_release(intptr_t h, const char *path)
-{
-    if (h < 0)
-        return;
-    unlink(path); /* while still holding it: no one can take a dying name */
-    close((int)h);
-}
-
-xipc_err xipc_plat_lockfile_owner(const char *path, uint32_t *pid)
-{
-    *pid = 0;
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ELOOP ? XIPC_EPERM : mq_syserr(errno);
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !mq_private(&st)) {
-        close(fd);
-        return XIPC_EPERM;
-    }
-    int held = lock_cmd(fd, F_OFD_GETLK, F_WRLCK);
-    if (held <= 0) {
-        int e = errno;
-        close(fd);
-        return held == 0 ? XIPC_ENOENT : mq_syserr(e);
-    }
-    char text[16];
-    ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
-    close(fd);
-    if (n > 0) {
-        text[n] = '\0';
-        char *end;
-        unsigned long v = strtoul(text, &end, 10);
-        if (end != text && *end == '\n' && v <= UINT32_MAX)
-            *pid = (uint32_t)v;
-    }
-    return XIPC_OK;
 }

@@ -5,7 +5,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "platform/posix/posix_sock.h"
+#include "platform/posix/posix.h"
 
 struct xipc_plat_poller {
     int ep;   /* the epoll instance */

@@ -12,29 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/platform.h"
-
-static xipc_err shm_syserr(int code)
-{
-    xipc__set_syserr(code);
-    switch (code) {
-    case EEXIST:
-        return XIPC_EADDRINUSE;
-    case ENOENT:
-        return XIPC_ENOENT;
-    case EACCES:
-    case EPERM:
-        return XIPC_EPERM;
-    case ENOMEM:
-    case ENOSPC:
-        return XIPC_ENOMEM;
-    case ENAMETOOLONG:
-    case EINVAL:
-        return XIPC_EINVAL;
-    default:
-        return XIPC_ESYS;
-    }
-}
+#include "platform/posix/posix.h"
 
 void xipc_plat_shm_unmap(xipc_plat_shm *m)
 {
@@ -59,7 +37,7 @@ xipc_err xipc_plat_shm_anon(xipc_plat_shm *m, size_t size, int readonly_later)
         return XIPC_EINVAL;
     int fd = memfd_create("xipc", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0)
-        return shm_syserr(errno);
+        return xipc__posix_err(errno);
     void *p = MAP_FAILED;
     int seals = SHM_SEALS_FIXED | (readonly_later ? F_SEAL_FUTURE_WRITE : 0);
     /* the seals go on after our mapping: F_SEAL_FUTURE_WRITE spares it */
@@ -70,7 +48,7 @@ xipc_err xipc_plat_shm_anon(xipc_plat_shm *m, size_t size, int readonly_later)
         if (p != MAP_FAILED)
             munmap(p, size);
         close(fd);
-        return shm_syserr(e);
+        return xipc__posix_err(e);
     }
     m->base = p;
     m->size = size;
@@ -98,7 +76,7 @@ xipc_err xipc_plat_shm_adopt(xipc_plat_shm *m, intptr_t h, size_t size, int writ
     int e = errno;
     close(fd);
     if (p == MAP_FAILED)
-        return e == EPERM || e == EACCES ? XIPC_EPROTO : shm_syserr(e);
+        return e == EPERM || e == EACCES ? XIPC_EPROTO : xipc__posix_err(e);
     m->base = p;
     m->size = size;
     m->handle = -1;
@@ -114,6 +92,6 @@ xipc_err xipc_plat_shm_from_peer(xipc_plat_shm *m, uint32_t pid, intptr_t h, siz
     snprintf(path, sizeof(path), "/proc/%u/fd/%ld", (unsigned)pid, (long)h);
     int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
     if (fd < 0)
-        return errno == ESRCH ? XIPC_ENOENT : shm_syserr(errno);
+        return errno == ESRCH ? XIPC_ENOENT : xipc__posix_err(errno);
     return xipc_plat_shm_adopt(m, fd, size, writable);
 }

@@ -15,67 +15,13 @@
 #include <unistd.h>
 
 #include "core/platform.h"
-#include "platform/posix/posix_sock.h"
+#include "platform/posix/posix.h"
 
-xipc_err xipc__posix_err(int code)
-{
-    xipc__set_syserr(code);
-    switch (code) {
-    case EPIPE:
-    case ECONNRESET:
-    case ENOTCONN:
-    case ESHUTDOWN:
-        return XIPC_ECLOSED;
-    case ECONNREFUSED:
-    case ENOENT:
-    case EPROTOTYPE: /* a Unix socket of another kind there: not a listener of ours */
-        return XIPC_ECONNREFUSED;
-    case EADDRINUSE:
-    case EEXIST:
-        return XIPC_EADDRINUSE;
-    case EACCES:
-    case EPERM:
-        return XIPC_EPERM;
-    case ENOMEM:
-    case ENOBUFS:
-        return XIPC_ENOMEM;
-    case ETIMEDOUT:
-    case EAGAIN:
-        return XIPC_ETIMEDOUT;
-    case EINVAL:
-    case ENAMETOOLONG:
-    case EAFNOSUPPORT:
-        return XIPC_EINVAL;
-    case EMSGSIZE:
-        return XIPC_EMSGSIZE;
-    default:
-        return XIPC_ESYS;
-    }
-}
-
-uint64_t xipc__posix_deadline(int timeout_ms)
-{
-    if (timeout_ms < 0)
-        return UINT64_MAX;
-    return xipc_plat_now_ns() + (uint64_t)timeout_ms * 1000000u;
-}
-
-int xipc__posix_left_ms(uint64_t deadline)
-{
-    if (deadline == UINT64_MAX)
-        return -1;
-    uint64_t now = xipc_plat_now_ns();
-    if (now >= deadline)
-        return 0;
-    uint64_t ms = (deadline - now + 999999u) / 1000000u;
-    return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
-}
-
-xipc_err xipc__posix_wait(int fd, short events, uint64_t deadline)
+xipc_err xipc__posix_wait(int fd, short events, xipc_deadline *d)
 {
     for (;;) {
         struct pollfd p = {fd, events, 0};
-        int n = poll(&p, 1, xipc__posix_left_ms(deadline));
+        int n = poll(&p, 1, xipc__deadline_left_ms(d));
         if (n > 0)
             return XIPC_OK; /* ready, or an error the next call reports */
         if (n == 0)
@@ -88,7 +34,7 @@ xipc_err xipc__posix_wait(int fd, short events, uint64_t deadline)
 xipc_err xipc_plat_sock_accept(xipc_plat_sock l, int timeout_ms,
                                xipc_plat_sock *out)
 {
-    uint64_t deadline = xipc__posix_deadline(timeout_ms);
+    xipc_deadline d = xipc__deadline(timeout_ms);
     for (;;) {
         int fd = accept4((int)l, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd >= 0) {
@@ -108,7 +54,7 @@ xipc_err xipc_plat_sock_accept(xipc_plat_sock l, int timeout_ms,
             return xipc__posix_err(errno);
         if (timeout_ms == 0)
             return XIPC_ETIMEDOUT;
-        xipc_err rv = xipc__posix_wait((int)l, POLLIN, deadline);
+        xipc_err rv = xipc__posix_wait((int)l, POLLIN, &d);
         if (rv != XIPC_OK)
             return rv;
     }
@@ -126,7 +72,7 @@ xipc_err xipc_plat_sock_sendv(xipc_plat_sock s, const xipc_plat_iov *iov,
         v[i].iov_len = iov[i].len;
         total += iov[i].len;
     }
-    uint64_t deadline = xipc__posix_deadline(timeout_ms);
+    xipc_deadline d = xipc__deadline(timeout_ms);
     int flags = MSG_NOSIGNAL | (timeout_ms < 0 ? 0 : MSG_DONTWAIT);
     struct iovec *cur = v;
     int cnt = n;
@@ -143,7 +89,7 @@ xipc_err xipc_plat_sock_sendv(xipc_plat_sock s, const xipc_plat_iov *iov,
             if (errno != EAGAIN && errno != EWOULDBLOCK)
                 return xipc__posix_err(errno);
             xipc_err rv = timeout_ms == 0 ? XIPC_ETIMEDOUT
-                                          : xipc__posix_wait((int)s, POLLOUT, deadline);
+                                          : xipc__posix_wait((int)s, POLLOUT, &d);
             if (rv != XIPC_OK)
                 return rv;
             continue;
@@ -166,7 +112,7 @@ xipc_err xipc_plat_sock_sendv(xipc_plat_sock s, const xipc_plat_iov *iov,
 xipc_err xipc_plat_sock_recv(xipc_plat_sock s, void *buf, size_t cap,
                              size_t *got, int timeout_ms)
 {
-    uint64_t deadline = xipc__posix_deadline(timeout_ms);
+    xipc_deadline d = xipc__deadline(timeout_ms);
     int flags = timeout_ms < 0 ? 0 : MSG_DONTWAIT;
     for (;;) {
         ssize_t k = recv((int)s, buf, cap, flags);
@@ -182,7 +128,7 @@ xipc_err xipc_plat_sock_recv(xipc_plat_sock s, void *buf, size_t cap,
             return xipc__posix_err(errno);
         if (timeout_ms == 0)
             return XIPC_ETIMEDOUT;
-        xipc_err rv = xipc__posix_wait((int)s, POLLIN, deadline);
+        xipc_err rv = xipc__posix_wait((int)s, POLLIN, &d);
         if (rv != XIPC_OK)
             return rv;
     }
@@ -336,62 +282,28 @@ int xipc_plat_sock_peer_addr(xipc_plat_sock s, uint8_t addr[16])
     return 0;
 }
 
-xipc_err xipc_plat_textfile_write(const char *path, const char *text)
+/* ---- waiting without I/O (TLS, shm://'s rendezvous) ---------------------- */
+
+xipc_err xipc_plat_sock_wait(xipc_plat_sock s, int want_write, int timeout_ms)
 {
-    /* in place, not through a temporary file: see the contract */
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
-        return xipc__posix_err(errno);
-    size_t n = strlen(text);
-    int ok = fchmod(fd, 0600) == 0 && write(fd, text, n) == (ssize_t)n;
-    int e = errno;
-    close(fd);
-    return ok ? XIPC_OK : xipc__posix_err(e);
+    xipc_deadline d = xipc__deadline(timeout_ms);
+    return xipc__posix_wait((int)s, want_write ? POLLOUT : POLLIN, &d);
 }
 
-xipc_err xipc_plat_textfile_read(const char *path, char *buf, size_t cap)
+xipc_err xipc_plat_sock_wait_any(const xipc_plat_sock *s, unsigned n, int timeout_ms)
 {
-    buf[0] = '\0';
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0 && errno == ENOENT)
-        return XIPC_ENOENT;
-    if (fd < 0)
-        return errno == ELOOP ? XIPC_EPERM : xipc__posix_err(errno);
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-        (st.st_mode & 077) != 0) {
-        close(fd);
-        return XIPC_EPERM;
+    struct pollfd p[1025];
+    if (n == 0 || n > sizeof(p) / sizeof(p[0]))
+        return XIPC_EINVAL;
+    for (unsigned i = 0; i < n; i++) {
+        p[i].fd = (int)s[i];
+        p[i].events = POLLIN;
+        p[i].revents = 0;
     }
-    ssize_t k = read(fd, buf, cap - 1);
-    int e = errno;
-    close(fd);
-    if (k < 0)
-        return xipc__posix_err(e);
-    buf[k] = '\0';
-    return XIPC_OK;
-}
-
-xipc_err xipc_plat_pidfile_write(const char *path)
-{
-    char text[32];
-    snprintf(text, sizeof(text), "%u\n", (unsigned)getpid());
-    return xipc_plat_textfile_write(path, text);
-}
-
-uint32_t xipc_plat_pidfile_read(const char *path)
-{
-    char text[32];
-    if (xipc_plat_textfile_read(path, text, sizeof(text)) != XIPC_OK)
-        return 0;
-    char *end;
-    unsigned long v = strtoul(text, &end, 10);
-    if (end == text || (*end != '\n' && *end != '\0') || v == 0 || v > 0x3fffffffu)
-        return 0;
-    return (uint32_t)v;
-}
-
-void xipc_plat_unlink(const char *path)
-{
-    unlink(path);
+    int rc = poll(p, n, timeout_ms < 0 ? -1 : timeout_ms);
+    if (rc == 0)
+        return XIPC_ETIMEDOUT;
+    if (rc < 0 && errno != EINTR)
+        return xipc__posix_err(errno);
+    return XIPC_OK; /* ready, or a signal: the caller looks and waits again */
 }

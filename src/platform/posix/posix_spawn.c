@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "platform/posix/posix_sock.h"
+#include "platform/posix/posix.h"
 
 extern char **environ;
 

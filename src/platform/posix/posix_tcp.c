@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "platform/posix/posix_sock.h"
+#include "platform/posix/posix.h"
 
 static xipc_err tcp_resolve(const char *host, uint16_t port, int passive,
                             struct addrinfo **res)
@@ -78,7 +78,7 @@ xipc_err xipc_plat_tcp_dial(const char *host, uint16_t port, int timeout_ms,
     xipc_err rv = tcp_resolve(host, port, 0, &res);
     if (rv != XIPC_OK)
         return rv;
-    uint64_t deadline = xipc__posix_deadline(timeout_ms);
+    xipc_deadline d = xipc__deadline(timeout_ms);
     rv = XIPC_ECONNREFUSED;
     for (struct addrinfo *a = res; a != NULL; a = a->ai_next) {
         int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
@@ -87,7 +87,7 @@ xipc_err xipc_plat_tcp_dial(const char *host, uint16_t port, int timeout_ms,
             rv = xipc__posix_err(errno);
             continue;
         }
-        rv = xipc__posix_connect(fd, a->ai_addr, (unsigned)a->ai_addrlen, deadline);
+        rv = xipc__posix_connect(fd, a->ai_addr, (unsigned)a->ai_addrlen, &d);
         if (rv == XIPC_OK) {
             tcp_nodelay(fd);
             *out = fd;

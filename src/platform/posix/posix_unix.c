@@ -13,7 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "platform/posix/posix_sock.h"
+#include "platform/posix/posix.h"
 
 static xipc_err unix_addr(struct sockaddr_un *sa, socklen_t *len,
                           const char *path, int abstract)
@@ -29,8 +29,7 @@ static xipc_err unix_addr(struct sockaddr_un *sa, socklen_t *len,
     return XIPC_OK;
 }
 
-xipc_err xipc__posix_connect(int fd, const void *addr, unsigned addrlen,
-                             uint64_t deadline)
+xipc_err xipc__posix_connect(int fd, const void *addr, unsigned addrlen, xipc_deadline *d)
 {
     /* A Unix socket whose listener's backlog is full refuses a
      * non-blocking connect with EAGAIN and stays unconnected (it does not
@@ -38,16 +37,20 @@ xipc_err xipc__posix_connect(int fd, const void *addr, unsigned addrlen,
     uint32_t nap = 500;
     int rc;
     while ((rc = connect(fd, addr, (socklen_t)addrlen)) != 0 && errno == EAGAIN) {
-        int left = xipc__posix_left_ms(deadline);
+        int left = xipc__deadline_left_ms(d);
         if (left == 0)
             return XIPC_ETIMEDOUT;
         xipc_plat_sleep_us(left > 0 && (uint32_t)left * 1000u < nap ? (uint32_t)left * 1000u : nap);
         nap = nap < 16000 ? nap * 2 : nap;
     }
     if (rc != 0) {
+        if (errno == ENOENT) { /* no socket file: no listener */
+            xipc__set_syserr(errno);
+            return XIPC_ECONNREFUSED;
+        }
         if (errno != EINPROGRESS && errno != EINTR)
             return xipc__posix_err(errno);
-        xipc_err rv = xipc__posix_wait(fd, POLLOUT, deadline);
+        xipc_err rv = xipc__posix_wait(fd, POLLOUT, d);
         if (rv != XIPC_OK)
             return rv;
         int err = 0;
@@ -120,8 +123,8 @@ static xipc_err unix_dial(int type, const char *path, int abstract, int timeout_
     int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return xipc__posix_err(errno);
-    xipc_err rv = xipc__posix_connect(fd, &sa, (unsigned)len,
-                                      xipc__posix_deadline(timeout_ms));
+    xipc_deadline d = xipc__deadline(timeout_ms);
+    xipc_err rv = xipc__posix_connect(fd, &sa, (unsigned)len, &d);
     if (rv != XIPC_OK) {
         close(fd);
         return rv;
