@@ -1,5 +1,6 @@
 /*
  * mailslot://NAME — one-way, unreliable datagrams, as Windows mailslots.
+ * The POSIX strategy (Windows has mailslots: src/transport/win32/mailslot.c).
  *
  * A server (xipc_listen) binds its own datagram socket in the private
  * folder <rundir>/mailslot/NAME/, named "<max>.<pid>.<n>": its largest

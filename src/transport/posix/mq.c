@@ -1,6 +1,7 @@
 /*
  * mq://NAME — the "message mechanism": messages with priorities go to one
- * named receiver through a POSIX message queue "/xipc.<uid>.NAME".
+ * named receiver through a POSIX message queue "/xipc.<uid>.NAME". The
+ * POSIX strategy (Windows: window messages, src/transport/win32/mq.c).
  *
  * The receiver (xipc_listen) owns the name through the lock file
  * <rundir>/mq/NAME.pid, which holds its pid and stays locked while it
