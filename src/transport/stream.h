@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 
 #include "core/addr.h"
+#include "core/deadline.h"
 #include "core/platform.h"
 #include "core/transport.h"
 
@@ -29,10 +30,10 @@
 /*
  * How a stream moves bytes: the plain socket (the default) or a layer over
  * it (TLS). The contracts are those of the platform calls:
- *  - sendv: all @p n buffers in order within @p timeout_ms, the bytes taken
+ *  - sendv: all @p n buffers in order by deadline @p d, the bytes taken
  *    in @p sent (XIPC_ETIMEDOUT when not all were; a byte counted as sent
  *    is committed: the layer delivers it even if the next call is a close);
- *  - recv: at least one byte within @p timeout_ms, or XIPC_ETIMEDOUT,
+ *  - recv: at least one byte by deadline @p d, or XIPC_ETIMEDOUT,
  *    XIPC_ECLOSED (end of stream, reset) or another error (sticky);
  *  - close: free @p ctx and close @p fd without blocking (what was counted
  *    as sent may still go out from a background thread).
@@ -40,9 +41,9 @@
  */
 typedef struct xipc_stream_io {
     xipc_err (*sendv)(void *ctx, xipc_plat_sock fd, const xipc_plat_iov *iov,
-                      int n, size_t *sent, int timeout_ms);
+                      int n, size_t *sent, xipc_deadline *d);
     xipc_err (*recv)(void *ctx, xipc_plat_sock fd, void *buf, size_t cap,
-                     size_t *got, int timeout_ms);
+                     size_t *got, xipc_deadline *d);
     void (*close)(void *ctx, xipc_plat_sock fd);
 } xipc_stream_io;
 
