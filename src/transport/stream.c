@@ -87,8 +87,7 @@ xipc_stream_listener *xipc__stream_listener_new(const xipc_tran *tran,
 
 /* ---- input ----------------------------------------------------------------- */
 
-/* Make room for @p need buffered bytes from rx_beg on. */
-static xipc_err stream_rx_room(xipc_stream *c, size_t need)
+xipc_err xipc__stream_rx_room(xipc_stream *c, size_t need, size_t min, size_t max)
 {
     if (c->rx_beg > 0 && need > c->rx_cap - c->rx_beg) {
         memmove(c->rx, c->rx + c->rx_beg, c->rx_end - c->rx_beg);
@@ -97,9 +96,11 @@ static xipc_err stream_rx_room(xipc_stream *c, size_t need)
     }
     if (need <= c->rx_cap)
         return XIPC_OK;
-    size_t cap = c->rx_cap ? c->rx_cap : STREAM_RX_MIN;
-    while (cap < need)
-        cap *= 2;
+    size_t cap = c->rx_cap ? c->rx_cap : min;
+    while (cap < need && cap < max)
+        cap = cap > max / 2 ? max : cap * 2;
+    if (cap <= c->rx_cap)
+        return XIPC_OK; /* at max: what fits */
     uint8_t *p = realloc(c->rx, cap);
     if (p == NULL)
         return XIPC_ENOMEM;
@@ -115,7 +116,8 @@ static xipc_err stream_fill(xipc_stream *c, size_t need, xipc_deadline *d)
 {
     xipc_err rv = XIPC_OK;
     while (rv == XIPC_OK && c->rx_end - c->rx_beg < need) {
-        rv = stream_rx_room(c, need < STREAM_RX_MIN ? STREAM_RX_MIN : need);
+        rv = xipc__stream_rx_room(c, need < STREAM_RX_MIN ? STREAM_RX_MIN : need,
+                                  STREAM_RX_MIN, SIZE_MAX);
         if (rv != XIPC_OK)
             break;
         size_t got;

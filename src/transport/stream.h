@@ -60,6 +60,7 @@ typedef struct xipc_stream {
     uint8_t *rx;
     size_t rx_cap, rx_beg, rx_end;
     uint32_t rx_peeked; /* length of the peeked frame, or UINT32_MAX */
+    size_t rx_want;     /* byte face: twice the free room a read wants */
     /* output */
     uint8_t *tx; /* reserve/commit buffer, and the unsent rest of a frame */
     size_t tx_cap, tx_off, tx_len;
@@ -137,6 +138,17 @@ xipc_err xipc__unix_listen(xipc_sock **out, const xipc_tran *tran,
 xipc_err xipc__unix_dial(xipc_sock **out, const xipc_tran *tran,
                          const char *path, int abstract, const xipc_opts *opts,
                          int timeout_ms, const char *url);
+
+/*
+ * Make room in @p c's receive buffer for @p need bytes from rx_beg on
+ * (moving the buffered bytes to the front only when they would not fit),
+ * growing it by doubling from @p min to at most @p max bytes (at max:
+ * what fits). XIPC_OK or XIPC_ENOMEM.
+ */
+xipc_err xipc__stream_rx_room(xipc_stream *c, size_t need, size_t min, size_t max);
+
+/* The byte-stream face (core/transport.h) of every stream (stream_raw.c). */
+extern const xipc_raw_ops xipc__stream_raw;
 
 /* The largest message with options @p opts (0 = the stream default). */
 uint32_t xipc__stream_max(const xipc_opts *opts);
