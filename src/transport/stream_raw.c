@@ -51,7 +51,7 @@ static xipc_err raw_sendv(xipc_sock *s, const xipc_plat_iov *iov, int n, size_t 
 static void raw_buffered(xipc_sock *s, const uint8_t **buf, size_t *len)
 {
     xipc_stream *c = (xipc_stream *)s;
-    *buf = c->rx + c->rx_beg;
+    *buf = c->rx != NULL ? c->rx + c->rx_beg : NULL; /* none before the first read */
     *len = c->rx_end - c->rx_beg;
 }
 
