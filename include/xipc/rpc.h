@@ -169,9 +169,12 @@ typedef struct xipc_rpc_server_opts {
      *  client that does not read its responses is disconnected after it.
      *  Default 10000. */
     int send_timeout_ms;
-    /*! Endpoint options for message-mode listeners (shm://, pipe://...);
-     *  filled by init with xipc_opts_init(). The transport's own limits
-     *  apply as well (pipe://: sock.max_msg, 16 MiB by default). */
+    /*! Endpoint options of every listener (xipc_listen's); filled by init
+     *  with xipc_opts_init(). backlog and allow_uid (who may connect to
+     *  unix:// and pipe:// listeners: by default this process's user
+     *  only) apply in both modes; in message mode (shm://, pipe://...) the
+     *  transport's own limits apply as well (pipe://: sock.max_msg, 16 MiB
+     *  by default). */
     xipc_opts sock;
     /*! Connections served at once, all URLs together. Default 4096. One
      *  more is refused: its first request, if it sends one within a
@@ -410,8 +413,8 @@ typedef struct xipc_rpc_client_opts {
     /*! Notifications from the server; NULL (the default) drops them. */
     xipc_rpc_notify_fn on_notify;
     void *notify_userdata;
-    /*! Endpoint options for message-mode URLs, whose limits apply as
-     *  well: shm://'s ring_capacity (default 1 MiB) must exceed the
+    /*! Endpoint options of the dial (xipc_dial's); in message mode their
+     *  limits apply as well: shm://'s ring_capacity (default 1 MiB) must exceed the
      *  largest message either way, pipe:// carries sock.max_msg (default
      *  16 MiB). */
     xipc_opts sock;

@@ -84,4 +84,17 @@ static inline xipc_err xipc__deadline_slice(xipc_deadline *d, uint32_t max_us,
     return XIPC_OK;
 }
 
+/*
+ * The deadline in monotonic ns, for a wait that takes one
+ * (xipc_plat_cond_wait): UINT64_MAX for ever; a poll's has passed.
+ */
+static inline uint64_t xipc__deadline_ns(xipc_deadline *d)
+{
+    if (d->poll)
+        return 0;
+    if (d->at == UINT64_MAX)
+        return UINT64_MAX;
+    return xipc__deadline_at(d, xipc_plat_now_ns());
+}
+
 #endif

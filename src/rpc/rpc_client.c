@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/deadline.h"
 #include "core/opts.h"
 #include "rpc/rpc_client.h"
 
@@ -472,24 +473,17 @@ static xipc_err cli_start(xipc_rpc_client *c, const char *method,
 }
 
 /* The direct path: with the token, receive until @p f (a synchronous
- * call's future) completes or @p deadline passes, then give the token
+ * call's future) completes or deadline @p d passes, then give the token
  * back. Only this thread completes @p f meanwhile. @return XIPC_OK (@p f
  * is done, read under the lock: once the token is back, the reader may
  * complete it) or XIPC_ETIMEDOUT. */
-static xipc_err cli_receive_for(xipc_rpc_client *c, xipc_rpc_future *f, int timeout_ms,
-                                uint64_t deadline)
+static xipc_err cli_receive_for(xipc_rpc_client *c, xipc_rpc_future *f, xipc_deadline *d)
 {
     xipc_err why = XIPC_OK;
     for (int first = 1; f->state != FUT_DONE; first = 0) {
-        int ms = timeout_ms; /* the first time: no clock read (microseconds
-                                since the deadline was set do not matter) */
-        if (deadline != UINT64_MAX && !first) {
-            uint64_t now = xipc_plat_now_ns();
-            if (now >= deadline)
-                break;
-            uint64_t left = (deadline - now + 999999u) / 1000000u;
-            ms = left > INT32_MAX ? INT32_MAX : (int)left;
-        }
+        int ms = xipc__deadline_left_ms(d);
+        if (ms == 0 && !first)
+            break;
         xipc_err rv = cli_receive(c, ms);
         if (rv != XIPC_OK && rv != XIPC_ETIMEDOUT) {
             why = rv;
@@ -522,20 +516,26 @@ xipc_err xipc_rpc_call_async(xipc_rpc_client *c, const char *method,
     return rv;
 }
 
-xipc_err xipc_rpc_future_wait(xipc_rpc_future *f, int timeout_ms)
+/* Wait for @p f to settle by deadline @p d. */
+static xipc_err cli_wait(xipc_rpc_future *f, xipc_deadline *d)
 {
-    if (f == NULL || timeout_ms < -1)
-        return XIPC_EINVAL;
-    uint64_t deadline = timeout_ms < 0 ? UINT64_MAX
-                                       : xipc_plat_now_ns() + (uint64_t)timeout_ms * 1000000u;
+    uint64_t until = xipc__deadline_ns(d);
     xipc_rpc_client *c = f->c;
     xipc_err rv = XIPC_OK;
     xipc_plat_mutex_lock(&c->mu);
     while (!f->settled && rv == XIPC_OK)
-        rv = xipc_plat_cond_wait(&f->cond, &c->mu, deadline);
+        rv = xipc_plat_cond_wait(&f->cond, &c->mu, until);
     rv = f->settled ? XIPC_OK : XIPC_ETIMEDOUT;
     xipc_plat_mutex_unlock(&c->mu);
     return rv;
+}
+
+xipc_err xipc_rpc_future_wait(xipc_rpc_future *f, int timeout_ms)
+{
+    if (f == NULL || timeout_ms < -1)
+        return XIPC_EINVAL;
+    xipc_deadline d = xipc__deadline(timeout_ms);
+    return cli_wait(f, &d);
 }
 
 xipc_err xipc_rpc_future_result(xipc_rpc_future *f, xipc_rpc_result *res)
@@ -594,26 +594,16 @@ xipc_err xipc_rpc_call(xipc_rpc_client *c, const char *method,
 {
     if (c == NULL || timeout_ms < -1)
         return XIPC_EINVAL;
-    uint64_t t0 = xipc_plat_now_ns();
-    uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : t0 + (uint64_t)timeout_ms * 1000000u;
+    /* the call's whole time counts, sending included: fix the deadline now */
+    xipc_deadline d = xipc__deadline(timeout_ms);
+    xipc__deadline_left_ms(&d);
     xipc_rpc_future *f;
     int direct = 0;
     xipc_err rv = cli_start(c, method, params, params_len, NULL, NULL, 0, timeout_ms,
                             &direct, &f);
     if (rv != XIPC_OK)
         return rv;
-    if (direct) {
-        /* the request went out without waiting: the whole timeout is
-         * left but for microseconds */
-        rv = cli_receive_for(c, f, timeout_ms, deadline);
-    } else {
-        int left = timeout_ms;
-        if (timeout_ms > 0) {
-            uint64_t spent = (xipc_plat_now_ns() - t0) / 1000000u;
-            left = spent >= (uint64_t)timeout_ms ? 0 : timeout_ms - (int)spent;
-        }
-        rv = xipc_rpc_future_wait(f, left);
-    }
+    rv = direct ? cli_receive_for(c, f, &d) : cli_wait(f, &d);
     if (rv == XIPC_ETIMEDOUT && xipc_rpc_future_cancel(f) == XIPC_OK) {
         xipc_rpc_future_free(f);
         return XIPC_ETIMEDOUT;

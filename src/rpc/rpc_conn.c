@@ -5,12 +5,11 @@
 
 #include "rpc/rpc_conn.h"
 
-/* A receive buffer starts at CONN_RX_MIN bytes (a typical call fits) and
- * doubles as a message needs. In stream mode a read wants at least half
- * of rx_want free (less: the buffer doubles), and a read that fills the
- * free room doubles rx_want (up to CONN_CHUNK), so a busy connection
- * reads in large pieces and one that sent a byte holds CONN_RX_MIN;
- * trimming starts it over. */
+/* Message mode's receive buffer starts at CONN_RX_MIN bytes (a typical
+ * call fits) and doubles as a message needs; stream mode's follows the
+ * same rules in the transport (stream_raw.c). A send buffer over
+ * CONN_CHUNK is not kept, nor does a stream-mode read ask for more than
+ * that beyond max_msg. */
 #define CONN_RX_MIN 1024u
 #define CONN_CHUNK (64u << 10)
 
@@ -25,7 +24,6 @@ static xipc_err conn_new(xipc_rpc_conn **out, const xipc_rpc_limits *lim)
     }
     c->fd = XIPC_PLAT_SOCK_NONE;
     c->lim = *lim;
-    c->rx_want = CONN_RX_MIN;
     atomic_init(&c->broken, 0);
     atomic_init(&c->held, 0);
     xipc__rpc_scan_init(&c->scan, lim->max_depth, lim->max_msg);
@@ -56,27 +54,17 @@ static void conn_peer_addr(xipc_rpc_conn *c, xipc_plat_sock fd)
 
 /*
  * Who is at the other end (c->peer, c->peer_pid), asked once: the user id
- * where the channel has one (unix:// here; pipe://, shm:// and other
- * message-mode channels through their transport's xipc_peer_uid), else
- * the remote address of its socket (tcp://, tls+tcp://), else unknown.
- * The one place where a channel's identity enters the RPC layer: a
- * transport that learns its peer's uid (shm://) supplies it through
- * xipc_peer_uid and nothing here changes.
+ * where the channel has one (unix://, pipe://, shm://), else the remote
+ * address of its socket (tcp://, tls+tcp://), else unknown. The one place
+ * where a channel's identity enters the RPC layer: a transport that
+ * learns its peer's uid supplies it through xipc_peer_uid and nothing
+ * here changes.
  */
 static void conn_identify(xipc_rpc_conn *c)
 {
-    uint32_t pid = 0, uid = 0;
-    memset(&c->peer, 0, sizeof(c->peer));
-    if (c->stream) {
-        if (xipc_plat_sock_peer(c->fd, &pid, &uid) == XIPC_OK) {
-            c->peer_pid = pid;
-            conn_peer_uid(c, uid);
-        } else {
-            conn_peer_addr(c, c->fd);
-        }
-        return;
-    }
+    uint32_t uid = 0;
     intptr_t fd;
+    memset(&c->peer, 0, sizeof(c->peer));
     if (xipc_peer_pid(c->sock, &c->peer_pid) != XIPC_OK)
         c->peer_pid = 0;
     if (xipc_peer_uid(c->sock, &uid) == XIPC_OK)
@@ -85,34 +73,26 @@ static void conn_identify(xipc_rpc_conn *c)
         conn_peer_addr(c, (xipc_plat_sock)fd);
 }
 
-/* Wrap a connected stream socket (closed on failure). */
-static xipc_err conn_from_fd(xipc_rpc_conn **out, xipc_plat_sock fd,
-                             const xipc_rpc_limits *lim)
-{
-    xipc_rpc_conn *c;
-    xipc_err rv = conn_new(&c, lim);
-    if (rv != XIPC_OK) {
-        xipc_plat_sock_close(fd);
-        return rv;
-    }
-    c->stream = 1;
-    c->fd = fd;
-    conn_identify(c);
-    *out = c;
-    return XIPC_OK;
-}
-
-/* Wrap an xipc connection (closed on failure). */
+/* Wrap an xipc connection (closed on failure): stream mode when its
+ * transport has a byte face. */
 static xipc_err conn_from_sock(xipc_rpc_conn **out, xipc_sock *s,
                                const xipc_rpc_limits *lim)
 {
     xipc_rpc_conn *c;
+    intptr_t fd;
     xipc_err rv = conn_new(&c, lim);
     if (rv != XIPC_OK) {
         xipc_close(s);
         return rv;
     }
     c->sock = s;
+    c->raw = xipc__raw(s);
+    if (c->raw != NULL && xipc_sock_fd(s, &fd) == XIPC_OK) {
+        c->stream = 1;
+        c->fd = (xipc_plat_sock)fd;
+    } else {
+        c->raw = NULL;
+    }
     conn_identify(c);
     *out = c;
     return XIPC_OK;
@@ -138,28 +118,13 @@ xipc_err xipc__rpc_conn_dial(xipc_rpc_conn **out, const char *url,
                              const xipc_rpc_limits *lim,
                              const xipc_opts *sock_opts, int timeout_ms)
 {
-    xipc_rpc_url u;
-    xipc_err rv = xipc__rpc_url_parse(&u, url);
-    if (rv != XIPC_OK)
+    xipc_opts o;
+    xipc_sock *s;
+    xipc_err rv;
+    if ((rv = conn_sock_opts(&o, sock_opts, lim)) != XIPC_OK ||
+        (rv = xipc_dial(&s, url, &o, timeout_ms)) != XIPC_OK)
         return rv;
-    if (u.kind == XIPC_RPC_URL_MESSAGE) {
-        xipc_opts o;
-        xipc_sock *s;
-        if ((rv = conn_sock_opts(&o, sock_opts, lim)) != XIPC_OK ||
-            (rv = xipc_dial(&s, url, &o, timeout_ms)) != XIPC_OK)
-            return rv;
-        return conn_from_sock(out, s, lim);
-    }
-    xipc_plat_sock fd;
-    if (u.kind == XIPC_RPC_URL_UNIX)
-        rv = xipc_plat_unix_dial(u.path, u.abstract, timeout_ms, &fd);
-    else if (u.port == 0)
-        rv = XIPC_EINVAL;
-    else
-        rv = xipc_plat_tcp_dial(u.host, u.port, timeout_ms, &fd);
-    if (rv != XIPC_OK)
-        return rv;
-    return conn_from_fd(out, fd, lim);
+    return conn_from_sock(out, s, lim);
 }
 
 void xipc__rpc_conn_break(xipc_rpc_conn *c, xipc_err why)
@@ -206,25 +171,10 @@ static xipc_err conn_send_stream(xipc_rpc_conn *c, const xipc_plat_iov *iov, int
                                  int timeout_ms, void (*before_wait)(void *), void *arg)
 {
     size_t sent = 0;
-    xipc_err rv = xipc_plat_sock_sendv(c->fd, iov, n, &sent,
-                                       before_wait != NULL ? 0 : timeout_ms);
+    xipc_err rv = c->raw->sendv(c->sock, iov, n, &sent, before_wait != NULL ? 0 : timeout_ms);
     if (rv == XIPC_ETIMEDOUT && before_wait != NULL && timeout_ms != 0) {
         before_wait(arg);
-        xipc_plat_iov rest[8];
-        int m = 0;
-        size_t skip = sent;
-        for (int i = 0; i < n; i++) { /* the pieces not written yet */
-            if (skip >= iov[i].len) {
-                skip -= iov[i].len;
-                continue;
-            }
-            rest[m].base = (const uint8_t *)iov[i].base + skip;
-            rest[m++].len = iov[i].len - skip;
-            skip = 0;
-        }
-        size_t more = 0;
-        rv = xipc_plat_sock_sendv(c->fd, rest, m, &more, timeout_ms);
-        sent += more;
+        rv = c->raw->sendv(c->sock, iov, n, &sent, timeout_ms);
     }
     if (rv == XIPC_ETIMEDOUT && sent > 0) {
         xipc__rpc_conn_break(c, XIPC_ECLOSED);
@@ -316,24 +266,6 @@ static xipc_err conn_rx_resize(xipc_rpc_conn *c, size_t cap)
     return XIPC_OK;
 }
 
-/* Make room for at least @p want bytes after rx_end (up to @p limit total). */
-static xipc_err conn_rx_room(xipc_rpc_conn *c, size_t want, size_t limit)
-{
-    if (c->rx_beg > 0) {
-        memmove(c->rx, c->rx + c->rx_beg, c->rx_end - c->rx_beg);
-        c->rx_end -= c->rx_beg;
-        c->rx_beg = 0;
-    }
-    if (c->rx_cap - c->rx_end >= want)
-        return XIPC_OK;
-    size_t cap = c->rx_cap ? c->rx_cap : CONN_RX_MIN;
-    while (cap - c->rx_end < want && cap < limit)
-        cap = cap > limit / 2 ? limit : cap * 2;
-    if (cap <= c->rx_cap)
-        return XIPC_OK; /* at the limit: read what fits */
-    return conn_rx_resize(c, cap);
-}
-
 /* Receiving ends for @p why: keep the first bytes of the message. */
 static xipc_err conn_fault(xipc_rpc_conn *c, int why, const uint8_t *p, size_t n)
 {
@@ -344,39 +276,39 @@ static xipc_err conn_fault(xipc_rpc_conn *c, int why, const uint8_t *p, size_t n
     return XIPC_EPROTO;
 }
 
+/* Stream mode: c->rx_cap follows the transport's buffer. */
+static void conn_rx_mirror(xipc_rpc_conn *c)
+{
+    size_t cap = c->raw->held(c->sock);
+    if (cap > c->rx_cap)
+        atomic_fetch_add(&c->held, cap - c->rx_cap);
+    else
+        atomic_fetch_sub(&c->held, c->rx_cap - cap);
+    c->rx_cap = cap;
+}
+
 static xipc_err conn_recv_stream(xipc_rpc_conn *c, const uint8_t **msg,
                                  size_t *len, int timeout_ms)
 {
     for (;;) {
-        size_t vlen = 0;
-        if (c->rx_end > c->rx_beg) {
-            xipc_err rv = xipc__rpc_scan(&c->scan, c->rx + c->rx_beg,
-                                         c->rx_end - c->rx_beg, &vlen);
-            if (rv != XIPC_OK)
-                return conn_fault(c, c->scan.why, c->rx + c->rx_beg,
-                                  c->rx_end - c->rx_beg);
-        }
+        const uint8_t *buf;
+        size_t n, vlen = 0;
+        c->raw->buffered(c->sock, &buf, &n);
+        if (n > 0 && xipc__rpc_scan(&c->scan, buf, n, &vlen) != XIPC_OK)
+            return conn_fault(c, c->scan.why, buf, n);
         if (vlen > 0) {
-            *msg = c->rx + c->rx_beg;
+            *msg = buf;
             *len = vlen;
-            c->rx_beg += vlen;
-            if (c->rx_beg == c->rx_end)
-                c->rx_beg = c->rx_end = 0;
+            c->raw->consume(c->sock, vlen);
             xipc__rpc_scan_init(&c->scan, c->lim.max_depth, c->lim.max_msg);
             return XIPC_OK;
         }
         /* the scanner has refused anything beyond max_msg: this bounds
          * the buffer to max_msg plus one read */
-        xipc_err rv = conn_rx_room(c, c->rx_want / 2, (size_t)c->lim.max_msg + CONN_CHUNK);
+        xipc_err rv = c->raw->more(c->sock, (size_t)c->lim.max_msg + CONN_CHUNK, timeout_ms);
+        conn_rx_mirror(c);
         if (rv != XIPC_OK)
             return rv;
-        size_t got, room = c->rx_cap - c->rx_end;
-        rv = xipc_plat_sock_recv(c->fd, c->rx + c->rx_end, room, &got, timeout_ms);
-        if (rv != XIPC_OK)
-            return rv;
-        c->rx_end += got;
-        if (got == room && c->rx_want < CONN_CHUNK) /* more is likely waiting */
-            c->rx_want *= 2;
     }
 }
 
@@ -398,11 +330,12 @@ size_t xipc__rpc_conn_trim(xipc_rpc_conn *c)
     /* an idle connection holds no buffer: a thousand of them cost their
      * sockets only, and one large message is not paid for until the
      * connection closes */
-    if (c->rx_cap > 0 && (!c->stream || c->rx_beg == c->rx_end)) {
+    if (c->stream) {
+        freed = c->raw->trim(c->sock);
+        conn_rx_mirror(c);
+    } else if (c->rx_cap > 0) {
         freed = c->rx_cap;
         conn_rx_resize(c, 0);
-        c->rx_beg = c->rx_end = 0;
-        c->rx_want = CONN_RX_MIN;
     }
     if (xipc_plat_mutex_trylock(&c->send_mu)) { /* else a sender uses it */
         if (c->tx_cap > 0)
@@ -458,10 +391,7 @@ void xipc__rpc_conn_close(xipc_rpc_conn *c)
 {
     if (c == NULL)
         return;
-    if (c->stream)
-        xipc_plat_sock_close(c->fd);
-    else
-        xipc_close(c->sock);
+    xipc_close(c->sock);
     xipc_plat_mutex_fini(&c->send_mu);
     free(c->rx);
     free(c->tx);
@@ -472,38 +402,21 @@ xipc_err xipc__rpc_listen(xipc_rpc_listener **out, const char *url,
                           const xipc_rpc_limits *lim,
                           const xipc_opts *sock_opts)
 {
-    xipc_rpc_url u;
-    xipc_err rv = xipc__rpc_url_parse(&u, url);
+    xipc_opts o;
+    xipc_err rv = conn_sock_opts(&o, sock_opts, lim);
     if (rv != XIPC_OK)
         return rv;
     xipc_rpc_listener *l = calloc(1, sizeof(*l));
     if (l == NULL)
         return XIPC_ENOMEM;
-    l->fd = XIPC_PLAT_SOCK_NONE;
     l->lim = *lim;
-    int backlog = sock_opts != NULL && sock_opts->backlog > 0 ? (int)sock_opts->backlog : 64;
-    if (u.kind == XIPC_RPC_URL_MESSAGE) {
-        xipc_opts o;
-        if ((rv = conn_sock_opts(&o, sock_opts, lim)) == XIPC_OK &&
-            (rv = xipc_listen(&l->sock, url, &o)) == XIPC_OK &&
-            xipc_sock_url(l->sock, l->url, sizeof(l->url)) != XIPC_OK)
-            snprintf(l->url, sizeof(l->url), "%s", url);
-    } else if (u.kind == XIPC_RPC_URL_UNIX) {
-        l->stream = 1;
-        rv = xipc_plat_unix_listen(u.path, u.abstract, backlog, &l->fd);
-        if (rv == XIPC_OK && !u.abstract)
-            snprintf(l->unlink_path, sizeof(l->unlink_path), "%s", u.path);
-        xipc__rpc_url_format(&u, 0, l->url, sizeof(l->url));
-    } else {
-        uint16_t bound = 0;
-        l->stream = 1;
-        rv = xipc_plat_tcp_listen(u.host, u.port, backlog, &l->fd, &bound);
-        xipc__rpc_url_format(&u, bound, l->url, sizeof(l->url));
-    }
-    if (rv != XIPC_OK) {
+    if ((rv = xipc_listen(&l->sock, url, &o)) != XIPC_OK) {
         free(l);
         return rv;
     }
+    l->stream = xipc__raw(l->sock) != NULL;
+    if (xipc_sock_url(l->sock, l->url, sizeof(l->url)) != XIPC_OK)
+        snprintf(l->url, sizeof(l->url), "%s", url);
     *out = l;
     return XIPC_OK;
 }
@@ -511,13 +424,6 @@ xipc_err xipc__rpc_listen(xipc_rpc_listener **out, const char *url,
 xipc_err xipc__rpc_accept(xipc_rpc_listener *l, xipc_rpc_conn **out,
                           int timeout_ms)
 {
-    if (l->stream) {
-        xipc_plat_sock fd;
-        xipc_err rv = xipc_plat_sock_accept(l->fd, timeout_ms, &fd);
-        if (rv != XIPC_OK)
-            return rv;
-        return conn_from_fd(out, fd, &l->lim);
-    }
     xipc_sock *s;
     xipc_err rv = xipc_accept(l->sock, &s, timeout_ms);
     if (rv != XIPC_OK)
@@ -529,12 +435,6 @@ void xipc__rpc_listener_close(xipc_rpc_listener *l)
 {
     if (l == NULL)
         return;
-    if (l->stream) {
-        xipc_plat_sock_close(l->fd);
-        if (l->unlink_path[0] != '\0')
-            xipc_plat_unlink(l->unlink_path);
-    } else {
-        xipc_close(l->sock);
-    }
+    xipc_close(l->sock);
     free(l);
 }

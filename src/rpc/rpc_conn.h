@@ -1,13 +1,19 @@
 /*
  * An RPC connection: a channel that carries whole MessagePack-RPC messages,
- * in one of two modes chosen by the URL (rpc_url.h):
+ * in one of two modes chosen by the transport of the URL:
  *
- *  - stream mode (unix://, tcp://): the RPC layer owns the socket and
- *    writes bare MessagePack values back to back, as the MessagePack-RPC
- *    spec and every other implementation do; the receiver finds the end
- *    of each message with the incremental scanner (rpc_scan.h);
+ *  - stream mode, where the transport has a byte-stream face (unix://,
+ *    tcp://, see xipc_raw_ops in core/transport.h): bare MessagePack
+ *    values back to back, as the MessagePack-RPC spec and every other
+ *    implementation write them; the receiver finds the end of each
+ *    message in the transport's receive buffer with the incremental
+ *    scanner (rpc_scan.h);
  *  - message mode (every other scheme): one MessagePack-RPC message per
  *    xipc message, through the endpoint API.
+ *
+ * Either way the connection is an xipc_sock: the URL is parsed once, by
+ * xipc_dial or xipc_listen, and peer identity, stats and the descriptor
+ * come from the transport.
  *
  * Threads: any number of threads may send at once (a mutex orders whole
  * messages); one thread receives. Closing is for the last user.
@@ -18,8 +24,8 @@
 #include <stdatomic.h>
 
 #include "core/platform.h"
+#include "core/transport.h"
 #include "rpc/rpc_scan.h"
-#include "rpc/rpc_url.h"
 
 /* Limits a connection enforces on what it receives. */
 typedef struct xipc_rpc_limits {
@@ -44,21 +50,21 @@ typedef struct xipc_rpc_peer {
 
 typedef struct xipc_rpc_conn {
     int stream;             /* 1: stream mode, 0: message mode */
-    xipc_sock *sock;        /* message mode */
-    xipc_plat_sock fd;      /* stream mode */
+    xipc_sock *sock;
+    const xipc_raw_ops *raw; /* stream mode: the byte face of sock */
+    xipc_plat_sock fd;      /* stream mode: sock's descriptor, for polling */
     xipc_rpc_limits lim;
     uint32_t peer_pid;      /* 0 when unknown */
     xipc_rpc_peer peer;     /* set once, when the connection is made */
     atomic_int broken;      /* sticky xipc_err once unusable, else 0 */
     xipc_plat_mutex send_mu;
-    /* receive buffer: starts at nothing, grows with the messages (by
-     * doubling: at most twice what is received), freed by
-     * xipc__rpc_conn_trim when nothing is left in it */
+    /* message mode's receive buffer: starts at nothing, grows with the
+     * messages (by doubling: at most twice what is received), freed by
+     * xipc__rpc_conn_trim. Stream mode's is the transport's (the same
+     * rules); rx_cap mirrors its size. */
     uint8_t *rx;
-    size_t rx_cap, rx_beg, rx_end;
-    size_t rx_want;         /* stream mode: twice the free room wanted
-                               for a read */
-    xipc_rpc_scan scan;     /* stream mode: the message at rx_beg */
+    size_t rx_cap;
+    xipc_rpc_scan scan;     /* stream mode: the message buffered first */
     uint8_t *tx;            /* message mode: gathered pieces */
     size_t tx_cap;
     atomic_size_t held;     /* rx_cap + tx_cap, readable by any thread */
@@ -70,12 +76,10 @@ typedef struct xipc_rpc_conn {
 } xipc_rpc_conn;
 
 typedef struct xipc_rpc_listener {
-    int stream;
-    xipc_sock *sock;        /* message mode */
-    xipc_plat_sock fd;      /* stream mode */
+    int stream;             /* its connections are in stream mode */
+    xipc_sock *sock;
     xipc_rpc_limits lim;
-    char url[XIPC_RPC_URL_MAX];  /* as bound */
-    char unlink_path[108];  /* unix socket file to remove at close */
+    char url[XIPC_URL_MAX]; /* as bound */
 } xipc_rpc_listener;
 
 /*

@@ -112,7 +112,7 @@ typedef struct srv_listener {
     xipc_rpc_server *srv;
     xipc_rpc_listener *l; /* NULL once closed */
     xipc_plat_thread thread;
-    char url[XIPC_RPC_URL_MAX];
+    char url[XIPC_URL_MAX];
 } srv_listener;
 
 struct xipc_rpc_server {

@@ -16,15 +16,15 @@
 
 static xipc_err stream_plain_sendv(void *ctx, xipc_plat_sock fd,
                                    const xipc_plat_iov *iov, int n,
-                                   size_t *sent, int timeout_ms)
+                                   size_t *sent, xipc_deadline *d)
 {
-    return xipc_plat_sock_sendv(fd, iov, n, sent, timeout_ms);
+    return xipc_plat_sock_sendv(fd, iov, n, sent, xipc__deadline_left_ms(d));
 }
 
 static xipc_err stream_plain_recv(void *ctx, xipc_plat_sock fd, void *buf,
-                                  size_t cap, size_t *got, int timeout_ms)
+                                  size_t cap, size_t *got, xipc_deadline *d)
 {
-    return xipc_plat_sock_recv(fd, buf, cap, got, timeout_ms);
+    return xipc_plat_sock_recv(fd, buf, cap, got, xipc__deadline_left_ms(d));
 }
 
 static void stream_plain_close(void *ctx, xipc_plat_sock fd)
@@ -85,36 +85,9 @@ xipc_stream_listener *xipc__stream_listener_new(const xipc_tran *tran,
     return l;
 }
 
-/* ---- time ------------------------------------------------------------------ */
-
-typedef struct stream_clock {
-    int timeout_ms;
-    uint64_t deadline;
-} stream_clock;
-
-static stream_clock stream_clock_start(int timeout_ms)
-{
-    stream_clock k = {timeout_ms, 0};
-    if (timeout_ms > 0)
-        k.deadline = xipc_plat_now_ns() + (uint64_t)timeout_ms * 1000000u;
-    return k;
-}
-
-/* The timeout for the next system call: -1, 0, or the milliseconds left. */
-static int stream_left(const stream_clock *k)
-{
-    if (k->timeout_ms <= 0)
-        return k->timeout_ms;
-    uint64_t now = xipc_plat_now_ns();
-    if (now >= k->deadline)
-        return 0;
-    return (int)((k->deadline - now + 999999u) / 1000000u);
-}
-
 /* ---- input ----------------------------------------------------------------- */
 
-/* Make room for @p need buffered bytes from rx_beg on. */
-static xipc_err stream_rx_room(xipc_stream *c, size_t need)
+xipc_err xipc__stream_rx_room(xipc_stream *c, size_t need, size_t min, size_t max)
 {
     if (c->rx_beg > 0 && need > c->rx_cap - c->rx_beg) {
         memmove(c->rx, c->rx + c->rx_beg, c->rx_end - c->rx_beg);
@@ -123,9 +96,11 @@ static xipc_err stream_rx_room(xipc_stream *c, size_t need)
     }
     if (need <= c->rx_cap)
         return XIPC_OK;
-    size_t cap = c->rx_cap ? c->rx_cap : STREAM_RX_MIN;
-    while (cap < need)
-        cap *= 2;
+    size_t cap = c->rx_cap ? c->rx_cap : min;
+    while (cap < need && cap < max)
+        cap = cap > max / 2 ? max : cap * 2;
+    if (cap <= c->rx_cap)
+        return XIPC_OK; /* at max: what fits */
     uint8_t *p = realloc(c->rx, cap);
     if (p == NULL)
         return XIPC_ENOMEM;
@@ -137,16 +112,17 @@ static xipc_err stream_rx_room(xipc_stream *c, size_t need)
 /* Buffer at least @p need bytes; reads as much as the buffer takes. The
  * buffer is compacted only before a read, when what is left of it is a
  * partial frame: never per message. */
-static xipc_err stream_fill(xipc_stream *c, size_t need, const stream_clock *k)
+static xipc_err stream_fill(xipc_stream *c, size_t need, xipc_deadline *d)
 {
     xipc_err rv = XIPC_OK;
     while (rv == XIPC_OK && c->rx_end - c->rx_beg < need) {
-        rv = stream_rx_room(c, need < STREAM_RX_MIN ? STREAM_RX_MIN : need);
+        rv = xipc__stream_rx_room(c, need < STREAM_RX_MIN ? STREAM_RX_MIN : need,
+                                  STREAM_RX_MIN, SIZE_MAX);
         if (rv != XIPC_OK)
             break;
         size_t got;
         rv = c->io->recv(c->io_ctx, c->fd, c->rx + c->rx_end,
-                         c->rx_cap - c->rx_end, &got, stream_left(k));
+                         c->rx_cap - c->rx_end, &got, d);
         if (rv == XIPC_OK)
             c->rx_end += got;
     }
@@ -160,15 +136,15 @@ static xipc_err stream_frame(xipc_stream *c, uint32_t *len, int timeout_ms)
 {
     if (c->broken)
         return c->broken;
-    stream_clock k = stream_clock_start(timeout_ms);
-    xipc_err rv = stream_fill(c, XIPC_FRAME_HDR, &k);
+    xipc_deadline d = xipc__deadline(timeout_ms);
+    xipc_err rv = stream_fill(c, XIPC_FRAME_HDR, &d);
     if (rv != XIPC_OK)
         return rv;
     if (xipc__frame_len(c->rx + c->rx_beg, c->max_msg, len) != XIPC_OK) {
         c->broken = XIPC_EPROTO; /* a frame larger than we accept */
         return XIPC_EPROTO;
     }
-    return stream_fill(c, XIPC_FRAME_HDR + (size_t)*len, &k);
+    return stream_fill(c, XIPC_FRAME_HDR + (size_t)*len, &d);
 }
 
 /*
@@ -195,7 +171,7 @@ xipc_err xipc__stream_recv(xipc_sock *s, void *buf, size_t cap, size_t *len,
                            int timeout_ms)
 {
     xipc_stream *c = (xipc_stream *)s;
-    uint32_t n;
+    uint32_t n = 0;
     xipc_err rv = stream_frame(c, &n, timeout_ms);
     if (rv != XIPC_OK)
         return rv;
@@ -211,7 +187,7 @@ xipc_err xipc__stream_recv(xipc_sock *s, void *buf, size_t cap, size_t *len,
 xipc_err xipc__stream_peek(xipc_sock *s, const void **buf, size_t *len, int timeout_ms)
 {
     xipc_stream *c = (xipc_stream *)s;
-    uint32_t n;
+    uint32_t n = 0;
     xipc_err rv = stream_frame(c, &n, timeout_ms);
     if (rv != XIPC_OK)
         return rv;
@@ -249,13 +225,13 @@ static xipc_err stream_tx_room(xipc_stream *c, size_t need)
 
 /* Write what tx holds: frames corked with XIPC_SEND_MORE, and the rest of
  * a frame a timeout interrupted. */
-static xipc_err stream_flush(xipc_stream *c, const stream_clock *k)
+static xipc_err stream_flush(xipc_stream *c, xipc_deadline *d)
 {
     if (c->tx_off == c->tx_len)
         return XIPC_OK;
     xipc_plat_iov v = {c->tx + c->tx_off, c->tx_len - c->tx_off};
     size_t sent = 0;
-    xipc_err rv = c->io->sendv(c->io_ctx, c->fd, &v, 1, &sent, stream_left(k));
+    xipc_err rv = c->io->sendv(c->io_ctx, c->fd, &v, 1, &sent, d);
     c->tx_off += sent;
     if (rv == XIPC_OK)
         c->tx_off = c->tx_len = 0;
@@ -266,11 +242,11 @@ static xipc_err stream_flush(xipc_stream *c, const stream_clock *k)
 
 /* Write one frame; keep what a timeout left unsent. */
 static xipc_err stream_write(xipc_stream *c, const uint8_t *hdr, const void *buf,
-                             size_t len, const stream_clock *k)
+                             size_t len, xipc_deadline *d)
 {
     xipc_plat_iov v[2] = {{hdr, XIPC_FRAME_HDR}, {buf, len}};
     size_t sent = 0, total = XIPC_FRAME_HDR + len;
-    xipc_err rv = c->io->sendv(c->io_ctx, c->fd, v, 2, &sent, stream_left(k));
+    xipc_err rv = c->io->sendv(c->io_ctx, c->fd, v, 2, &sent, d);
     if (rv == XIPC_OK)
         return XIPC_OK;
     if (rv != XIPC_ETIMEDOUT) {
@@ -324,26 +300,26 @@ xipc_err xipc__stream_send_ex(xipc_sock *s, const void *buf, size_t len, unsigne
         return XIPC_EMSGSIZE;
     if (c->reserved)
         return XIPC_ESTATE;
-    stream_clock k = stream_clock_start(timeout_ms);
+    xipc_deadline d = xipc__deadline(timeout_ms);
     uint8_t hdr[XIPC_FRAME_HDR];
     xipc__frame_put(hdr, (uint32_t)len);
     size_t held = c->tx_len - c->tx_off;
     xipc_err rv;
     if (held > 0 && held + XIPC_FRAME_HDR + len > XIPC_STREAM_CORK_MAX) {
-        if ((rv = stream_flush(c, &k)) != XIPC_OK) /* no room: out with them */
+        if ((rv = stream_flush(c, &d)) != XIPC_OK) /* no room: out with them */
             return rv;
         held = 0;
     }
     if (XIPC_FRAME_HDR + len > XIPC_STREAM_CORK_MAX ||
         ((flags & XIPC_SEND_MORE) == 0 && held == 0))
-        return stream_write(c, hdr, buf, len, &k); /* at once, nothing held */
+        return stream_write(c, hdr, buf, len, &d); /* at once, nothing held */
     /* corked (written later), or joining the held frames in one write */
     if ((rv = stream_append(c, hdr, buf, len)) != XIPC_OK)
         return rv;
     if (flags & XIPC_SEND_MORE)
         return XIPC_OK;
     size_t frame_at = c->tx_len - XIPC_FRAME_HDR - len;
-    rv = stream_flush(c, &k);
+    rv = stream_flush(c, &d);
     if (rv != XIPC_ETIMEDOUT || c->tx_off > frame_at)
         return rv == XIPC_ETIMEDOUT ? XIPC_OK : rv; /* some of it went: committed */
     c->tx_len = frame_at; /* not a byte of this frame went out: take it back */
@@ -362,8 +338,8 @@ xipc_err xipc__stream_flush(xipc_sock *s, int timeout_ms)
     xipc_stream *c = (xipc_stream *)s;
     if (c->broken)
         return c->broken;
-    stream_clock k = stream_clock_start(timeout_ms);
-    return stream_flush(c, &k);
+    xipc_deadline d = xipc__deadline(timeout_ms);
+    return stream_flush(c, &d);
 }
 
 xipc_err xipc__stream_reserve(xipc_sock *s, size_t len, void **buf, int timeout_ms)
@@ -375,8 +351,8 @@ xipc_err xipc__stream_reserve(xipc_sock *s, size_t len, void **buf, int timeout_
         return XIPC_ESTATE;
     if (len > c->max_msg)
         return XIPC_EMSGSIZE;
-    stream_clock k = stream_clock_start(timeout_ms);
-    xipc_err rv = stream_flush(c, &k);
+    xipc_deadline d = xipc__deadline(timeout_ms);
+    xipc_err rv = stream_flush(c, &d);
     if (rv == XIPC_OK)
         rv = stream_tx_room(c, XIPC_FRAME_HDR + len);
     if (rv != XIPC_OK)
@@ -398,10 +374,10 @@ xipc_err xipc__stream_commit(xipc_sock *s, size_t len)
     if (c->broken)
         return c->broken;
     xipc__frame_put(c->tx, (uint32_t)len);
-    stream_clock k = stream_clock_start(c->reserve_timeout);
+    xipc_deadline d = xipc__deadline(c->reserve_timeout);
     xipc_plat_iov v = {c->tx, XIPC_FRAME_HDR + len};
     size_t sent = 0;
-    xipc_err rv = c->io->sendv(c->io_ctx, c->fd, &v, 1, &sent, stream_left(&k));
+    xipc_err rv = c->io->sendv(c->io_ctx, c->fd, &v, 1, &sent, &d);
     if (rv == XIPC_ETIMEDOUT && sent > 0) {
         c->tx_off = sent; /* the rest stays in tx, sent before the next */
         c->tx_len = XIPC_FRAME_HDR + len;
@@ -442,10 +418,10 @@ static int stream_allowed(const xipc_stream_listener *l, xipc_plat_sock fd)
 xipc_err xipc__stream_accept(xipc_sock *ls, xipc_sock **out, int timeout_ms)
 {
     xipc_stream_listener *l = (xipc_stream_listener *)ls;
-    stream_clock k = stream_clock_start(timeout_ms);
+    xipc_deadline d = xipc__deadline(timeout_ms);
     for (;;) {
         xipc_plat_sock fd;
-        xipc_err rv = xipc_plat_sock_accept(l->fd, stream_left(&k), &fd);
+        xipc_err rv = xipc_plat_sock_accept(l->fd, xipc__deadline_left_ms(&d), &fd);
         if (rv != XIPC_OK)
             return rv;
         if (stream_allowed(l, fd))
@@ -498,8 +474,8 @@ static void stream_free(xipc_stream *c)
 static void stream_linger(void *arg)
 {
     xipc_stream *c = arg;
-    stream_clock k = stream_clock_start(XIPC_STREAM_LINGER_MS);
-    stream_flush(c, &k);
+    xipc_deadline d = xipc__deadline(XIPC_STREAM_LINGER_MS);
+    stream_flush(c, &d);
     stream_free(c);
 }
 
@@ -517,10 +493,10 @@ void xipc__stream_close(xipc_sock *s)
     }
     xipc_stream *c = (xipc_stream *)s;
     if (c->tx_off < c->tx_len && !c->broken) {
-        stream_clock k = stream_clock_start(0);
+        xipc_deadline d = xipc__deadline(0);
         /* a frame a timeout interrupted was promised to the peer: finish
          * it in the background, as the kernel does with its own buffers */
-        if (stream_flush(c, &k) == XIPC_ETIMEDOUT &&
+        if (stream_flush(c, &d) == XIPC_ETIMEDOUT &&
             xipc_plat_thread_detached(stream_linger, c) == XIPC_OK)
             return;
     }

@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 
 #include "core/addr.h"
+#include "core/deadline.h"
 #include "core/platform.h"
 #include "core/transport.h"
 
@@ -29,10 +30,10 @@
 /*
  * How a stream moves bytes: the plain socket (the default) or a layer over
  * it (TLS). The contracts are those of the platform calls:
- *  - sendv: all @p n buffers in order within @p timeout_ms, the bytes taken
+ *  - sendv: all @p n buffers in order by deadline @p d, the bytes taken
  *    in @p sent (XIPC_ETIMEDOUT when not all were; a byte counted as sent
  *    is committed: the layer delivers it even if the next call is a close);
- *  - recv: at least one byte within @p timeout_ms, or XIPC_ETIMEDOUT,
+ *  - recv: at least one byte by deadline @p d, or XIPC_ETIMEDOUT,
  *    XIPC_ECLOSED (end of stream, reset) or another error (sticky);
  *  - close: free @p ctx and close @p fd without blocking (what was counted
  *    as sent may still go out from a background thread).
@@ -40,9 +41,9 @@
  */
 typedef struct xipc_stream_io {
     xipc_err (*sendv)(void *ctx, xipc_plat_sock fd, const xipc_plat_iov *iov,
-                      int n, size_t *sent, int timeout_ms);
+                      int n, size_t *sent, xipc_deadline *d);
     xipc_err (*recv)(void *ctx, xipc_plat_sock fd, void *buf, size_t cap,
-                     size_t *got, int timeout_ms);
+                     size_t *got, xipc_deadline *d);
     void (*close)(void *ctx, xipc_plat_sock fd);
 } xipc_stream_io;
 
@@ -59,6 +60,7 @@ typedef struct xipc_stream {
     uint8_t *rx;
     size_t rx_cap, rx_beg, rx_end;
     uint32_t rx_peeked; /* length of the peeked frame, or UINT32_MAX */
+    size_t rx_want;     /* byte face: twice the free room a read wants */
     /* output */
     uint8_t *tx; /* reserve/commit buffer, and the unsent rest of a frame */
     size_t tx_cap, tx_off, tx_len;
@@ -136,6 +138,17 @@ xipc_err xipc__unix_listen(xipc_sock **out, const xipc_tran *tran,
 xipc_err xipc__unix_dial(xipc_sock **out, const xipc_tran *tran,
                          const char *path, int abstract, const xipc_opts *opts,
                          int timeout_ms, const char *url);
+
+/*
+ * Make room in @p c's receive buffer for @p need bytes from rx_beg on
+ * (moving the buffered bytes to the front only when they would not fit),
+ * growing it by doubling from @p min to at most @p max bytes (at max:
+ * what fits). XIPC_OK or XIPC_ENOMEM.
+ */
+xipc_err xipc__stream_rx_room(xipc_stream *c, size_t need, size_t min, size_t max);
+
+/* The byte-stream face (core/transport.h) of every stream (stream_raw.c). */
+extern const xipc_raw_ops xipc__stream_raw;
 
 /* The largest message with options @p opts (0 = the stream default). */
 uint32_t xipc__stream_max(const xipc_opts *opts);

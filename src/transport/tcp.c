@@ -50,4 +50,5 @@ const xipc_tran xipc_tcp_tran = {
     .listen = tcp_listen,
     .dial = tcp_dial,
     XIPC_STREAM_OPS,
+    .raw = &xipc__stream_raw,
 };

@@ -13,7 +13,6 @@
  * objects allow one call at a time, so every SSL call holds the
  * connection's lock, and the waits happen without it.
  */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,27 +30,6 @@ extern const xipc_tran xipc_tls_tran;
 #define TLS_HANDSHAKE_MS 10000 /* what accept gives a client's handshake */
 #define TLS_LINGER_MS 30000    /* finishing a committed record after close */
 #define TLS_SLICE_MS 1000      /* a waiting receiver looks again this often */
-
-/* ---- time ------------------------------------------------------------------ */
-
-static uint64_t tls_deadline(int timeout_ms)
-{
-    if (timeout_ms < 0)
-        return UINT64_MAX;
-    return xipc_plat_now_ns() + (uint64_t)timeout_ms * 1000000u;
-}
-
-/* Milliseconds left: -1 forever, 0 passed. */
-static int tls_left(uint64_t deadline)
-{
-    if (deadline == UINT64_MAX)
-        return -1;
-    uint64_t now = xipc_plat_now_ns();
-    if (now >= deadline)
-        return 0;
-    uint64_t ms = (deadline - now + 999999u) / 1000000u;
-    return ms > INT_MAX ? INT_MAX : (int)ms;
-}
 
 /* ---- one connection's TLS state ------------------------------------------------ */
 
@@ -245,7 +223,7 @@ static int tls_wants(int e)
     return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE;
 }
 
-static xipc_err tls_handshake(tls_conn *t, uint64_t deadline)
+static xipc_err tls_handshake(tls_conn *t, xipc_deadline *d)
 {
     for (;;) {
         ERR_clear_error();
@@ -257,14 +235,14 @@ static xipc_err tls_handshake(tls_conn *t, uint64_t deadline)
         if (!tls_wants(e))
             return tls_failure(t, e, 1);
         xipc_err rv = xipc_plat_sock_wait(t->fd, e == SSL_ERROR_WANT_WRITE,
-                                          tls_left(deadline));
+                                          xipc__deadline_left_ms(d));
         if (rv != XIPC_OK)
             return rv;
     }
 }
 
-/* Hand wbuf[woff..wlen) to SSL by @p deadline (XIPC_ETIMEDOUT: keep it). */
-static xipc_err tls_write_chunk(tls_conn *t, uint64_t deadline)
+/* Hand wbuf[woff..wlen) to SSL by @p d (XIPC_ETIMEDOUT: keep it). */
+static xipc_err tls_write_chunk(tls_conn *t, xipc_deadline *d)
 {
     while (t->woff < t->wlen) {
         xipc_plat_mutex_lock(&t->lock);
@@ -280,7 +258,8 @@ static xipc_err tls_write_chunk(tls_conn *t, uint64_t deadline)
             rv = tls_failure(t, e, 0);
         xipc_plat_mutex_unlock(&t->lock);
         if (rv == XIPC_OK && !r)
-            rv = xipc_plat_sock_wait(t->fd, e == SSL_ERROR_WANT_WRITE, tls_left(deadline));
+            rv = xipc_plat_sock_wait(t->fd, e == SSL_ERROR_WANT_WRITE,
+                                     xipc__deadline_left_ms(d));
         if (rv != XIPC_OK)
             return rv;
     }
@@ -295,12 +274,11 @@ static xipc_err tls_write_chunk(tls_conn *t, uint64_t deadline)
  * and is finished first by the next call (or by close).
  */
 static xipc_err tls_sendv(void *ctx, xipc_plat_sock fd, const xipc_plat_iov *iov,
-                          int n, size_t *sent, int timeout_ms)
+                          int n, size_t *sent, xipc_deadline *d)
 {
     tls_conn *t = ctx;
-    uint64_t deadline = tls_deadline(timeout_ms);
     *sent = 0;
-    xipc_err rv = tls_write_chunk(t, deadline);
+    xipc_err rv = tls_write_chunk(t, d);
     int i = 0;
     size_t off = 0;
     while (rv == XIPC_OK) {
@@ -321,7 +299,7 @@ static xipc_err tls_sendv(void *ctx, xipc_plat_sock fd, const xipc_plat_iov *iov
             break;
         t->woff = 0;
         t->wlen = m;
-        rv = tls_write_chunk(t, deadline);
+        rv = tls_write_chunk(t, d);
         if (rv == XIPC_OK || rv == XIPC_ETIMEDOUT)
             *sent += m;
     }
@@ -329,10 +307,9 @@ static xipc_err tls_sendv(void *ctx, xipc_plat_sock fd, const xipc_plat_iov *iov
 }
 
 static xipc_err tls_recv(void *ctx, xipc_plat_sock fd, void *buf, size_t cap,
-                         size_t *got, int timeout_ms)
+                         size_t *got, xipc_deadline *d)
 {
     tls_conn *t = ctx;
-    uint64_t deadline = tls_deadline(timeout_ms);
     for (;;) {
         xipc_plat_mutex_lock(&t->lock);
         ERR_clear_error();
@@ -353,7 +330,7 @@ static xipc_err tls_recv(void *ctx, xipc_plat_sock fd, void *buf, size_t cap,
         }
         if (rv != XIPC_OK)
             return rv;
-        int left = tls_left(deadline);
+        int left = xipc__deadline_left_ms(d);
         if (left == 0)
             return XIPC_ETIMEDOUT;
         /* in slices: a sender's SSL call could take our bytes off the
@@ -382,7 +359,8 @@ static void tls_finish(tls_conn *t)
 static void tls_linger(void *arg)
 {
     tls_conn *t = arg;
-    if (tls_write_chunk(t, tls_deadline(TLS_LINGER_MS)) != XIPC_OK)
+    xipc_deadline d = xipc__deadline(TLS_LINGER_MS);
+    if (tls_write_chunk(t, &d) != XIPC_OK)
         t->fatal = 1;
     tls_finish(t);
 }
@@ -392,7 +370,8 @@ static void tls_io_close(void *ctx, xipc_plat_sock fd)
     tls_conn *t = ctx;
     if (!t->fatal && t->woff < t->wlen) {
         /* a chunk counted as sent: finish it in the background */
-        xipc_err rv = tls_write_chunk(t, tls_deadline(0));
+        xipc_deadline now = xipc__deadline(0);
+        xipc_err rv = tls_write_chunk(t, &now);
         if (rv == XIPC_ETIMEDOUT && xipc_plat_thread_detached(tls_linger, t) == XIPC_OK)
             return;
         if (rv != XIPC_OK)
@@ -521,13 +500,13 @@ static xipc_err tls_expect(SSL *ssl, const char *name, int verify)
 }
 
 /*
- * Run the handshake on connected socket @p fd (taken over) by @p deadline
+ * Run the handshake on connected socket @p fd (taken over) by @p d
  * and wrap it into a stream connection. @p name: NULL on the server side;
  * the name to check (and send) on the client side.
  */
 static xipc_err tls_wrap(xipc_sock **out, SSL_CTX *ctx, xipc_plat_sock fd,
                          uint32_t max_msg, const char *url, const char *name,
-                         int verify, uint64_t deadline)
+                         int verify, xipc_deadline *d)
 {
     tls_conn *t;
     xipc_err rv = tls_conn_new(&t, ctx, fd);
@@ -542,7 +521,7 @@ static xipc_err tls_wrap(xipc_sock **out, SSL_CTX *ctx, xipc_plat_sock fd,
         SSL_set_accept_state(t->ssl);
     }
     if (rv == XIPC_OK)
-        rv = tls_handshake(t, deadline);
+        rv = tls_handshake(t, d);
     if (rv != XIPC_OK) {
         t->fatal = 1;
         tls_finish(t);
@@ -620,8 +599,8 @@ static xipc_err tls_accept(xipc_sock *ls, xipc_sock **out, int timeout_ms)
     xipc_err rv = xipc_plat_sock_accept(l->base.fd, timeout_ms, &fd);
     if (rv != XIPC_OK)
         return rv;
-    rv = tls_wrap(out, l->ctx, fd, l->base.max_msg, l->base.url, NULL, 0,
-                  tls_deadline(TLS_HANDSHAKE_MS));
+    xipc_deadline d = xipc__deadline(TLS_HANDSHAKE_MS);
+    rv = tls_wrap(out, l->ctx, fd, l->base.max_msg, l->base.url, NULL, 0, &d);
     if (rv == XIPC_ETIMEDOUT) {
         xipc__set_detail("no TLS handshake from the client within %d ms",
                          TLS_HANDSHAKE_MS);
@@ -640,19 +619,19 @@ static xipc_err tls_dial(xipc_sock **out, const xipc_url *url,
     const char *name = opts->tls_server_name != NULL ? opts->tls_server_name : a.host;
     if (name[0] == '\0' || strlen(name) > 255)
         return XIPC_EINVAL;
-    uint64_t deadline = tls_deadline(timeout_ms);
+    xipc_deadline d = xipc__deadline(timeout_ms);
     SSL_CTX *ctx = tls_ctx_new(0);
     if (ctx == NULL)
         return XIPC_ENOMEM;
     xipc_err rv = tls_ctx_dialler(ctx, opts);
     xipc_plat_sock fd;
     if (rv == XIPC_OK)
-        rv = xipc_plat_tcp_dial(a.host, a.port, timeout_ms, &fd);
+        rv = xipc_plat_tcp_dial(a.host, a.port, xipc__deadline_left_ms(&d), &fd);
     if (rv == XIPC_OK) {
         char full[XIPC_STREAM_URL_MAX];
         xipc__tcp_url(full, sizeof(full), "tls+tcp", &a, a.port);
         rv = tls_wrap(out, ctx, fd, xipc__stream_max(opts), full, name,
-                      (int)opts->tls_verify, deadline);
+                      (int)opts->tls_verify, &d);
         if (rv == XIPC_ETIMEDOUT)
             xipc__set_detail("TLS handshake not finished within the dial timeout");
     }

@@ -73,4 +73,5 @@ const xipc_tran xipc_unix_tran = {
     .listen = unix_listen,
     .dial = unix_dial,
     XIPC_STREAM_OPS,
+    .raw = &xipc__stream_raw,
 };

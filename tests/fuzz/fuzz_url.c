@@ -1,8 +1,8 @@
 /*
  * libFuzzer target: URL parsing and name checks (src/core/url.c), the
  * tcp:// and tls+tcp:// address parser of the transports (tcp.c,
- * xipc__tcp_parse) and the unix:// and tcp:// rules of the RPC layer
- * (src/rpc/rpc_url.c).
+ * xipc__tcp_parse) and the unix:// one (xipc__unix_parse). The RPC layer
+ * has no parser of its own: its URLs go to xipc_dial and xipc_listen.
  *
  * Input: the URL text (cut at the first NUL). Only parsers run: dialing a
  * fuzzed URL would reach the network (tcp host names go to the resolver)
@@ -10,13 +10,11 @@
  * has a lower-case scheme of allowed characters, a non-empty rest without
  * control bytes, and spells the input back; an accepted name has only
  * allowed characters; a parsed unix:// or tcp:// address formats back to
- * a URL that parses to the same address; the transports and the RPC layer
- * accept exactly the same TCP addresses.
+ * a URL that parses to the same address.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "core/url.h"
 #include "fuzz.h"
-#include "rpc/rpc_url.h"
 #include "transport/stream.h"
 
 static int url_fz_scheme_char(char c)
@@ -71,17 +69,6 @@ static void url_fz_tcp(const char *text)
         return;
     memset(&a, 0x5a, sizeof(a));
     xipc_err rv = xipc__tcp_parse(u.rest, &a);
-    /* the RPC layer applies the same rules to tcp:// */
-    char as_tcp[XIPC_URL_MAX + 8];
-    xipc_rpc_url r;
-    if (xipc__url_format(as_tcp, sizeof(as_tcp), "tcp", u.rest) == XIPC_OK &&
-        strlen(as_tcp) < XIPC_URL_MAX) {
-        xipc_err rr = xipc__rpc_url_parse(&r, as_tcp);
-        FZ_CHECK((rr == XIPC_OK) == (rv == XIPC_OK));
-        if (rv == XIPC_OK)
-            FZ_CHECK(r.kind == XIPC_RPC_URL_TCP && strcmp(r.host, a.host) == 0 &&
-                     r.port == a.port && r.v6 == a.v6);
-    }
     if (rv != XIPC_OK)
         return;
     size_t hl = strnlen(a.host, sizeof(a.host));
@@ -93,25 +80,24 @@ static void url_fz_tcp(const char *text)
     FZ_CHECK(strcmp(a.host, b.host) == 0 && a.port == b.port && a.v6 == b.v6);
 }
 
-static void url_fz_rpc(const char *text)
+/* The unix:// address parser: a path or an abstract name that formats
+ * back to a URL naming the same socket. */
+static void url_fz_unix(const char *text)
 {
-    xipc_rpc_url u, v;
-    if (xipc__rpc_url_parse(&u, text) != XIPC_OK || u.kind == XIPC_RPC_URL_MESSAGE)
+    xipc_url u;
+    const char *path, *again_path;
+    int abstract, again_abstract;
+    if (xipc__url_parse(&u, text) != XIPC_OK ||
+        xipc__unix_parse(u.rest, &path, &abstract) != XIPC_OK)
         return;
-    char again[XIPC_RPC_URL_MAX + 64];
-    if (u.kind == XIPC_RPC_URL_UNIX) {
-        FZ_CHECK(strnlen(u.path, sizeof(u.path)) >= 1 &&
-                 strnlen(u.path, sizeof(u.path)) <= 107);
-        FZ_CHECK(u.abstract || u.path[0] == '/');
-    } else {
-        size_t hl = strnlen(u.host, sizeof(u.host));
-        FZ_CHECK(hl >= 1 && hl < sizeof(u.host));
-    }
-    xipc__rpc_url_format(&u, u.port, again, sizeof(again));
-    FZ_CHECK(xipc__rpc_url_parse(&v, again) == XIPC_OK);
-    FZ_CHECK(v.kind == u.kind && v.abstract == u.abstract && v.v6 == u.v6 &&
-             v.port == u.port && strcmp(v.path, u.path) == 0 &&
-             strcmp(v.host, u.host) == 0);
+    size_t pl = strlen(path);
+    FZ_CHECK(pl >= 1 && pl <= XIPC_UNIX_PATH_MAX);
+    FZ_CHECK(abstract || path[0] == '/');
+    char again[XIPC_URL_MAX + 8];
+    snprintf(again, sizeof(again), "unix://%s%s", abstract ? "@" : "", path);
+    FZ_CHECK(xipc__url_parse(&u, again) == XIPC_OK);
+    FZ_CHECK(xipc__unix_parse(u.rest, &again_path, &again_abstract) == XIPC_OK);
+    FZ_CHECK(again_abstract == abstract && strcmp(again_path, path) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -124,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     url_fz_core(text);
     url_fz_name(text);
     url_fz_tcp(text);
-    url_fz_rpc(text);
+    url_fz_unix(text);
     free(text);
     return 0;
 }
