@@ -212,15 +212,13 @@ static xipc_err dgram_try_recv(int fd, void *buf, size_t cap, size_t max,
             return XIPC_EMSGSIZE; /* still queued */
         }
         if (n < 0)
-            return errno == EAGAIN || errno == EWOULDBLOCK ? XIPC_ETIMEDOUT
-                                                           : xipc__posix_err(errno);
+            return xipc__posix_err(errno); /* nothing queued: XIPC_ETIMEDOUT */
     }
     do
         n = recv(fd, buf, cap, MSG_TRUNC | MSG_DONTWAIT);
     while (n < 0 && errno == EINTR);
     if (n < 0)
-        return errno == EAGAIN || errno == EWOULDBLOCK ? XIPC_ETIMEDOUT
-                                                       : xipc__posix_err(errno);
+        return xipc__posix_err(errno); /* nothing queued: XIPC_ETIMEDOUT */
     *len = (size_t)n;
     return (size_t)n > cap ? XIPC_EPROTO : XIPC_OK; /* cut: it is gone */
 }

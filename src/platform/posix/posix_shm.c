@@ -92,6 +92,6 @@ xipc_err xipc_plat_shm_from_peer(xipc_plat_shm *m, uint32_t pid, intptr_t h, siz
     snprintf(path, sizeof(path), "/proc/%u/fd/%ld", (unsigned)pid, (long)h);
     int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
     if (fd < 0)
-        return errno == ESRCH ? XIPC_ENOENT : xipc__posix_err(errno);
+        return xipc__posix_err(errno); /* ENOENT, ESRCH: XIPC_ENOENT */
     return xipc_plat_shm_adopt(m, fd, size, writable);
 }

@@ -48,9 +48,7 @@ xipc_err xipc_plat_sock_accept(xipc_plat_sock l, int timeout_ms,
         }
         if (errno == EINTR || errno == ECONNABORTED)
             continue;
-        if (errno == EMFILE || errno == ENFILE)
-            return xipc__posix_err(errno);
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
+        if (errno != EAGAIN && errno != EWOULDBLOCK) /* out of descriptors, ... */
             return xipc__posix_err(errno);
         if (timeout_ms == 0)
             return XIPC_ETIMEDOUT;
@@ -215,8 +213,7 @@ xipc_err xipc_plat_sock_recv_handle(xipc_plat_sock s, void *buf, size_t cap,
         n = recvmsg((int)s, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
     while (n < 0 && errno == EINTR);
     if (n < 0)
-        return errno == EAGAIN || errno == EWOULDBLOCK ? XIPC_ETIMEDOUT
-                                                        : xipc__posix_err(errno);
+        return xipc__posix_err(errno); /* nothing queued: XIPC_ETIMEDOUT */
     if (n == 0 && m.msg_controllen == 0)
         return XIPC_ECLOSED; /* end of stream: nothing, not even a message */
     struct cmsghdr *c = CMSG_FIRSTHDR(&m);

@@ -115,8 +115,10 @@ xipc_err xipc_plat_thread_create(xipc_plat_thread *t, void (*fn)(void *),
     return xipc_plat_thread_create_stack(t, fn, arg, 0);
 }
 
-xipc_err xipc_plat_thread_create_stack(xipc_plat_thread *t, void (*fn)(void *),
-                                       void *arg, size_t stack_bytes)
+/* Start a thread with a stack of @p stack_bytes (0: the default); @p out
+ * gets it, or NULL: detached. */
+static xipc_err thread_start_new(void (*fn)(void *), void *arg, size_t stack_bytes,
+                                 pthread_t *out)
 {
     thread_start *s = malloc(sizeof(*s));
     if (s == NULL)
@@ -132,6 +134,8 @@ xipc_err xipc_plat_thread_create_stack(xipc_plat_thread *t, void (*fn)(void *),
                 stack_bytes = (size_t)PTHREAD_STACK_MIN;
             rc = pthread_attr_setstacksize(&at, stack_bytes);
         }
+        if (rc == 0 && out == NULL)
+            rc = pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
         if (rc == 0)
             rc = pthread_create(&th, &at, thread_main, s);
         pthread_attr_destroy(&at);
@@ -141,8 +145,19 @@ xipc_err xipc_plat_thread_create_stack(xipc_plat_thread *t, void (*fn)(void *),
         /* EAGAIN: no resources for another thread */
         return rc == EAGAIN ? (xipc__set_syserr(rc), XIPC_ENOMEM) : xipc__posix_err(rc);
     }
-    t->handle = (uint64_t)th;
+    if (out != NULL)
+        *out = th;
     return XIPC_OK;
+}
+
+xipc_err xipc_plat_thread_create_stack(xipc_plat_thread *t, void (*fn)(void *),
+                                       void *arg, size_t stack_bytes)
+{
+    pthread_t th;
+    xipc_err rv = thread_start_new(fn, arg, stack_bytes, &th);
+    if (rv == XIPC_OK)
+        t->handle = (uint64_t)th;
+    return rv;
 }
 
 void xipc_plat_thread_join(xipc_plat_thread *t)
@@ -152,20 +167,5 @@ void xipc_plat_thread_join(xipc_plat_thread *t)
 
 xipc_err xipc_plat_thread_detached(void (*fn)(void *), void *arg)
 {
-    thread_start *t = malloc(sizeof(*t));
-    if (t == NULL)
-        return XIPC_ENOMEM;
-    t->fn = fn;
-    t->arg = arg;
-    pthread_attr_t at;
-    pthread_t th;
-    pthread_attr_init(&at);
-    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-    int rc = pthread_create(&th, &at, thread_main, t);
-    pthread_attr_destroy(&at);
-    if (rc != 0) {
-        free(t);
-        return rc == EAGAIN ? (xipc__set_syserr(rc), XIPC_ENOMEM) : xipc__posix_err(rc);
-    }
-    return XIPC_OK;
+    return thread_start_new(fn, arg, 0, NULL);
 }
