@@ -1,9 +1,12 @@
 /*
  * What the files of the Windows port share (not part of the platform
- * contract): the one mapper of Windows error codes.
+ * contract): the one mapper of Windows error codes, and the identity of a
+ * user that stands in for a uid.
  */
 #ifndef XIPC_PLATFORM_WIN32_H
 #define XIPC_PLATFORM_WIN32_H
+
+#include <stdint.h>
 
 #include "core/platform.h"
 
@@ -13,5 +16,20 @@
  * xipc__posix_err is the POSIX port's.
  */
 xipc_err xipc__win32_err(unsigned long code);
+
+/*
+ * Windows has no uid: a user is a SID. xipc_plat_getuid() answers a
+ * 32-bit hash of the caller's token user SID (win32_proc.c), and this
+ * gives the same hash for the token user of process @p pid (opened with
+ * PROCESS_QUERY_LIMITED_INFORMATION), e.g. the client of a named pipe
+ * (GetNamedPipeClientProcessId), so that "the peer is the same user" is
+ * the same comparison on both ports. Whoever compares must compare the
+ * SIDs themselves where a collision would matter (xipc__win32_same_user).
+ * @return XIPC_OK, XIPC_ENOENT (no such process), XIPC_EPERM, XIPC_ESYS
+ */
+xipc_err xipc__win32_uid_of_pid(uint32_t pid, uint32_t *uid);
+
+/* 1 when process @p pid runs as the same user (token user SID) as we do. */
+int xipc__win32_same_user(uint32_t pid);
 
 #endif
