@@ -10,15 +10,9 @@
  * build's conform_test tests 64-bit against 32-bit.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include "run32.h"
+#include "core/platform.h"
 #include "stream_util.h"
 
 #define CONF_CLIENTS 8
@@ -29,30 +23,14 @@ static const char *peer_exe;
 static int peer_emu; /* the peer runs under qemu-i386 (run32) */
 static int url_seq;
 
-/* A free TCP port on @p host (bound, read back, released). */
+/* A free TCP port on the loopback address (bound, read back, released). */
 static unsigned free_port(int v6)
 {
-    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
-    XT_ASSERT(fd >= 0);
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof(ss));
-    socklen_t len;
-    if (v6) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-        a->sin6_family = AF_INET6;
-        a->sin6_addr = in6addr_loopback;
-        len = sizeof(*a);
-    } else {
-        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-        a->sin_family = AF_INET;
-        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        len = sizeof(*a);
-    }
-    XT_ASSERT(bind(fd, (struct sockaddr *)&ss, len) == 0);
-    XT_ASSERT(getsockname(fd, (struct sockaddr *)&ss, &len) == 0);
-    unsigned port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                             : ((struct sockaddr_in *)&ss)->sin_port);
-    close(fd);
+    xipc_plat_sock fd;
+    uint16_t port = 0;
+    XT_OK(xipc_plat_tcp_listen(v6 ? "::1" : "127.0.0.1", 0, 1, &fd, &port));
+    xipc_plat_sock_close(fd);
+    XT_ASSERT(port != 0);
     return port;
 }
 
@@ -61,15 +39,15 @@ static void make_url(char *buf, size_t cap)
 {
     int id = url_seq++;
     if (strcmp(scheme, "unix") == 0)
-        snprintf(buf, cap, "unix:///tmp/xipc-conform-%d-%d.sock", (int)getpid(), id);
+        snprintf(buf, cap, "unix:///tmp/xipc-conform-%d-%d.sock", (int)xipc_plat_getpid(), id);
     else if (strcmp(scheme, "unix-abstract") == 0)
-        snprintf(buf, cap, "unix://@xipc-conform-%d-%d", (int)getpid(), id);
+        snprintf(buf, cap, "unix://@xipc-conform-%d-%d", (int)xipc_plat_getpid(), id);
     else if (strcmp(scheme, "tcp") == 0)
         snprintf(buf, cap, "tcp://127.0.0.1:%u", free_port(0));
     else if (strcmp(scheme, "tcp6") == 0)
         snprintf(buf, cap, "tcp://[::1]:%u", free_port(1));
     else
-        snprintf(buf, cap, "%s://conform-%d-%d", scheme, (int)getpid(), id);
+        snprintf(buf, cap, "%s://conform-%d-%d", scheme, (int)xipc_plat_getpid(), id);
 }
 
 static size_t max_msg(void)
@@ -87,7 +65,7 @@ static xipc_err peer_dial(xipc_sock **s, const char *url)
         xipc_err rv = xipc_dial(s, url, NULL, 5000);
         if (rv != XIPC_ECONNREFUSED || tries >= 500)
             return rv;
-        usleep(10000); /* the listener is not up yet */
+        xt_sleep_ms(10); /* the listener is not up yet */
     }
 }
 
@@ -139,20 +117,15 @@ static int peer_main(int argc, char **argv)
     if (strcmp(mode, "hold") == 0) {
         if (peer_dial(&s, url) != XIPC_OK || xipc_send(s, "up", 2, 5000) != XIPC_OK)
             return 3;
-        pause();
-        return 0;
+        for (;;) /* until killed */
+            xt_sleep_ms(1000);
     }
     return 2;
 }
 
-static pid_t peer_start(const char *mode, const char *url, const char *arg)
+static xt_pid peer_start(const char *mode, const char *url, const char *arg)
 {
-    pid_t pid = fork();
-    XT_ASSERT(pid >= 0);
-    if (pid == 0) {
-        xt_exec(peer_exe, "peer", scheme, mode, url, arg, (char *)NULL);
-    }
-    return pid;
+    return xt_start(peer_exe, "peer", scheme, mode, url, arg, (char *)NULL);
 }
 
 /* ---- the cases ---------------------------------------------------------------- */
@@ -171,7 +144,7 @@ static void case_echo(void)
         char url[128];
         make_url(url, sizeof(url));
         xipc_sock *l = NULL, *s;
-        pid_t pid;
+        xt_pid pid;
         if (role == 0) {
             XT_OK(xipc_listen(&l, url, NULL));
             char bound[128];
@@ -182,7 +155,7 @@ static void case_echo(void)
             pid = peer_start("echo-listen", url, NULL);
             xipc_err rv;
             for (int t = 0; (rv = xipc_dial(&s, url, NULL, 5000)) == XIPC_ECONNREFUSED && t < 500; t++)
-                usleep(10000);
+                xt_sleep_ms(10);
             XT_OK(rv);
         }
         check_sizes(s);
@@ -199,7 +172,7 @@ static void case_many_clients(void)
     xipc_sock *l;
     XT_OK(xipc_listen(&l, url, NULL));
     XT_OK(xipc_sock_url(l, bound, sizeof(bound)));
-    pid_t pids[CONF_CLIENTS];
+    xt_pid pids[CONF_CLIENTS];
     for (int k = 0; k < CONF_CLIENTS; k++) {
         snprintf(id, sizeof(id), "%d", k);
         pids[k] = peer_start("client", bound, id);
@@ -218,10 +191,10 @@ static void case_peer_death(void)
     xipc_sock *l, *s;
     XT_OK(xipc_listen(&l, url, NULL));
     XT_OK(xipc_sock_url(l, bound, sizeof(bound)));
-    pid_t pid = peer_start("hold", bound, NULL);
+    xt_pid pid = peer_start("hold", bound, NULL);
     XT_OK(xipc_accept(l, &s, 30000));
     uint64_t dt = xt_check_peer_killed(s, pid, peer_emu);
-    XT_EQ(xt_wait_child(pid), 128 + SIGKILL);
+    XT_EQ(xt_wait_child(pid), XT_KILLED);
     printf("  peer death noticed after %llu ms\n", (unsigned long long)dt);
     xipc_close(s);
     xipc_close(l);
@@ -281,7 +254,6 @@ static void case_names(void)
 
 int main(int argc, char **argv)
 {
-    signal(SIGPIPE, SIG_IGN);
     if (argc > 1 && strcmp(argv[1], "peer") == 0)
         return peer_main(argc, argv);
     if (argc < 3)

@@ -13,15 +13,38 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "test.h"
+
+#define XT_EXEC_ARGS 32 /* at most this many arguments, argv[0] included */
+
+#ifdef _WIN32
+/* No 32-bit programs run here under wine (docs/testing.md): every peer of
+ * a Windows test runs on the CPU, and timing bounds stay as they are. */
+static inline int xt_peer_emulated(const char *who, const char *prog)
+{
+    (void)who;
+    (void)prog;
+    return 0;
+}
+
+static inline const char *xt_self_emulated(void)
+{
+    return NULL;
+}
+
+static inline uint64_t xt_bound_ms(const char *what, uint64_t ms, int peer_emu)
+{
+    (void)what;
+    (void)peer_emu;
+    return ms;
+}
+#else
+#include <unistd.h>
 
 #ifndef XIPC_RUN32
 #error "XIPC_RUN32 (the path of scripts/run32) must be defined by the build"
 #endif
-
-#define XT_EXEC_ARGS 32 /* at most this many arguments, argv[0] included */
 
 /* write(2) @p s to stderr: all a forked child of a threaded test may do */
 static inline void xt_exec_say(const char *s)
@@ -144,5 +167,7 @@ static inline uint64_t xt_bound_ms(const char *what, uint64_t ms, int peer_emu)
     fflush(stdout);
     return ms * XT_EMU_SLOWER;
 }
+
+#endif /* _WIN32 */
 
 #endif

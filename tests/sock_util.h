@@ -1,26 +1,14 @@
 /*
  * Helpers shared by the tests of the channel schemes (conform_test,
- * tls_test, mailslot_test, mq_test): a monotonic clock in milliseconds, a
- * timed-out call, names refused, a child's exit status, a child that holds
- * a listener until it is killed. POSIX only: not for the Windows builds
- * (test.h is).
+ * tls_test, mailslot_test, mq_test): a timed-out call, names refused, and
+ * (POSIX only) a child that holds a listener until it is killed. Peer
+ * processes and the clock: xt_proc.h.
  */
 #ifndef XIPC_TESTS_SOCK_UTIL_H
 #define XIPC_TESTS_SOCK_UTIL_H
 
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
 #include "test.h"
-
-static inline uint64_t xt_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+#include "xt_proc.h"
 
 /* @p expr, a call given a 100 ms timeout, returns XIPC_ETIMEDOUT, and not
  * before 90 ms have passed. */
@@ -43,15 +31,7 @@ static inline void xt_check_bad_urls(const char *const *bad, size_t count)
     }
 }
 
-/* Waits for the child @p pid: its exit code, or 128 + the signal that
- * ended it. */
-static inline int xt_wait_child(pid_t pid)
-{
-    int st;
-    XT_ASSERT(waitpid(pid, &st, 0) == pid);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
+#ifndef _WIN32
 /* A child that listens at @p url, says so with a byte on the pipe @p ready,
  * then waits to be killed; returns its pid once it listens. The child
  * exits 2 when it cannot listen, 3 when it cannot write. */
@@ -73,5 +53,7 @@ static inline pid_t xt_listen_child(const char *url, int ready[2])
     XT_EQ(read(ready[0], &c, 1), 1);
     return pid;
 }
+
+#endif /* _WIN32 */
 
 #endif

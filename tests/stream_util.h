@@ -6,10 +6,8 @@
 #ifndef XIPC_TESTS_STREAM_UTIL_H
 #define XIPC_TESTS_STREAM_UTIL_H
 
-#include <signal.h>
 #include <string.h>
 
-#include "run32.h"
 #include "sock_util.h"
 
 static inline void xt_fill(uint8_t *p, size_t n, uint32_t seed)
@@ -127,16 +125,16 @@ static inline int xt_check_blocked_sender(xipc_sock *snd, xipc_sock *rcv)
     return sent;
 }
 
-/* The peer @p pid of @p s sends a first message and is killed with SIGKILL
- * (no close): the next receive is ECLOSED within 1 s (longer when this
+/* The peer @p pid of @p s sends a first message and is killed (xt_kill:
+ * no close): the next receive is ECLOSED within 1 s (longer when this
  * process or the peer, @p peer_emu, is emulated: xt_bound_ms), and so is a
  * send. Returns how long that receive took, in ms. */
-static inline uint64_t xt_check_peer_killed(xipc_sock *s, pid_t pid, int peer_emu)
+static inline uint64_t xt_check_peer_killed(xipc_sock *s, xt_pid pid, int peer_emu)
 {
     char buf[16];
     size_t n;
     XT_OK(xipc_recv(s, buf, sizeof(buf), &n, 30000));
-    kill(pid, SIGKILL);
+    xt_kill(pid);
     uint64_t t0 = xt_now_ms();
     XT_ERR(xipc_recv(s, buf, sizeof(buf), &n, 10000), XIPC_ECLOSED);
     uint64_t dt = xt_now_ms() - t0;
