@@ -339,6 +339,10 @@ int xipc_plat_dgram_live(const char *path);
 xipc_err xipc_plat_dgram_recv(intptr_t h, void *buf, size_t cap, size_t max,
                               size_t *len, int timeout_ms);
 
+/* 1 when @p path is the kind of file xipc_plat_dgram_bind leaves at a path
+ * (a socket file on POSIX, a lock file on Windows), live or stale. */
+int xipc_plat_dgram_file(const char *path);
+
 /* Remove the socket file @p path (nothing when it is missing). */
 void xipc_plat_dgram_unlink(const char *path);
 

@@ -398,6 +398,10 @@ static void mailslot_close(xipc_sock *ss)
 {
     mailslot_sock *s = (mailslot_sock *)ss;
     if (s->server) {
+        /* closed before its file goes: Windows keeps an open file's name
+         * (and so the folder) until the last handle is closed */
+        xipc_plat_dgram_close(s->h);
+        s->h = -1;
         xipc_plat_dgram_unlink(s->path);
         xipc_plat_dir_remove(s->dir); /* when we were the last */
     }
@@ -424,7 +428,7 @@ static void mailslot_ls_server(const char *file, void *arg)
         sscanf(file, "%u.%u.%u%c", &m, &pid, &n, &tail) != 3)
         return;
     snprintf(path, sizeof(path), "%s/%s", ls->dir, file);
-    if (xipc_plat_file_kind(path) != XIPC_PLAT_FILE_SOCK)
+    if (!xipc_plat_dgram_file(path))
         return;
     xipc_endpoint_info e = {.kind = "mailslot server", .pid = pid};
     if (xipc__url_format(e.url, sizeof(e.url), "mailslot", ls->name) != XIPC_OK)
