@@ -59,7 +59,8 @@ const char *cli_emulated(void);
  * when cli_emulated() says so. */
 void cli_print_width(const char *cmd);
 
-/* The OS name from uname, lower-cased ("linux"), or "unknown" (cli_os.c). */
+/* The OS name: from uname, lower-cased ("linux"), or "unknown"; "windows"
+ * (posix/cli_os.c, win32/cli_os.c). */
 void cli_os_name(char *buf, size_t cap);
 
 /* Longest wait of a blocking command between two looks at signals. */

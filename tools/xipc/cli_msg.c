@@ -117,6 +117,36 @@ int cli_msg_send_args(xipc_sock *s, const cli_msg_cfg *cfg, int timeout_ms)
     return CLI_EXIT_OK;
 }
 
+/*
+ * One line of @p f into *@p line (grown as needed), its newline kept; the
+ * line's length, -1 at the end of input or on an error (getline(3), which
+ * Windows' C library lacks). A NUL byte read is kept as part of the line.
+ */
+static long cli_read_line(char **line, size_t *cap, FILE *f)
+{
+    size_t n = 0;
+    int c;
+    while ((c = getc(f)) != EOF) {
+        if (n + 2 > *cap) {
+            size_t ncap = *cap < 128 ? 128 : *cap * 2;
+            char *nl = realloc(*line, ncap);
+            if (nl == NULL) {
+                errno = ENOMEM;
+                return -1;
+            }
+            *line = nl;
+            *cap = ncap;
+        }
+        (*line)[n++] = (char)c;
+        if (c == '\n')
+            break;
+    }
+    if (n == 0)
+        return -1;
+    (*line)[n] = '\0';
+    return (long)n;
+}
+
 int cli_msg_send_lines(xipc_sock *s, const cli_msg_cfg *cfg, int timeout_ms)
 {
     char *line = NULL;
@@ -124,7 +154,7 @@ int cli_msg_send_lines(xipc_sock *s, const cli_msg_cfg *cfg, int timeout_ms)
     int code = CLI_EXIT_OK;
     for (;;) {
         errno = 0;
-        ssize_t n = getline(&line, &cap, stdin);
+        long n = cli_read_line(&line, &cap, stdin);
         if (n < 0 && cli_signal_caught()) {
             code = -1; /* interrupted while waiting for a line */
             break;

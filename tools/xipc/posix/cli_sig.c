@@ -13,7 +13,7 @@
  * 32-bit `xipc serve` under qemu freed its shm:// listener while the
  * listener thread still read it: SIGSEGV at SIGTERM (docs/testing.md).
  *
- * POSIX sigaction: a Windows build of the tool will need a port.
+ * POSIX sigaction; Windows: win32/cli_sig.c.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
