@@ -1,7 +1,8 @@
 /*
  * pipe://NAME — named-pipe semantics: a listener at NAME in the per-user
  * runtime directory (a 0700 folder), many clients, message boundaries.
- * A pid file beside the socket tells `xipc ls` who owns it.
+ * A pid file beside the socket tells `xipc ls` who owns it. The POSIX
+ * strategy: a Unix stream socket (Windows: a named pipe, win32/pipe.c).
  */
 #include <stdio.h>
 

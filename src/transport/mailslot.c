@@ -1,6 +1,8 @@
 /*
  * mailslot://NAME — one-way, unreliable datagrams, as Windows mailslots.
- * The POSIX strategy (Windows has mailslots: src/transport/win32/mailslot.c).
+ * The same file on both OSes: the platform's "local datagrams" are AF_UNIX
+ * datagram sockets on POSIX and real mailslots on Windows (one per
+ * server, beside a lock file: win32_dgram.c).
  *
  * A server (xipc_listen) binds its own datagram socket in the private
  * folder <rundir>/mailslot/NAME/, named "<max>.<pid>.<n>": its largest

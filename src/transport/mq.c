@@ -1,7 +1,8 @@
 /*
  * mq://NAME — the "message mechanism": messages with priorities go to one
- * named receiver through a POSIX message queue "/xipc.<uid>.NAME". The
- * POSIX strategy (Windows: window messages, src/transport/win32/mq.c).
+ * named receiver through the platform's message queue "/xipc.<uid>.NAME":
+ * a POSIX message queue, or on Windows a message-only window fed with
+ * WM_COPYDATA (win32_mq.c). The same file on both OSes.
  *
  * The receiver (xipc_listen) owns the name through the lock file
  * <rundir>/mq/NAME.pid, which holds its pid and stays locked while it
