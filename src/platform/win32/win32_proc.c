@@ -1,0 +1,150 @@
+/*
+ * Process identity and liveness for the Windows port: process handles,
+ * and a 32-bit hash of the token user SID where POSIX has a uid
+ * (win32.h). Watching a peer through a socket is in win32_watch.c.
+ */
+#include <windows.h>
+
+#include "platform/win32/win32_sec.h"
+#include "platform/win32/win32_watch.h"
+
+/* Installed by xipc_plat_proc_watch (win32_watch.h). */
+const xipc__win32_watch_ops *_Atomic xipc__win32_watch;
+
+/* What a process handle of ours may do: wait for it, ask who runs it. */
+#define PROC_ACCESS (SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION)
+
+uint32_t xipc_plat_getpid(void)
+{
+    return (uint32_t)GetCurrentProcessId();
+}
+
+/* FNV-1a over the SID's bytes; never 0, which stays "no user". */
+static uint32_t proc_sid_hash(PSID sid)
+{
+    const unsigned char *b = sid;
+    DWORD n = GetLengthSid(sid);
+    uint32_t h = 2166136261u;
+    for (DWORD i = 0; i < n; i++)
+        h = (h ^ b[i]) * 16777619u;
+    return h != 0 ? h : 1;
+}
+
+uint32_t xipc_plat_getuid(void)
+{
+    PSID sid = xipc__win32_user_sid();
+    return sid != NULL ? proc_sid_hash(sid) : UINT32_MAX; /* unreadable token: nobody */
+}
+
+/*
+ * OpenProcess, with "no such process" told apart: Windows answers
+ * ERROR_INVALID_PARAMETER for a pid that names nothing. It also ignores
+ * the two low bits of a pid (pids are multiples of 4): 4n+1 would open
+ * process 4n, so the pid of what was opened must be the one asked for.
+ */
+static xipc_err proc_handle(uint32_t pid, DWORD access, HANDLE *out)
+{
+    if (pid == 0) /* the idle process: never one of ours */
+        return XIPC_ENOENT;
+    *out = OpenProcess(access, FALSE, (DWORD)pid);
+    if (*out != NULL) {
+        if (GetProcessId(*out) == (DWORD)pid)
+            return XIPC_OK;
+        CloseHandle(*out);
+        return XIPC_ENOENT;
+    }
+    DWORD e = GetLastError();
+    xipc_err rv = xipc__win32_err(e);
+    return e == ERROR_INVALID_PARAMETER ? XIPC_ENOENT : rv;
+}
+
+/* The token user SID of process @p pid. */
+static xipc_err proc_sid(uint32_t pid, unsigned char sid[SECURITY_MAX_SID_SIZE])
+{
+    HANDLE h;
+    xipc_err rv = proc_handle(pid, PROCESS_QUERY_LIMITED_INFORMATION, &h);
+    if (rv != XIPC_OK)
+        return rv;
+    rv = xipc__win32_process_sid(h, sid);
+    CloseHandle(h);
+    return rv;
+}
+
+xipc_err xipc__win32_uid_of_pid(uint32_t pid, uint32_t *uid)
+{
+    unsigned char sid[SECURITY_MAX_SID_SIZE];
+    xipc_err rv = proc_sid(pid, sid);
+    if (rv == XIPC_OK)
+        *uid = proc_sid_hash(sid);
+    return rv;
+}
+
+int xipc__win32_same_user(uint32_t pid)
+{
+    unsigned char sid[SECURITY_MAX_SID_SIZE];
+    PSID user = xipc__win32_user_sid();
+    return user != NULL && proc_sid(pid, sid) == XIPC_OK && EqualSid(sid, user);
+}
+
+/*
+ * A one-shot probe. A process object outlives its process while anyone
+ * holds a handle to it (as a zombie does on POSIX): it is alive only if
+ * it has not exited. A process we may not open exists (as EPERM does).
+ */
+int xipc_plat_pid_alive(uint32_t pid)
+{
+    HANDLE h;
+    xipc_err rv = proc_handle(pid, PROC_ACCESS, &h);
+    if (rv == XIPC_EPERM) {
+        /* not allowed to wait for it: perhaps to ask for its exit code */
+        if (proc_handle(pid, PROCESS_QUERY_LIMITED_INFORMATION, &h) != XIPC_OK)
+            return 1;
+        DWORD code;
+        int alive = !GetExitCodeProcess(h, &code) || code == STILL_ACTIVE;
+        CloseHandle(h);
+        return alive;
+    }
+    if (rv != XIPC_OK)
+        return rv != XIPC_ENOENT; /* an unknown failure proves nothing */
+    int alive = WaitForSingleObject(h, 0) != WAIT_OBJECT_0;
+    CloseHandle(h);
+    return alive;
+}
+
+/* The handle keeps the process object, so its pid cannot be reused while
+ * we hold it: the answer is about this very process. */
+void xipc_plat_proc_open(xipc_plat_proc *p, uint32_t pid)
+{
+    HANDLE h;
+    p->pid = pid;
+    p->handle = proc_handle(pid, PROC_ACCESS, &h) == XIPC_OK ? (intptr_t)h : -1;
+    p->sock = 0;
+    atomic_store_explicit(&p->dead, 0, memory_order_relaxed);
+}
+
+void xipc_plat_proc_close(xipc_plat_proc *p)
+{
+    if (p->handle != -1) {
+        if (p->sock)
+            atomic_load(&xipc__win32_watch)->close(p->handle);
+        else
+            CloseHandle((HANDLE)p->handle);
+    }
+    p->handle = -1;
+}
+
+int xipc_plat_proc_alive(xipc_plat_proc *p)
+{
+    if (atomic_load_explicit(&p->dead, memory_order_relaxed))
+        return 0;
+    int dead;
+    if (p->handle != -1 && p->sock)
+        dead = atomic_load(&xipc__win32_watch)->hung_up(p->handle);
+    else if (p->handle != -1) /* WAIT_FAILED proves nothing */
+        dead = WaitForSingleObject((HANDLE)p->handle, 0) == WAIT_OBJECT_0;
+    else
+        dead = !xipc_plat_pid_alive(p->pid);
+    if (dead)
+        atomic_store_explicit(&p->dead, 1, memory_order_relaxed);
+    return !dead;
+}
