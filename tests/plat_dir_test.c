@@ -20,6 +20,7 @@
 #define SEP "/"
 #endif
 
+#include "core/pidfile.h"
 #include "core/platform.h"
 #include "test.h"
 
@@ -428,7 +429,7 @@ static void test_files(void)
 
     /* kinds, and a listing of exactly what is there */
     XT_OK(xipc_plat_textfile_write(a, "text"));
-    XT_OK(xipc_plat_pidfile_write(b));
+    XT_OK(xipc__pidfile_write(b));
     XT_OK(xipc_plat_textfile_write(utf, ""));
     make_dir(sub, 0);
     XT_EQ(xipc_plat_file_kind(a), XIPC_PLAT_FILE_REG);
@@ -489,22 +490,22 @@ static void test_textfiles(void)
     XT_OK(xipc_plat_textfile_read(t, buf, 5));
     XT_ASSERT(strcmp(buf, "0123") == 0);
 
-    XT_OK(xipc_plat_pidfile_write(t));
-    XT_EQ(xipc_plat_pidfile_read(t), xipc_plat_getpid());
+    XT_OK(xipc__pidfile_write(t));
+    XT_EQ(xipc__pidfile_read(t), xipc_plat_getpid());
     XT_OK(xipc_plat_textfile_write(t, "garbage\n"));
-    XT_EQ(xipc_plat_pidfile_read(t), 0);
+    XT_EQ(xipc__pidfile_read(t), 0);
     XT_OK(xipc_plat_textfile_write(t, "12x\n"));
-    XT_EQ(xipc_plat_pidfile_read(t), 0);
+    XT_EQ(xipc__pidfile_read(t), 0);
     xipc_plat_unlink(t);
-    XT_EQ(xipc_plat_pidfile_read(t), 0);
+    XT_EQ(xipc__pidfile_read(t), 0);
     XT_EQ(xipc_plat_file_kind(t), XIPC_PLAT_FILE_NONE);
 
     /* a file open to others is not read; writing it makes it ours again */
     make_open_file(o);
     XT_ERR(xipc_plat_textfile_read(o, buf, sizeof(buf)), XIPC_EPERM);
-    XT_EQ(xipc_plat_pidfile_read(o), 0);
-    XT_OK(xipc_plat_pidfile_write(o));
-    XT_EQ(xipc_plat_pidfile_read(o), xipc_plat_getpid());
+    XT_EQ(xipc__pidfile_read(o), 0);
+    XT_OK(xipc__pidfile_write(o));
+    XT_EQ(xipc__pidfile_read(o), xipc_plat_getpid());
     xipc_plat_unlink(o);
     /* a folder is not a text file */
     XT_ERR(xipc_plat_textfile_read(dir, buf, sizeof(buf)), XIPC_EPERM);

@@ -18,6 +18,18 @@
 
 #define XT_EXEC_ARGS 32 /* at most this many arguments, argv[0] included */
 
+/* @p prog and the NULL-terminated arguments @p ap into @p argv (room for
+ * XT_EXEC_ARGS + 1), argv[0] = @p prog. */
+static inline void xt_args_collect(char **argv, const char *prog, va_list ap)
+{
+    size_t n = 0;
+    argv[n++] = (char *)prog;
+    char *a;
+    while ((a = va_arg(ap, char *)) != NULL && n < XT_EXEC_ARGS)
+        argv[n++] = a;
+    argv[n] = NULL;
+}
+
 #ifdef _WIN32
 /* No 32-bit programs run here under wine (docs/testing.md): every peer of
  * a Windows test runs on the CPU, and timing bounds stay as they are. */
@@ -87,15 +99,10 @@ static inline void xt_execv(const char *prog, char *const argv[])
 static inline void xt_exec(const char *prog, ...)
 {
     char *argv[XT_EXEC_ARGS + 1];
-    size_t n = 0;
-    argv[n++] = (char *)prog;
     va_list ap;
     va_start(ap, prog);
-    char *a;
-    while ((a = va_arg(ap, char *)) != NULL && n < XT_EXEC_ARGS)
-        argv[n++] = a;
+    xt_args_collect(argv, prog, ap);
     va_end(ap);
-    argv[n] = NULL;
     xt_execv(prog, argv);
 }
 

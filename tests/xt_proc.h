@@ -105,15 +105,10 @@ static inline xt_pid xt_startv(const char *prog, char *const argv[])
 static inline xt_pid xt_start(const char *prog, ...)
 {
     char *argv[XT_EXEC_ARGS + 1];
-    size_t n = 0;
-    argv[n++] = (char *)prog;
     va_list ap;
     va_start(ap, prog);
-    char *a;
-    while ((a = va_arg(ap, char *)) != NULL && n < XT_EXEC_ARGS)
-        argv[n++] = a;
+    xt_args_collect(argv, prog, ap);
     va_end(ap);
-    argv[n] = NULL;
     return xt_startv(prog, argv);
 }
 

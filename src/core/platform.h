@@ -416,11 +416,6 @@ void xipc_plat_lockfile_release(intptr_t h, const char *path);
  */
 xipc_err xipc_plat_lockfile_owner(const char *path, uint32_t *pid);
 
-/* Write this process's pid into @p path (mode 0600, written in place);
- * read one back (0 when absent or garbage). */
-xipc_err xipc_plat_pidfile_write(const char *path);
-uint32_t xipc_plat_pidfile_read(const char *path);
-
 /*
  * Write @p text as the whole content of file @p path, mode 0600, in
  * place: a writer killed half-way leaves a short file, which readers must

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/pidfile.h"
 #include "transport/named_sock.h"
 
 xipc_err xipc__named_sock_path(const char *sub, const char *name, char *path, size_t cap)
@@ -37,7 +38,7 @@ static void named_ls_one(const char *file, void *arg)
         return; /* a pid file, or a temporary one */
     snprintf(pidfile, sizeof(pidfile), "%s.pid", path);
     if (xipc_plat_file_kind(pidfile) == XIPC_PLAT_FILE_REG)
-        e.pid = xipc_plat_pidfile_read(pidfile);
+        e.pid = xipc__pidfile_read(pidfile);
     e.alive = e.pid != 0 && xipc_plat_pid_alive(e.pid);
     ls->fn(&e, ls->arg);
 }
@@ -109,7 +110,7 @@ static void lock_ls_one(const char *file, void *arg)
     if (rv == XIPC_OK) {
         e.alive = 1; /* pid 0: the owner is writing it this instant */
     } else if (rv == XIPC_ENOENT && xipc_plat_file_kind(path) == XIPC_PLAT_FILE_REG) {
-        e.pid = xipc_plat_pidfile_read(path);
+        e.pid = xipc__pidfile_read(path);
     } else {
         return; /* removed meanwhile, or not ours */
     }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/pidfile.h"
 #include "core/transport.h"
 #include "ring/ring.h"
 #include "ring/wait.h"
@@ -156,7 +157,7 @@ static xipc_err shm_listen(xipc_sock **out, const xipc_url *url,
         return rv;
     }
     snprintf(l->pidfile, sizeof(l->pidfile), "%s.pid", l->path);
-    xipc_plat_pidfile_write(l->pidfile); /* for xipc_endpoints: failure is harmless */
+    xipc__pidfile_write(l->pidfile); /* for xipc_endpoints: failure is harmless */
     *out = &l->sock;
     return XIPC_OK;
 }

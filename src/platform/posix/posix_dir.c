@@ -271,25 +271,6 @@ xipc_err xipc_plat_textfile_read(const char *path, char *buf, size_t cap)
     return XIPC_OK;
 }
 
-xipc_err xipc_plat_pidfile_write(const char *path)
-{
-    char text[32];
-    snprintf(text, sizeof(text), "%u\n", (unsigned)getpid());
-    return xipc_plat_textfile_write(path, text);
-}
-
-uint32_t xipc_plat_pidfile_read(const char *path)
-{
-    char text[32];
-    if (xipc_plat_textfile_read(path, text, sizeof(text)) != XIPC_OK)
-        return 0;
-    char *end;
-    unsigned long v = strtoul(text, &end, 10);
-    if (end == text || (*end != '\n' && *end != '\0') || v == 0 || v > 0x3fffffffu)
-        return 0;
-    return (uint32_t)v;
-}
-
 void xipc_plat_unlink(const char *path)
 {
     unlink(path);

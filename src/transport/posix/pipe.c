@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 
+#include "core/pidfile.h"
 #include "transport/named_sock.h"
 #include "transport/stream.h"
 
@@ -28,7 +29,7 @@ static xipc_err pipe_listen(xipc_sock **out, const xipc_url *url, const xipc_opt
         return rv;
     xipc_stream_listener *l = (xipc_stream_listener *)*out;
     snprintf(l->pidfile, sizeof(l->pidfile), "%s.pid", path);
-    xipc_plat_pidfile_write(l->pidfile); /* informational: failure is harmless */
+    xipc__pidfile_write(l->pidfile); /* informational: failure is harmless */
     return XIPC_OK;
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/pidfile.h"
 #include "transport/named_sock.h"
 #include "transport/stream.h"
 
@@ -54,7 +55,7 @@ static xipc_err pipe_listen(xipc_sock **out, const xipc_url *url, const xipc_opt
     }
     xipc__stream_listener_allow(l, opts);
     if (xipc__named_lock_path("pipe", url->rest, l->pidfile, sizeof(l->pidfile)) == XIPC_OK)
-        xipc_plat_pidfile_write(l->pidfile); /* informational: failure is harmless */
+        xipc__pidfile_write(l->pidfile); /* informational: failure is harmless */
     else
         l->pidfile[0] = '\0';
     *out = &l->sock;
@@ -106,7 +107,7 @@ static void pipe_ls_one(const char *pipe, void *arg)
         strcat(pidfile, "/");
         strcat(pidfile, name);
         strcat(pidfile, ".pid");
-        e.pid = xipc_plat_pidfile_read(pidfile);
+        e.pid = xipc__pidfile_read(pidfile);
     }
     e.alive = 1; /* the pipe exists: its listener lives */
     ls->fn(&e, ls->arg);
