@@ -37,7 +37,9 @@
 
 #include "xipc/xipc.h"
 
-/* A socket handle: an fd on POSIX, a SOCKET on Windows; -1 for none. */
+/* A socket handle: an fd on POSIX; on Windows a pointer to the port's
+ * stream object (a Winsock socket or a named pipe, win32_stream.h);
+ * -1 for none. */
 typedef intptr_t xipc_plat_sock;
 #define XIPC_PLAT_SOCK_NONE ((xipc_plat_sock)-1)
 
@@ -430,6 +432,38 @@ xipc_err xipc_plat_textfile_write(const char *path, const char *text);
  */
 xipc_err xipc_plat_textfile_read(const char *path, char *buf, size_t cap);
 void xipc_plat_unlink(const char *path);
+
+/* ---- named pipes (Windows) ---------------------------------------------- */
+
+/*
+ * pipe:// on Windows. @p name is a pipe name ("\\.\pipe\" is put in
+ * front unless it is there already; at most 256 characters in all). The
+ * pipes carry byte streams through xipc_plat_sock_recv/sendv.
+ *
+ * The message sockets above are message-mode named pipes on Windows,
+ * named "\\.\pipe\xipc" + the path with '\' as '/' (XIPC_EINVAL
+ * beyond 256 characters). A handle travels as its value and the receiver
+ * duplicates it out of the process at the other end of the pipe (as the
+ * kernel reports it): the sender must keep it open until then.
+ */
+
+/*
+ * Listen at @p name: only the current user may connect (the DACL), and
+ * the name is taken as its first instance, so XIPC_EADDRINUSE when
+ * someone listens there already. Each xipc_plat_sock_accept takes a
+ * client and readies the instance for the next one (@p backlog: clients
+ * beyond one wait in xipc_plat_npipe_dial).
+ */
+xipc_err xipc_plat_npipe_listen(const char *name, int backlog, xipc_plat_sock *out);
+
+/* Connect to @p name, waiting up to @p timeout_ms while its instances are
+ * busy. XIPC_ECONNREFUSED when nobody listens there. */
+xipc_err xipc_plat_npipe_dial(const char *name, int timeout_ms, xipc_plat_sock *out);
+
+/* Call @p fn for each pipe of this host whose name (without
+ * "\\.\pipe\") starts with @p prefix. */
+xipc_err xipc_plat_npipe_list(const char *prefix, void (*fn)(const char *name, void *arg),
+                              void *arg);
 
 /* ---- message queues (POSIX; mq:// on Windows uses window messages) ------ */
 

@@ -1,15 +1,11 @@
 /*
  * Process identity and liveness for the Windows port: process handles,
  * and a 32-bit hash of the token user SID where POSIX has a uid
- * (win32.h). Watching a peer through a socket is in win32_watch.c.
+ * (win32.h); a peer watched through a connected stream object.
  */
 #include <windows.h>
 
 #include "platform/win32/win32_sec.h"
-#include "platform/win32/win32_watch.h"
-
-/* Installed by xipc_plat_proc_watch (win32_watch.h). */
-const xipc__win32_watch_ops *_Atomic xipc__win32_watch;
 
 /* What a process handle of ours may do: wait for it, ask who runs it. */
 #define PROC_ACCESS (SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION)
@@ -111,6 +107,43 @@ int xipc_plat_pid_alive(uint32_t pid)
     return alive;
 }
 
+/*
+ * A peer watched through a connected stream object (xipc_plat_proc_watch).
+ * POSIX asks poll() for a hang-up only (POLLRDHUP): bytes the peer writes
+ * neither make it look gone nor hide that it is. The contract has no such
+ * question (xipc_plat_sock_wait reports "readable or hung up" alike, and
+ * xipc_plat_sock_recv cannot peek), so here a readable socket is drained:
+ * nobody reads a watch socket once the connection is made (shm://), so
+ * whatever a peer wrote there is junk, and the hang-up comes after it.
+ */
+/* Bytes drained in one liveness check: a dead peer's backlog of junk is
+ * gone after a few checks; a live one that keeps writing stays alive. */
+#define WATCH_DRAIN 4096
+
+static int proc_hung_up(xipc_plat_sock s)
+{
+    unsigned char junk[512];
+    for (size_t drained = 0; drained < WATCH_DRAIN; drained += sizeof(junk)) {
+        if (xipc_plat_sock_wait(s, 0, 0) != XIPC_OK)
+            return 0; /* nothing pending (or an error, which proves nothing) */
+        size_t got;
+        xipc_err rv = xipc_plat_sock_recv(s, junk, sizeof(junk), &got, 0);
+        if (rv == XIPC_ECLOSED)
+            return 1;
+        if (rv != XIPC_OK)
+            return 0;
+    }
+    return 0;
+}
+
+void xipc_plat_proc_watch(xipc_plat_proc *p, intptr_t s, uint32_t pid)
+{
+    p->pid = pid;
+    p->handle = s;
+    p->sock = 1;
+    atomic_store_explicit(&p->dead, 0, memory_order_relaxed);
+}
+
 /* The handle keeps the process object, so its pid cannot be reused while
  * we hold it: the answer is about this very process. */
 void xipc_plat_proc_open(xipc_plat_proc *p, uint32_t pid)
@@ -126,7 +159,7 @@ void xipc_plat_proc_close(xipc_plat_proc *p)
 {
     if (p->handle != -1) {
         if (p->sock)
-            atomic_load(&xipc__win32_watch)->close(p->handle);
+            xipc_plat_sock_close((xipc_plat_sock)p->handle);
         else
             CloseHandle((HANDLE)p->handle);
     }
@@ -139,7 +172,7 @@ int xipc_plat_proc_alive(xipc_plat_proc *p)
         return 0;
     int dead;
     if (p->handle != -1 && p->sock)
-        dead = atomic_load(&xipc__win32_watch)->hung_up(p->handle);
+        dead = proc_hung_up((xipc_plat_sock)p->handle);
     else if (p->handle != -1) /* WAIT_FAILED proves nothing */
         dead = WaitForSingleObject((HANDLE)p->handle, 0) == WAIT_OBJECT_0;
     else
