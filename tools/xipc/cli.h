@@ -63,6 +63,9 @@ void cli_print_width(const char *cmd);
  * (posix/cli_os.c, win32/cli_os.c). */
 void cli_os_name(char *buf, size_t cap);
 
+/* Sleep @p ms whole, whatever signal comes (an RPC handler's thread). */
+void cli_nap_ms(long ms);
+
 /* Longest wait of a blocking command between two looks at signals. */
 #define CLI_SLICE_MS 100
 

@@ -167,9 +167,7 @@ static xipc_err serve_sleep(xipc_rpc_req *req, void *ud)
         return rv;
     if (ms < 0 || ms > SERVE_SLEEP_MAX)
         return serve_bad_arg(req, 1, "ms must be in 0..3600000");
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0) /* a signal: sleep the rest */
-        ;
+    cli_nap_ms((long)ms);
     return xipc_rpc_req_returnf(req, "I", ms);
 }
 

@@ -1,5 +1,7 @@
-/* The operating system's name for `xipc serve`'s sysinfo. */
+/* What `xipc serve` asks of the OS: its name, a whole sleep. */
 #include <stdio.h>
+
+#include <windows.h>
 
 #include "cli.h"
 
@@ -7,4 +9,9 @@ void cli_os_name(char *buf, size_t cap)
 {
     if (cap > 0)
         snprintf(buf, cap, "windows");
+}
+
+void cli_nap_ms(long ms)
+{
+    Sleep((DWORD)ms);
 }
