@@ -340,29 +340,54 @@ static void test_msgsock(void)
     XT_EQ(len, 1);
     XT_ASSERT(buf[0] == 'z');
 #ifdef _WIN32
-    /* a handle: the receiver pulls its own copy of the sender's object */
-    HANDLE ev = CreateEventW(NULL, TRUE, FALSE, NULL);
-    XT_ASSERT(ev != NULL);
-    XT_OK(xipc_plat_sock_send_handle(c, "ev", 2, (intptr_t)ev));
+    /* a section: the sender puts a handle to it into the receiver, which
+     * maps the same memory even after the sender's handle is gone */
+    xipc_plat_shm seg, got;
+    XT_OK(xipc_plat_shm_anon(&seg, 65536, 0));
+    memcpy(seg.base, "shared", 7);
+    XT_OK(xipc_plat_sock_send_handle(c, "sec", 3, seg.handle));
+    xipc_plat_handle_close(seg.handle);
+    seg.handle = -1;
     XT_OK(xipc_plat_sock_wait(a, 0, 5000));
     XT_OK(xipc_plat_sock_recv_handle(a, buf, sizeof(buf), &len, &h));
-    XT_EQ(len, 2);
-    XT_ASSERT(h != -1 && (HANDLE)h != ev);
-    XT_ASSERT(WaitForSingleObject(ev, 0) == WAIT_TIMEOUT);
-    XT_ASSERT(SetEvent((HANDLE)h));
-    XT_ASSERT(WaitForSingleObject(ev, 0) == WAIT_OBJECT_0); /* the same event */
-    xipc_plat_handle_close(h);
-    XT_ASSERT(WaitForSingleObject(ev, 0) == WAIT_OBJECT_0); /* ours stays open */
-    /* a value that is no handle of the sender's */
-    XT_OK(xipc_plat_sock_send_handle(c, "bad", 3, (intptr_t)0x7ffffff0));
+    XT_EQ(len, 3);
+    XT_ASSERT(h != -1);
+    XT_OK(xipc_plat_shm_adopt(&got, h, 65536, 1));
+    XT_ASSERT(memcmp(got.base, "shared", 7) == 0);
+    memcpy(seg.base, "again", 6);
+    XT_ASSERT(memcmp(got.base, "again", 6) == 0); /* the same pages */
+    xipc_plat_shm_unmap(&got);
+    /* a message naming a handle value of the receiver that is no section
+     * given to it (a hostile sender can write any 8 bytes): refused, and
+     * the receiver's own handle is neither used nor closed */
+    HANDLE ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+    XT_ASSERT(ev != NULL);
+    int64_t forged = (int64_t)(intptr_t)ev;
+    uint8_t msg[3 + sizeof(forged)];
+    memcpy(msg, "bad", 3);
+    memcpy(msg + 3, &forged, sizeof(forged));
+    xipc_plat_iov v = {msg, sizeof(msg)};
+    size_t sent;
+    XT_OK(xipc_plat_sock_sendv(c, &v, 1, &sent, 5000));
     XT_OK(xipc_plat_sock_wait(a, 0, 5000));
     XT_ERR(xipc_plat_sock_recv_handle(a, buf, sizeof(buf), &len, &h), XIPC_EPROTO);
     XT_EQ(h, -1);
-    /* a handle with a message too long: refused, nothing pulled */
-    XT_OK(xipc_plat_sock_send_handle(c, "0123456789", 10, (intptr_t)ev));
+    XT_ASSERT(SetEvent(ev)); /* still ours, still open */
+    /* an event is no section: the receiver refuses what it was given */
+    XT_OK(xipc_plat_sock_send_handle(c, "ev", 2, (intptr_t)ev));
+    XT_OK(xipc_plat_sock_wait(a, 0, 5000));
+    XT_ERR(xipc_plat_sock_recv_handle(a, buf, sizeof(buf), &len, &h), XIPC_EPROTO);
+    /* a value that is no handle of the sender's: nothing is sent */
+    XT_ASSERT(xipc_plat_sock_send_handle(c, "bad", 3, (intptr_t)0x7ffffff0) != XIPC_OK);
+    /* a section with a message too long: refused whole */
+    xipc_plat_shm seg2;
+    XT_OK(xipc_plat_shm_anon(&seg2, 4096, 0));
+    XT_OK(xipc_plat_sock_send_handle(c, "0123456789", 10, seg2.handle));
     XT_OK(xipc_plat_sock_wait(a, 0, 5000));
     XT_ERR(xipc_plat_sock_recv_handle(a, buf, 4, &len, &h), XIPC_EPROTO);
     XT_EQ(h, -1);
+    xipc_plat_shm_unmap(&seg2);
+    xipc_plat_shm_unmap(&seg);
     CloseHandle(ev);
     /* a second listener at the path; a path too long for a pipe name */
     xipc_plat_sock l2;
@@ -381,7 +406,7 @@ static void test_msgsock(void)
     XT_ERR(xipc_plat_msgsock_dial(path, 100, &c), XIPC_ECONNREFUSED);
     printf("  msgsock: boundaries, too long refused whole%s ok\n",
 #ifdef _WIN32
-           ", handles pulled by the receiver"
+           ", sections given to the receiver, forged handle values refused"
 #else
            ""
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/win32/win32_shm.h"
 #include "platform/win32/win32_stream.h"
 
 #define NPIPE_PREFIX L"\\\\.\\pipe\\"
@@ -340,16 +341,21 @@ xipc_err xipc__ws_peer_pid(xipc__ws *w, uint32_t *pid)
 }
 
 /*
- * Handles travel as values, and the receiver pulls them: a message ends
- * with the sender's own handle value (8 bytes, -1: none), and the receiver
- * duplicates it out of the process at the other end of the pipe, whose
- * pid the kernel reports. Pushing (the sender duplicating into us) would
- * need the sender to hold PROCESS_DUP_HANDLE on us, i.e. every power over
- * our process; pulling needs nothing from the sender, and since the
- * process is the pipe's, not one the message names, a hostile sender can
- * only hand over objects it holds itself. Unlike SCM_RIGHTS, the handle
- * is not in flight: the sender must keep it open until it was pulled (the
- * contract has it stay open anyway).
+ * Handles travel as values: the sender duplicates its handle into the
+ * process at the other end of the pipe (whose pid the kernel reports) and
+ * sends the value it has there, in 8 bytes after the message (-1: none).
+ * So, as with SCM_RIGHTS, the object is the receiver's from the moment it
+ * was sent: the sender may close its own handle or die before the
+ * receiver reads the message (a dialler of shm:// does both).
+ *
+ * The other way, the receiver duplicating the value out of the sender,
+ * would let a hostile sender hand over only objects it holds itself, but
+ * loses the object when the sender exits first. Here a hostile sender can
+ * name any handle value of the receiver's; the receiver therefore takes
+ * only a section named as xipc names them that it has not mapped
+ * (xipc__win32_shm_given), and neither uses nor closes anything else. A
+ * same-user process could open the receiver with PROCESS_DUP_HANDLE
+ * anyway (SECURITY.md, Windows).
  */
 xipc_err xipc_plat_sock_send_handle(xipc_plat_sock s, const void *buf, size_t len, intptr_t h)
 {
@@ -359,15 +365,35 @@ xipc_err xipc_plat_sock_send_handle(xipc_plat_sock s, const void *buf, size_t le
     uint8_t *msg = malloc(len + NPIPE_TRAILER);
     if (msg == NULL)
         return XIPC_ENOMEM;
-    int64_t v = h;
-    if (len > 0)
-        memcpy(msg, buf, len);
-    memcpy(msg + len, &v, sizeof(v));
-    xipc_deadline d = xipc__deadline(0);
-    size_t done;
-    xipc_err rv = xipc__ws_pipe_write(w, msg, len + NPIPE_TRAILER, &d, &done);
+    int64_t v = -1;
+    HANDLE peer = NULL, theirs = NULL;
+    uint32_t pid = 0;
+    xipc_err rv = XIPC_OK;
+    if (h != -1) {
+        rv = xipc__ws_peer_pid(w, &pid);
+        if (rv == XIPC_OK && (peer = OpenProcess(PROCESS_DUP_HANDLE, FALSE, pid)) == NULL)
+            rv = xipc__win32_err(GetLastError());
+        if (rv == XIPC_OK && !DuplicateHandle(GetCurrentProcess(), (HANDLE)h, peer, &theirs,
+                                              0, FALSE, DUPLICATE_SAME_ACCESS))
+            rv = xipc__win32_err(GetLastError());
+        v = (int64_t)(intptr_t)theirs;
+    }
+    if (rv == XIPC_OK) {
+        if (len > 0)
+            memcpy(msg, buf, len);
+        memcpy(msg + len, &v, sizeof(v));
+        xipc_deadline d = xipc__deadline(0);
+        size_t done;
+        rv = xipc__ws_pipe_write(w, msg, len + NPIPE_TRAILER, &d, &done);
+        if (rv == XIPC_ETIMEDOUT)
+            rv = XIPC_EBUSY; /* cancelled: nothing went */
+        if (rv != XIPC_OK && theirs != NULL) /* take it back out of the peer */
+            DuplicateHandle(peer, theirs, NULL, NULL, 0, FALSE, DUPLICATE_CLOSE_SOURCE);
+    }
+    if (peer != NULL)
+        CloseHandle(peer);
     free(msg);
-    return rv == XIPC_ETIMEDOUT ? XIPC_EBUSY : rv; /* cancelled: nothing went */
+    return rv;
 }
 
 xipc_err xipc_plat_sock_recv_handle(xipc_plat_sock s, void *buf, size_t cap, size_t *len,
@@ -399,36 +425,24 @@ xipc_err xipc_plat_sock_recv_handle(xipc_plat_sock s, void *buf, size_t cap, siz
             BOOL ok = GetOverlappedResult(w->h, &w->rov, &k, TRUE);
             w->rmore = !ok && GetLastError() == ERROR_MORE_DATA;
         }
+        if (!bad && w->rlen >= NPIPE_TRAILER)
+            memcpy(&v, w->rbuf + w->rlen - NPIPE_TRAILER, sizeof(v));
+        if (v != -1 && !xipc__win32_shm_given((HANDLE)(intptr_t)v))
+            bad = 1; /* not a section given to us: left alone, it may be ours */
+        else if (bad && v != -1)
+            CloseHandle((HANDLE)(intptr_t)v); /* given with a bad message */
         if (bad) {
             rv = XIPC_EPROTO;
         } else {
             *len = w->rlen - NPIPE_TRAILER;
             memcpy(buf, w->rbuf, *len);
-            memcpy(&v, w->rbuf + *len, sizeof(v));
+            *h = (intptr_t)v;
         }
         w->rhave = 0;
         w->rmore = 0;
     }
     ReleaseSRWLockExclusive(&w->lock);
-    if (rv != XIPC_OK || v == -1)
-        return rv;
-    uint32_t pid;
-    rv = xipc__ws_peer_pid(w, &pid);
-    if (rv != XIPC_OK)
-        return rv;
-    HANDLE proc = OpenProcess(PROCESS_DUP_HANDLE, FALSE, pid), mine = NULL;
-    if (proc == NULL ||
-        !DuplicateHandle(proc, (HANDLE)(intptr_t)v, GetCurrentProcess(), &mine, 0, FALSE,
-                         DUPLICATE_SAME_ACCESS)) {
-        xipc__win32_err(GetLastError()); /* recorded: why it could not be had */
-        if (proc != NULL)
-            CloseHandle(proc);
-        *len = 0;
-        return XIPC_EPROTO; /* not a handle of the sender's */
-    }
-    CloseHandle(proc);
-    *h = (intptr_t)mine;
-    return XIPC_OK;
+    return rv;
 }
 
 void xipc_plat_handle_close(intptr_t h)

@@ -391,6 +391,52 @@ static int shm_nobody_writes(HANDLE h)
     return ok && owner_limited;
 }
 
+/* 1 when the object behind @p h is named as our sections are
+ * ("...\\xipc-shm-<32 hex>"), its name then in @p tag. */
+static int shm_tag_of(HANDLE h, char *tag)
+{
+    const xipc__win32_nt *nt = xipc__win32_ntdll();
+    if (nt->query_object == NULL)
+        return 0;
+    _Alignas(8) BYTE buf[sizeof(UNICODE_STRING) + 512];
+    ULONG len = 0;
+    if (nt->query_object(h, SHM_OBJECT_NAME, buf, sizeof(buf), &len) != 0)
+        return 0;
+    const UNICODE_STRING *u = (const UNICODE_STRING *)(void *)buf;
+    size_t n = u->Length / sizeof(WCHAR), last = 0;
+    for (size_t i = 0; i < n; i++)
+        if (u->Buffer[i] == L'\\')
+            last = i + 1;
+    if (n - last != SHM_TAG_LEN)
+        return 0;
+    for (size_t i = 0; i < SHM_TAG_LEN; i++) {
+        WCHAR c = u->Buffer[last + i];
+        int ok = i < sizeof(SHM_PREFIX) - 1 ? c == (WCHAR)SHM_PREFIX[i]
+                                             : (c >= L'0' && c <= L'9') || (c >= L'a' && c <= L'f');
+        if (!ok)
+            return 0;
+        tag[i] = (char)c;
+    }
+    tag[SHM_TAG_LEN] = '\0';
+    return 1;
+}
+
+/*
+ * Whether @p h, a handle another process put into ours (win32_npipe.c),
+ * may be taken as a section it gave us: an object named as our sections
+ * are. A hostile sender can name any handle value of ours; one that is not
+ * such an object is neither used nor closed. It could name a section of
+ * ours (one of our own connections, or the dialler's end in this very
+ * process, which is legitimate): that gains it nothing a same-user
+ * process does not have on Windows anyway (SECURITY.md), and every
+ * reader checks the rings it is given.
+ */
+int xipc__win32_shm_given(HANDLE h)
+{
+    char tag[SHM_TAG_LEN + 1];
+    return shm_tag_of(h, tag);
+}
+
 /*
  * Check section @p h before mapping @p size bytes of it: committed
  * (SEC_COMMIT: a reserved section's pages fault when touched), backed by
@@ -419,26 +465,8 @@ static xipc_err shm_check(HANDLE h, size_t size, int writable, char *tag)
         (sec.attributes & (SEC_RESERVE | SEC_FILE | SEC_IMAGE)) || sec.size.QuadPart < 0 ||
         ((uint64_t)sec.size.QuadPart != want && (uint64_t)sec.size.QuadPart != rounded))
         return XIPC_EPROTO;
-    _Alignas(8) BYTE buf[sizeof(UNICODE_STRING) + 512];
-    ULONG len = 0;
-    if (nt->query_object(h, SHM_OBJECT_NAME, buf, sizeof(buf), &len) != 0)
+    if (!shm_tag_of(h, tag))
         return XIPC_EPROTO;
-    const UNICODE_STRING *u = (const UNICODE_STRING *)(void *)buf;
-    size_t n = u->Length / sizeof(WCHAR), last = 0;
-    for (size_t i = 0; i < n; i++)
-        if (u->Buffer[i] == L'\\')
-            last = i + 1;
-    if (n - last != SHM_TAG_LEN)
-        return XIPC_EPROTO;
-    for (size_t i = 0; i < SHM_TAG_LEN; i++) {
-        WCHAR c = u->Buffer[last + i];
-        int ok = i < sizeof(SHM_PREFIX) - 1 ? c == (WCHAR)SHM_PREFIX[i]
-                                             : (c >= L'0' && c <= L'9') || (c >= L'a' && c <= L'f');
-        if (!ok)
-            return XIPC_EPROTO;
-        tag[i] = (char)c;
-    }
-    tag[SHM_TAG_LEN] = '\0';
     if (writable)
         return XIPC_OK;
     PUBLIC_OBJECT_BASIC_INFORMATION bi;

@@ -32,4 +32,8 @@ const xipc__win32_nt *xipc__win32_ntdll(void);
  */
 int xipc__win32_shm_event(const void *addr, HANDLE *ev);
 
+/* 1 when handle @p h, put into this process by another, is named as
+ * xipc's sections are (win32_shm.c). */
+int xipc__win32_shm_given(HANDLE h);
+
 #endif
