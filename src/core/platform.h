@@ -234,6 +234,14 @@ xipc_err xipc_plat_sock_send_handle(xipc_plat_sock s, const void *buf, size_t le
 xipc_err xipc_plat_sock_recv_handle(xipc_plat_sock s, void *buf, size_t cap,
                                     size_t *len, intptr_t *h);
 
+/*
+ * 1 when @p path is the kind of file a socket bound at a path leaves there
+ * (xipc_plat_unix_listen, xipc_plat_msgsock_listen, xipc_plat_dgram_bind),
+ * live or stale: a socket file on POSIX; on Windows the lock file the
+ * owner of a named pipe or mailslot holds beside it.
+ */
+int xipc_plat_sock_file(const char *path);
+
 /* Close a handle received with xipc_plat_sock_recv_handle. */
 void xipc_plat_handle_close(intptr_t h);
 
@@ -340,10 +348,6 @@ int xipc_plat_dgram_live(const char *path);
  */
 xipc_err xipc_plat_dgram_recv(intptr_t h, void *buf, size_t cap, size_t max,
                               size_t *len, int timeout_ms);
-
-/* 1 when @p path is the kind of file xipc_plat_dgram_bind leaves at a path
- * (a socket file on POSIX, a lock file on Windows), live or stale. */
-int xipc_plat_dgram_file(const char *path);
 
 /* Remove the socket file @p path (nothing when it is missing). */
 void xipc_plat_dgram_unlink(const char *path);

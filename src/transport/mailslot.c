@@ -430,7 +430,7 @@ static void mailslot_ls_server(const char *file, void *arg)
         sscanf(file, "%u.%u.%u%c", &m, &pid, &n, &tail) != 3)
         return;
     snprintf(path, sizeof(path), "%s/%s", ls->dir, file);
-    if (!xipc_plat_dgram_file(path))
+    if (!xipc_plat_sock_file(path))
         return;
     xipc_endpoint_info e = {.kind = "mailslot server", .pid = pid};
     if (xipc__url_format(e.url, sizeof(e.url), "mailslot", ls->name) != XIPC_OK)

@@ -34,8 +34,15 @@ static void named_ls_one(const char *file, void *arg)
         xipc__url_format(e.url, sizeof(e.url), ls->scheme, file) != XIPC_OK)
         return;
     snprintf(path, sizeof(path), "%s/%s", ls->dir, file);
-    if (xipc_plat_file_kind(path) != XIPC_PLAT_FILE_SOCK)
+    if (!xipc_plat_sock_file(path))
         return; /* a pid file, or a temporary one */
+    size_t n = strlen(path);
+    if (n > 4 && strcmp(path + n - 4, ".pid") == 0) {
+        path[n - 4] = '\0'; /* where a socket is a plain file (Windows): */
+        if (xipc_plat_sock_file(path))
+            return;           /* the pid file of socket NAME */
+        path[n - 4] = '.';
+    }
     snprintf(pidfile, sizeof(pidfile), "%s.pid", path);
     if (xipc_plat_file_kind(pidfile) == XIPC_PLAT_FILE_REG)
         e.pid = xipc__pidfile_read(pidfile);

@@ -238,11 +238,6 @@ xipc_err xipc_plat_dgram_recv(intptr_t h, void *buf, size_t cap, size_t max,
     }
 }
 
-int xipc_plat_dgram_file(const char *path)
-{
-    return xipc_plat_file_kind(path) == XIPC_PLAT_FILE_SOCK;
-}
-
 void xipc_plat_dgram_unlink(const char *path)
 {
     unlink(path);

@@ -304,3 +304,8 @@ xipc_err xipc_plat_sock_wait_any(const xipc_plat_sock *s, unsigned n, int timeou
         return xipc__posix_err(errno);
     return XIPC_OK; /* ready, or a signal: the caller looks and waits again */
 }
+
+int xipc_plat_sock_file(const char *path)
+{
+    return xipc_plat_file_kind(path) == XIPC_PLAT_FILE_SOCK;
+}

@@ -59,11 +59,6 @@ static w32_dgram *dgram_new(void)
     return d;
 }
 
-int xipc_plat_dgram_file(const char *path)
-{
-    return xipc_plat_file_kind(path) == XIPC_PLAT_FILE_REG;
-}
-
 xipc_err xipc_plat_dgram_bind(intptr_t *h, const char *path, uint32_t max_msg)
 {
     *h = -1;

@@ -315,12 +315,41 @@ static xipc_err msgsock_name(const char *path, WCHAR **out)
     return npipe_join(NPIPE_PREFIX L"xipc", path, 1, out);
 }
 
+/*
+ * A message listener also holds a lock file at @p path, as a Unix socket
+ * leaves its file there: `xipc ls` finds the endpoint by listing the
+ * folder (xipc_plat_sock_file), and a dead listener's file is known stale.
+ */
 xipc_err xipc_plat_msgsock_listen(const char *path, int backlog, xipc_plat_sock *out)
 {
     WCHAR *wname;
+    intptr_t lock = -1;
     (void)backlog;
     xipc_err rv = msgsock_name(path, &wname);
-    return rv != XIPC_OK ? rv : npipe_listen(wname, 1, out);
+    if (rv != XIPC_OK)
+        return rv;
+    char *lockpath = _strdup(path);
+    rv = lockpath == NULL ? XIPC_ENOMEM : xipc_plat_lockfile_acquire(&lock, path);
+    if (rv != XIPC_OK) {
+        free(wname);
+        free(lockpath);
+        return rv;
+    }
+    rv = npipe_listen(wname, 1, out); /* takes wname */
+    if (rv != XIPC_OK) {
+        xipc_plat_lockfile_release(lock, path);
+        free(lockpath);
+        return rv;
+    }
+    xipc__ws *w = xipc__ws_get(*out);
+    w->lockfile = lock;
+    w->lockpath = lockpath;
+    return XIPC_OK;
+}
+
+int xipc_plat_sock_file(const char *path)
+{
+    return xipc_plat_file_kind(path) == XIPC_PLAT_FILE_REG;
 }
 
 xipc_err xipc_plat_msgsock_dial(const char *path, int timeout_ms, xipc_plat_sock *out)

@@ -33,6 +33,7 @@ xipc__ws *xipc__ws_alloc(int kind)
     w->kind = kind;
     w->sock = INVALID_SOCKET;
     w->h = INVALID_HANDLE_VALUE;
+    w->lockfile = -1;
     InitializeSRWLock(&w->lock);
     w->ev = CreateEventW(NULL, TRUE, FALSE, NULL);
     if (w->ev == NULL) {
@@ -50,6 +51,9 @@ static void ws_free(xipc__ws *w)
         CloseHandle(w->wev);
     free(w->rbuf);
     free(w->name);
+    if (w->lockfile != -1) /* removes the file: the endpoint is no more */
+        xipc_plat_lockfile_release(w->lockfile, w->lockpath);
+    free(w->lockpath);
     w->magic = 0;
     free(w);
 }

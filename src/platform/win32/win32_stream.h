@@ -65,6 +65,8 @@ typedef struct xipc__ws {
     OVERLAPPED cov;   /* the pending ConnectNamedPipe; hEvent == ev */
     int connected;    /* the instance h has its client */
     DWORD lerr;       /* the connect failed (0: none) */
+    intptr_t lockfile; /* a message listener's lock file at its path; -1: none */
+    char *lockpath;
 } xipc__ws;
 
 /* The object behind @p s, or NULL when @p s is none or not one. */

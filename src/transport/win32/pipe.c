@@ -7,7 +7,8 @@
  * user, accept checks each client's user, and a client checks that the
  * server runs as our user before it sends a byte (another user could
  * have made the name first). A pid file <rundir>/pipe/NAME.pid, as on
- * POSIX, tells `xipc ls` who listens. The POSIX strategy: posix/pipe.c.
+ * POSIX, tells `xipc ls` who listens; where the pipes cannot be listed
+ * (wine), the pid files are the list. The POSIX strategy: posix/pipe.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -90,35 +91,62 @@ typedef struct pipe_ls {
     void (*fn)(const xipc_endpoint_info *, void *);
     void *arg;
     size_t stem_len;
+    char dir[XIPC_NAMED_LOCK_MAX];
 } pipe_ls;
 
-/* A pipe "xipc-<uid>-NAME": its listener's pid from the pid file. */
-static void pipe_ls_one(const char *pipe, void *arg)
+/* The pid in <rundir>/pipe/@p name.pid (0: none). */
+static uint32_t pipe_ls_pid(pipe_ls *ls, const char *name)
 {
-    pipe_ls *ls = arg;
-    const char *name = pipe + ls->stem_len;
-    char pidfile[XIPC_NAMED_LOCK_MAX];
+    char path[XIPC_NAMED_LOCK_MAX + XIPC_NAME_MAX + 8];
+    if (ls->dir[0] == '\0')
+        return 0;
+    snprintf(path, sizeof(path), "%s/%s.pid", ls->dir, name);
+    return xipc__pidfile_read(path);
+}
+
+static void pipe_ls_report(pipe_ls *ls, const char *name, int alive)
+{
     xipc_endpoint_info e = {.kind = "pipe"};
     if (xipc__name_check(name) != XIPC_OK ||
         xipc__url_format(e.url, sizeof(e.url), "pipe", name) != XIPC_OK)
         return;
-    if (xipc_plat_rundir_find(pidfile, sizeof(pidfile), "pipe") == XIPC_OK &&
-        strlen(pidfile) + strlen(name) + 6 < sizeof(pidfile)) {
-        strcat(pidfile, "/");
-        strcat(pidfile, name);
-        strcat(pidfile, ".pid");
-        e.pid = xipc__pidfile_read(pidfile);
-    }
-    e.alive = 1; /* the pipe exists: its listener lives */
+    e.pid = pipe_ls_pid(ls, name);
+    e.alive = alive || (e.pid != 0 && xipc_plat_pid_alive(e.pid));
     ls->fn(&e, ls->arg);
+}
+
+/* A pipe "xipc-<uid>-NAME": it exists, so its listener lives. */
+static void pipe_ls_pipe(const char *pipe, void *arg)
+{
+    pipe_ls *ls = arg;
+    pipe_ls_report(ls, pipe + ls->stem_len, 1);
+}
+
+/* Where \\.\pipe\ cannot be listed (wine): a pid file NAME.pid, alive
+ * while the process it names lives. */
+static void pipe_ls_pidfile(const char *file, void *arg)
+{
+    pipe_ls *ls = arg;
+    size_t n = strlen(file);
+    char name[XIPC_NAME_MAX + 1];
+    if (n < 5 || n - 4 > XIPC_NAME_MAX || strcmp(file + n - 4, ".pid") != 0)
+        return;
+    memcpy(name, file, n - 4);
+    name[n - 4] = '\0';
+    pipe_ls_report(ls, name, 0);
 }
 
 static xipc_err pipe_list(void (*fn)(const xipc_endpoint_info *, void *), void *arg)
 {
     char stem[32];
     pipe_stem(stem, sizeof(stem));
-    pipe_ls ls = {fn, arg, strlen(stem)};
-    return xipc_plat_npipe_list(stem, pipe_ls_one, &ls);
+    pipe_ls ls = {fn, arg, strlen(stem), ""};
+    if (xipc_plat_rundir_find(ls.dir, sizeof(ls.dir), "pipe") != XIPC_OK)
+        ls.dir[0] = '\0';
+    xipc_err rv = xipc_plat_npipe_list(stem, pipe_ls_pipe, &ls);
+    if (rv == XIPC_ENOTSUP && ls.dir[0] != '\0')
+        rv = xipc_plat_dir_list(ls.dir, pipe_ls_pidfile, &ls);
+    return rv == XIPC_ENOTSUP || rv == XIPC_ENOENT ? XIPC_OK : rv;
 }
 
 const xipc_tran xipc_pipe_tran = {
