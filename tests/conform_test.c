@@ -137,6 +137,22 @@ static void check_sizes(xipc_sock *s)
     xt_check_sizes(s, mx, sizes, sizeof(sizes) / sizeof(sizes[0]));
 }
 
+/* On Windows, pipe://NAME is the named pipe \\.\pipe\xipc-<uid>-NAME. */
+static void check_real(const char *url)
+{
+#ifdef _WIN32
+    if (strncmp(url, "pipe://", 7) != 0)
+        return;
+    char pipe[160];
+    snprintf(pipe, sizeof(pipe), "\\\\.\\pipe\\xipc-%08x-%s", (unsigned)xipc_plat_getuid(),
+             url + 7);
+    /* busy (every instance taken) or free: it exists */
+    XT_ASSERT(WaitNamedPipeA(pipe, 1) || GetLastError() == ERROR_SEM_TIMEOUT);
+#else
+    (void)url;
+#endif
+}
+
 /* Sizes through an echo peer, with us as listener and as dialler. */
 static void case_echo(void)
 {
@@ -159,6 +175,7 @@ static void case_echo(void)
             XT_OK(rv);
         }
         check_sizes(s);
+        check_real(url);
         xipc_close(s);
         XT_EQ(xt_wait_child(pid), 0); /* the peer saw ECLOSED after draining */
         xipc_close(l);

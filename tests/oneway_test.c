@@ -28,6 +28,8 @@
 
 #ifdef _WIN32
 #include <windows.h>
+
+#include "platform/win32/win32.h"
 #endif
 
 #define MSGS 50
@@ -162,11 +164,48 @@ static void send_all(xipc_sock *s)
     }
 }
 
+#ifdef _WIN32
+typedef struct slot_count {
+    char dir[600];
+    int n;
+} slot_count;
+
+/* A server's lock file in the folder of NAME: its mailslot opens. */
+static void slot_one(const char *file, void *arg)
+{
+    slot_count *c = arg;
+    char path[700];
+    wchar_t slot[XIPC_WIN32_MAILSLOT_MAX];
+    snprintf(path, sizeof(path), "%s/%s", c->dir, file);
+    xipc__win32_mailslot_name(slot, path);
+    HANDLE h = CreateFileW(slot, GENERIC_WRITE, FILE_SHARE_READ, NULL, OPEN_EXISTING,
+                           FILE_ATTRIBUTE_NORMAL, NULL);
+    if (h != INVALID_HANDLE_VALUE) {
+        c->n++;
+        CloseHandle(h);
+    }
+}
+
+/* How many servers of mailslot://NAME have a real mailslot. */
+static int mailslots_open(void)
+{
+    slot_count c = {"", 0};
+    char sub[128];
+    snprintf(sub, sizeof(sub), "mailslot/%s", name);
+    XT_OK(xipc_plat_rundir_find(c.dir, sizeof(c.dir), sub));
+    XT_OK(xipc_plat_dir_list(c.dir, slot_one, &c));
+    return c.n;
+}
+#endif
+
 static void test_mailslot(void)
 {
     char url[128];
     snprintf(url, sizeof(url), "mailslot://%s", name);
     xipc_sock *peers[2] = {peer_start("relay", url), peer_start("relay", url)};
+#ifdef _WIN32
+    XT_EQ(mailslots_open(), 2); /* \\.\mailslot\xipc\<hash>, one per server */
+#endif
     xipc_sock *c;
     XT_OK(xipc_dial(&c, url, NULL, WAIT_MS));
     /* in lockstep: a mailslot drops what a full queue cannot take, and

@@ -7,6 +7,7 @@
 #define XIPC_PLATFORM_WIN32_H
 
 #include <stdint.h>
+#include <wchar.h>
 
 #include "core/platform.h"
 
@@ -31,5 +32,13 @@ xipc_err xipc__win32_uid_of_pid(uint32_t pid, uint32_t *uid);
 
 /* 1 when process @p pid runs as the same user (token user SID) as we do. */
 int xipc__win32_same_user(uint32_t pid);
+
+/*
+ * The mailslot of the datagram endpoint at @p path (win32_dgram.c):
+ * \\.\mailslot\xipc\<16 hex digits of a hash of the path>, at most
+ * XIPC_WIN32_MAILSLOT_MAX wide characters with the terminating NUL.
+ */
+#define XIPC_WIN32_MAILSLOT_MAX 64
+void xipc__win32_mailslot_name(wchar_t *out, const char *path);
 
 #endif

@@ -24,7 +24,6 @@
 /* Local mailslot messages have no size limit of their own; xipc keeps
  * them to what a POSIX host commonly carries in one datagram. */
 #define DGRAM_LIMIT (1u << 20)
-#define DGRAM_NAME_MAX 64
 
 typedef struct w32_dgram {
     HANDLE h;      /* the mailslot (server) or a handle to write to it */
@@ -38,14 +37,14 @@ uint32_t xipc_plat_dgram_limit(void)
 }
 
 /* The mailslot of the endpoint at @p path: FNV-1a 64 of the path. */
-static void dgram_name(wchar_t *out, const char *path)
+void xipc__win32_mailslot_name(wchar_t *out, const char *path)
 {
     uint64_t x = 0xcbf29ce484222325ull;
     for (const unsigned char *p = (const unsigned char *)path; *p != '\0'; p++) {
         unsigned char c = *p == '\\' ? '/' : *p; /* one path, one name */
         x = (x ^ c) * 0x100000001b3ull;
     }
-    swprintf(out, DGRAM_NAME_MAX, L"\\\\.\\mailslot\\xipc\\%016llx", (unsigned long long)x);
+    swprintf(out, XIPC_WIN32_MAILSLOT_MAX, L"\\\\.\\mailslot\\xipc\\%016llx", (unsigned long long)x);
 }
 
 static w32_dgram *dgram_new(void)
@@ -80,8 +79,8 @@ xipc_err xipc_plat_dgram_bind(intptr_t *h, const char *path, uint32_t max_msg)
         free(d);
         return rv;
     }
-    wchar_t name[DGRAM_NAME_MAX];
-    dgram_name(name, path);
+    wchar_t name[XIPC_WIN32_MAILSLOT_MAX];
+    xipc__win32_mailslot_name(name, path);
     d->h = CreateMailslotW(name, max_msg, 0, NULL);
     if (d->h == INVALID_HANDLE_VALUE) {
         DWORD e = GetLastError();
@@ -108,8 +107,8 @@ xipc_err xipc_plat_dgram_connect(intptr_t *h, const char *path)
     w32_dgram *d = dgram_new();
     if (d == NULL)
         return XIPC_ENOMEM;
-    wchar_t name[DGRAM_NAME_MAX];
-    dgram_name(name, path);
+    wchar_t name[XIPC_WIN32_MAILSLOT_MAX];
+    xipc__win32_mailslot_name(name, path);
     d->h = CreateFileW(name, GENERIC_WRITE, FILE_SHARE_READ, NULL, OPEN_EXISTING,
                        FILE_ATTRIBUTE_NORMAL, NULL);
     if (d->h == INVALID_HANDLE_VALUE) {
