@@ -17,6 +17,21 @@
 static int rt_seq;
 
 /*
+ * The channel kinds a test runs over, and its local stream-mode kind:
+ * AF_UNIX where every port of the test has it; on Windows (wine has no
+ * AF_UNIX) tcp:// instead, unix:// having a test of its own there
+ * (win64_conform_unix).
+ */
+#ifdef _WIN32
+#define RT_STREAM "tcp"
+static const char *const rt_kinds[] = {"shm", "pipe", "tcp"};
+#else
+#define RT_STREAM "unix"
+static const char *const rt_kinds[] = {"shm", "pipe", "unix", "unixpath", "tcp"};
+#endif
+#define RT_NKINDS (sizeof(rt_kinds) / sizeof(rt_kinds[0]))
+
+/*
  * A fresh URL of @p kind: "shm", "pipe", "unix" (abstract), "unixpath",
  * "tcp" (port 0: read the bound URL from the server).
  */
