@@ -228,8 +228,13 @@ static xipc_err sock_select(SOCKET s, int write, xipc_deadline *d)
 int xipc__ws_probe(xipc__ws *w)
 {
     if (w->kind == XIPC__WS_SOCKET) {
-        /* first the event, then the look: what comes after sets it again */
-        ResetEvent(w->ev);
+        /* first the event, then the look: what comes after sets it again.
+         * WSAEnumNetworkEvents, not ResetEvent: it also clears the
+         * socket's record of events, without which a new FD_READ may not
+         * signal again (wine did not: an RPC request sat unread) */
+        WSANETWORKEVENTS ne;
+        if (WSAEnumNetworkEvents(w->sock, w->ev, &ne) != 0)
+            ResetEvent(w->ev);
         xipc_deadline now = xipc__deadline(0);
         return sock_select(w->sock, 0, &now) != XIPC_ETIMEDOUT;
     }
