@@ -376,7 +376,8 @@ int xipc_plat_mq_current(xipc_plat_mq *q, const char *name)
 
 void xipc_plat_mq_close(xipc_plat_mq *q)
 {
-    mq_win *w = (mq_win *)q->handle;
+    /* -1: never opened (mq_alloc's value; a refused dial frees it so) */
+    mq_win *w = q->handle == -1 ? NULL : (mq_win *)q->handle;
     q->handle = -1;
     if (w == NULL)
         return;
