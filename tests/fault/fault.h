@@ -67,6 +67,7 @@ typedef struct fault_slot {
     _Atomic uint64_t detect_ns;     /* survivor child: kill -> ECLOSED */
     _Atomic uint64_t result;        /* survivor child: extra count */
     _Atomic uint32_t stop;          /* helper server: set when it should exit */
+    _Atomic uint32_t running;       /* the child runs its mode (fault_role) */
     char msg[512];                  /* why the process failed */
 } fault_slot;
 

@@ -34,6 +34,22 @@ static void killer_sleep_until(uint64_t t)
 static void killer_one(const fault_kill *k, uint64_t t_arm)
 {
     fault_slot *s = &F.slots[k->slot];
+#ifdef _WIN32
+    /*
+     * Windows cannot fork: a victim is this program started again, which
+     * takes 0.1-0.3 s under wine, far longer than any plan's delay. So the
+     * plans other than "at once" count from when the victim runs its
+     * first line (its slot's running flag), not from the arming; at most
+     * 10 s, a bound against a hang only.
+     */
+    if (k->delay_us != 0 || k->target != 0) {
+        uint64_t give_up = fault_now() + 10000000000ull;
+        while (!atomic_load(&s->running) && fault_now() < give_up &&
+               WaitForSingleObject(k->pid, 0) == WAIT_TIMEOUT)
+            fault_sleep_us(100);
+        t_arm = fault_now();
+    }
+#endif
     uint64_t until = t_arm + (uint64_t)k->delay_us * 1000u;
     if (k->target != 0) {
         /* wait for the phase (polling; the victim may never reach it) */

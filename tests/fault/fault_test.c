@@ -97,6 +97,7 @@ int fault_role(int argc, char **argv)
     if (slot < 0 || slot >= FAULT_SLOTS)
         return 2;
     fault_slot *sl = &F.slots[slot];
+    atomic_store(&sl->running, 1);
     F.scheme = argv[4];
     const char *kind = argv[2];
     if (strncmp(kind, "chan", 4) == 0 || strcmp(kind, "spawn") == 0)
