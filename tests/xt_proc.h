@@ -85,8 +85,15 @@ static inline xt_pid xt_startv(const char *prog, char *const argv[])
     si.cb = sizeof(si);
     fflush(stdout);
     fflush(stderr);
-    if (!CreateProcessA(prog, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi))
-        XT_FAIL("cannot start %s: Windows error %lu", prog, GetLastError());
+    /* wine's CreateProcess fails now and then with ERROR_INTERNAL_ERROR
+     * (1359) while other wine processes start and die (fault_test mq
+     * under ctest -j2): that one is tried again, a few times */
+    for (int tries = 0; !CreateProcessA(prog, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi);
+         tries++) {
+        if (GetLastError() != ERROR_INTERNAL_ERROR || tries >= 5)
+            XT_FAIL("cannot start %s: Windows error %lu", prog, GetLastError());
+        Sleep(50);
+    }
     CloseHandle(pi.hThread);
     return pi.hProcess;
 #else

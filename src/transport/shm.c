@@ -312,8 +312,10 @@ static xipc_err shm_dial(xipc_sock **out, const xipc_url *url,
     if (rv == XIPC_OK)
         rv = xipc_plat_msgsock_dial(path, timeout_ms, &fd);
     uint32_t pid = 0, uid = 0;
-    if (rv == XIPC_OK && (xipc_plat_sock_peer(fd, &pid, &uid) != XIPC_OK ||
-                          uid != xipc_plat_getuid()))
+    if (rv == XIPC_OK && xipc_plat_sock_peer(fd, &pid, &uid) != XIPC_OK)
+        rv = XIPC_ECONNREFUSED; /* the listener died as we connected: Windows
+                                   cannot name a dead pipe server's process */
+    else if (rv == XIPC_OK && uid != xipc_plat_getuid())
         rv = XIPC_EPERM; /* our private folder holds only our sockets */
     if (rv == XIPC_OK) {
         xipc_shm_offer o = {XIPC_OFFER_MAGIC, XIPC_SHM_VERSION,

@@ -13,9 +13,11 @@
  *
  *   fault_test SCHEME KILLS [SEED]
  *
- * The same program plays the victims and helpers that must be exec'ed
- * ("fault_test victim ..." / "fault_test helper ..."); the others are
- * forked without exec.
+ * The same program plays every victim and helper, a mode chosen by its
+ * arguments ("fault_test victim KIND SLOT SCHEME ..." / "fault_test
+ * helper ..."). POSIX forks it without exec where it can (the child runs
+ * that mode at once) and execs it where it must; Windows, which cannot
+ * fork, always starts this program again (tests/xt_proc.h).
  */
 #ifndef XIPC_TESTS_FAULT_H
 #define XIPC_TESTS_FAULT_H
@@ -23,10 +25,13 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #include "test.h"
 #include "xipc/xipc.h"
+#include "xt_proc.h"
+
+/* A child process: a pid on POSIX, a process handle on Windows. */
+typedef xt_pid fault_pid;
 
 #define FAULT_SLOTS 8        /* victims and survivor children per round */
 #define FAULT_TIMEOUT 5000   /* every blocking call: far above the bound */
@@ -61,6 +66,8 @@ typedef struct fault_slot {
     _Atomic uint64_t verified;      /* messages this process verified */
     _Atomic uint64_t detect_ns;     /* survivor child: kill -> ECLOSED */
     _Atomic uint64_t result;        /* survivor child: extra count */
+    _Atomic uint32_t stop;          /* helper server: set when it should exit */
+    _Atomic uint32_t running;       /* the child runs its mode (fault_role) */
     char msg[512];                  /* why the process failed */
 } fault_slot;
 
@@ -73,8 +80,7 @@ typedef struct fault_run {
     char prefix[48]; /* "fault-<pid>": every name of this run starts so */
     unsigned pid;
     unsigned port[4]; /* fixed TCP ports of this run */
-    int memfd;
-    fault_slot *slots;
+    fault_slot *slots; /* shared with every child (fault_util.c) */
     /* statistics */
     uint64_t kills;       /* victims killed */
     uint64_t early;       /* ... before the survivor was connected */
@@ -132,36 +138,64 @@ fault_slot *fault_slot_reset(int i);
 _Noreturn void fault_vfail(fault_slot *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Fork; the child runs @p fn(@p arg, @p slot) and _exits with its result. */
-pid_t fault_fork(int (*fn)(void *arg, fault_slot *slot), void *arg, fault_slot *slot);
+/* Map the slots shared with the children: make them (test process), or
+ * map the test process's (a child started with exec). */
+void fault_slots_map(int create);
 
-/* Fork and exec this program with @p argv (argv[0] is set here) and
- * @p stdin_fd (-1: ours) as its standard input. */
-pid_t fault_exec(char **argv, int stdin_fd);
+/*
+ * Start this program in the mode @p args names (NULL-terminated, no
+ * argv[0]: "victim", KIND, SLOT, SCHEME, ...). POSIX forks and runs the
+ * mode in the child at once, or, with @p exec (the test process has
+ * threads), execs this program; Windows starts it again either way.
+ */
+fault_pid fault_start(char *const args[], int exec);
+
+/* A round of the datagram and pubsub tests, as their children get it. */
+typedef struct fault_round_cfg {
+    uint32_t round;
+    uint64_t seed;
+    char url[200];
+} fault_round_cfg;
+
+/* fault_start(mode WHO KIND SLOT SCHEME ROUND SEED URL), without exec:
+ * the modes of the datagram and pubsub children. */
+fault_pid fault_start_round(const char *who, const char *kind, int slot, uint32_t round,
+                            uint64_t seed, const char *url);
+
+/* In such a child: its round from argv (fails with a usage message). */
+void fault_round_args(fault_round_cfg *c, int argc, char **argv, fault_slot *sl);
+
+/* The mode of a child: argv as fault_start passed it. Its exit code. */
+int fault_role(int argc, char **argv);
+
+/* The number that names @p pid in messages. */
+unsigned fault_pid_num(fault_pid pid);
 
 /*
  * xipc_spawn this program with the arguments @p args (NULL-terminated, no
  * argv[0]), through scripts/run32 like every exec here; the child is
  * tracked like those above. @return its pid; *s is the channel to it.
  */
-pid_t fault_spawn(xipc_sock **s, char *const args[]);
+fault_pid fault_spawn(xipc_sock **s, char *const args[]);
 
-/* Wait for @p pid; its status as waitpid gives it. */
-int fault_reap(pid_t pid);
+/* Wait for @p pid; its status (waitpid's on POSIX, the exit code on
+ * Windows). */
+int fault_reap(fault_pid pid);
 
-/* A victim must have died of SIGKILL; otherwise fail with what it said. */
-void fault_expect_killed(pid_t pid, fault_slot *s, const char *what);
+/* A victim must have been killed (SIGKILL; on Windows TerminateProcess,
+ * exit code XT_KILLED); otherwise fail with what it said. */
+void fault_expect_killed(fault_pid pid, fault_slot *s, const char *what);
 
 /* A child must have exited with 0; otherwise fail with what it said. */
-void fault_expect_ok(pid_t pid, fault_slot *s, const char *what);
+void fault_expect_ok(fault_pid pid, fault_slot *s, const char *what);
 
 /* Is the child @p pid gone (reaped now or before)? Stores its status. */
-int fault_gone(pid_t pid, int *status);
+int fault_gone(fault_pid pid, int *status);
 
 /* ---- the killer thread --------------------------------------------------- */
 
 typedef struct fault_kill {
-    pid_t pid;
+    fault_pid pid;
     int slot;          /* index of the victim's slot */
     uint32_t delay_us; /* after arming; with a target: the longest wait */
     uint32_t target;   /* 0, or a phase to wait for before killing */
@@ -177,14 +211,15 @@ void fault_killer_wait(void);
 int fault_killer_done(void);
 /* A random kill plan for one victim: now, after a delay, or at a phase
  * chosen from @p phases (n of them). */
-fault_kill fault_plan(fault_rng *r, pid_t pid, int slot, const uint32_t *phases, int n);
+fault_kill fault_plan(fault_rng *r, fault_pid pid, int slot, const uint32_t *phases, int n);
 
 /*
  * The survivor's call returned @p rv at @p t_err (ns) on a connection that
  * was up before the kill: fail unless the kill had started, and record the
  * detection time (fail beyond the 1 s bound). @p what names the call.
  */
-void fault_detected(xipc_err rv, uint64_t t_err, int slot, pid_t victim, const char *what);
+void fault_detected(xipc_err rv, uint64_t t_err, int slot, fault_pid victim,
+                    const char *what);
 /* Record a detection time measured elsewhere (a survivor child). */
 void fault_detect_add(uint64_t ns, const char *what);
 
@@ -193,10 +228,11 @@ void fault_count_kill(int slot, int early);
 
 /* ---- checks --------------------------------------------------------------- */
 
-/* Number of open descriptors of @p pid (0: this process). */
-int fault_fd_count(pid_t pid);
+/* Number of open descriptors (Windows: handles) of @p pid (0: this
+ * process); -1 when it cannot be known. */
+int fault_fd_count(fault_pid pid);
 /* Number of threads of @p pid. */
-int fault_thread_count(pid_t pid);
+int fault_thread_count(fault_pid pid);
 /* Print and count what is left of this run's names; 0 when nothing. */
 int fault_leftovers(int quiet);
 /* Prove fault_leftovers sees a planted object in each place it scans. */
@@ -233,9 +269,12 @@ void fault_dgram_run(void);   /* mailslot mq */
 void fault_pubsub_run(void);  /* pubsub */
 void fault_rpc_run(void);     /* rpc over shm, pipe, unix, tcp */
 
-/* exec'ed roles: "fault_test victim|helper KIND ..." */
-int fault_chan_exec(int argc, char **argv);
-int fault_rpc_exec(int argc, char **argv);
+/* The modes of the children, "fault_test victim|helper KIND SLOT SCHEME
+ * ...": @p sl is slot SLOT; each returns the exit code. */
+int fault_chan_role(int argc, char **argv, fault_slot *sl);
+int fault_dgram_role(int argc, char **argv, fault_slot *sl);
+int fault_pubsub_role(int argc, char **argv, fault_slot *sl);
+int fault_rpc_role(int argc, char **argv, fault_slot *sl);
 
 /* A free TCP port for a name about to be used (see fault_test.c). */
 unsigned fault_free_port(void);

@@ -19,12 +19,13 @@
  * and the helper dials that.
  */
 #define _GNU_SOURCE
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <unistd.h>
+#endif
 
 #include "fault.h"
 
@@ -176,9 +177,8 @@ static int chan_victim_body(xipc_sock *s, const chan_cfg *c, fault_slot *sl)
     }
 }
 
-static int chan_victim_main(void *arg, fault_slot *sl)
+static int chan_victim_main(const chan_cfg *c, fault_slot *sl)
 {
-    const chan_cfg *c = arg;
     xipc_sock *s, *l;
     xipc_err rv;
     atomic_store(&sl->phase, PH_CONNECT);
@@ -216,9 +216,8 @@ static int helper_exchange(xipc_sock *s, uint32_t round, fault_slot *sl)
     return 0;
 }
 
-static int chan_helper_main(void *arg, fault_slot *sl)
+static int chan_helper_main(const chan_cfg *c, fault_slot *sl)
 {
-    const chan_cfg *c = arg;
     xipc_sock *s;
     xipc_err rv = chan_dial_retry(&s, c->url);
     if (rv != XIPC_OK)
@@ -251,7 +250,7 @@ static xipc_sock *listener_a; /* ours, for the whole run */
 static char url_a[200], url_b[200];
 
 /* Connect to the victim; NULL when it died before that was possible. */
-static xipc_sock *chan_connect(const chan_cfg *c, pid_t pid)
+static xipc_sock *chan_connect(const chan_cfg *c, fault_pid pid)
 {
     xipc_sock *s;
     xipc_err rv;
@@ -286,9 +285,10 @@ static xipc_sock *chan_connect(const chan_cfg *c, pid_t pid)
  * doing, for the report. */
 static void chan_diagnose(xipc_sock *s, fault_slot *sl)
 {
-    intptr_t fd;
     fprintf(stderr, "no detection: the victim was in phase %u when killed (ready %u)\n",
             (unsigned)atomic_load(&sl->phase_at_kill), (unsigned)atomic_load(&sl->ready));
+#ifdef __linux__
+    intptr_t fd;
     if (xipc_sock_fd(s, &fd) == XIPC_OK) {
         struct tcp_info ti;
         socklen_t len = sizeof(ti);
@@ -298,6 +298,9 @@ static void chan_diagnose(xipc_sock *s, fault_slot *sl)
                     "ago\n", (unsigned)ti.tcpi_state, (unsigned)ti.tcpi_unacked,
                     (unsigned)ti.tcpi_retransmits, (unsigned)ti.tcpi_last_data_recv);
     }
+#else
+    (void)s;
+#endif
 }
 
 /* Run our side of the mode until the kill ends it; the error and when. */
@@ -333,12 +336,11 @@ static void chan_reconnect(const chan_cfg *c)
 {
     fault_slot *hs = fault_slot_reset(1);
     xipc_sock *s, *l = NULL;
-    chan_cfg h = *c;
-    pid_t pid;
+    fault_pid pid;
+    char round[16];
+    snprintf(round, sizeof(round), "%u", (unsigned)c->round);
     if (is_spawn()) {
-        char round[16];
-        snprintf(round, sizeof(round), "%u", (unsigned)c->round);
-        char *args[] = {"helper", "spawn", round, NULL};
+        char *args[] = {"helper", "spawn", "1", "spawn", round, NULL};
         pid = fault_spawn(&s, args);
         XT_EQ(chan_answer(s, c->round), 0);
         xipc_close(s);
@@ -357,7 +359,8 @@ static void chan_reconnect(const chan_cfg *c)
             XT_FAIL("listen %s again after the kill: %s (%s)", c->url, xipc_err_name(rv),
                     xipc_strerror(rv));
     }
-    pid = fault_fork(chan_helper_main, &h, hs);
+    char *args[] = {"helper", "chan", "1", (char *)F.scheme, round, (char *)c->url, NULL};
+    pid = fault_start(args, 0);
     for (int skipped = 0;; skipped++) {
         XT_OK(xipc_accept(l != NULL ? l : listener_a, &s, FAULT_TIMEOUT));
         int dead = chan_answer(s, c->round);
@@ -391,16 +394,18 @@ static void chan_round(uint32_t round, fault_rng *r, uint8_t *buf)
     snprintf(c.url, sizeof(c.url), "%s", c.victim_listens ? url_b : url_a);
     fault_slot *sl = fault_slot_reset(0);
     xipc_sock *s = NULL;
-    pid_t pid;
+    fault_pid pid;
+    char mode[8], rd[16], seed[32];
+    snprintf(mode, sizeof(mode), "%d", c.mode);
+    snprintf(rd, sizeof(rd), "%u", (unsigned)round);
+    snprintf(seed, sizeof(seed), "%llu", (unsigned long long)c.seed);
     if (is_spawn()) {
-        char mode[8], rd[16], seed[32];
-        snprintf(mode, sizeof(mode), "%d", c.mode);
-        snprintf(rd, sizeof(rd), "%u", (unsigned)round);
-        snprintf(seed, sizeof(seed), "%llu", (unsigned long long)c.seed);
-        char *args[] = {"victim", "spawn", mode, rd, seed, NULL};
+        char *args[] = {"victim", "spawn", "0", "spawn", mode, rd, seed, NULL};
         pid = fault_spawn(&s, args);
     } else {
-        pid = fault_fork(chan_victim_main, &c, sl);
+        char *args[] = {"victim", "chan", "0", (char *)F.scheme, c.victim_listens ? "1" : "0",
+                        mode, rd, seed, c.url, NULL};
+        pid = fault_start(args, 0);
     }
     const uint32_t *ph = c.mode == M_SEND ? ph_send : c.mode == M_RECV ? ph_recv : ph_pp;
     int nph = c.mode == M_SEND ? 6 : c.mode == M_RECV ? 4 : 7;
@@ -455,24 +460,46 @@ void fault_chan_run(void)
     xipc_close(listener_a);
 }
 
-/* "fault_test victim spawn MODE ROUND SEED" and "fault_test helper spawn ROUND":
- * started by xipc_spawn, the channel comes from the parent. */
-int fault_chan_exec(int argc, char **argv)
+/*
+ * The children's modes (SLOT is 0 for a victim, 1 for a helper):
+ *   victim chan SLOT SCHEME LISTENS MODE ROUND SEED URL
+ *   helper chan SLOT SCHEME ROUND URL
+ *   victim spawn SLOT spawn MODE ROUND SEED   (xipc_spawn: the channel
+ *   helper spawn SLOT spawn ROUND              comes from the parent)
+ */
+int fault_chan_role(int argc, char **argv, fault_slot *sl)
 {
-    fault_slot *sl = &F.slots[!strcmp(argv[1], "victim") ? 0 : 1];
+    int victim = !strcmp(argv[1], "victim");
+    chan_cfg c;
+    memset(&c, 0, sizeof(c));
+    if (!strcmp(argv[2], "chan")) {
+        if (victim && argc >= 10) {
+            c.victim_listens = atoi(argv[5]);
+            c.mode = atoi(argv[6]);
+            c.round = (uint32_t)strtoul(argv[7], NULL, 10);
+            c.seed = strtoull(argv[8], NULL, 10);
+            snprintf(c.url, sizeof(c.url), "%s", argv[9]);
+            return chan_victim_main(&c, sl);
+        }
+        if (!victim && argc >= 7) {
+            c.round = (uint32_t)strtoul(argv[5], NULL, 10);
+            snprintf(c.url, sizeof(c.url), "%s", argv[6]);
+            return chan_helper_main(&c, sl);
+        }
+        fault_vfail(sl, "usage: victim chan SLOT SCHEME LISTENS MODE ROUND SEED URL | "
+                        "helper chan SLOT SCHEME ROUND URL");
+    }
     xipc_sock *s;
     xipc_err rv = xipc_sock_from_parent(&s);
     if (rv != XIPC_OK)
         fault_vfail(sl, "xipc_sock_from_parent: %s", xipc_err_name(rv));
-    if (!strcmp(argv[1], "helper") && argc >= 4)
-        return helper_exchange(s, (uint32_t)strtoul(argv[3], NULL, 10), sl);
-    if (argc < 6)
-        fault_vfail(sl, "usage: victim spawn MODE ROUND SEED");
-    chan_cfg c;
-    memset(&c, 0, sizeof(c));
-    c.mode = atoi(argv[3]);
-    c.round = (uint32_t)strtoul(argv[4], NULL, 10);
-    c.seed = strtoull(argv[5], NULL, 10);
+    if (!victim && argc >= 6)
+        return helper_exchange(s, (uint32_t)strtoul(argv[5], NULL, 10), sl);
+    if (argc < 8)
+        fault_vfail(sl, "usage: victim spawn SLOT spawn MODE ROUND SEED");
+    c.mode = atoi(argv[5]);
+    c.round = (uint32_t)strtoul(argv[6], NULL, 10);
+    c.seed = strtoull(argv[7], NULL, 10);
     atomic_store(&sl->phase, PH_CONNECT);
     return chan_victim_body(s, &c, sl);
 }

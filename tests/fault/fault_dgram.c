@@ -31,11 +31,7 @@
 
 #define DG_STREAMS 3 /* mq: priorities 0..2 carry streams 0..2 */
 
-typedef struct dg_cfg {
-    uint32_t round;
-    uint64_t seed;
-    char url[200];
-} dg_cfg;
+typedef fault_round_cfg dg_cfg;
 
 static int is_mq(void)
 {
@@ -116,9 +112,8 @@ static xipc_err dg_dial_retry(xipc_sock **s, const char *url, uint64_t give_up)
 /* ---- children ---------------------------------------------------------------- */
 
 /* Victim writer: write until killed. */
-static int dg_writer_main(void *arg, fault_slot *sl)
+static int dg_writer_main(const dg_cfg *c, fault_slot *sl)
 {
-    const dg_cfg *c = arg;
     fault_rng r;
     fault_rng_seed(&r, c->seed);
     uint8_t *buf = malloc(dg_max());
@@ -140,9 +135,8 @@ static int dg_writer_main(void *arg, fault_slot *sl)
 }
 
 /* Victim reader: read and check until killed. */
-static int dg_reader_main(void *arg, fault_slot *sl)
+static int dg_reader_main(const dg_cfg *c, fault_slot *sl)
 {
-    const dg_cfg *c = arg;
     fault_rng r;
     fault_rng_seed(&r, c->seed);
     uint8_t *buf = malloc(dg_max());
@@ -175,9 +169,8 @@ static int dg_reader_main(void *arg, fault_slot *sl)
 }
 
 /* The new writer after a kill: one message, stream 2 at priority 2 (mq). */
-static int dg_helper_main(void *arg, fault_slot *sl)
+static int dg_helper_main(const dg_cfg *c, fault_slot *sl)
 {
-    const dg_cfg *c = arg;
     uint8_t buf[1024];
     xipc_sock *s;
     xipc_err rv = dg_dial_retry(&s, c->url, fault_now() + 5000000000ull);
@@ -189,6 +182,23 @@ static int dg_helper_main(void *arg, fault_slot *sl)
         fault_vfail(sl, "new writer send: %s", xipc_err_name(rv));
     xipc_close(s);
     return 0;
+}
+
+/*
+ * The children's modes:
+ *   victim dg-writer SLOT SCHEME ROUND SEED URL   write until killed
+ *   victim dg-reader SLOT SCHEME ROUND SEED URL   read until killed
+ *   helper dg-writer SLOT SCHEME ROUND SEED URL   the new writer: one message
+ */
+int fault_dgram_role(int argc, char **argv, fault_slot *sl)
+{
+    dg_cfg c;
+    fault_round_args(&c, argc, argv, sl);
+    if (!strcmp(argv[1], "helper"))
+        return dg_helper_main(&c, sl);
+    if (!strcmp(argv[2], "dg-reader"))
+        return dg_reader_main(&c, sl);
+    return dg_writer_main(&c, sl);
 }
 
 /* ---- the test process ----------------------------------------------------------- */
@@ -208,7 +218,7 @@ static void dg_reconnect(const dg_cfg *c, xipc_sock *srv)
         srv = own;
     }
     fault_slot *hs = fault_slot_reset(1);
-    pid_t pid = fault_fork(dg_helper_main, (void *)c, hs);
+    fault_pid pid = fault_start_round("helper", "dg-writer", 1, c->round, c->seed, c->url);
     uint8_t buf[2048];
     char why[200];
     size_t n;
@@ -231,7 +241,7 @@ static void dg_round_kill_writer(dg_cfg *c, fault_rng *r, uint8_t *buf)
     fault_opts(&o);
     XT_OK(xipc_listen(&srv, c->url, &o));
     fault_slot *sl = fault_slot_reset(0);
-    pid_t pid = fault_fork(dg_writer_main, c, sl);
+    fault_pid pid = fault_start_round("victim", "dg-writer", 0, c->round, c->seed, c->url);
     fault_kill k = fault_plan(r, pid, 0, ph, 4);
     fault_killer_arm(&k, 1);
     dg_seq q;
@@ -275,7 +285,7 @@ static void dg_round_kill_reader(dg_cfg *c, fault_rng *r, uint8_t *buf)
 {
     static const uint32_t ph[] = {PH_CONNECT, PH_RECV, PH_IDLE};
     fault_slot *sl = fault_slot_reset(0);
-    pid_t pid = fault_fork(dg_reader_main, c, sl);
+    fault_pid pid = fault_start_round("victim", "dg-reader", 0, c->round, c->seed, c->url);
     fault_kill k = fault_plan(r, pid, 0, ph, 3);
     fault_killer_arm(&k, 1);
     xipc_sock *s = NULL;

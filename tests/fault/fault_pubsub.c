@@ -22,17 +22,13 @@
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "core/platform.h"
 #include "fault.h"
 
 #define PS_MAX 4080 /* pub_slot_size 4096 - 16 */
 
-typedef struct ps_cfg {
-    uint32_t round;
-    uint64_t seed;
-    char url[200];
-} ps_cfg;
+typedef fault_round_cfg ps_cfg;
 
 /* A subscriber's account: the next sequence number once known. */
 typedef struct ps_state {
@@ -142,14 +138,15 @@ static xipc_err ps_read(xipc_sock *s, fault_rng *r, uint8_t *buf, uint32_t round
     return XIPC_OK;
 }
 
-static xipc_err ps_dial_retry(xipc_sock **s, const char *url, pid_t pub, uint64_t give_up)
+static xipc_err ps_dial_retry(xipc_sock **s, const char *url, fault_pid pub, int watch,
+                              uint64_t give_up)
 {
     xipc_opts o;
     fault_opts(&o);
     for (;;) {
         xipc_err rv = xipc_dial(s, url, &o, FAULT_TIMEOUT);
         if ((rv != XIPC_ECONNREFUSED && !fault_dial_race(url, rv)) || fault_now() > give_up ||
-            (pub > 0 && fault_gone(pub, NULL)))
+            (watch && fault_gone(pub, NULL)))
             return rv == XIPC_EPROTO ? XIPC_ECONNREFUSED : rv;
         fault_sleep_us(200);
     }
@@ -172,9 +169,8 @@ static int ps_complete(const ps_state *st, const fault_slot *pub, char *why, siz
 
 /* ---- children ------------------------------------------------------------------- */
 
-static int ps_publisher_main(void *arg, fault_slot *sl)
+static int ps_publisher_main(const ps_cfg *c, fault_slot *sl)
 {
-    const ps_cfg *c = arg;
     fault_rng r;
     fault_rng_seed(&r, c->seed);
     uint8_t buf[PS_MAX];
@@ -200,15 +196,13 @@ static int ps_publisher_main(void *arg, fault_slot *sl)
  * (survivor: then report the detection time and exit 0). */
 typedef struct ps_sub {
     const ps_cfg *c;
-    pid_t pub;  /* the victim publisher, for a survivor */
     int survivor;
 } ps_sub;
 
-static int ps_subscriber_main(void *arg, fault_slot *sl)
+static int ps_subscriber_main(const ps_sub *a, fault_slot *sl)
 {
-    const ps_sub *a = arg;
     fault_rng r;
-    fault_rng_seed(&r, a->c->seed ^ (uint64_t)getpid());
+    fault_rng_seed(&r, a->c->seed ^ (uint64_t)xipc_plat_getpid());
     uint8_t buf[PS_MAX];
     char why[200];
     ps_state st;
@@ -252,13 +246,12 @@ static int ps_subscriber_main(void *arg, fault_slot *sl)
 }
 
 /* The new subscriber after a round: one whole message, then exit 0. */
-static int ps_helper_main(void *arg, fault_slot *sl)
+static int ps_helper_main(const ps_cfg *c, fault_slot *sl)
 {
-    const ps_cfg *c = arg;
     uint8_t buf[PS_MAX];
     char why[200];
     xipc_sock *s;
-    xipc_err rv = ps_dial_retry(&s, c->url, 0, fault_now() + 5000000000ull);
+    xipc_err rv = ps_dial_retry(&s, c->url, 0, 0, fault_now() + 5000000000ull);
     if (rv != XIPC_OK)
         fault_vfail(sl, "new subscriber dial %s: %s", c->url, xipc_err_name(rv));
     for (;;) {
@@ -276,13 +269,32 @@ static int ps_helper_main(void *arg, fault_slot *sl)
     }
 }
 
+/*
+ * The children's modes:
+ *   victim ps-pub SLOT pubsub ROUND SEED URL      publish until killed
+ *   victim ps-sub SLOT pubsub ROUND SEED URL      subscribe until killed
+ *   helper ps-sub SLOT pubsub ROUND SEED URL      the survivor subscriber
+ *   helper ps-new SLOT pubsub ROUND SEED URL      the new subscriber
+ */
+int fault_pubsub_role(int argc, char **argv, fault_slot *sl)
+{
+    ps_cfg c;
+    fault_round_args(&c, argc, argv, sl);
+    if (!strcmp(argv[2], "ps-pub"))
+        return ps_publisher_main(&c, sl);
+    if (!strcmp(argv[2], "ps-new"))
+        return ps_helper_main(&c, sl);
+    ps_sub a = {&c, !strcmp(argv[1], "helper")};
+    return ps_subscriber_main(&a, sl);
+}
+
 /* ---- the test process ----------------------------------------------------------- */
 
 /* With publisher @p p (ours): a new subscriber must get a message. */
 static void ps_reconnect(const ps_cfg *c, xipc_sock *p, fault_rng *r, uint8_t *buf)
 {
     fault_slot *hs = fault_slot_reset(FAULT_SLOTS - 1);
-    pid_t pid = fault_fork(ps_helper_main, (void *)c, hs);
+    fault_pid pid = fault_start_round("helper", "ps-new", FAULT_SLOTS - 1, c->round, c->seed, c->url);
     uint64_t until = fault_now() + 10000000000ull;
     for (uint64_t seq = 0; !fault_gone(pid, NULL); seq++) {
         if (fault_now() > until)
@@ -299,15 +311,15 @@ static void ps_round_kill_publisher(const ps_cfg *c, fault_rng *r, uint8_t *buf)
     static const uint32_t ph[] = {PH_CONNECT, PH_SEND, PH_RESERVE, PH_COMMIT, PH_IDLE};
     fault_slot *sl = fault_slot_reset(0);
     fault_slot *ss = fault_slot_reset(1);
-    pid_t pid = fault_fork(ps_publisher_main, (void *)c, sl);
-    pid_t surv = 0;
-    ps_sub sa = {c, pid, 1};
-    if (fault_rand(r) % 2 == 0)
-        surv = fault_fork(ps_subscriber_main, &sa, ss);
+    fault_pid pid = fault_start_round("victim", "ps-pub", 0, c->round, c->seed, c->url);
+    fault_pid surv = 0;
+    int with_surv = fault_rand(r) % 2 == 0;
+    if (with_surv)
+        surv = fault_start_round("helper", "ps-sub", 1, c->round, c->seed, c->url);
     fault_kill k = fault_plan(r, pid, 0, ph, 5);
     fault_killer_arm(&k, 1);
     xipc_sock *s;
-    xipc_err rv = ps_dial_retry(&s, c->url, pid, UINT64_MAX);
+    xipc_err rv = ps_dial_retry(&s, c->url, pid, 1, UINT64_MAX);
     if (rv != XIPC_OK && rv != XIPC_ECONNREFUSED)
         XT_FAIL("subscribe %s: %s", c->url, xipc_err_name(rv));
     if (rv != XIPC_OK)
@@ -333,7 +345,7 @@ static void ps_round_kill_publisher(const ps_cfg *c, fault_rng *r, uint8_t *buf)
             XT_FAIL("pubsub:// round %u: %s", (unsigned)c->round, why);
         xipc_close(s);
     }
-    if (surv != 0) {
+    if (with_surv) {
         fault_expect_ok(surv, ss, "survivor subscriber");
         if (atomic_load(&ss->detect_ns) != 0)
             fault_detect_add(atomic_load(&ss->detect_ns), "pubsub:// survivor subscriber");
@@ -361,11 +373,11 @@ static void ps_round_kill_subscribers(const ps_cfg *c, fault_rng *r, uint8_t *bu
     fault_opts(&o);
     XT_OK(xipc_listen(&p, c->url, &o));
     int n = (int)fault_range(r, 1, 3);
-    pid_t pids[3];
+    fault_pid pids[3];
     fault_kill k[3];
-    ps_sub sa = {c, 0, 0};
     for (int i = 0; i < n; i++) {
-        pids[i] = fault_fork(ps_subscriber_main, &sa, fault_slot_reset(i));
+        fault_slot_reset(i);
+        pids[i] = fault_start_round("victim", "ps-sub", i, c->round, c->seed, c->url);
         k[i] = (fault_kill){pids[i], i, (uint32_t)fault_range(r, 0, 20000), 0, 0};
         if (fault_rand(r) % 8 == 0)
             k[i].delay_us = 0;

@@ -23,17 +23,26 @@
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <unistd.h>
 
+#ifndef _WIN32
+#include <unistd.h>
+#endif
+
+#include "core/platform.h"
 #include "fault.h"
 #include "xipc/rpc.h"
 
 #define RPC_MAX 150000
 #define RPC_INFLIGHT 4
-#define RPC_KINDS 5
 
+#ifdef _WIN32
+/* no unix:// under wine (docs/windows.md), no abstract names on Windows */
+#define RPC_KINDS 3
+static const char *const rpc_kinds[RPC_KINDS] = {"shm", "pipe", "tcp"};
+#else
+#define RPC_KINDS 5
 static const char *const rpc_kinds[RPC_KINDS] = {"shm", "pipe", "unix", "unix-abstract", "tcp"};
+#endif
 
 /* ---- both sides -------------------------------------------------------------- */
 
@@ -67,7 +76,8 @@ static xipc_err rpc_echo(xipc_rpc_req *req, void *ud)
     return rv;
 }
 
-static xipc_rpc_client *rpc_dial(const char *url, pid_t peer, xipc_err *err)
+/* Dial @p url, retrying while refused; with @p watch, until @p peer is gone. */
+static xipc_rpc_client *rpc_dial(const char *url, fault_pid peer, int watch, xipc_err *err)
 {
     xipc_rpc_client_opts o;
     xipc_rpc_client_opts_init(&o);
@@ -80,8 +90,8 @@ static xipc_rpc_client *rpc_dial(const char *url, pid_t peer, xipc_err *err)
          * fault_chan.c) */
         int again = *err == XIPC_ECONNREFUSED || *err == XIPC_ECLOSED ||
                     fault_dial_race(url, *err);
-        if (!again || fault_now() > give_up || (peer > 0 && fault_gone(peer, NULL))) {
-            if (again && *err != XIPC_OK && peer > 0 && fault_gone(peer, NULL))
+        if (!again || fault_now() > give_up || (watch && fault_gone(peer, NULL))) {
+            if (again && *err != XIPC_OK && watch && fault_gone(peer, NULL))
                 *err = XIPC_ECONNREFUSED; /* the server died while we dialled */
             return *err == XIPC_OK ? c : NULL;
         }
@@ -225,24 +235,40 @@ static xipc_err rpc_call_loop(xipc_rpc_client *c, fault_rng *r, uint8_t *msg, ui
 
 /* ---- exec'ed roles ------------------------------------------------------------ */
 
+/* Is the test process, @p parent, still there? Opens nothing per look:
+ * the test watches this server's descriptor count. */
+static int rpc_parent_alive(uint32_t parent)
+{
+#ifdef _WIN32
+    static HANDLE h;
+    if (h == NULL)
+        h = OpenProcess(SYNCHRONIZE, FALSE, parent);
+    return h == NULL || WaitForSingleObject(h, 0) == WAIT_TIMEOUT;
+#else
+    return (uint32_t)getppid() == parent;
+#endif
+}
+
 /*
- * "victim rpc-server URL": serve until killed. "helper rpc-server URL...":
- * serve until stdin ends, then stop and exit 0.
- * "victim rpc-client URL ROUND SEED": call until killed.
+ *   victim rpc-server SLOT rpc URL                 serve until killed
+ *   helper rpc-server SLOT rpc PARENT URL...       serve until the slot's
+ *                                                  stop is set (or PARENT,
+ *                                                  the test process, is
+ *                                                  gone), then exit 0
+ *   victim rpc-client SLOT rpc URL ROUND SEED      call until killed
  */
-int fault_rpc_exec(int argc, char **argv)
+int fault_rpc_role(int argc, char **argv, fault_slot *sl)
 {
     int victim = !strcmp(argv[1], "victim");
-    fault_slot *sl = &F.slots[victim ? 0 : atoi(getenv("FAULT_SLOT") ? getenv("FAULT_SLOT") : "1")];
-    if (!strcmp(argv[2], "rpc-client") && argc >= 6) {
-        uint32_t round = (uint32_t)strtoul(argv[4], NULL, 10);
+    if (!strcmp(argv[2], "rpc-client") && argc >= 8) {
+        uint32_t round = (uint32_t)strtoul(argv[6], NULL, 10);
         fault_rng r;
-        fault_rng_seed(&r, strtoull(argv[5], NULL, 10));
+        fault_rng_seed(&r, strtoull(argv[7], NULL, 10));
         atomic_store(&sl->phase, PH_CONNECT);
         xipc_err rv;
-        xipc_rpc_client *c = rpc_dial(argv[3], 0, &rv);
+        xipc_rpc_client *c = rpc_dial(argv[5], 0, 0, &rv);
         if (c == NULL)
-            fault_vfail(sl, "client dial %s: %s", argv[3], xipc_err_name(rv));
+            fault_vfail(sl, "client dial %s: %s", argv[5], xipc_err_name(rv));
         atomic_store(&sl->ready, 1);
         uint8_t *msg = malloc(RPC_MAX);
         rpc_out o[RPC_INFLIGHT];
@@ -253,8 +279,10 @@ int fault_rpc_exec(int argc, char **argv)
         fault_vfail(sl, "client call after %llu: %s %s", (unsigned long long)ok,
                     xipc_err_name(rv), why);
     }
-    if (strcmp(argv[2], "rpc-server") != 0 || argc < 4)
+    int first = victim ? 5 : 6; /* the first URL */
+    if (strcmp(argv[2], "rpc-server") != 0 || argc <= first)
         fault_vfail(sl, "bad role %s", argv[2]);
+    uint32_t parent = victim ? 0 : (uint32_t)strtoul(argv[5], NULL, 10);
     xipc_rpc_server_opts o;
     xipc_rpc_server *srv;
     xipc_rpc_server_opts_init(&o);
@@ -268,53 +296,45 @@ int fault_rpc_exec(int argc, char **argv)
         rv = xipc_rpc_server_register(srv, "slow", "(ms, round, msg) -> msg", rpc_echo, sl);
     if (rv != XIPC_OK)
         fault_vfail(sl, "server setup: %s", xipc_err_name(rv));
-    for (int i = 3; i < argc; i++)
+    for (int i = first; i < argc; i++)
         if ((rv = xipc_rpc_server_serve(srv, argv[i])) != XIPC_OK)
             fault_vfail(sl, "serve %s: %s (%s)", argv[i], xipc_err_name(rv), xipc_strerror(rv));
     atomic_store(&sl->ready, 1);
     atomic_store(&sl->phase, PH_IDLE);
-    char b[64];
-    if (victim)
-        for (;;)
-            pause();
-    while (read(0, b, sizeof(b)) > 0)
-        ;
+    while (victim || (!atomic_load(&sl->stop) && rpc_parent_alive(parent)))
+        fault_sleep_us(victim ? 1000000 : 2000);
     xipc_rpc_server_free(srv);
     return 0;
 }
 
 /* ---- the test process ---------------------------------------------------------- */
 
-/* A server helper: exec'ed, serving @p urls (n of them) until we close
- * *@p stop. */
-static pid_t rpc_server_start(char **urls, int n, int slot, int *stop)
+/* A server helper: exec'ed, serving @p urls (n of them) in slot @p slot
+ * until rpc_server_stop. */
+static fault_pid rpc_server_start(char **urls, int n, int slot)
 {
-    int fds[2];
-    XT_ASSERT(pipe2(fds, O_CLOEXEC) == 0); /* only the server's stdin stays */
-    char *argv[16] = {NULL, "helper", "rpc-server"};
-    for (int i = 0; i < n; i++)
-        argv[3 + i] = urls[i];
-    char slot_s[8];
+    char slot_s[8], parent[16];
     snprintf(slot_s, sizeof(slot_s), "%d", slot);
-    setenv("FAULT_SLOT", slot_s, 1);
-    pid_t pid = fault_exec(argv, fds[0]);
-    close(fds[0]);
-    *stop = fds[1];
-    return pid;
+    snprintf(parent, sizeof(parent), "%u", F.pid);
+    char *args[16] = {"helper", "rpc-server", slot_s, "rpc", parent};
+    XT_ASSERT(n < 10);
+    for (int i = 0; i < n; i++)
+        args[5 + i] = urls[i];
+    return fault_start(args, 1);
 }
 
-static void rpc_server_stop(pid_t pid, int stop, int slot)
+static void rpc_server_stop(fault_pid pid, int slot)
 {
-    close(stop);
+    atomic_store(&F.slots[slot].stop, 1);
     fault_expect_ok(pid, &F.slots[slot], "rpc server");
 }
 
 /* One call on @p url through a new client: the server answers. */
-static void rpc_new_client(const char *url, pid_t server, fault_rng *r, uint8_t *msg, uint32_t round)
+static void rpc_new_client(const char *url, fault_pid server, fault_rng *r, uint8_t *msg, uint32_t round)
 {
     xipc_err rv;
     char why[200] = "";
-    xipc_rpc_client *c = rpc_dial(url, server, &rv);
+    xipc_rpc_client *c = rpc_dial(url, server, 1, &rv);
     if (c == NULL)
         XT_FAIL("a new client dialling %s: %s", url, xipc_err_name(rv));
     rv = rpc_echo_call(c, r, msg, round, 0, why, sizeof(why));
@@ -334,12 +354,12 @@ static void rpc_round_kill_server(uint32_t round, fault_rng *r, uint8_t *msg)
         F.port[2] = fault_free_port();
     fault_url(url, sizeof(url), kind, "rs", 2);
     fault_slot *sl = fault_slot_reset(0);
-    char *argv[] = {NULL, "victim", "rpc-server", url, NULL};
-    pid_t pid = fault_exec(argv, -1);
+    char *args[] = {"victim", "rpc-server", "0", "rpc", url, NULL};
+    fault_pid pid = fault_start(args, 1);
     fault_kill k = fault_plan(r, pid, 0, ph, 3);
     fault_killer_arm(&k, 1);
     xipc_err rv;
-    xipc_rpc_client *c = rpc_dial(url, pid, &rv);
+    xipc_rpc_client *c = rpc_dial(url, pid, 1, &rv);
     if (c == NULL && rv != XIPC_ECONNREFUSED)
         XT_FAIL("dial %s: %s", url, xipc_err_name(rv));
     char why[200] = "", what[96];
@@ -378,18 +398,17 @@ static void rpc_round_kill_server(uint32_t round, fault_rng *r, uint8_t *msg)
     fault_count_kill(0, c == NULL || !atomic_load(&sl->ready));
     /* a new server on the same URL, then a new client */
     fault_unstick(url); /* only the all-zero object of a known bug (fault.h) */
-    int stop;
     char *urls[] = {url};
     fault_slot_reset(1);
-    pid_t h = rpc_server_start(urls, 1, 1, &stop);
+    fault_pid h = rpc_server_start(urls, 1, 1);
     rpc_new_client(url, h, r, msg, round);
-    rpc_server_stop(h, stop, 1);
+    rpc_server_stop(h, 1);
 }
 
 /* The long-lived server of the kill-a-client rounds. */
 static struct {
-    pid_t pid;
-    int stop;
+    fault_pid pid;
+    int up;
     char url[RPC_KINDS][200];
     xipc_rpc_client *own; /* our client, for the whole run */
     int fds, threads;     /* the server's counts with only our client */
@@ -417,9 +436,10 @@ static void rpc_server_up(fault_rng *r, uint8_t *msg)
         urls[i] = S.url[i];
     }
     fault_slot_reset(2);
-    S.pid = rpc_server_start(urls, RPC_KINDS, 2, &S.stop);
+    S.pid = rpc_server_start(urls, RPC_KINDS, 2);
+    S.up = 1;
     xipc_err rv;
-    S.own = rpc_dial(S.url[0], S.pid, &rv);
+    S.own = rpc_dial(S.url[0], S.pid, 1, &rv);
     if (S.own == NULL)
         XT_FAIL("dial the rpc server at %s: %s", S.url[0], xipc_err_name(rv));
     char why[200] = "";
@@ -438,7 +458,7 @@ static void rpc_server_up(fault_rng *r, uint8_t *msg)
 static void rpc_round_kill_client(uint32_t round, fault_rng *r, uint8_t *msg)
 {
     static const uint32_t ph[] = {PH_CONNECT, PH_CALL, PH_IDLE};
-    if (S.pid == 0)
+    if (!S.up)
         rpc_server_up(r, msg);
     int ki = (int)(fault_rand(r) % RPC_KINDS);
     const char *url = S.url[ki];
@@ -446,8 +466,8 @@ static void rpc_round_kill_client(uint32_t round, fault_rng *r, uint8_t *msg)
     snprintf(rd, sizeof(rd), "%u", (unsigned)round);
     snprintf(seed, sizeof(seed), "%llu", (unsigned long long)fault_rand(r));
     fault_slot *sl = fault_slot_reset(0);
-    char *argv[] = {NULL, "victim", "rpc-client", (char *)url, rd, seed, NULL};
-    pid_t pid = fault_exec(argv, -1);
+    char *args[] = {"victim", "rpc-client", "0", "rpc", (char *)url, rd, seed, NULL};
+    fault_pid pid = fault_start(args, 1);
     fault_kill k = fault_plan(r, pid, 0, ph, 3);
     fault_killer_arm(&k, 1);
     fault_killer_wait();
@@ -488,9 +508,9 @@ void fault_rpc_run(void)
         else
             rpc_round_kill_client(round, &r, msg);
     }
-    if (S.pid != 0) {
+    if (S.up) {
         xipc_rpc_client_close(S.own);
-        rpc_server_stop(S.pid, S.stop, 2);
+        rpc_server_stop(S.pid, 2);
     }
     free(msg);
 }

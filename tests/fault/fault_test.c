@@ -7,15 +7,14 @@
  * the seed that reproduces the run.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
 #include <time.h>
+#ifndef _WIN32
 #include <unistd.h>
+#endif
 
+#include "core/platform.h"
 #include "fault.h"
 
 static int finished;
@@ -55,12 +54,11 @@ unsigned fault_free_port(void)
         fault_rng_seed(&r, fault_now() ^ F.pid);
     for (;;) {
         unsigned p = (unsigned)fault_range(&r, 20000, 32000);
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        XT_ASSERT(fd >= 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p)};
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        int ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-        close(fd);
+        xipc_plat_sock fd;
+        uint16_t got;
+        int ok = xipc_plat_tcp_listen("127.0.0.1", (uint16_t)p, 1, &fd, &got) == XIPC_OK;
+        if (ok)
+            xipc_plat_sock_close(fd);
         if (ok && p != F.port[0] && p != F.port[1] && p != F.port[2] && p != F.port[3])
             return p;
     }
@@ -70,23 +68,6 @@ static void fault_ports(void)
 {
     for (int i = 0; i < 4; i++)
         F.port[i] = fault_free_port();
-}
-
-static void fault_map_slots(int fd)
-{
-    size_t size = sizeof(fault_slot) * FAULT_SLOTS;
-    if (fd < 0) {
-        fd = memfd_create("fault_test", 0); /* inherited by exec'ed children */
-        XT_ASSERT(fd >= 0);
-        XT_ASSERT(ftruncate(fd, (off_t)size) == 0);
-        char v[16];
-        snprintf(v, sizeof(v), "%d", fd);
-        setenv("FAULT_MEMFD", v, 1);
-    }
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    XT_ASSERT(p != MAP_FAILED);
-    F.memfd = fd;
-    F.slots = p;
 }
 
 void fault_kill_children(void);
@@ -102,19 +83,45 @@ static void fault_atexit(void)
             F.scheme, F.kills_wanted, (unsigned long long)F.seed);
 }
 
-/* "victim ..." and "helper ...": a role started with exec. */
-static int fault_role(int argc, char **argv)
+/*
+ * "fault_test victim|helper KIND SLOT SCHEME ...": a child's mode, in a
+ * forked child (the slots are mapped) or a started one (map them).
+ */
+int fault_role(int argc, char **argv)
 {
-    const char *fd = getenv("FAULT_MEMFD");
-    if (fd == NULL || argc < 3)
+    if (argc < 5)
         return 2;
-    fault_map_slots(atoi(fd));
-    if (strcmp(argv[2], "spawn") == 0) {
-        F.scheme = "spawn";
-        return fault_chan_exec(argc, argv);
-    }
-    F.scheme = "rpc";
-    return fault_rpc_exec(argc, argv);
+    if (F.slots == NULL)
+        fault_slots_map(0);
+    int slot = atoi(argv[3]);
+    if (slot < 0 || slot >= FAULT_SLOTS)
+        return 2;
+    fault_slot *sl = &F.slots[slot];
+    atomic_store(&sl->running, 1);
+    F.scheme = argv[4];
+    const char *kind = argv[2];
+    if (strncmp(kind, "chan", 4) == 0 || strcmp(kind, "spawn") == 0)
+        return fault_chan_role(argc, argv, sl);
+    if (strncmp(kind, "dg-", 3) == 0)
+        return fault_dgram_role(argc, argv, sl);
+    if (strncmp(kind, "ps-", 3) == 0)
+        return fault_pubsub_role(argc, argv, sl);
+    if (strncmp(kind, "rpc-", 4) == 0)
+        return fault_rpc_role(argc, argv, sl);
+    fault_vfail(sl, "unknown mode %s", kind);
+}
+
+/* This program's path, for the children started with exec. */
+static void fault_self_path(void)
+{
+#ifdef _WIN32
+    DWORD n = GetModuleFileNameA(NULL, F.exe, sizeof(F.exe));
+    XT_ASSERT(n > 0 && n < sizeof(F.exe));
+#else
+    ssize_t n = readlink("/proc/self/exe", F.exe, sizeof(F.exe) - 1);
+    XT_ASSERT(n > 0);
+    F.exe[n] = '\0';
+#endif
 }
 
 /* The message check must see a torn, corrupt or stale message. */
@@ -178,8 +185,14 @@ static void fault_summary(double secs)
 
 int main(int argc, char **argv)
 {
+#ifndef _WIN32
     signal(SIGPIPE, SIG_IGN);
+#endif
+#ifdef _WIN32
+    setvbuf(stdout, NULL, _IONBF, 0); /* its _IOLBF is full buffering */
+#else
     setvbuf(stdout, NULL, _IOLBF, 0);
+#endif
     if (argc > 1 && (strcmp(argv[1], "victim") == 0 || strcmp(argv[1], "helper") == 0))
         return fault_role(argc, argv);
     if (argc < 3)
@@ -188,13 +201,11 @@ int main(int argc, char **argv)
     F.scheme = argv[1];
     F.kills_wanted = atoi(argv[2]);
     F.strict = getenv("FAULT_STRICT") != NULL && strcmp(getenv("FAULT_STRICT"), "0") != 0;
-    F.pid = (unsigned)getpid();
+    F.pid = (unsigned)xipc_plat_getpid();
     F.seed = argc > 3 ? strtoull(argv[3], NULL, 10)
                       : (uint64_t)time(NULL) * 1000003u ^ F.pid;
     snprintf(F.prefix, sizeof(F.prefix), "fault-%u", F.pid);
-    ssize_t n = readlink("/proc/self/exe", F.exe, sizeof(F.exe) - 1);
-    XT_ASSERT(n > 0);
-    F.exe[n] = '\0';
+    fault_self_path();
     XT_ASSERT(F.kills_wanted > 0);
     void (*run)(void) = NULL;
     static const char *chan[] = {"shm", "pipe", "unix", "unix-abstract", "tcp", "spawn"};
@@ -210,7 +221,7 @@ int main(int argc, char **argv)
     if (run == NULL)
         XT_FAIL("unknown scheme %s", F.scheme);
 
-    fault_map_slots(-1);
+    fault_slots_map(1);
     atexit(fault_atexit);
     fault_msg_selftest();
     fault_leftovers_selftest();

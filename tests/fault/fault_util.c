@@ -1,30 +1,33 @@
 /* Crash tests: time, randomness, checksummed messages, child processes. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+#endif
 
+#include "core/platform.h"
 #include "fault.h"
 #include "run32.h"
 
 fault_run F;
 
+/* The monotonic clock of every process of the run (kill times are
+ * compared across processes). */
 uint64_t fault_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return xipc_plat_now_ns();
 }
 
 void fault_sleep_us(uint32_t us)
 {
-    struct timespec ts = {us / 1000000u, (long)(us % 1000000u) * 1000};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
+    xipc_plat_sleep_us(us);
 }
 
 /* ---- randomness ------------------------------------------------------------ */
@@ -164,18 +167,72 @@ int fault_msg_check(const void *buf, size_t len, uint32_t round,
 
 /* ---- processes ---------------------------------------------------------------- */
 
+/*
+ * The slots live in memory every child maps: POSIX, a memfd whose number
+ * FAULT_MEMFD names (inherited across fork and exec); Windows, a named
+ * section whose name FAULT_SLOTS names.
+ */
+void fault_slots_map(int create)
+{
+    size_t size = sizeof(fault_slot) * FAULT_SLOTS;
+#ifdef _WIN32
+    HANDLE h;
+    if (create) {
+        char name[96];
+        snprintf(name, sizeof(name), "Local\\xipc-%s-slots", F.prefix);
+        h = CreateFileMappingA(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, (DWORD)size, name);
+        XT_ASSERT(h != NULL);
+        XT_ASSERT(SetEnvironmentVariableA("FAULT_SLOTS", name)); /* for CreateProcess */
+    } else {
+        const char *name = getenv("FAULT_SLOTS");
+        XT_ASSERT(name != NULL);
+        h = OpenFileMappingA(FILE_MAP_ALL_ACCESS, FALSE, name);
+        XT_ASSERT(h != NULL);
+    }
+    void *p = MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, size);
+    XT_ASSERT(p != NULL); /* the handle stays open for the whole run */
+#else
+    int fd;
+    if (create) {
+        fd = memfd_create("fault_test", 0); /* inherited by exec'ed children */
+        XT_ASSERT(fd >= 0);
+        XT_ASSERT(ftruncate(fd, (off_t)size) == 0);
+        char v[16];
+        snprintf(v, sizeof(v), "%d", fd);
+        setenv("FAULT_MEMFD", v, 1);
+    } else {
+        const char *v = getenv("FAULT_MEMFD");
+        XT_ASSERT(v != NULL);
+        fd = atoi(v);
+    }
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    XT_ASSERT(p != MAP_FAILED);
+#endif
+    F.slots = p;
+}
+
+unsigned fault_pid_num(fault_pid pid)
+{
+#ifdef _WIN32
+    return (unsigned)GetProcessId(pid);
+#else
+    return (unsigned)pid;
+#endif
+}
+
 /* Children not reaped yet: killed at exit if the test fails. */
 #define FAULT_KIDS 64
 static struct {
-    pid_t pid;
-    int reaped, status;
+    fault_pid pid;
+    int used, reaped, status;
 } kids[FAULT_KIDS];
 
-static void kid_add(pid_t pid)
+static void kid_add(fault_pid pid)
 {
     for (int i = 0; i < FAULT_KIDS; i++) {
-        if (kids[i].pid == 0) {
+        if (!kids[i].used) {
             kids[i].pid = pid;
+            kids[i].used = 1;
             kids[i].reaped = 0;
             return;
         }
@@ -183,23 +240,51 @@ static void kid_add(pid_t pid)
     XT_FAIL("more than %d children at once", FAULT_KIDS);
 }
 
-static int kid_find(pid_t pid)
+static int kid_find(fault_pid pid)
 {
     for (int i = 0; i < FAULT_KIDS; i++)
-        if (kids[i].pid == pid)
+        if (kids[i].used && kids[i].pid == pid)
             return i;
     return -1;
+}
+
+/* Reap kids[i] (blocking when @p block): 1 when it is gone. */
+static int kid_reap(int i, int block)
+{
+#ifdef _WIN32
+    DWORD code;
+    DWORD w = WaitForSingleObject(kids[i].pid, block ? INFINITE : 0);
+    if (w == WAIT_TIMEOUT)
+        return 0;
+    XT_ASSERT(w == WAIT_OBJECT_0 && GetExitCodeProcess(kids[i].pid, &code));
+    CloseHandle(kids[i].pid);
+    kids[i].status = (int)code;
+#else
+    int st;
+    pid_t w;
+    while ((w = waitpid(kids[i].pid, &st, block ? 0 : WNOHANG)) < 0)
+        XT_ASSERT(errno == EINTR);
+    if (w == 0)
+        return 0;
+    kids[i].status = st;
+#endif
+    kids[i].reaped = 1;
+    return 1;
 }
 
 /* atexit: a failed test must not leave victims running. */
 void fault_kill_children(void)
 {
     for (int i = 0; i < FAULT_KIDS; i++) {
-        if (kids[i].pid > 0 && !kids[i].reaped) {
+        if (kids[i].used && !kids[i].reaped) {
+#ifdef _WIN32
+            TerminateProcess(kids[i].pid, XT_KILLED);
+#else
             kill(kids[i].pid, SIGKILL);
-            waitpid(kids[i].pid, NULL, 0);
+#endif
+            kid_reap(i, 1);
         }
-        kids[i].pid = 0;
+        kids[i].used = 0;
     }
 }
 
@@ -216,109 +301,162 @@ void fault_vfail(fault_slot *s, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(s->msg, sizeof(s->msg), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "fault_test child %d: %s\n", (int)getpid(), s->msg);
+    fprintf(stderr, "fault_test child %u: %s\n", (unsigned)xipc_plat_getpid(), s->msg);
+    fflush(stderr);
     _exit(3);
 }
 
-pid_t fault_fork(int (*fn)(void *arg, fault_slot *slot), void *arg, fault_slot *slot)
+fault_pid fault_start(char *const args[], int exec)
 {
+    char *argv[XT_EXEC_ARGS + 1] = {F.exe};
+    int argc = 1;
+    for (size_t i = 0; args[i] != NULL; i++) {
+        XT_ASSERT(argc < XT_EXEC_ARGS);
+        argv[argc++] = args[i];
+    }
+    argv[argc] = NULL;
+    fault_pid pid;
+#ifdef _WIN32
+    (void)exec; /* no fork: this program again, in the mode args name */
+    pid = xt_startv(F.exe, argv);
+#else
     fflush(NULL);
-    pid_t pid = fork();
-    XT_ASSERT(pid >= 0);
-    if (pid == 0)
-        _exit(fn(arg, slot));
-    kid_add(pid);
-    return pid;
-}
-
-pid_t fault_exec(char **argv, int stdin_fd)
-{
-    argv[0] = F.exe;
-    fflush(NULL);
-    pid_t pid = fork();
+    pid = fork();
     XT_ASSERT(pid >= 0);
     if (pid == 0) {
-        if (stdin_fd >= 0 && dup2(stdin_fd, 0) < 0)
-            _exit(126);
-        xt_execv(F.exe, argv); /* the m32 suite's are 32-bit */
+        if (exec)
+            xt_execv(F.exe, argv); /* the m32 suite's are 32-bit */
+        _exit(fault_role(argc, argv));
     }
+#endif
     kid_add(pid);
     return pid;
 }
 
-pid_t fault_spawn(xipc_sock **s, char *const args[])
+fault_pid fault_start_round(const char *who, const char *kind, int slot, uint32_t round,
+                            uint64_t seed, const char *url)
 {
+    char sl[8], rd[16], sd[32];
+    snprintf(sl, sizeof(sl), "%d", slot);
+    snprintf(rd, sizeof(rd), "%u", (unsigned)round);
+    snprintf(sd, sizeof(sd), "%llu", (unsigned long long)seed);
+    char *args[] = {(char *)who, (char *)kind, sl, (char *)F.scheme, rd, sd, (char *)url, NULL};
+    return fault_start(args, 0);
+}
+
+void fault_round_args(fault_round_cfg *c, int argc, char **argv, fault_slot *sl)
+{
+    if (argc < 8)
+        fault_vfail(sl, "usage: victim|helper KIND SLOT SCHEME ROUND SEED URL");
+    memset(c, 0, sizeof(*c));
+    c->round = (uint32_t)strtoul(argv[5], NULL, 10);
+    c->seed = strtoull(argv[6], NULL, 10);
+    snprintf(c->url, sizeof(c->url), "%s", argv[7]);
+}
+
+fault_pid fault_spawn(xipc_sock **s, char *const args[])
+{
+#ifdef _WIN32
+    char *argv[16] = {F.exe};
+    size_t n = 1;
+    const char *prog = F.exe;
+#else
     char *argv[16] = {XIPC_RUN32, F.exe};
     size_t n = 2;
+    const char *prog = XIPC_RUN32;
+#endif
     for (size_t i = 0; args[i] != NULL; i++) {
         XT_ASSERT(n + 1 < sizeof(argv) / sizeof(argv[0]));
         argv[n++] = args[i];
     }
     argv[n] = NULL;
-    uint32_t pid;
-    XT_OK(xipc_spawn(s, XIPC_RUN32, argv, &pid));
-    kid_add((pid_t)pid);
-    return (pid_t)pid;
+    uint32_t id;
+    XT_OK(xipc_spawn(s, prog, argv, &id));
+#ifdef _WIN32
+    /* the child lives until killed or until it has talked to us: its id
+     * cannot have been reused yet */
+    fault_pid pid = OpenProcess(SYNCHRONIZE | PROCESS_TERMINATE | PROCESS_QUERY_INFORMATION,
+                                FALSE, id);
+    XT_ASSERT(pid != NULL);
+#else
+    fault_pid pid = (pid_t)id;
+#endif
+    kid_add(pid);
+    return pid;
 }
 
-int fault_gone(pid_t pid, int *status)
+int fault_gone(fault_pid pid, int *status)
 {
     int i = kid_find(pid);
     XT_ASSERT(i >= 0);
-    if (!kids[i].reaped) {
-        int st;
-        pid_t w = waitpid(pid, &st, WNOHANG);
-        XT_ASSERT(w >= 0);
-        if (w == 0)
-            return 0;
-        kids[i].reaped = 1;
-        kids[i].status = st;
-    }
+    if (!kids[i].reaped && !kid_reap(i, 0))
+        return 0;
     if (status != NULL)
         *status = kids[i].status;
     return 1;
 }
 
-int fault_reap(pid_t pid)
+int fault_reap(fault_pid pid)
 {
     int i = kid_find(pid);
     XT_ASSERT(i >= 0);
-    int st = kids[i].status;
-    if (!kids[i].reaped) {
-        while (waitpid(pid, &st, 0) < 0)
-            XT_ASSERT(errno == EINTR);
-    }
-    kids[i].pid = 0;
-    return st;
+    if (!kids[i].reaped)
+        kid_reap(i, 1);
+    kids[i].used = 0;
+    return kids[i].status;
+}
+
+static int fault_status_killed(int st)
+{
+#ifdef _WIN32
+    return st == XT_KILLED; /* TerminateProcess(.., XT_KILLED): the killer's */
+#else
+    return WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+#endif
+}
+
+static int fault_status_ok(int st)
+{
+#ifdef _WIN32
+    return st == 0;
+#else
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+#endif
 }
 
 static void fault_describe(int st, char *buf, size_t cap)
 {
+#ifdef _WIN32
+    snprintf(buf, cap, "exited with %d", st);
+#else
     if (WIFEXITED(st))
         snprintf(buf, cap, "exited with %d", WEXITSTATUS(st));
     else if (WIFSIGNALED(st))
         snprintf(buf, cap, "died of signal %d", WTERMSIG(st));
     else
         snprintf(buf, cap, "status %#x", st);
+#endif
 }
 
-void fault_expect_killed(pid_t pid, fault_slot *s, const char *what)
+void fault_expect_killed(fault_pid pid, fault_slot *s, const char *what)
 {
+    unsigned num = fault_pid_num(pid);
     int st = fault_reap(pid);
-    if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
+    if (fault_status_killed(st))
         return;
     char d[64];
     fault_describe(st, d, sizeof(d));
-    XT_FAIL("%s (pid %d) %s instead of being killed: %s", what, (int)pid, d,
+    XT_FAIL("%s (pid %u) %s instead of being killed: %s", what, num, d,
             s->msg[0] ? s->msg : "(no message)");
 }
 
-void fault_expect_ok(pid_t pid, fault_slot *s, const char *what)
+void fault_expect_ok(fault_pid pid, fault_slot *s, const char *what)
 {
+    unsigned num = fault_pid_num(pid);
     int st = fault_reap(pid);
-    if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+    if (fault_status_ok(st))
         return;
     char d[64];
     fault_describe(st, d, sizeof(d));
-    XT_FAIL("%s (pid %d) %s: %s", what, (int)pid, d, s->msg[0] ? s->msg : "(no message)");
+    XT_FAIL("%s (pid %u) %s: %s", what, num, d, s->msg[0] ? s->msg : "(no message)");
 }
