@@ -405,6 +405,10 @@ xipc_err xipc_plat_sock_send_handle(xipc_plat_sock s, const void *buf, size_t le
         if (rv == XIPC_OK && !DuplicateHandle(GetCurrentProcess(), (HANDLE)h, peer, &theirs,
                                               0, FALSE, DUPLICATE_SAME_ACCESS))
             rv = xipc__win32_err(GetLastError());
+        /* a process that is dying refuses to be opened (access denied):
+         * that is the other end gone, not a permission */
+        if (rv != XIPC_OK && rv != XIPC_ENOMEM && !xipc_plat_pid_alive(pid))
+            rv = XIPC_ECLOSED;
         v = (int64_t)(intptr_t)theirs;
     }
     if (rv == XIPC_OK) {
