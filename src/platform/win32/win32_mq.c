@@ -58,6 +58,12 @@ typedef struct mq_win {
     uint32_t count;
 } mq_win;
 
+/* The queue's window, NULL for none (handle -1: platform.h). */
+static mq_win *mq_of(const xipc_plat_mq *q)
+{
+    return q->handle == -1 ? NULL : (mq_win *)q->handle;
+}
+
 static INIT_ONCE mq_class_once = INIT_ONCE_STATIC_INIT;
 static ATOM mq_class_atom;
 
@@ -297,7 +303,7 @@ xipc_err xipc_plat_mq_open(xipc_plat_mq *q, const char *name)
 xipc_err xipc_plat_mq_send(xipc_plat_mq *q, const void *buf, size_t len,
                            unsigned prio, uint32_t timeout_us)
 {
-    mq_win *w = (mq_win *)q->handle;
+    mq_win *w = mq_of(q);
     if (w == NULL || w->receiver || prio >= MQ_PRIO_MAX)
         return XIPC_EINVAL;
     if (len > q->msgsize)
@@ -330,7 +336,7 @@ xipc_err xipc_plat_mq_send(xipc_plat_mq *q, const void *buf, size_t len,
 xipc_err xipc_plat_mq_recv(xipc_plat_mq *q, void *buf, size_t *len,
                            unsigned *prio, uint32_t timeout_us)
 {
-    mq_win *w = (mq_win *)q->handle;
+    mq_win *w = mq_of(q);
     if (w == NULL || !w->receiver)
         return XIPC_EINVAL;
     uint64_t end = xipc_plat_now_ns() + (uint64_t)timeout_us * 1000u;
@@ -355,7 +361,7 @@ xipc_err xipc_plat_mq_recv(xipc_plat_mq *q, void *buf, size_t *len,
 
 int xipc_plat_mq_unlinked(xipc_plat_mq *q)
 {
-    mq_win *w = (mq_win *)q->handle;
+    mq_win *w = mq_of(q);
     if (w == NULL || w->receiver)
         return 0;
     DWORD pid = 0;
@@ -365,7 +371,7 @@ int xipc_plat_mq_unlinked(xipc_plat_mq *q)
 
 int xipc_plat_mq_current(xipc_plat_mq *q, const char *name)
 {
-    mq_win *w = (mq_win *)q->handle;
+    mq_win *w = mq_of(q);
     wchar_t title[MQ_TITLE_MAX];
     HWND h;
     DWORD pid;
@@ -376,7 +382,7 @@ int xipc_plat_mq_current(xipc_plat_mq *q, const char *name)
 
 void xipc_plat_mq_close(xipc_plat_mq *q)
 {
-    mq_win *w = (mq_win *)q->handle;
+    mq_win *w = mq_of(q);
     q->handle = -1;
     if (w == NULL)
         return;
