@@ -20,6 +20,7 @@ static const msg_num msg_nums[] = {
     {CLI_MSG_COUNT, "-n", "--count", 1, "a count in 1..2147483647"},
     {CLI_MSG_TIMEOUT, "-t", "--timeout", -1, "a timeout in -1..2147483647 ms"},
     {CLI_MSG_WAIT, NULL, "--wait-subscribers", 0, "a time in 0..2147483647 ms"},
+    {CLI_MSG_PRIO, "-p", "--priority", 0, "a priority in 0..2147483647"},
 };
 
 /* Where the value of option @p flag goes. */
@@ -28,6 +29,7 @@ static long *msg_num_field(cli_msg_cfg *cfg, unsigned flag)
     switch (flag) {
     case CLI_MSG_COUNT: return &cfg->count;
     case CLI_MSG_TIMEOUT: return &cfg->timeout_ms;
+    case CLI_MSG_PRIO: return &cfg->prio;
     default: return &cfg->wait_ms;
     }
 }
@@ -107,10 +109,19 @@ int cli_msg_parse(cli_msg_cfg *cfg, const cli_msg_cmd *cmd, int argc, char **arg
     return code;
 }
 
+/* One message at cfg->prio; 0 is a plain xipc_send, which every scheme takes. */
+static xipc_err msg_send(xipc_sock *s, const cli_msg_cfg *cfg, const void *buf, size_t len,
+                         int timeout_ms)
+{
+    if (cfg->prio == 0)
+        return xipc_send(s, buf, len, timeout_ms);
+    return xipc_send_prio(s, buf, len, (unsigned)cfg->prio, timeout_ms);
+}
+
 int cli_msg_send_args(xipc_sock *s, const cli_msg_cfg *cfg, int timeout_ms)
 {
     for (int i = 0; i < cfg->nmsgs; i++) {
-        xipc_err rv = xipc_send(s, cfg->msgs[i], strlen(cfg->msgs[i]), timeout_ms);
+        xipc_err rv = msg_send(s, cfg, cfg->msgs[i], strlen(cfg->msgs[i]), timeout_ms);
         if (rv != XIPC_OK)
             return cli_fail(cfg->url, rv);
     }
@@ -166,7 +177,7 @@ int cli_msg_send_lines(xipc_sock *s, const cli_msg_cfg *cfg, int timeout_ms)
         }
         if (n > 0 && line[n - 1] == '\n')
             n--;
-        xipc_err rv = xipc_send(s, line, (size_t)n, timeout_ms);
+        xipc_err rv = msg_send(s, cfg, line, (size_t)n, timeout_ms);
         if (rv != XIPC_OK) {
             code = cli_fail(cfg->url, rv);
             break;

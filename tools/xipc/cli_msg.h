@@ -16,6 +16,7 @@
 #define CLI_MSG_TIMEOUT 2u  /* -t, --timeout MS (-1..) */
 #define CLI_MSG_WAIT 4u     /* --wait-subscribers MS (0..) */
 #define CLI_MSG_MESSAGES 8u /* MESSAGE operands after the URL */
+#define CLI_MSG_PRIO 16u    /* -p, --priority PRIO (0..) */
 
 /* A message command, for cli_msg_parse(). */
 typedef struct cli_msg_cmd {
@@ -33,6 +34,7 @@ typedef struct cli_msg_cfg {
     long count;        /* -n (-1: no limit) */
     long timeout_ms;   /* -t */
     long wait_ms;      /* --wait-subscribers */
+    long prio;         /* -p (0: xipc_send) */
     int width;         /* -w */
     int nmsgs;
     const char **msgs; /* nmsgs operands after the URL (CLI_MSG_MESSAGES) */

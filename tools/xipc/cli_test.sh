@@ -158,10 +158,10 @@ expect_err "recv -n abc" "xipc: -n: 'abc' is not a count in 1..2147483647
 usage: xipc recv [-w] [-n COUNT] [-t MS] URL  (xipc recv --help)"
 run send --timeout=soon "$U" x
 expect_err "send --timeout=soon" "xipc: --timeout: 'soon' is not a timeout in -1..2147483647 ms
-usage: xipc send [-w] [-t MS] URL [MESSAGE...]  (xipc send --help)"
+usage: xipc send [-w] [-t MS] [-p PRIO] URL [MESSAGE...]  (xipc send --help)"
 run send "$PS" hi
 expect_err "send pubsub://" "xipc: $PS: send does not publish: use xipc pub URL
-usage: xipc send [-w] [-t MS] URL [MESSAGE...]  (xipc send --help)"
+usage: xipc send [-w] [-t MS] [-p PRIO] URL [MESSAGE...]  (xipc send --help)"
 run recv "$PS"
 expect_err "recv pubsub://" "xipc: $PS: recv does not subscribe: use xipc sub URL
 usage: xipc recv [-w] [-n COUNT] [-t MS] URL  (xipc recv --help)"

@@ -60,9 +60,124 @@ cli_rundir() {
     fi
 }
 
+# cli_wine EXE PREFIX: XW is a program in $TMP that runs EXE under wine
+# (scripts/wine-run.sh) in the wine prefix PREFIX (made on first use,
+# which takes seconds); its wineserver is started persistent here (so each
+# later process starts in a fraction of a second) and killed, with every
+# Windows process of the prefix, by cleanup. Without wine the test fails.
+cli_wine() {
+    wine_run=$(cd "$(dirname "$0")/../../scripts" && pwd)/wine-run.sh
+    WINESERVER=/usr/lib/wine/wineserver
+    [ -x "$WINESERVER" ] || WINESERVER=$(command -v wineserver || echo /nonexistent)
+    if [ ! -f "$1" ] || [ ! -x "$WINESERVER" ]; then
+        echo "FAIL: no $1 or no wineserver" >&2
+        exit 1
+    fi
+    mkdir -p "$2" || exit 1
+    export XIPC_WINEPREFIX
+    XIPC_WINEPREFIX=$(cd "$2" && pwd)
+    XW="$TMP/xw"
+    printf '#!/bin/sh\nexec sh "%s" "%s" "$@"\n' "$wine_run" "$1" >"$XW"
+    chmod +x "$XW"
+    WINEPREFIX=$XIPC_WINEPREFIX "$WINESERVER" -p
+    # The first process of a new prefix makes it, alone, before any other;
+    # the first of a wineserver starts wine's services, which inherit its
+    # output: a file, never a pipe someone waits to see closed.
+    if ! timeout 300 "$XW" --version </dev/null >"$TMP/wine.out" 2>&1; then
+        echo "FAIL: $1 --version under wine: $(cat "$TMP/wine.out")" >&2
+        exit 1
+    fi
+}
+
+# cli_wine_pid PID: the pid of the child of PID (the wine process that a
+# `timeout` of PID started), 0 when there is none
+cli_wine_pid() {
+    parent=$1
+    for st in /proc/[0-9]*/stat; do
+        line=""
+        read -r line <"$st" 2>/dev/null || continue
+        # the fields after the ")" that ends the command name: state, ppid
+        # shellcheck disable=SC2086 # split on purpose
+        set -- ${line##*) }
+        if [ "${2:-}" = "$parent" ]; then
+            p=${st#/proc/}
+            echo "${p%/stat}"
+            return
+        fi
+    done
+    echo 0
+}
+
+# ---- the CLI under wine (cli_wine_test.sh, cli_xos_test.sh) ----------------
+# $XIPC is the program a check runs and $EOL what ends its lines before the
+# newline: $CR for a Windows program (text mode writes CRLF), else "".
+CR=$(printf '\r')
+EOL=""
+
+# want TEXT: $TMP/want is TEXT (printf format), $EOL before each newline
+want() {
+    # shellcheck disable=SC2059 # TEXT is a format
+    printf -- "$1" | sed "s/\$/$EOL/" >"$TMP/want"
+}
+
+# expect_out WHAT CODE FILE TEXT: exit CODE and FILE is TEXT (as for want)
+expect_out() {
+    want "$4"
+    if [ "$RC" -eq "$2" ] && cmp -s "$3" "$TMP/want"; then ok; else
+        fail "$1: exit $RC (want $2), got '$(od -c "$3" | head -n 5)', want '$(cat "$TMP/want")'; stderr: $(cat "$TMP/err" 2>/dev/null)"
+    fi
+}
+
+# wbg NAME CMD ARGS...: `$XIPC CMD -w ARGS...` in the background, bounded
+# by $GUARD_BG, output in $TMP/NAME.out and .err; returns 0 once its -w
+# line is there, with the pid it printed in XPID and the pid to reap in BPID.
+wbg() {
+    name=$1
+    cmd=$2
+    shift 2
+    $GUARD_BG "$XIPC" "$cmd" -w "$@" </dev/null >"$TMP/$name.out" 2>"$TMP/$name.err" &
+    BPID=$!
+    BG="$BG $BPID"
+    wait_w "$name" "$cmd"
+}
+
+# wait_w NAME CMD: wait for the -w line of CMD in $TMP/NAME.err (a 64-bit
+# program's, ending in $EOL) while $BPID lives; its pid in XPID
+wait_w() {
+    i=0
+    XPID=0
+    while ! grep -q "^$2: pid [0-9]*, pointer width 64 bits$EOL\$" "$TMP/$1.err" 2>/dev/null; do
+        i=$((i + 1))
+        if [ $i -gt 1500 ] || ! kill -0 "$BPID" 2>/dev/null; then
+            fail "$XIPC $2 ($1) did not start: $(cat "$TMP/$1.err")"
+            return 1
+        fi
+        sleep 0.02
+    done
+    XPID=$(sed -n "s/^$2: pid \([0-9]*\), .*/\1/p" "$TMP/$1.err")
+    return 0
+}
+
+# bound NAME: the address recv or serve bound for a URL ending in :0
+bound() {
+    sed -n "s/^\(recv\|serve\): listening at \(tcp:.*\)$EOL\$/\2/p" "$TMP/$1.err"
+}
+
+# wkill SIG PID: signal SIG to the process a `timeout` of PID runs (the
+# wine process of a Windows program: killing it ends the Windows process)
+wkill() {
+    wpid=$(cli_wine_pid "$2")
+    if [ "$wpid" -gt 0 ]; then kill -"$1" "$wpid"; else
+        fail "no process under $2"; fi
+}
+
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
     for p in $BG; do kill "$p" 2>/dev/null; done
+    if [ -n "${WINESERVER:-}" ] && [ -n "${XIPC_WINEPREFIX:-}" ]; then
+        WINEPREFIX=$XIPC_WINEPREFIX "$WINESERVER" -k 2>/dev/null
+        WINEPREFIX=$XIPC_WINEPREFIX "$WINESERVER" -w 2>/dev/null
+    fi
     for p in $BG; do wait "$p" 2>/dev/null; done
     rm -f /dev/shm/xipc.*"$TAG"* "$(cli_rundir)"/shm/*"$TAG"* \
         "$(cli_rundir)"/pubsub/*"$TAG"* 2>/dev/null

@@ -10,10 +10,10 @@
 #include "cmd.h"
 
 const char cmd_send_usage[] =
-    "usage: xipc send [-w] [-t MS] URL [MESSAGE...]  (xipc send --help)";
+    "usage: xipc send [-w] [-t MS] [-p PRIO] URL [MESSAGE...]  (xipc send --help)";
 
 static const char send_help[] =
-    "usage: xipc send [-w] [-t MS] [--] URL [MESSAGE...]\n"
+    "usage: xipc send [-w] [-t MS] [-p PRIO] [--] URL [MESSAGE...]\n"
     "\n"
     "Dial the listener at URL and send each MESSAGE as one message, or, with\n"
     "no MESSAGE, each line of standard input without its newline (a line\n"
@@ -24,6 +24,10 @@ static const char send_help[] =
     "\n"
     "  -t, --timeout MS   bound the dial and each send, in ms; -1 waits\n"
     "                     forever (default 5000)\n"
+    "  -p, --priority PRIO send at priority PRIO (default 0); mq:// takes\n"
+    "                     0..31 (Windows: 0..32767) and delivers higher\n"
+    "                     priorities first, the other schemes only 0\n"
+    "                     (\"operation not supported by this transport\")\n"
     "  -w, --width        print \"send: pid N, pointer width B bits\" to stderr\n"
     "  -h, --help         show this help\n";
 
@@ -31,7 +35,7 @@ static const cli_msg_cmd send_cmd = {
     .name = "send",
     .usage = cmd_send_usage,
     .help = send_help,
-    .opts = CLI_MSG_TIMEOUT | CLI_MSG_MESSAGES,
+    .opts = CLI_MSG_TIMEOUT | CLI_MSG_MESSAGES | CLI_MSG_PRIO,
     .pubsub = 0,
     .wrong_url = "send does not publish: use xipc pub URL",
 };
