@@ -377,9 +377,9 @@ int xipc_plat_mq_current(xipc_plat_mq *q, const char *name)
 void xipc_plat_mq_close(xipc_plat_mq *q)
 {
     mq_win *w = (mq_win *)q->handle;
+    if (q->handle == -1 || w == NULL)
+        return; /* none: mq_alloc's -1, or a failed open */
     q->handle = -1;
-    if (w == NULL)
-        return;
     if (w->receiver) {
         PostMessageW(w->hwnd, WM_CLOSE, 0, 0);
         WaitForSingleObject(w->thread, INFINITE);
