@@ -1,13 +1,14 @@
 /* xipc_bench_main: the command line of `xipc bench`, and suite dispatch. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "bench.h"
 #include "drvs.h"
+#include "peer.h"
 #include "suite.h"
+#include "util.h"
 
 #define BENCH_EXIT_OK 0
 #define BENCH_EXIT_FAIL 1
@@ -118,8 +119,10 @@ static const bench_suite *bench_find(const char *name)
 
 int xipc_bench_main(int argc, char **argv)
 {
-    for (int i = 1; i + 2 < argc; i++) /* the program xipc_spawn started */
-        if (strcmp(argv[i], "--spawn-peer") == 0)
+    for (int i = 1; i + 2 < argc; i++) /* a peer: xipc_spawn's, or started anew */
+        if (strcmp(argv[i], "--peer") == 0)
+            return bench_peer_child_main(argc - i - 1, argv + i + 1);
+        else if (strcmp(argv[i], "--spawn-peer") == 0)
             return bench_spawn_peer_main(argv[i + 1], argv[i + 2]);
         else if (strcmp(argv[i], "--shm-peer") == 0)
             return bench_shm_peer_main(argv[i + 1], argv[i + 2]);
@@ -137,14 +140,9 @@ int xipc_bench_main(int argc, char **argv)
         fprintf(stderr, "xipc: bench: %s: %s\n", a.json, strerror(errno));
         return BENCH_EXIT_FAIL;
     }
-    /* a peer that dies must be an error, not a SIGPIPE for the caller */
-    struct sigaction ign, old;
-    memset(&ign, 0, sizeof(ign));
-    ign.sa_handler = SIG_IGN;
-    sigemptyset(&ign.sa_mask);
-    sigaction(SIGPIPE, &ign, &old);
+    bench_sig_pipe(1); /* a peer that dies must be an error, not a SIGPIPE */
     rc = s->run(&a, stdout, json);
-    sigaction(SIGPIPE, &old, NULL);
+    bench_sig_pipe(0);
     if (json != NULL && fclose(json) != 0) {
         fprintf(stderr, "xipc: bench: %s: %s\n", a.json, strerror(errno));
         rc = BENCH_EXIT_FAIL;

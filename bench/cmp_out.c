@@ -1,8 +1,8 @@
-/* The comparison suites' output: numbers, JSON records, targets, machine. */
+/* The comparison suites' output: numbers, JSON records, targets (the
+ * machine's description: posix/machine.c, win32/machine.c). */
 #define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include "cmp.h"
 #include "exec.h"
@@ -134,62 +134,6 @@ void cmp_target(FILE *f, const char *what, double r, int at_most, double limit)
     else
         fprintf(f, "  %-58s %s %-5g %8.3g  %s\n", what, at_most ? "<=" : ">=", limit, r,
                 verdict);
-}
-
-void cmp_machine(char *buf, size_t cap)
-{
-    char cpu[160] = "unknown CPU";
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (f != NULL) {
-        char line[256];
-        while (fgets(line, sizeof(line), f) != NULL) {
-            char *colon = strchr(line, ':');
-            if (strncmp(line, "model name", 10) != 0 || colon == NULL)
-                continue;
-            colon += 1 + (colon[1] == ' ');
-            colon[strcspn(colon, "\n")] = '\0';
-            snprintf(cpu, sizeof(cpu), "%s", colon);
-            break;
-        }
-        fclose(f);
-    }
-    snprintf(buf, cap, "%s, %ld CPUs online", cpu, sysconf(_SC_NPROCESSORS_ONLN));
-}
-
-double cmp_load(void)
-{
-    double load = -1;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f != NULL) {
-        if (fscanf(f, "%lf", &load) != 1)
-            load = -1;
-        fclose(f);
-    }
-    return load;
-}
-
-void cmp_usage_sample(cmp_usage *u)
-{
-    u->busy_s = u->total_s = u->ours_s = -1;
-    FILE *f = fopen("/proc/stat", "r");
-    unsigned long long v[8] = {0};
-    if (f != NULL) {
-        if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
-                   &v[3], &v[4], &v[5], &v[6], &v[7]) == 8) {
-            double hz = (double)sysconf(_SC_CLK_TCK), total = 0;
-            for (int i = 0; i < 8; i++)
-                total += (double)v[i];
-            u->total_s = total / hz;
-            u->busy_s = (total - (double)v[3] - (double)v[4]) / hz;
-        }
-        fclose(f);
-    }
-    struct rusage a, b;
-    if (getrusage(RUSAGE_SELF, &a) == 0 && getrusage(RUSAGE_CHILDREN, &b) == 0)
-        u->ours_s = (double)(a.ru_utime.tv_sec + a.ru_stime.tv_sec + b.ru_utime.tv_sec +
-                             b.ru_stime.tv_sec) +
-                    (double)(a.ru_utime.tv_usec + a.ru_stime.tv_usec + b.ru_utime.tv_usec +
-                             b.ru_stime.tv_usec) / 1e6;
 }
 
 double cmp_usage_foreign(const cmp_usage *a, const cmp_usage *b)

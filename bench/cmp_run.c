@@ -1,14 +1,15 @@
 /* The comparison runner: interleaved rounds until stable, CPU per message. */
 #define _POSIX_C_SOURCE 200809L
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "core/platform.h" /* threads on every OS */
 
 #include "cmp.h"
 #include "cpu.h"
 #include "harness.h"
+#include "util.h"
 
 #define CMP_MAX_ITERS 100000000ull
 #define CMP_MAX_THREADS 64
@@ -136,7 +137,7 @@ static int cmp_laps(cmp_conn *cc, size_t n)
 /* ---- several calling threads ------------------------------------------------- */
 
 typedef struct cmp_thread {
-    pthread_t tid;
+    xipc_plat_thread tid;
     cmp_conn *cc;
     unsigned idx;
     _Atomic int *stop;
@@ -145,7 +146,7 @@ typedef struct cmp_thread {
     char why[200];
 } cmp_thread;
 
-static void *cmp_thread_main(void *arg)
+static void cmp_thread_main(void *arg)
 {
     cmp_thread *t = arg;
     while (!atomic_load_explicit(t->stop, memory_order_relaxed)) {
@@ -156,7 +157,6 @@ static void *cmp_thread_main(void *arg)
         }
         t->calls++;
     }
-    return NULL;
 }
 
 /* All threads call for @p ms; calls made go to *calls, wall time to *ns. */
@@ -169,19 +169,19 @@ static int cmp_threads(cmp_conn *cc, unsigned ms, uint64_t *calls, uint64_t *ns)
     uint64_t t0 = bench_now_ns();
     for (; started < n; started++) {
         th[started] = (cmp_thread){.cc = cc, .idx = started, .stop = &stop};
-        if (pthread_create(&th[started].tid, NULL, cmp_thread_main, &th[started]) != 0)
+        if (xipc_plat_thread_create(&th[started].tid, cmp_thread_main, &th[started]) !=
+            XIPC_OK)
             break;
     }
-    struct timespec nap = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
     if (started == n)
-        nanosleep(&nap, NULL);
+        bench_nap_us(ms * 1000u);
     atomic_store(&stop, 1);
     int rc = started == n ? 0 : -1;
     if (rc != 0)
-        bench_set_error("pthread_create failed");
+        bench_set_error("cannot start a calling thread");
     *calls = 0;
     for (unsigned i = 0; i < started; i++) {
-        pthread_join(th[i].tid, NULL);
+        xipc_plat_thread_join(&th[i].tid);
         *calls += th[i].calls;
         if (th[i].rc != 0 && rc == 0) {
             rc = -1;

@@ -123,7 +123,8 @@ static int nb_peer_run(const nb_args *a)
 
 int bench_nng_peer_main(const char *url, const char *mode, const char *fd)
 {
-    bench_cpu cpu = {.rfd = -1, .wfd = atoi(fd)};
+    bench_cpu cpu;
+    bench_cpu_child(&cpu, fd);
     nb_args a = {.rtt = strcmp(mode, "rtt") == 0, .rpc = strcmp(mode, "rpc") == 0,
                  .cpu = &cpu};
     snprintf(a.url, sizeof(a.url), "%s", url);
@@ -134,8 +135,8 @@ int bench_nng_peer_main(const char *url, const char *mode, const char *fd)
 static int nb_peer_exec(void *arg)
 {
     const nb_args *a = arg;
-    char fd[16];
-    snprintf(fd, sizeof(fd), "%d", a->cpu->wfd);
+    char fd[64];
+    bench_cpu_arg(a->cpu, fd, sizeof(fd));
     char *args[] = {"bench", "--nng-peer", (char *)a->url,
                     a->rpc ? "rpc" : a->rtt ? "rtt" : "thr", fd, NULL};
     char *argv[BENCH_EXEC_ARGS + 3];

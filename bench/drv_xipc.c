@@ -1,9 +1,10 @@
 /*
  * xipc's channels through the public API: shm://, pipe://, unix://,
  * tcp://, tls+tcp:// and the anonymous pipe of xipc_spawn(). The parent
- * listens on a name unique to the case, the forked child dials it
- * (xipc_spawn: the child is this program again, exec'd, and finds its end
- * with xipc_sock_from_parent).
+ * listens on a name unique to the case, the peer (bench_peer_run: forked,
+ * or started anew on Windows) dials it (xipc_spawn: the child is this
+ * program again, exec'd, and finds its end with xipc_sock_from_parent).
+ * Where unix:// is not available (wine), its row is skipped saying so.
  *
  * unix-more and tcp-more send the throughput streams with XIPC_SEND_MORE.
  *
@@ -16,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "xipc/xipc.h"
 
@@ -36,7 +36,6 @@ typedef struct xchan_args {
     char url[160];
     int kind;
     int rtt;
-    bench_cpu *cpu;
 } xchan_args;
 
 struct bench_conn {
@@ -86,18 +85,20 @@ static int xchan_serve(xipc_sock *s, int rtt, bench_cpu *cpu)
     return xconn_peer_exit(rv);
 }
 
-static int xchan_peer_main(void *arg)
+/* args: URL, kind, "rtt" or "thr" */
+static int xchan_peer_main(char *const args[], bench_cpu *cpu)
 {
-    const xchan_args *a = arg;
     xipc_opts o;
-    xchan_opts(&o, a->kind);
+    xchan_opts(&o, atoi(args[1]));
     xipc_sock *s = NULL;
-    if (xconn_dial(&s, a->url, &o, XCHAN_DIAL_NAP_US) != XIPC_OK)
+    if (xconn_dial(&s, args[0], &o, XCHAN_DIAL_NAP_US) != XIPC_OK)
         return 1;
-    int rc = xchan_serve(s, a->rtt, a->cpu);
+    int rc = xchan_serve(s, strcmp(args[2], "rtt") == 0, cpu);
     xipc_close(s);
     return rc;
 }
+
+const bench_peer_prog bench_peer_xchan = {"xchan", xchan_peer_main};
 
 int bench_spawn_peer_main(const char *mode, const char *fd)
 {
@@ -107,7 +108,8 @@ int bench_spawn_peer_main(const char *mode, const char *fd)
         fprintf(stderr, "xipc: bench: --spawn-peer: %s\n", xipc_strerror(rv));
         return 1;
     }
-    bench_cpu cpu = {.rfd = -1, .wfd = atoi(fd)};
+    bench_cpu cpu;
+    bench_cpu_child(&cpu, fd);
     int rc = xchan_serve(s, strcmp(mode, "rtt") == 0, &cpu);
     xipc_close(s);
     return rc;
@@ -136,8 +138,8 @@ static int xchan_accept(bench_conn *c, const xchan_args *a)
 
 static int xchan_spawn(bench_conn *c, const xchan_args *a)
 {
-    char fd[16];
-    snprintf(fd, sizeof(fd), "%d", c->cpu.wfd);
+    char fd[64];
+    bench_cpu_arg(&c->cpu, fd, sizeof(fd));
     char *args[] = {"bench", "--spawn-peer", a->rtt ? "rtt" : "thr", fd, NULL};
     char *argv[BENCH_EXEC_ARGS + 3];
     if (bench_exec_argv(argv, NULL, args) == NULL)
@@ -146,9 +148,7 @@ static int xchan_spawn(bench_conn *c, const xchan_args *a)
     xipc_err rv = xipc_spawn(&c->x.sock, argv[0], argv, &pid);
     if (rv != XIPC_OK)
         return xchan_fail("xipc_spawn this program", rv);
-    c->x.peer.pid = (pid_t)pid;
-    c->x.peer.parent = getpid();
-    return 0;
+    return bench_peer_adopt(&c->x.peer, pid);
 }
 
 static int xchan_url(xchan_args *a, const bench_cfg *cfg)
@@ -176,12 +176,15 @@ static int xchan_open(bench_conn **out, const bench_cfg *cfg, int kind)
     if (c == NULL)
         return -1;
     c->peer_cpu = cfg->peer_cpu_ns;
-    xchan_args a = {.kind = kind, .rtt = cfg->rtt, .cpu = &c->cpu};
+    xchan_args a = {.kind = kind, .rtt = cfg->rtt};
     int rc = bench_cpu_open(&c->cpu) != 0 || xchan_url(&a, cfg) != 0 ? -1 : 0;
+    char kinds[16];
+    snprintf(kinds, sizeof(kinds), "%d", kind);
+    char *args[] = {a.url, kinds, a.rtt ? "rtt" : "thr", NULL};
     if (rc == 0 && kind == XCHAN_SPAWN)
         rc = xchan_spawn(c, &a);
     else if (rc == 0)
-        rc = bench_peer_start(&c->x.peer, xchan_peer_main, &a);
+        rc = bench_peer_run(&c->x.peer, &bench_peer_xchan, args, &c->cpu);
     if (rc == 0) {
         bench_cpu_parent(&c->cpu);
         if (kind != XCHAN_SPAWN)
@@ -220,6 +223,16 @@ static int xchan_sync(bench_conn *c)
 /* tls+tcp://: a self-signed certificate made by openssl(1) for the run. */
 static int xchan_tls_setup(void)
 {
+    xipc_opts o;
+    xipc_opts_init(&o);
+    xipc_sock *l;
+    xipc_err rv = xipc_listen(&l, "tls+tcp://127.0.0.1:0", &o); /* no certificate yet */
+    if (rv == XIPC_ENOTSUP) {
+        bench_set_error("tls+tcp:// not built (no OpenSSL at build time)");
+        return -1;
+    }
+    if (rv == XIPC_OK)
+        xipc_close(l);
     const char *dir = bench_tmpdir();
     if (dir == NULL) {
         bench_set_error("cannot create a temporary directory");
@@ -240,18 +253,31 @@ static int xchan_tls_setup(void)
         bench_set_error("openssl(1) could not make a test certificate");
         return -1;
     }
-    xipc_opts o;
     xchan_opts(&o, XCHAN_TLS);
-    xipc_sock *l;
-    xipc_err rv = xipc_listen(&l, "tls+tcp://127.0.0.1:0", &o);
-    if (rv == XIPC_ENOTSUP) {
-        bench_set_error("tls+tcp:// not built (no OpenSSL at build time)");
-        return -1;
-    }
+    rv = xipc_listen(&l, "tls+tcp://127.0.0.1:0", &o);
     if (rv != XIPC_OK)
         return xchan_fail("tls+tcp:// listen", rv);
     xipc_close(l);
     return 0;
+}
+
+/* unix://: skipped where the system has no Unix sockets (wine). */
+static int xchan_unix_setup(void)
+{
+    char url[64];
+    snprintf(url, sizeof(url), "unix://@xb-probe-%llx", (unsigned long long)bench_now_ns());
+    xipc_opts o;
+    xchan_opts(&o, XCHAN_UNIX);
+    xipc_sock *l;
+    xipc_err rv = xipc_listen(&l, url, &o);
+    if (rv == XIPC_ENOTSUP) {
+        const char *d = xipc_last_detail();
+        bench_set_error("not available here (%s%s%s)", xipc_strerror(rv), d[0] ? ": " : "", d);
+        return -1;
+    }
+    if (rv == XIPC_OK)
+        xipc_close(l);
+    return 0; /* another failure: the cases say it */
 }
 
 #define XCHAN_OPEN(fn, kind)                                                     \
@@ -273,9 +299,10 @@ XCHAN_OPEN(xchan_open_spawn, XCHAN_SPAWN)
 #define XCHAN_DRV(var, name, fn, setup_fn) XCHAN_DRV_PUT(var, name, fn, setup_fn, xchan_put)
 XCHAN_DRV(bench_drv_x_shm, "shm", xchan_open_shm, NULL);
 XCHAN_DRV(bench_drv_x_pipe, "pipe", xchan_open_pipe, NULL);
-XCHAN_DRV(bench_drv_x_unix, "unix", xchan_open_unix, NULL);
+XCHAN_DRV(bench_drv_x_unix, "unix", xchan_open_unix, xchan_unix_setup);
 XCHAN_DRV(bench_drv_x_tcp, "tcp", xchan_open_tcp, NULL);
 XCHAN_DRV(bench_drv_x_tls, "tls+tcp", xchan_open_tls, xchan_tls_setup);
 XCHAN_DRV(bench_drv_x_spawn, "spawn", xchan_open_spawn, NULL);
-XCHAN_DRV_PUT(bench_drv_x_unix_more, "unix-more", xchan_open_unix, NULL, xchan_put_more);
+XCHAN_DRV_PUT(bench_drv_x_unix_more, "unix-more", xchan_open_unix, xchan_unix_setup,
+              xchan_put_more);
 XCHAN_DRV_PUT(bench_drv_x_tcp_more, "tcp-more", xchan_open_tcp, NULL, xchan_put_more);

@@ -19,6 +19,8 @@
 
 #include "xipc/xipc.h"
 
+#include "core/platform.h" /* mq://'s limits */
+
 #include "cpu.h"
 #include "drvs.h"
 #include "harness.h"
@@ -32,13 +34,12 @@
 #define OW_MAX_MSG 65536u
 #define OW_ACK_WAIT_MS 2 /* a marker the reader dropped is sent again soon */
 #define OW_ACK_TRIES 5000
-#define OW_MQ_LIMIT "/proc/sys/fs/mqueue/msgsize_max"
+#define OW_MQ_LIMIT "its limit on this system; Linux: /proc/sys/fs/mqueue/msgsize_max"
 
 typedef struct ow_args {
-    char mine[160], theirs[160]; /* the child's URL, the parent's URL */
+    const char *mine, *theirs; /* the child's URL, the parent's URL */
     int rtt;
     size_t size;
-    bench_cpu *cpu;
 } ow_args;
 
 struct bench_conn {
@@ -96,9 +97,12 @@ static xipc_err ow_serve(xipc_sock *rx, xipc_sock *tx, const ow_args *a, uint8_t
     }
 }
 
-static int ow_peer_main(void *arg)
+/* args: the child's URL, the parent's URL, "rtt" or "thr", the size */
+static int ow_peer_main(char *const args[], bench_cpu *cpu)
 {
-    const ow_args *a = arg;
+    ow_args arg = {.mine = args[0], .theirs = args[1], .rtt = strcmp(args[2], "rtt") == 0,
+                   .size = strtoul(args[3], NULL, 10)};
+    const ow_args *a = &arg;
     xipc_opts o;
     ow_opts(&o, a->size);
     xipc_sock *rx = NULL, *tx = NULL;
@@ -107,9 +111,9 @@ static int ow_peer_main(void *arg)
     if (rv == XIPC_OK)
         rv = ow_dial(&tx, a->theirs, a->size);
     if (rv == XIPC_OK) {
-        bench_cpu_start(a->cpu);
+        bench_cpu_start(cpu);
         rv = ow_serve(rx, tx, a, buf);
-        bench_cpu_report(a->cpu);
+        bench_cpu_report(cpu);
     }
     xipc_close(tx);
     xipc_close(rx);
@@ -120,6 +124,8 @@ static int ow_peer_main(void *arg)
     }
     return 0;
 }
+
+const bench_peer_prog bench_peer_oneway = {"oneway", ow_peer_main};
 
 /* ---- the measuring side -------------------------------------------------------------- */
 
@@ -134,17 +140,13 @@ static int ow_close(bench_conn *c)
     return bench_pconn_end(&c->p, NULL);
 }
 
-/* mq://: the kernel's message size limit, or 0 when unknown. */
+/* mq://: the system's message size limit (the platform layer's: a sysctl
+ * on Linux, the emulation's own on Windows). */
 static size_t ow_mq_limit(void)
 {
-    unsigned long v = 0;
-    FILE *f = fopen(OW_MQ_LIMIT, "r");
-    if (f != NULL) {
-        if (fscanf(f, "%lu", &v) != 1)
-            v = 0;
-        fclose(f);
-    }
-    return v;
+    uint32_t depth, size;
+    xipc_plat_mq_limits(&depth, &size);
+    return size;
 }
 
 static int ow_open(bench_conn **out, const bench_cfg *cfg, const char *scheme)
@@ -163,18 +165,21 @@ static int ow_open(bench_conn **out, const bench_cfg *cfg, const char *scheme)
     bench_conn *c = bench_pconn_alloc(sizeof(*c), OW_MAX_MSG, cfg);
     if (c == NULL)
         return -1;
-    ow_args a = {.rtt = cfg->rtt, .size = cfg->size, .cpu = &c->p.cpu};
-    snprintf(a.mine, sizeof(a.mine), "%s://%.60s.c", scheme, cfg->name);
-    snprintf(a.theirs, sizeof(a.theirs), "%s://%.60s.p", scheme, cfg->name);
+    char mine[160], theirs[160], size[24];
+    snprintf(mine, sizeof(mine), "%s://%.60s.c", scheme, cfg->name);
+    snprintf(theirs, sizeof(theirs), "%s://%.60s.p", scheme, cfg->name);
+    snprintf(size, sizeof(size), "%zu", cfg->size);
+    char *args[] = {mine, theirs, cfg->rtt ? "rtt" : "thr", size, NULL};
     xipc_opts o;
     ow_opts(&o, cfg->size);
     xipc_err rv = XIPC_OK;
-    int rc = bench_cpu_open(&c->p.cpu) != 0 || bench_peer_start(&c->p.peer, ow_peer_main, &a) != 0;
+    int rc = bench_cpu_open(&c->p.cpu) != 0 ||
+             bench_peer_run(&c->p.peer, &bench_peer_oneway, args, &c->p.cpu) != 0;
     if (rc == 0) {
         bench_cpu_parent(&c->p.cpu);
-        if ((rv = xipc_listen(&c->rx, a.theirs, &o)) != XIPC_OK)
+        if ((rv = xipc_listen(&c->rx, theirs, &o)) != XIPC_OK)
             rc = ow_fail("xipc_listen", rv);
-        else if ((rv = ow_dial(&c->tx, a.mine, cfg->size)) != XIPC_OK)
+        else if ((rv = ow_dial(&c->tx, mine, cfg->size)) != XIPC_OK)
             rc = ow_fail("xipc_dial", rv);
     }
     if (rc != 0)

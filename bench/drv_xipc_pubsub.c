@@ -35,11 +35,9 @@
 #define PS_SYNC_MS 20000
 
 typedef struct ps_args {
-    char url[160];
-    char reply[160];
+    const char *url, *reply;
     int rtt;
     size_t size;
-    bench_cpu *cpu;
 } ps_args;
 
 struct bench_conn {
@@ -113,9 +111,13 @@ static xipc_err ps_serve(xipc_sock *sub, xipc_sock *back, const ps_args *a, uint
     }
 }
 
-static int ps_peer_main(void *arg)
+/* args: the publisher's URL, this subscriber's answers', "rtt" or "thr",
+ * the size */
+static int ps_peer_main(char *const args[], bench_cpu *cpu)
 {
-    const ps_args *a = arg;
+    ps_args arg = {.url = args[0], .reply = args[1], .rtt = strcmp(args[2], "rtt") == 0,
+                   .size = strtoul(args[3], NULL, 10)};
+    const ps_args *a = &arg;
     xipc_opts o;
     ps_opts(&o, a->rtt ? a->size : 1);
     xipc_sock *back = NULL, *sub = NULL;
@@ -124,9 +126,9 @@ static int ps_peer_main(void *arg)
     if (rv == XIPC_OK)
         rv = ps_dial(&sub, a->url);
     if (rv == XIPC_OK) {
-        bench_cpu_start(a->cpu);
+        bench_cpu_start(cpu);
         rv = ps_serve(sub, back, a, buf);
-        bench_cpu_report(a->cpu);
+        bench_cpu_report(cpu);
     }
     xipc_close(sub);
     xipc_close(back);
@@ -137,6 +139,8 @@ static int ps_peer_main(void *arg)
     }
     return 0;
 }
+
+const bench_peer_prog bench_peer_pubsub = {"pubsub", ps_peer_main};
 
 /* ---- the publisher ------------------------------------------------------------------- */
 
@@ -213,25 +217,27 @@ static int ps_open(bench_conn **out, const bench_cfg *cfg)
     c->size = cfg->size;
     c->peer_cpu = cfg->peer_cpu_ns;
     memset(c->buf, 0x5a, cfg->size);
-    ps_args a = {.rtt = cfg->rtt, .size = cfg->size, .cpu = &c->cpu};
-    snprintf(a.url, sizeof(a.url), "pubsub://%.60s", cfg->name);
+    char url[160], reply[160], size[24];
+    snprintf(url, sizeof(url), "pubsub://%.60s", cfg->name);
+    snprintf(size, sizeof(size), "%zu", cfg->size);
+    char *args[] = {url, reply, cfg->rtt ? "rtt" : "thr", size, NULL};
     int rc = bench_cpu_open(&c->cpu);
-    /* every subscriber is forked before the parent opens anything */
+    /* every subscriber is started before the parent opens anything */
     for (; rc == 0 && c->nsubs < subs; c->nsubs++) {
-        snprintf(a.reply, sizeof(a.reply), "pubsub://%.60s.r%u", cfg->name, c->nsubs);
-        rc = bench_peer_start(&c->peer[c->nsubs], ps_peer_main, &a);
+        snprintf(reply, sizeof(reply), "pubsub://%.60s.r%u", cfg->name, c->nsubs);
+        rc = bench_peer_run(&c->peer[c->nsubs], &bench_peer_pubsub, args, &c->cpu);
     }
     xipc_opts o;
     ps_opts(&o, cfg->size);
     xipc_err rv;
     if (rc == 0) {
         bench_cpu_parent(&c->cpu);
-        if ((rv = xipc_listen(&c->pub, a.url, &o)) != XIPC_OK)
+        if ((rv = xipc_listen(&c->pub, url, &o)) != XIPC_OK)
             rc = ps_fail("xipc_listen", rv);
     }
     for (unsigned i = 0; rc == 0 && i < subs; i++) {
-        snprintf(a.reply, sizeof(a.reply), "pubsub://%.60s.r%u", cfg->name, i);
-        if ((rv = ps_dial(&c->sub[i], a.reply)) != XIPC_OK)
+        snprintf(reply, sizeof(reply), "pubsub://%.60s.r%u", cfg->name, i);
+        if ((rv = ps_dial(&c->sub[i], reply)) != XIPC_OK)
             rc = ps_fail("xipc_dial (answers)", rv);
     }
     if (rc == 0)

@@ -7,6 +7,7 @@
 #define XIPC_BENCH_DRVS_H
 
 #include "drv.h"
+#include "peer.h"
 
 /* xipc channels (drv_xipc.c) */
 extern const bench_drv bench_drv_x_shm;
@@ -47,6 +48,11 @@ extern const bench_drv bench_drv_nng_tcp;
 extern const bench_drv bench_drv_nng_req_ipc;
 extern const bench_drv bench_drv_nng_req_tcp;
 extern const bench_drv bench_drv_dbus;
+
+/* The peer programs of those drivers that run on every OS (peers.c). */
+extern const bench_peer_prog bench_peer_xchan;  /* drv_xipc.c */
+extern const bench_peer_prog bench_peer_oneway; /* drv_xipc_oneway.c */
+extern const bench_peer_prog bench_peer_pubsub; /* drv_xipc_pubsub.c */
 
 /* The program xipc_spawn starts for bench_drv_x_spawn (bench.c dispatches
  * "--spawn-peer MODE FD" here). @return an exit code */

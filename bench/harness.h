@@ -15,10 +15,18 @@
 /* Monotonic clock in nanoseconds. */
 uint64_t bench_now_ns(void);
 
+/* The printf dialect of bench_set_error's format: mingw-w64's C99 one
+ * on Windows (__USE_MINGW_ANSI_STDIO, bench/CMakeLists.txt). */
+#ifdef __MINGW_PRINTF_FORMAT
+#define BENCH_PRINTF_FORMAT __MINGW_PRINTF_FORMAT
+#else
+#define BENCH_PRINTF_FORMAT printf
+#endif
+
 /* Record why the current operation failed (printf format). */
 void bench_set_error(const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
+    __attribute__((format(BENCH_PRINTF_FORMAT, 1, 2)))
 #endif
     ;
 /* The last recorded failure ("" when none). */

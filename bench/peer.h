@@ -1,22 +1,54 @@
 /*
- * The peer process of a case: fork, run one function, _exit. The child
- * shares nothing with the parent but what the driver hands it (the
- * mechanism being measured).
+ * The peer process of a case. POSIX forks: the child runs one function
+ * and _exits; it shares nothing with the parent but what the driver hands
+ * it (the mechanism being measured). Windows cannot fork: a peer program
+ * (bench_peer_prog) is this program started again with CreateProcess as
+ * "xipc bench --peer NAME CPU ARGS...", and only such peers run there
+ * (posix/peer.c, win32/peer.c).
  */
 #ifndef XIPC_BENCH_PEER_H
 #define XIPC_BENCH_PEER_H
 
-#include <sys/types.h>
+#include <stdint.h>
+
+#include "cpu.h"
 
 typedef struct bench_peer {
-    pid_t pid;  /* -1: none */
-    pid_t parent; /* the parent's pid, for the child to notice orphanhood */
-    int status; /* wait status once reaped */
+    intptr_t pid;    /* POSIX: the child's pid; Windows: its process handle;
+                        -1: none */
+    intptr_t parent; /* the parent's pid, for the child to notice orphanhood */
+    int status;      /* POSIX: wait status; Windows: exit code; once reaped */
     int reaped;
 } bench_peer;
 
 /*
- * Fork; the child runs fn(arg) and _exit()s with its return value.
+ * A peer that runs on every OS: its arguments are strings, and it
+ * reports its CPU time through @p cpu (bench_cpu_start, _report).
+ * @p name is how "--peer NAME" finds it (peers.c lists them all).
+ */
+typedef struct bench_peer_prog {
+    const char *name;
+    int (*main)(char *const args[], bench_cpu *cpu);
+} bench_peer_prog;
+
+/*
+ * Start @p prog with @p args (NULL-terminated, at most BENCH_EXEC_ARGS - 4)
+ * and the write end of @p cpu (bench_cpu_open before): forked on POSIX,
+ * started anew with CreateProcess on Windows. Call bench_cpu_parent after.
+ * @return 0, or -1 (bench_error() says why)
+ */
+int bench_peer_run(bench_peer *p, const bench_peer_prog *prog, char *const args[],
+                   bench_cpu *cpu);
+
+/*
+ * "--peer NAME CPU ARGS..." (bench.c finds it in @p argv): the child's
+ * side of bench_peer_run on Windows (peers.c). @return an exit code
+ */
+int bench_peer_child_main(int argc, char **argv);
+
+/*
+ * Fork; the child runs fn(arg) and _exit()s with its return value. POSIX
+ * only: on Windows it fails saying so.
  * @return 0, or -1 (bench_error() says why)
  */
 int bench_peer_start(bench_peer *p, int (*fn)(void *arg), void *arg);
@@ -29,6 +61,10 @@ int bench_peer_start(bench_peer *p, int (*fn)(void *arg), void *arg);
  */
 int bench_peer_exec(bench_peer *p, char *const argv[]);
 
+/* Take child @p pid, started otherwise (xipc_spawn), as the peer.
+ * @return 0, or -1 (bench_error() says why) */
+int bench_peer_adopt(bench_peer *p, uint32_t pid);
+
 /* Child side: 1 when the parent that started us has gone. */
 int bench_peer_orphaned(const bench_peer *p);
 
@@ -40,5 +76,9 @@ int bench_peer_gone(bench_peer *p);
  * @return 0 when it exited with status 0, else -1 (bench_error() says why)
  */
 int bench_peer_stop(bench_peer *p, int timeout_ms);
+
+/* User + system CPU seconds of the peers reaped so far (getrusage
+ * RUSAGE_CHILDREN; on Windows summed as each peer is reaped), or -1. */
+double bench_peer_reaped_cpu_s(void);
 
 #endif

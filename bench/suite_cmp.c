@@ -49,14 +49,17 @@ int cmp_suite_run(cmp_suite *s, const bench_args *a, FILE *out)
     char machine[256];
     cmp_machine(machine, sizeof(machine));
     s->load_before = cmp_load();
+    char load[48] = ""; /* none on Windows */
+    if (s->load_before >= 0)
+        snprintf(load, sizeof(load), ", load average %.2f", s->load_before);
     fprintf(out, "xipc bench %s --%s: %zu measurements, each repeated (%u..%u times, "
                  "~%u ms, a new connection each) until the interquartile range of the "
                  "repetitions is within %.0f%% of their median%s; median reported. "
-                 "Nothing is pinned to a CPU.\nmachine: %s, load average %.2f\n\n",
+                 "Nothing is pinned to a CPU.\nmachine: %s%s\n\n",
             s->name, s->plan.mode, s->n, s->plan.min_reps, s->plan.max_reps,
             s->plan.rep_ms, s->plan.tol * 100,
             s->plan.budget_s ? " (or, after 3, once a minute has passed)" : "", machine,
-            s->load_before);
+            load);
     if (bench_emulated() != NULL)
         fprintf(out, "a 32-bit build (%s): every row is emulated: printed, marked, and "
                      "no target is judged\n\n",
@@ -162,9 +165,12 @@ void cmp_suite_notes(const cmp_suite *s, FILE *out)
     char foreign[32] = "an unknown share";
     if (s->foreign >= 0)
         snprintf(foreign, sizeof(foreign), "%.0f%%", s->foreign * 100);
-    fprintf(out, "run: %.0f s; other processes used %s of the CPUs meanwhile; load "
-                 "average %.2f before, %.2f after.\n",
-            s->seconds, foreign, s->load_before, s->load_after);
+    char load[64] = ""; /* none on Windows */
+    if (s->load_before >= 0 && s->load_after >= 0)
+        snprintf(load, sizeof(load), "; load average %.2f before, %.2f after", s->load_before,
+                 s->load_after);
+    fprintf(out, "run: %.0f s; other processes used %s of the CPUs meanwhile%s.\n",
+            s->seconds, foreign, load);
     if (s->foreign > 0.1 || s->load_after >= 1.5)
         fprintf(out, "note: the machine was busy: spinning round trips suffer first "
                      "(the two ends compete for a core with other work).\n");

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -19,10 +20,10 @@ uint64_t bench_cpu_self_ns(void)
            ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
 }
 
-static void cpu_close_fd(int *fd)
+static void cpu_close_fd(intptr_t *fd)
 {
     if (*fd >= 0)
-        close(*fd);
+        close((int)*fd);
     *fd = -1;
 }
 
@@ -38,13 +39,26 @@ int bench_cpu_open(bench_cpu *c)
     }
     c->rfd = p[0];
     c->wfd = p[1];
-    fcntl(c->rfd, F_SETFD, FD_CLOEXEC);
+    fcntl((int)c->rfd, F_SETFD, FD_CLOEXEC);
     return 0;
 }
 
 void bench_cpu_parent(bench_cpu *c)
 {
     cpu_close_fd(&c->wfd);
+}
+
+void bench_cpu_arg(const bench_cpu *c, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%d", (int)c->wfd); /* inherited: not close-on-exec */
+}
+
+void bench_cpu_child(bench_cpu *c, const char *arg)
+{
+    c->rfd = -1;
+    c->wfd = arg[0] == '-' ? -1 : atoi(arg);
+    c->start = 0;
+    c->started = 0;
 }
 
 void bench_cpu_start(bench_cpu *c)
@@ -59,7 +73,7 @@ void bench_cpu_report(bench_cpu *c)
     if (c->wfd < 0 || !c->started)
         return;
     uint64_t ns = bench_cpu_self_ns() - c->start;
-    ssize_t k = write(c->wfd, &ns, sizeof(ns));
+    ssize_t k = write((int)c->wfd, &ns, sizeof(ns));
     (void)k;
     cpu_close_fd(&c->wfd);
 }
@@ -69,9 +83,9 @@ double bench_cpu_collect(bench_cpu *c)
     double sum = -1;
     uint64_t ns;
     if (c->rfd >= 0) {
-        int fl = fcntl(c->rfd, F_GETFL);
-        fcntl(c->rfd, F_SETFL, fl | O_NONBLOCK);
-        while (read(c->rfd, &ns, sizeof(ns)) == (ssize_t)sizeof(ns))
+        int fl = fcntl((int)c->rfd, F_GETFL);
+        fcntl((int)c->rfd, F_SETFL, fl | O_NONBLOCK);
+        while (read((int)c->rfd, &ns, sizeof(ns)) == (ssize_t)sizeof(ns))
             sum = (sum < 0 ? 0 : sum) + (double)ns;
     }
     bench_cpu_close(c);

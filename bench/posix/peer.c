@@ -1,9 +1,10 @@
-/* The peer process of a case: fork, run, reap (kill when stuck). */
+/* The peer process of a case on POSIX: fork, run, reap (kill when stuck). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +38,18 @@ int bench_peer_start(bench_peer *p, int (*fn)(void *arg), void *arg)
     return 0;
 }
 
+int bench_peer_run(bench_peer *p, const bench_peer_prog *prog, char *const args[],
+                   bench_cpu *cpu)
+{
+    pid_t pid = peer_fork(p);
+    if (pid < 0)
+        return -1;
+    if (pid == 0)
+        _exit(prog->main(args, cpu));
+    p->pid = pid;
+    return 0;
+}
+
 int bench_peer_exec(bench_peer *p, char *const argv[])
 {
     pid_t pid = peer_fork(p);
@@ -50,9 +63,18 @@ int bench_peer_exec(bench_peer *p, char *const argv[])
     return 0;
 }
 
+int bench_peer_adopt(bench_peer *p, uint32_t pid)
+{
+    p->pid = (pid_t)pid;
+    p->parent = getpid();
+    p->status = 0;
+    p->reaped = 0;
+    return 0;
+}
+
 int bench_peer_orphaned(const bench_peer *p)
 {
-    return getppid() != p->parent;
+    return getppid() != (pid_t)p->parent;
 }
 
 int bench_peer_gone(bench_peer *p)
@@ -60,9 +82,9 @@ int bench_peer_gone(bench_peer *p)
     if (p->pid < 0 || p->reaped)
         return 1;
     int st;
-    pid_t r = waitpid(p->pid, &st, WNOHANG);
-    if (r == p->pid || (r < 0 && errno == ECHILD)) {
-        p->status = r == p->pid ? st : 0;
+    pid_t r = waitpid((pid_t)p->pid, &st, WNOHANG);
+    if (r == (pid_t)p->pid || (r < 0 && errno == ECHILD)) {
+        p->status = r == (pid_t)p->pid ? st : 0;
         p->reaped = 1;
         return 1;
     }
@@ -84,8 +106,8 @@ int bench_peer_stop(bench_peer *p, int timeout_ms)
         peer_nap();
     int killed = 0;
     if (!p->reaped) {
-        kill(p->pid, SIGKILL);
-        while (waitpid(p->pid, &p->status, 0) < 0 && errno == EINTR)
+        kill((pid_t)p->pid, SIGKILL);
+        while (waitpid((pid_t)p->pid, &p->status, 0) < 0 && errno == EINTR)
             ;
         p->reaped = 1;
         killed = 1;
@@ -105,4 +127,13 @@ int bench_peer_stop(bench_peer *p, int timeout_ms)
         return -1;
     }
     return 0;
+}
+
+double bench_peer_reaped_cpu_s(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_CHILDREN, &ru) != 0)
+        return -1;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }

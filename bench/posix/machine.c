@@ -1,4 +1,5 @@
-/* The machine: CPU model and count from /proc, and who else used the CPUs. */
+/* The machine: CPU model and count from /proc, and who else used the CPUs
+ * (bench_machine_* for the shm suite, cmp_* for the comparison suites). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmp.h"
 #include "machine.h"
 
 void bench_machine_info(bench_machine *m)
@@ -82,4 +84,48 @@ double bench_machine_others(const bench_machine *m)
     double total_s = (double)(now.total - m->total) / (double)hz;
     double others = busy_s - (now.own_s - m->own_s);
     return others <= 0 ? 0 : 100.0 * others / total_s;
+}
+
+void cmp_machine(char *buf, size_t cap)
+{
+    bench_machine m;
+    bench_machine_info(&m);
+    snprintf(buf, cap, "%s, %ld CPUs online", strcmp(m.cpu, "unknown") ? m.cpu : "unknown CPU",
+             m.ncpu);
+}
+
+double cmp_load(void)
+{
+    double load = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f != NULL) {
+        if (fscanf(f, "%lf", &load) != 1)
+            load = -1;
+        fclose(f);
+    }
+    return load;
+}
+
+void cmp_usage_sample(cmp_usage *u)
+{
+    u->busy_s = u->total_s = u->ours_s = -1;
+    FILE *f = fopen("/proc/stat", "r");
+    unsigned long long v[8] = {0};
+    if (f != NULL) {
+        if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                   &v[3], &v[4], &v[5], &v[6], &v[7]) == 8) {
+            double hz = (double)sysconf(_SC_CLK_TCK), total = 0;
+            for (int i = 0; i < 8; i++)
+                total += (double)v[i];
+            u->total_s = total / hz;
+            u->busy_s = (total - (double)v[3] - (double)v[4]) / hz;
+        }
+        fclose(f);
+    }
+    struct rusage a, b;
+    if (getrusage(RUSAGE_SELF, &a) == 0 && getrusage(RUSAGE_CHILDREN, &b) == 0)
+        u->ours_s = (double)(a.ru_utime.tv_sec + a.ru_stime.tv_sec + b.ru_utime.tv_sec +
+                             b.ru_stime.tv_sec) +
+                    (double)(a.ru_utime.tv_usec + a.ru_stime.tv_usec + b.ru_utime.tv_usec +
+                             b.ru_stime.tv_usec) / 1e6;
 }
