@@ -384,6 +384,8 @@ void xipc_plat_mq_close(xipc_plat_mq *q)
 {
     mq_win *w = mq_get(q);
     q->handle = -1;
+    if (w == NULL)
+        return;
     if (w->receiver) {
         PostMessageW(w->hwnd, WM_CLOSE, 0, 0);
         WaitForSingleObject(w->thread, INFINITE);
