@@ -119,12 +119,22 @@ static int peer_main(int argc, char **argv)
 
 /* ---- the test's side ------------------------------------------------------------ */
 
+/* A peer in role @p role; on POSIX through scripts/run32, so that a
+ * 32-bit peer runs where the kernel cannot (its exec chain keeps the
+ * inherited channel). */
 static xipc_sock *peer_start(const char *role, const char *url)
 {
+#ifdef _WIN32
+    const char *prog = peer_exe;
     char *argv[] = {(char *)peer_exe, "peer", (char *)role, (char *)url, NULL};
+#else
+    const char *prog = XIPC_RUN32;
+    char *argv[] = {(char *)XIPC_RUN32, (char *)peer_exe, "peer", (char *)role,
+                    (char *)url, NULL};
+#endif
     xipc_sock *p;
     uint32_t pid = 0;
-    XT_OK(xipc_spawn(&p, peer_exe, argv, &pid));
+    XT_OK(xipc_spawn(&p, prog, argv, &pid));
     XT_ASSERT(pid != 0);
     XT_EQ(hear(p, "up"), 0);
     return p;
