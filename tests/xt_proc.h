@@ -18,6 +18,8 @@
 
 #ifdef _WIN32
 #include <windows.h>
+
+#include "platform/win32/win32.h"
 typedef HANDLE xt_pid;
 #else
 #include <signal.h>
@@ -39,47 +41,21 @@ static inline void xt_sleep_ms(unsigned ms)
     xipc_plat_sleep_us(ms * 1000u);
 }
 
-#ifdef _WIN32
-/* Append @p a to @p cmd quoted as CommandLineToArgvW parses it back. */
-static inline void xt_quote_arg(char *cmd, size_t cap, const char *a)
-{
-    size_t n = strlen(cmd);
-    int plain = a[0] != '\0' && strpbrk(a, " \t\n\v\"") == NULL;
-    if (n > 0 && n + 1 < cap)
-        cmd[n++] = ' ';
-    if (!plain && n + 1 < cap)
-        cmd[n++] = '"';
-    for (const char *p = a; *p != '\0' && n + 4 < cap; p++) {
-        size_t bs = 0;
-        while (p[bs] == '\\')
-            bs++;
-        if (bs > 0 && (p[bs] == '"' || (p[bs] == '\0' && !plain))) {
-            for (size_t i = 0; i < 2 * bs && n + 4 < cap; i++)
-                cmd[n++] = '\\'; /* backslashes before a quote are doubled */
-            p += bs - 1;
-            continue;
-        }
-        if (*p == '"')
-            cmd[n++] = '\\';
-        cmd[n++] = *p;
-    }
-    if (!plain && n + 1 < cap)
-        cmd[n++] = '"';
-    XT_ASSERT(n + 1 < cap);
-    cmd[n] = '\0';
-}
-#endif
 
 /* Start @p prog with @p argv (argv[0] is replaced by @p prog). */
 static inline xt_pid xt_startv(const char *prog, char *const argv[])
 {
 #ifdef _WIN32
-    static char cmd[32768];
-    cmd[0] = '\0';
-    xt_quote_arg(cmd, sizeof(cmd), prog);
-    for (size_t i = 1; argv[0] != NULL && argv[i] != NULL; i++)
-        xt_quote_arg(cmd, sizeof(cmd), argv[i]);
-    STARTUPINFOA si;
+    char *args[XT_EXEC_ARGS + 1];
+    size_t n = 0;
+    args[n++] = (char *)prog;
+    for (size_t i = 1; argv[0] != NULL && argv[i] != NULL && n < XT_EXEC_ARGS; i++)
+        args[n++] = argv[i];
+    args[n] = NULL;
+    wchar_t *cmd, *wprog;
+    XT_OK(xipc__win32_cmdline(args, &cmd));
+    XT_OK(xipc__win32_wide(prog, &wprog));
+    STARTUPINFOW si;
     PROCESS_INFORMATION pi;
     memset(&si, 0, sizeof(si));
     si.cb = sizeof(si);
@@ -88,12 +64,14 @@ static inline xt_pid xt_startv(const char *prog, char *const argv[])
     /* wine's CreateProcess fails now and then with ERROR_INTERNAL_ERROR
      * (1359) while other wine processes start and die (fault_test mq
      * under ctest -j2): that one is tried again, a few times */
-    for (int tries = 0; !CreateProcessA(prog, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi);
+    for (int tries = 0; !CreateProcessW(wprog, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi);
          tries++) {
         if (GetLastError() != ERROR_INTERNAL_ERROR || tries >= 5)
             XT_FAIL("cannot start %s: Windows error %lu", prog, GetLastError());
         Sleep(50);
     }
+    free(cmd);
+    free(wprog);
     CloseHandle(pi.hThread);
     return pi.hProcess;
 #else

@@ -8,79 +8,43 @@
  */
 #include <windows.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "platform/win32/win32.h"
 
 #include "exec.h"
 #include "harness.h"
 #include "peer.h"
 
-#define PEER_CMD_MAX 32767 /* CreateProcess's limit, in characters */
 #define PEER_KILLED 137    /* the exit code of a killed peer: 128 + SIGKILL */
 
 static double peer_reaped_s; /* CPU seconds of the peers reaped so far */
 
-/*
- * Append @p arg to @p cmd as CommandLineToArgvW splits it again: in
- * quotes when it has blanks or quotes or is empty; inside quotes, a run
- * of backslashes is doubled where a quote (ours or its own) follows it.
- * @return the new length; >= cap when it did not fit
- */
-static size_t peer_quote(char *cmd, size_t len, size_t cap, const char *arg)
-{
-    int quoted = arg[0] == '\0' || strpbrk(arg, " \t\n\v\"") != NULL;
-    char *out = cmd + len;
-    size_t room = len < cap ? cap - len : 0, k = 0;
-#define PEER_PUT(ch) (k < room ? (void)(out[k++] = (ch)) : (void)k++)
-    if (len > 0)
-        PEER_PUT(' ');
-    if (quoted)
-        PEER_PUT('"');
-    size_t slashes = 0;
-    for (const char *a = arg;; a++) {
-        if (*a == '\\') {
-            slashes++;
-            continue;
-        }
-        int before_quote = *a == '"' || (*a == '\0' && quoted);
-        for (size_t i = 0; i < (before_quote ? 2 * slashes : slashes); i++)
-            PEER_PUT('\\');
-        slashes = 0;
-        if (*a == '\0')
-            break;
-        if (*a == '"')
-            PEER_PUT('\\');
-        PEER_PUT(*a);
-    }
-    if (quoted)
-        PEER_PUT('"');
-#undef PEER_PUT
-    return len + k;
-}
-
 /* CreateProcess @p argv[0] with @p argv. */
 static int peer_create(bench_peer *p, char *const argv[])
 {
-    static char cmd[PEER_CMD_MAX + 1];
-    size_t len = 0;
-    for (size_t i = 0; argv[i] != NULL; i++)
-        len = peer_quote(cmd, len, sizeof(cmd), argv[i]);
-    if (len >= sizeof(cmd)) {
-        bench_set_error("command line of %s too long", argv[0]);
+    wchar_t *cmd = NULL, *prog = NULL;
+    if (xipc__win32_cmdline(argv, &cmd) != XIPC_OK || xipc__win32_wide(argv[0], &prog) != XIPC_OK) {
+        free(cmd);
+        bench_set_error("command line of %s too long, or not UTF-8", argv[0]);
         return -1;
     }
-    cmd[len] = '\0';
     p->pid = -1;
     p->parent = (intptr_t)GetCurrentProcessId();
     p->status = 0;
     p->reaped = 0;
-    STARTUPINFOA si;
+    STARTUPINFOW si;
     PROCESS_INFORMATION pi;
     memset(&si, 0, sizeof(si));
     si.cb = sizeof(si);
     fflush(NULL);
-    if (!CreateProcessA(argv[0], cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi)) {
-        bench_set_error("CreateProcess %s: Windows error %lu", argv[0],
-                        (unsigned long)GetLastError());
+    BOOL ok = CreateProcessW(prog, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi);
+    DWORD e = GetLastError();
+    free(cmd);
+    free(prog);
+    if (!ok) {
+        bench_set_error("CreateProcess %s: Windows error %lu", argv[0], (unsigned long)e);
         return -1;
     }
     CloseHandle(pi.hThread);

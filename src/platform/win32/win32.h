@@ -33,6 +33,18 @@ xipc_err xipc__win32_uid_of_pid(uint32_t pid, uint32_t *uid);
 /* 1 when process @p pid runs as the same user (token user SID) as we do. */
 int xipc__win32_same_user(uint32_t pid);
 
+/* @p s in UTF-16, allocated (free()); XIPC_EINVAL when not UTF-8. */
+xipc_err xipc__win32_wide(const char *s, wchar_t **out);
+
+/*
+ * The command line of @p argv (UTF-8, NULL-terminated), each argument
+ * quoted as CommandLineToArgvW splits it again, in UTF-16, allocated
+ * (free()). XIPC_EINVAL when not UTF-8 or longer than CreateProcessW
+ * takes. The one quoting of the port (win32_spawn.c): the tests and the
+ * benchmark start their peers with it too.
+ */
+xipc_err xipc__win32_cmdline(char *const argv[], wchar_t **out);
+
 /*
  * The mailslot of the datagram endpoint at @p path (win32_dgram.c):
  * \\.\mailslot\xipc\<16 hex digits of a hash of the path>, at most

@@ -50,7 +50,7 @@ static size_t spawn_quote(WCHAR *cmd, size_t at, size_t cap, const WCHAR *arg)
     return at;
 }
 
-static xipc_err spawn_cmdline(char *const argv[], WCHAR **out)
+xipc_err xipc__win32_cmdline(char *const argv[], wchar_t **out)
 {
     WCHAR *cmd = malloc((SPAWN_CMD_MAX + 1) * sizeof(WCHAR));
     if (cmd == NULL)
@@ -196,7 +196,7 @@ xipc_err xipc_plat_spawn(const char *path, char *const argv[], const char *env,
     xipc_err rv = spawn_pipe(&parent, &child);
     if (rv != XIPC_OK)
         return rv;
-    if ((rv = spawn_cmdline(argv, &cmd)) == XIPC_OK && (rv = xipc__win32_wide(env, &wenv)) == XIPC_OK) {
+    if ((rv = xipc__win32_cmdline(argv, &cmd)) == XIPC_OK && (rv = xipc__win32_wide(env, &wenv)) == XIPC_OK) {
         size_t n = wcslen(wenv) + 24;
         entry = malloc(n * sizeof(WCHAR));
         if (entry == NULL)

@@ -126,7 +126,5 @@ xipc_err xipc__npipe_create(const WCHAR *name, int msg, int first, HANDLE *out);
  * reports it (GetNamedPipeClientProcessId / ServerProcessId). */
 xipc_err xipc__ws_peer_pid(xipc__ws *w, uint32_t *pid);
 
-/* @p s in UTF-16, allocated (free()); XIPC_EINVAL when not UTF-8. */
-xipc_err xipc__win32_wide(const char *s, WCHAR **out);
 
 #endif
