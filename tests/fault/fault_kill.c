@@ -173,8 +173,10 @@ void fault_detected(xipc_err rv, uint64_t t_err, int slot, fault_pid victim, con
                 xipc_err_name(rv), xipc_strerror(rv));
     }
     if (rv != XIPC_ECLOSED)
-        XT_FAIL("%s returned %s (%s) after the kill, want ECLOSED", what,
-                xipc_err_name(rv), xipc_strerror(rv));
+        XT_FAIL("%s returned %s (%s) %.1f ms after the kill in phase %u, want ECLOSED",
+                what, xipc_err_name(rv), xipc_strerror(rv),
+                (double)(t_err - atomic_load(&s->t_kill)) / 1e6,
+                (unsigned)atomic_load(&s->phase_at_kill));
     uint64_t t_kill = atomic_load(&s->t_kill);
     fault_detect_add(t_err > t_kill ? t_err - t_kill : 0, what);
 }

@@ -36,9 +36,11 @@
 #define RPC_INFLIGHT 4
 
 #ifdef _WIN32
-/* no unix:// under wine (docs/windows.md), no abstract names on Windows */
-#define RPC_KINDS 3
-static const char *const rpc_kinds[RPC_KINDS] = {"shm", "pipe", "tcp"};
+/* no unix:// under wine (docs/windows.md), no abstract names on Windows;
+ * no tcp:// under wine either: a victim killed inside a send leaves its
+ * socket open in wineserver (docs/fault.md, "Under wine") */
+#define RPC_KINDS 2
+static const char *const rpc_kinds[RPC_KINDS] = {"shm", "pipe"};
 #else
 #define RPC_KINDS 5
 static const char *const rpc_kinds[RPC_KINDS] = {"shm", "pipe", "unix", "unix-abstract", "tcp"};

@@ -66,15 +66,18 @@ xipc_err xipc__ws_from_socket(SOCKET s, xipc_plat_sock *out)
         return XIPC_ENOMEM;
     }
     /* the socket's own event (an accepted socket shares its listener's
-     * until told otherwise), for input only: writes and connects wait in
-     * select(). It also makes the socket non-blocking. */
-    if (WSAEventSelect(s, w->ev, FD_READ | FD_ACCEPT | FD_CLOSE) != 0) {
+     * until told otherwise). It also makes the socket non-blocking. */
+    if (WSAEventSelect(s, w->ev, FD_READ | FD_WRITE | FD_ACCEPT | FD_CONNECT | FD_CLOSE) != 0) {
         xipc_err rv = xipc__win32_err((unsigned long)WSAGetLastError());
         closesocket(s);
         ws_free(w);
         return rv;
     }
     w->sock = s;
+    BOOL acc = FALSE;
+    int al = (int)sizeof(acc);
+    w->listening = getsockopt(s, SOL_SOCKET, SO_ACCEPTCONN, (char *)&acc, &al) == 0 && acc;
+    w->seen = FD_WRITE; /* until a send is refused, one may go through */
     *out = (xipc_plat_sock)w;
     return XIPC_OK;
 }
@@ -202,42 +205,51 @@ xipc_err xipc__ws_pipe_write(xipc__ws *w, const void *buf, size_t len, xipc_dead
 
 /* ---- readiness ----------------------------------------------------------- */
 
-/* select() on one socket for @p write (else read) within @p d. */
-static xipc_err sock_select(SOCKET s, int write, xipc_deadline *d)
+/* Take the socket's new network events (resetting its event) into
+ * w->seen; when there were any, set the event again, so that a thread
+ * about to sleep on it looks once more. 0 when the socket has failed. */
+static int sock_events(xipc__ws *w)
+{
+    WSANETWORKEVENTS ne;
+    if (WSAEnumNetworkEvents(w->sock, w->ev, &ne) != 0)
+        return 0;
+    if (ne.lNetworkEvents == 0)
+        return 1;
+    if (ne.lNetworkEvents & FD_CONNECT)
+        w->cerr = ne.iErrorCode[FD_CONNECT_BIT];
+    InterlockedOr(&w->seen, ne.lNetworkEvents & (FD_ACCEPT | FD_WRITE | FD_CONNECT | FD_CLOSE));
+    SetEvent(w->ev);
+    return 1;
+}
+
+/* Is socket @p w ready for @p what (0: reading or accepting)? */
+static int sock_ready(xipc__ws *w, long what)
+{
+    if (!sock_events(w))
+        return 1; /* the next call reports the error */
+    if (what != 0)
+        return (w->seen & (what | FD_CLOSE)) != 0;
+    if (w->listening)
+        return (w->seen & FD_ACCEPT) != 0;
+    char c;
+    return recv(w->sock, &c, 1, MSG_PEEK) >= 0 || WSAGetLastError() != WSAEWOULDBLOCK;
+}
+
+xipc_err xipc__ws_sock_wait(xipc__ws *w, long what, xipc_deadline *d)
 {
     for (;;) {
-        fd_set rw, ex;
-        FD_ZERO(&rw);
-        FD_ZERO(&ex);
-        FD_SET(s, &rw);
-        FD_SET(s, &ex);
-        int left = xipc__deadline_left_ms(d);
-        /* select's own limit is long; wake every minute and go on */
-        int ms = left < 0 || left > 60000 ? 60000 : left;
-        struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-        int k = select(0, write ? NULL : &rw, write ? &rw : NULL, &ex, &tv);
-        if (k > 0)
-            return XIPC_OK; /* ready, or an error the next call reports */
-        if (k < 0)
-            return xipc__win32_err((unsigned long)WSAGetLastError());
-        if (left >= 0 && ms == left)
-            return XIPC_ETIMEDOUT;
+        if (sock_ready(w, what))
+            return XIPC_OK;
+        xipc_err rv = xipc__win32_wait_events(&w->ev, 1, d);
+        if (rv != XIPC_OK)
+            return rv == XIPC_ETIMEDOUT ? rv : XIPC_OK; /* a failed wait: look again */
     }
 }
 
 int xipc__ws_probe(xipc__ws *w)
 {
-    if (w->kind == XIPC__WS_SOCKET) {
-        /* first the event, then the look: what comes after sets it again.
-         * WSAEnumNetworkEvents, not ResetEvent: it also clears the
-         * socket's record of events, without which a new FD_READ may not
-         * signal again (wine did not: an RPC request sat unread) */
-        WSANETWORKEVENTS ne;
-        if (WSAEnumNetworkEvents(w->sock, w->ev, &ne) != 0)
-            ResetEvent(w->ev);
-        xipc_deadline now = xipc__deadline(0);
-        return sock_select(w->sock, 0, &now) != XIPC_ETIMEDOUT;
-    }
+    if (w->kind == XIPC__WS_SOCKET)
+        return sock_ready(w, 0);
     AcquireSRWLockExclusive(&w->lock);
     int ready;
     if (w->kind == XIPC__WS_PIPE)
@@ -295,7 +307,7 @@ xipc_err xipc_plat_sock_wait(xipc_plat_sock s, int want_write, int timeout_ms)
         return XIPC_EINVAL;
     xipc_deadline d = xipc__deadline(timeout_ms);
     if (w->kind == XIPC__WS_SOCKET)
-        return sock_select(w->sock, want_write, &d);
+        return xipc__ws_sock_wait(w, want_write ? FD_WRITE : 0, &d);
     if (want_write && w->kind == XIPC__WS_PIPE)
         return XIPC_OK; /* a write waits for room inside sendv */
     return xipc_plat_sock_wait_any(&s, 1, timeout_ms);
@@ -333,7 +345,7 @@ static xipc_err sock_again(xipc__ws *w, int e, xipc_deadline *d)
 {
     if (e != WSAEWOULDBLOCK)
         return xipc__win32_err((unsigned long)e);
-    return sock_select(w->sock, 0, d);
+    return xipc__ws_sock_wait(w, 0, d);
 }
 
 xipc_err xipc_plat_sock_accept(xipc_plat_sock l, int timeout_ms, xipc_plat_sock *out)
@@ -345,6 +357,8 @@ xipc_err xipc_plat_sock_accept(xipc_plat_sock l, int timeout_ms, xipc_plat_sock 
         return xipc__npipe_accept(w, timeout_ms, out);
     xipc_deadline d = xipc__deadline(timeout_ms);
     for (;;) {
+        /* a refused accept makes the next connection post FD_ACCEPT */
+        InterlockedAnd(&w->seen, ~(LONG)FD_ACCEPT);
         SOCKET c = accept(w->sock, NULL, NULL);
         if (c != INVALID_SOCKET) {
             BOOL one = TRUE; /* TCP only; fails harmlessly on Unix sockets */
@@ -409,15 +423,18 @@ xipc_err xipc_plat_sock_sendv(xipc_plat_sock s, const xipc_plat_iov *iov, int n,
             b[cnt].len = v[i].len > 0x40000000 ? 0x40000000 : (ULONG)v[i].len;
             b[cnt].buf = (char *)v[i].base;
         }
+        /* a refused send makes the next room post FD_WRITE */
+        InterlockedAnd(&w->seen, ~(LONG)FD_WRITE);
         if (WSASend(w->sock, b, cnt, &k, 0, NULL, NULL) != 0) {
             int e = WSAGetLastError();
             if (e != WSAEWOULDBLOCK)
                 return xipc__win32_err((unsigned long)e);
-            xipc_err rv = timeout_ms == 0 ? XIPC_ETIMEDOUT : sock_select(w->sock, 1, &d);
+            xipc_err rv = timeout_ms == 0 ? XIPC_ETIMEDOUT : xipc__ws_sock_wait(w, FD_WRITE, &d);
             if (rv != XIPC_OK)
                 return rv;
             continue;
         }
+        InterlockedOr(&w->seen, FD_WRITE);
         done += k;
         *sent = done;
         while (first < n && k >= v[first].len) {

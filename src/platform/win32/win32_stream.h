@@ -8,8 +8,16 @@
  * Readiness. Each object has one manual-reset event that is signalled
  * whenever it may be ready, and a probe that says whether it is:
  *  - a socket: the event of WSAEventSelect (which also makes the socket
- *    non-blocking); the probe resets the event, then asks select() with a
- *    zero timeout, so an event that arrives after the probe wakes the wait;
+ *    non-blocking). The probe takes the socket's new network events
+ *    (WSAEnumNetworkEvents, which resets the event), keeps the edge ones
+ *    (FD_ACCEPT, FD_WRITE, FD_CONNECT, FD_CLOSE) in the object and sets
+ *    the event again when there were any, so another waiter looks too;
+ *    then a connected socket peeks one byte (recv MSG_PEEK: bytes, the
+ *    end or an error are ready) and a listener looks for FD_ACCEPT. An
+ *    event that arrives after the probe wakes the wait. Never select():
+ *    under wine a process killed inside select() (even with a zero
+ *    timeout) leaves every socket of that select open in wineserver, so
+ *    its peers never see the end of the stream (docs/windows.md);
  *  - a pipe: one overlapped ReadFile is kept pending into the object's own
  *    buffer (as libuv does); its event is the read's, set once it
  *    completed. The probe starts the read when none is pending and tells
@@ -42,6 +50,11 @@ typedef struct xipc__ws {
     uint32_t magic;
     int kind;
     SOCKET sock;  /* XIPC__WS_SOCKET */
+    volatile LONG seen; /* sockets: FD_ACCEPT/WRITE/CONNECT/CLOSE taken by a
+                           probe and not yet used up (FD_WRITE: a send may
+                           go through; cleared before each send) */
+    int cerr;     /* sockets: the error of the FD_CONNECT */
+    int listening; /* sockets: a listener (readiness is FD_ACCEPT) */
     HANDLE ev;    /* the readiness event (owned) */
     SRWLOCK lock; /* pipes: the read state below */
 
@@ -100,6 +113,11 @@ xipc_err xipc__ws_pipe_write(xipc__ws *w, const void *buf, size_t len, xipc_dead
 
 /* 1 when @p w is ready for reading (or accepting, or has an error or end). */
 int xipc__ws_probe(xipc__ws *w);
+
+/* Sockets: wait within @p d until @p w is ready for reading (accepting),
+ * or with @p what FD_WRITE for writing, FD_CONNECT for its connect's end.
+ * XIPC_OK or XIPC_ETIMEDOUT. */
+xipc_err xipc__ws_sock_wait(xipc__ws *w, long what, xipc_deadline *d);
 
 /*
  * Sleep until one of the @p n events is signalled or @p d passes. Any
