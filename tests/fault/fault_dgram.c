@@ -305,9 +305,16 @@ static void dg_round_kill_reader(dg_cfg *c, fault_rng *r, uint8_t *buf)
     xipc_err rv = XIPC_OK;
     uint64_t t_err = 0, seqs[DG_STREAMS + 1] = {0};
     if (s != NULL) {
-        while ((rv = dg_send(s, r, buf, c->round, seqs, NULL)) == XIPC_OK)
+        for (uint64_t n = 1; (rv = dg_send(s, r, buf, c->round, seqs, NULL)) == XIPC_OK; n++) {
             if (fault_rand(r) % 64 == 0) /* the reader sleeps in recv sometimes */
                 fault_sleep_us((uint32_t)fault_range(r, 1, 500));
+            /* sends that go on succeeding long after the kill: a failure,
+             * not a hang (wine once kept a killed reader's mailslot) */
+            if (n % 256 == 0 && atomic_load(&sl->kill_started) && fault_killer_done() &&
+                fault_now() - atomic_load(&sl->t_kill) > (uint64_t)FAULT_TIMEOUT * 1000000u)
+                XT_FAIL("%s:// send still succeeds %d ms after the reader was killed",
+                        F.scheme, FAULT_TIMEOUT);
+        }
         t_err = fault_now();
     }
     fault_killer_wait();

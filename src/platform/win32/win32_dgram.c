@@ -28,6 +28,8 @@
 typedef struct w32_dgram {
     HANDLE h;      /* the mailslot (server) or a handle to write to it */
     intptr_t lock; /* server: the lock file at its path; -1 for a client */
+    HANDLE proc;   /* client: the server's process (NULL: not opened) */
+    HANDLE ev;     /* client: the event of a write (overlapped) */
     char *path;    /* server: that path */
 } w32_dgram;
 
@@ -53,6 +55,8 @@ static w32_dgram *dgram_new(void)
     if (d != NULL) {
         d->h = INVALID_HANDLE_VALUE;
         d->lock = -1;
+        d->proc = NULL;
+        d->ev = NULL;
         d->path = NULL;
     }
     return d;
@@ -109,13 +113,24 @@ xipc_err xipc_plat_dgram_connect(intptr_t *h, const char *path)
         return XIPC_ENOMEM;
     wchar_t name[XIPC_WIN32_MAILSLOT_MAX];
     xipc__win32_mailslot_name(name, path);
+    /* overlapped: a write that does not complete at once is not waited
+     * for (wine blocks a write to a full mailslot; Windows does not) */
     d->h = CreateFileW(name, GENERIC_WRITE, FILE_SHARE_READ, NULL, OPEN_EXISTING,
-                       FILE_ATTRIBUTE_NORMAL, NULL);
+                       FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OVERLAPPED, NULL);
     if (d->h == INVALID_HANDLE_VALUE) {
         DWORD e = GetLastError();
         free(d);
         /* the lock's holder is still starting, or has just gone */
         return e == ERROR_FILE_NOT_FOUND ? XIPC_ECONNREFUSED : xipc__win32_err(e);
+    }
+    /* the lock's holder, watched: under wine a server killed inside its
+     * ReadFile leaves its mailslot open in wineserver, where writes go on
+     * succeeding; Windows ends the mailslot with its process */
+    d->proc = OpenProcess(SYNCHRONIZE, FALSE, (DWORD)pid);
+    d->ev = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (d->ev == NULL) {
+        xipc_plat_dgram_close((intptr_t)d);
+        return XIPC_ENOMEM;
     }
     *h = (intptr_t)d;
     return XIPC_OK;
@@ -128,9 +143,23 @@ xipc_err xipc_plat_dgram_send(intptr_t h, const void *buf, size_t len)
         return XIPC_EINVAL;
     if (len > DGRAM_LIMIT)
         return XIPC_EMSGSIZE;
+    if (d->proc != NULL && WaitForSingleObject(d->proc, 0) == WAIT_OBJECT_0)
+        return XIPC_ECONNREFUSED; /* its server is gone */
     DWORD put = 0;
-    if (!WriteFile(d->h, buf, (DWORD)len, &put, NULL)) {
+    OVERLAPPED ov;
+    memset(&ov, 0, sizeof(ov));
+    ov.hEvent = d->ev;
+    BOOL ok = WriteFile(d->h, buf, (DWORD)len, NULL, &ov);
+    if (!ok && GetLastError() == ERROR_IO_PENDING) {
+        CancelIoEx(d->h, &ov); /* too late when it has completed meanwhile */
+        ok = TRUE;
+    }
+    if (ok)
+        ok = GetOverlappedResult(d->h, &ov, &put, TRUE);
+    if (!ok) {
         DWORD e = GetLastError();
+        if (e == ERROR_OPERATION_ABORTED)
+            return XIPC_EBUSY; /* a full mailslot (wine): dropped */
         if (e == ERROR_NOT_ENOUGH_MEMORY || e == ERROR_NO_SYSTEM_RESOURCES)
             return XIPC_EBUSY;
         if (e == ERROR_INVALID_PARAMETER || e == ERROR_BAD_LENGTH)
@@ -200,6 +229,10 @@ void xipc_plat_dgram_close(intptr_t h)
         return;
     if (d->h != INVALID_HANDLE_VALUE)
         CloseHandle(d->h);
+    if (d->proc != NULL)
+        CloseHandle(d->proc);
+    if (d->ev != NULL)
+        CloseHandle(d->ev);
     if (d->lock >= 0) /* the file goes with the lock: a closed server is no more */
         xipc_plat_lockfile_release(d->lock, d->path);
     free(d->path);
