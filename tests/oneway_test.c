@@ -290,14 +290,43 @@ static void test_mailslot_full(void)
 
 #ifdef _WIN32
 /* The receiver of mq://NAME is a message-only window of that title. */
-static int mq_window_exists(const char *obj_suffix)
+static HWND mq_window(const char *obj_suffix)
 {
     wchar_t title[128];
     char t[128];
     snprintf(t, sizeof(t), "/xipc.%u.%s", (unsigned)xipc_plat_getuid(), obj_suffix);
     for (size_t i = 0; i <= strlen(t); i++)
         title[i] = (wchar_t)t[i];
-    return FindWindowExW(HWND_MESSAGE, NULL, L"xipc-mq", title) != NULL;
+    return FindWindowExW(HWND_MESSAGE, NULL, L"xipc-mq", title);
+}
+
+static int mq_window_exists(const char *obj_suffix)
+{
+    return mq_window(obj_suffix) != NULL;
+}
+
+/* What the receiver's window answers a WM_COPYDATA of ours: 1 stored,
+ * 0 full, 2 refused. */
+static LRESULT mq_copydata(HWND w, ULONG_PTR prio, const void *p, DWORD n)
+{
+    COPYDATASTRUCT cd = {prio, n, (PVOID)p};
+    DWORD_PTR res = 99;
+    XT_ASSERT(SendMessageTimeoutW(w, WM_COPYDATA, 0, (LPARAM)&cd, SMTO_ABORTIFHUNG, WAIT_MS,
+                                  &res) != 0);
+    return (LRESULT)res;
+}
+
+/* A hostile sender writes to the window itself: whatever breaks the
+ * queue's rules is refused, and the receiver goes on (test_mq checks that
+ * it then gets exactly the valid messages). */
+static void mq_hostile(const char *obj_suffix)
+{
+    HWND w = mq_window(obj_suffix);
+    XT_ASSERT(w != NULL);
+    static char big[(8u << 10) + 1];
+    XT_EQ(mq_copydata(w, 0, big, sizeof(big)), 2); /* beyond its msgsize */
+    XT_EQ(mq_copydata(w, 32768, "p", 1), 2);       /* priority too high */
+    XT_EQ(mq_copydata(w, (ULONG_PTR)-1, "p", 1), 2);
 }
 #endif
 
@@ -318,6 +347,9 @@ static void test_mq(void)
         XT_OK(xipc_send_prio(s, texts[i], strlen(texts[i]), prios[i], WAIT_MS));
     static char big[(8u << 10) + 1];
     XT_ERR(xipc_send(s, big, sizeof(big), WAIT_MS), XIPC_EMSGSIZE);
+#ifdef _WIN32
+    mq_hostile(name);
+#endif
     XT_EQ(say(p, "go"), 0);
     static const char *want[6] = {"31:top", "5:five-a", "5:five-b", "3:three", "1:one", "0:zero"};
     for (int i = 0; i < 6; i++) {
@@ -335,7 +367,13 @@ static void test_mq(void)
     XT_ASSERT(rv == XIPC_ECLOSED);
     xipc_close(s);
     printf("  mq: a receiver in another process got 6 messages by priority, FIFO within one; "
-           "a second receiver and too large refused; its end seen by the sender ok\n");
+           "a second receiver and too large refused%s; its end seen by the sender ok\n",
+#ifdef _WIN32
+           ", and a hostile WM_COPYDATA's too large or out-of-range priorities"
+#else
+           ""
+#endif
+    );
 }
 
 static void test_pubsub(void)
