@@ -520,6 +520,43 @@ int xipc_plat_mq_current(xipc_plat_mq *q, const char *name);
 void xipc_plat_mq_close(xipc_plat_mq *q);
 void xipc_plat_mq_unlink(const char *name);
 
+/* ---- the clipboard (Windows; XIPC_ENOTSUP elsewhere) -------------------- */
+
+/*
+ * The session's clipboard: one value per registered format, the latest
+ * set wins, and any process of the session may read it; it outlives the
+ * process that set it. clipboard:// (src/transport/clipboard.c) is built
+ * on these calls.
+ */
+typedef struct xipc_plat_clip xipc_plat_clip;
+
+/* Register clipboard format @p format (RegisterClipboardFormat). A
+ * @p setter also gets the hidden window that owns what it sets.
+ * XIPC_ENOTSUP where there is no clipboard (POSIX). */
+xipc_err xipc_plat_clip_open(xipc_plat_clip **out, const char *format, int setter);
+
+/* The clipboard's change count: it moves on whenever any format changes. */
+uint32_t xipc_plat_clip_seq(xipc_plat_clip *c);
+
+/*
+ * Make @p buf the format's value (replacing everything on the clipboard,
+ * as every clipboard write does), retrying while another process has the
+ * clipboard open, up to @p timeout_ms. XIPC_OK, XIPC_ETIMEDOUT,
+ * XIPC_ENOMEM, XIPC_ESYS.
+ */
+xipc_err xipc_plat_clip_set(xipc_plat_clip *c, const void *buf, size_t len, int timeout_ms);
+
+/*
+ * A copy of the format's value (malloc'd, *@p buf; free() it), retrying
+ * while another process has the clipboard open, up to @p timeout_ms.
+ * XIPC_OK, XIPC_ENOENT (the format has no value), XIPC_ETIMEDOUT,
+ * XIPC_EMSGSIZE (beyond @p max bytes), XIPC_ENOMEM, XIPC_ESYS.
+ */
+xipc_err xipc_plat_clip_get(xipc_plat_clip *c, size_t max, void **buf, size_t *len,
+                            int timeout_ms);
+
+void xipc_plat_clip_close(xipc_plat_clip *c);
+
 /* ---- threads and locks -------------------------------------------------- */
 
 /* Run @p fn(@p arg) on a new detached thread. */

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/detail.h"
 #include "core/opts.h"
 #include "core/transport.h"
 
@@ -26,6 +27,7 @@ const xipc_tran *xipc__tran_find(const char *scheme)
 static xipc_err sock_prepare(const char *url, const xipc_opts *opts,
                              xipc_url *u, xipc_opts *o, const xipc_tran **t)
 {
+    xipc__clear_detail(); /* what this listen or dial finds, nothing older */
     xipc_err rv = xipc__url_parse(u, url);
     if (rv != XIPC_OK)
         return rv;

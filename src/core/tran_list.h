@@ -7,6 +7,7 @@ XIPC_TRAN(tcp)
 XIPC_TRAN(pubsub)
 XIPC_TRAN(mailslot)
 XIPC_TRAN(mq)
+XIPC_TRAN(clipboard)
 #ifdef XIPC_HAVE_TLS /* set by CMake when OpenSSL is found */
 XIPC_TRAN(tls)
 #endif

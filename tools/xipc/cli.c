@@ -35,7 +35,11 @@ int cli_bad_value(const char *usage, const char *opt, const char *val,
 
 int cli_fail(const char *what, xipc_err err)
 {
-    fprintf(stderr, "xipc: %s: %s\n", what, xipc_strerror(err));
+    const char *detail = xipc_last_detail(); /* the library's why, when it says */
+    if (detail[0] != '\0')
+        fprintf(stderr, "xipc: %s: %s: %s\n", what, xipc_strerror(err), detail);
+    else
+        fprintf(stderr, "xipc: %s: %s\n", what, xipc_strerror(err));
     return CLI_EXIT_FAIL;
 }
 

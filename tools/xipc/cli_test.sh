@@ -196,6 +196,9 @@ expect_rc "send nope://x" 1
 expect_err "send nope://x" "xipc: nope://x: operation not supported by this transport"
 run recv "nope://x"
 expect_rc "recv nope://x" 1
+run send "clipboard://x" hi
+expect_rc "send clipboard://x" 1
+expect_err "send clipboard://x" "xipc: clipboard://x: operation not supported by this transport: clipboard:// is the Windows clipboard; this OS has none (for a latest-value channel here, see pubsub://)"
 
 run recv --timeout 200 "shm://$TAG.idle"
 expect_rc "recv --timeout 200 with no sender" 1

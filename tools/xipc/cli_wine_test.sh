@@ -83,6 +83,16 @@ for url in "shm://$TAG.sr" "pipe://$TAG.sr" "tcp://127.0.0.1:0" "tcp://[::1]:0" 
         "from windows\nwith  two spaces\n\na line from stdin\n"
 done
 
+# ---- clipboard://: a receiver gets the value a sender set -------------------
+
+C="clipboard://$TAG.clip"
+if wbg clip recv -n 1 -t 30000 "$C"; then
+    run send "$C" "on the clipboard"
+    expect_out "send $C" 0 "$TMP/out" ""
+    reap "$BPID"
+    expect_out "recv $C" 0 "$TMP/clip.out" "on the clipboard\n"
+fi
+
 # ---- mq:// priorities: higher first, in order within one -------------------
 
 # recv's stdout is a FIFO that we hold open and do not read yet: it blocks

@@ -1,0 +1,210 @@
+/*
+ * The "clipboard" group on Windows: the session's clipboard, one value
+ * per registered format.
+ *
+ * A setter owns what it sets through a message-only window of its own,
+ * on a thread of its own that answers the window's messages: the next
+ * process to empty the clipboard sends the owner WM_DESTROYCLIPBOARD and
+ * waits for the answer, which a window whose thread is busy elsewhere
+ * would never give. Values are set directly (no delayed rendering), so
+ * they stay on the clipboard when the setter closes or dies.
+ *
+ * OpenClipboard fails while another process has the clipboard open
+ * (ERROR_ACCESS_DENIED, 5, under wine too): both calls retry until their
+ * timeout, every millisecond.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <windows.h>
+#include <process.h>
+
+#include "core/deadline.h"
+#include "platform/win32/win32.h"
+
+#define CLIP_CLASS L"xipc-clip"
+#define CLIP_FORMAT_MAX 128
+#define CLIP_RETRY_US 1000u
+
+struct xipc_plat_clip {
+    UINT fmt;
+    HWND hwnd;     /* setter: the owner window */
+    HANDLE thread; /* setter: the window's thread */
+    HANDLE ready;  /* set once the window exists (or could not be made) */
+};
+
+static INIT_ONCE clip_class_once = INIT_ONCE_STATIC_INIT;
+
+static LRESULT CALLBACK clip_wndproc(HWND hwnd, UINT msg, WPARAM wp, LPARAM lp)
+{
+    switch (msg) {
+    case WM_CLOSE:
+        DestroyWindow(hwnd);
+        return 0;
+    case WM_DESTROY:
+        PostQuitMessage(0);
+        return 0;
+    default: /* WM_DESTROYCLIPBOARD among them: nothing to free */
+        return DefWindowProcW(hwnd, msg, wp, lp);
+    }
+}
+
+static BOOL CALLBACK clip_class_register(PINIT_ONCE once, PVOID param, PVOID *ctx)
+{
+    (void)once, (void)param, (void)ctx;
+    WNDCLASSEXW wc;
+    memset(&wc, 0, sizeof(wc));
+    wc.cbSize = sizeof(wc);
+    wc.lpfnWndProc = clip_wndproc;
+    wc.hInstance = GetModuleHandleW(NULL);
+    wc.lpszClassName = CLIP_CLASS;
+    RegisterClassExW(&wc); /* already there (another copy of xipc): fine */
+    return TRUE;
+}
+
+static unsigned __stdcall clip_thread(void *arg)
+{
+    xipc_plat_clip *c = arg;
+    c->hwnd = CreateWindowExW(0, CLIP_CLASS, NULL, 0, 0, 0, 0, 0, HWND_MESSAGE, NULL,
+                              GetModuleHandleW(NULL), NULL);
+    SetEvent(c->ready);
+    if (c->hwnd == NULL)
+        return 1;
+    MSG m;
+    while (GetMessageW(&m, NULL, 0, 0) > 0)
+        DispatchMessageW(&m);
+    return 0;
+}
+
+void xipc_plat_clip_close(xipc_plat_clip *c)
+{
+    if (c == NULL)
+        return;
+    if (c->thread != NULL) {
+        if (c->hwnd != NULL)
+            PostMessageW(c->hwnd, WM_CLOSE, 0, 0);
+        WaitForSingleObject(c->thread, INFINITE);
+        CloseHandle(c->thread);
+    }
+    if (c->ready != NULL)
+        CloseHandle(c->ready);
+    free(c);
+}
+
+xipc_err xipc_plat_clip_open(xipc_plat_clip **out, const char *format, int setter)
+{
+    *out = NULL;
+    wchar_t name[CLIP_FORMAT_MAX];
+    size_t n = strlen(format);
+    if (n == 0 || n >= CLIP_FORMAT_MAX)
+        return XIPC_EINVAL;
+    for (size_t i = 0; i <= n; i++)
+        name[i] = (wchar_t)(unsigned char)format[i]; /* ASCII: name-checked */
+    xipc_plat_clip *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return XIPC_ENOMEM;
+    c->fmt = RegisterClipboardFormatW(name);
+    if (c->fmt == 0) {
+        xipc_err rv = xipc__win32_err(GetLastError());
+        free(c);
+        return rv;
+    }
+    if (setter) {
+        InitOnceExecuteOnce(&clip_class_once, clip_class_register, NULL, NULL);
+        c->ready = CreateEventW(NULL, TRUE, FALSE, NULL);
+        if (c->ready != NULL)
+            c->thread = (HANDLE)_beginthreadex(NULL, 0, clip_thread, c, 0, NULL);
+        if (c->thread == NULL) {
+            xipc_plat_clip_close(c);
+            return XIPC_ENOMEM;
+        }
+        WaitForSingleObject(c->ready, INFINITE);
+        if (c->hwnd == NULL) {
+            xipc_plat_clip_close(c);
+            return XIPC_ESYS;
+        }
+    }
+    *out = c;
+    return XIPC_OK;
+}
+
+uint32_t xipc_plat_clip_seq(xipc_plat_clip *c)
+{
+    (void)c;
+    return (uint32_t)GetClipboardSequenceNumber();
+}
+
+/* OpenClipboard, retried while another process has it open. */
+static xipc_err clip_lock(HWND owner, int timeout_ms)
+{
+    xipc_deadline d = xipc__deadline(timeout_ms);
+    for (;;) {
+        if (OpenClipboard(owner))
+            return XIPC_OK;
+        DWORD e = GetLastError();
+        uint32_t us;
+        if (e != ERROR_ACCESS_DENIED)
+            return xipc__win32_err(e);
+        if (xipc__deadline_slice(&d, CLIP_RETRY_US, &us) != XIPC_OK)
+            return XIPC_ETIMEDOUT;
+        xipc_plat_sleep_us(us);
+    }
+}
+
+xipc_err xipc_plat_clip_set(xipc_plat_clip *c, const void *buf, size_t len, int timeout_ms)
+{
+    if (c == NULL || c->hwnd == NULL)
+        return XIPC_EINVAL;
+    HGLOBAL g = GlobalAlloc(GMEM_MOVEABLE, len > 0 ? len : 1);
+    if (g == NULL)
+        return XIPC_ENOMEM;
+    void *p = GlobalLock(g);
+    if (p == NULL) {
+        GlobalFree(g);
+        return XIPC_ENOMEM;
+    }
+    if (len > 0)
+        memcpy(p, buf, len);
+    GlobalUnlock(g);
+    xipc_err rv = clip_lock(c->hwnd, timeout_ms);
+    if (rv != XIPC_OK) {
+        GlobalFree(g);
+        return rv;
+    }
+    if (!EmptyClipboard() || SetClipboardData(c->fmt, g) == NULL) {
+        rv = xipc__win32_err(GetLastError());
+        GlobalFree(g); /* not the system's: it was not taken */
+    }
+    CloseClipboard();
+    return rv;
+}
+
+xipc_err xipc_plat_clip_get(xipc_plat_clip *c, size_t max, void **buf, size_t *len,
+                            int timeout_ms)
+{
+    *buf = NULL;
+    *len = 0;
+    if (c == NULL)
+        return XIPC_EINVAL;
+    xipc_err rv = clip_lock(NULL, timeout_ms);
+    if (rv != XIPC_OK)
+        return rv;
+    HANDLE h = GetClipboardData(c->fmt);
+    const void *p = h != NULL ? GlobalLock(h) : NULL;
+    if (p == NULL) {
+        CloseClipboard();
+        return XIPC_ENOENT;
+    }
+    size_t n = GlobalSize(h); /* may be rounded up: the caller's header says */
+    if (n > max) {
+        rv = XIPC_EMSGSIZE;
+    } else if ((*buf = malloc(n > 0 ? n : 1)) == NULL) {
+        rv = XIPC_ENOMEM;
+    } else {
+        memcpy(*buf, p, n);
+        *len = n;
+    }
+    GlobalUnlock(h);
+    CloseClipboard();
+    return rv;
+}

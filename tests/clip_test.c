@@ -1,0 +1,182 @@
+#define _GNU_SOURCE
+/*
+ * clipboard://FORMAT (docs/clipboard.md). On Windows (wine in make test):
+ * a value set by a process that has exited is there for a receiver that
+ * starts later; each new value is delivered once, the latest wins; a
+ * clipboard held open by another process makes a send wait (and time
+ * out); another program's value in the format is refused once; a small
+ * buffer keeps the value; the roles and the size limit are enforced.
+ * Elsewhere: XIPC_ENOTSUP with the reason.
+ *
+ *   clip_test                      the test
+ *   clip_test set FORMAT TEXT      (child) send TEXT and exit
+ *   clip_test raw FORMAT TEXT      (child) put TEXT there without xipc's header
+ *   clip_test hold EVENT MS        (child) hold the clipboard open MS ms
+ */
+#ifdef _WIN32
+#include <windows.h>
+#endif
+#include <stdio.h>
+#include <string.h>
+
+#include "test.h"
+#include "xt_proc.h"
+
+#ifdef _WIN32
+static char self[MAX_PATH];
+static char fmt[64], url[128];
+
+static int child(int argc, char **argv)
+{
+    if (argc == 4 && strcmp(argv[1], "set") == 0) {
+        char u[128];
+        xipc_sock *s;
+        snprintf(u, sizeof(u), "clipboard://%s", argv[2]);
+        if (xipc_dial(&s, u, NULL, 5000) != XIPC_OK ||
+            xipc_send(s, argv[3], strlen(argv[3]), 5000) != XIPC_OK)
+            return 2;
+        xipc_close(s);
+        return 0;
+    }
+    if (argc == 4 && strcmp(argv[1], "raw") == 0) {
+        wchar_t w[64];
+        for (size_t i = 0; i <= strlen(argv[2]); i++)
+            w[i] = (wchar_t)argv[2][i];
+        UINT f = RegisterClipboardFormatW(w);
+        HWND h = CreateWindowExW(0, L"STATIC", NULL, 0, 0, 0, 0, 0, HWND_MESSAGE, NULL, NULL,
+                                 NULL);
+        size_t n = strlen(argv[3]);
+        HGLOBAL g = GlobalAlloc(GMEM_MOVEABLE, n);
+        if (f == 0 || h == NULL || g == NULL || !OpenClipboard(h))
+            return 3;
+        memcpy(GlobalLock(g), argv[3], n);
+        GlobalUnlock(g);
+        int ok = EmptyClipboard() && SetClipboardData(f, g) != NULL;
+        CloseClipboard();
+        DestroyWindow(h);
+        return ok ? 0 : 4;
+    }
+    if (argc == 4 && strcmp(argv[1], "hold") == 0) {
+        HANDLE ev = OpenEventA(EVENT_MODIFY_STATE, FALSE, argv[2]);
+        if (ev == NULL || !OpenClipboard(NULL))
+            return 5;
+        SetEvent(ev);
+        Sleep((DWORD)atoi(argv[3]));
+        CloseClipboard();
+        return 0;
+    }
+    return 9;
+}
+
+static void run(const char *how, const char *a, const char *b)
+{
+    XT_EQ(xt_wait_child(xt_start(self, how, a, b, (char *)NULL)), 0);
+}
+
+static void expect(xipc_sock *r, const char *want, int timeout_ms)
+{
+    char got[256];
+    size_t n = 0;
+    XT_OK(xipc_recv(r, got, sizeof(got), &n, timeout_ms));
+    XT_EQ(n, strlen(want));
+    XT_ASSERT(memcmp(got, want, n) == 0);
+}
+
+static void expect_none(xipc_sock *r)
+{
+    char got[256];
+    size_t n;
+    XT_ERR(xipc_recv(r, got, sizeof(got), &n, 150), XIPC_ETIMEDOUT);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        return child(argc, argv);
+    printf("clip_test (pointer width %u bits)\n", (unsigned)(sizeof(void *) * 8));
+    GetModuleFileNameA(NULL, self, sizeof(self));
+    snprintf(fmt, sizeof(fmt), "xipc-test-%lu", (unsigned long)GetCurrentProcessId());
+    snprintf(url, sizeof(url), "clipboard://%s", fmt);
+    xipc_sock *r, *s;
+
+    /* set by a process that has exited; a receiver started after gets it */
+    run("set", fmt, "from-child");
+    XT_OK(xipc_listen(&r, url, NULL));
+    expect(r, "from-child", 5000);
+    expect_none(r); /* once */
+    printf("  a value set by an exited process, read by a later receiver, once ok\n");
+
+    /* each new value once; the latest wins */
+    XT_OK(xipc_dial(&s, url, NULL, 0));
+    XT_OK(xipc_send(s, "one", 3, 5000));
+    expect(r, "one", 5000);
+    XT_OK(xipc_send(s, "a", 1, 5000));
+    XT_OK(xipc_send(s, "b", 1, 5000));
+    XT_OK(xipc_send(s, "c", 1, 5000));
+    expect(r, "c", 5000);
+    expect_none(r);
+    printf("  each new value once, the latest wins ok\n");
+
+    /* another process holds the clipboard open: a send waits for it */
+    char evname[64];
+    snprintf(evname, sizeof(evname), "xipc-clip-test-%lu", (unsigned long)GetCurrentProcessId());
+    HANDLE ev = CreateEventA(NULL, TRUE, FALSE, evname);
+    XT_ASSERT(ev != NULL);
+    xt_pid h = xt_start(self, "hold", evname, "600", (char *)NULL);
+    XT_EQ(WaitForSingleObject(ev, 10000), WAIT_OBJECT_0);
+    XT_ERR(xipc_send(s, "late", 4, 50), XIPC_ETIMEDOUT);
+    uint64_t t0 = xt_now_ms();
+    XT_OK(xipc_send(s, "late", 4, 10000));
+    XT_EQ(xt_wait_child(h), 0);
+    expect(r, "late", 5000);
+    CloseHandle(ev);
+    printf("  held open by another process: a send timed out, then went through after "
+           "%llu ms ok\n", (unsigned long long)(xt_now_ms() - t0));
+
+    /* another program's bytes in the format: refused once */
+    run("raw", fmt, "no header here");
+    char got[256];
+    size_t n;
+    XT_ERR(xipc_recv(r, got, sizeof(got), &n, 5000), XIPC_EPROTO);
+    expect_none(r);
+    XT_OK(xipc_send(s, "good", 4, 5000));
+    expect(r, "good", 5000);
+    printf("  another program's value refused (XIPC_EPROTO) once ok\n");
+
+    /* a buffer too small keeps the value; limits; roles */
+    static char big[200];
+    memset(big, 'x', sizeof(big));
+    XT_OK(xipc_send(s, big, sizeof(big), 5000));
+    XT_ERR(xipc_recv(r, got, 10, &n, 5000), XIPC_EMSGSIZE);
+    XT_EQ(n, sizeof(big));
+    XT_OK(xipc_recv(r, got, sizeof(got), &n, 0));
+    XT_ASSERT(n == sizeof(big) && memcmp(got, big, n) == 0);
+    static char huge[(16u << 20) + 1];
+    XT_ERR(xipc_send(s, huge, sizeof(huge), 5000), XIPC_EMSGSIZE);
+    XT_ERR(xipc_send(r, "x", 1, 0), XIPC_ENOTSUP);
+    XT_ERR(xipc_recv(s, got, sizeof(got), &n, 0), XIPC_ENOTSUP);
+    xipc_sock *bad;
+    XT_ERR(xipc_dial(&bad, "clipboard://", NULL, 0), XIPC_EINVAL);
+    XT_ERR(xipc_dial(&bad, "clipboard://a/b", NULL, 0), XIPC_EINVAL);
+    char u[160];
+    XT_OK(xipc_sock_url(s, u, sizeof(u)));
+    XT_ASSERT(strcmp(u, url) == 0);
+    printf("  a small buffer keeps the value; too large, wrong roles and bad names refused ok\n");
+    xipc_close(s);
+    xipc_close(r);
+    printf("clip_test ok\n");
+    return 0;
+}
+#else
+int main(void)
+{
+    printf("clip_test (pointer width %u bits)\n", (unsigned)(sizeof(void *) * 8));
+    xipc_sock *s;
+    XT_ERR(xipc_listen(&s, "clipboard://text", NULL), XIPC_ENOTSUP);
+    XT_ASSERT(strstr(xipc_last_detail(), "Windows clipboard") != NULL);
+    XT_ERR(xipc_dial(&s, "clipboard://text", NULL, 0), XIPC_ENOTSUP);
+    printf("  no clipboard here: XIPC_ENOTSUP, \"%s\" ok\n", xipc_last_detail());
+    printf("clip_test ok\n");
+    return 0;
+}
+#endif
