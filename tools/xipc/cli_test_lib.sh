@@ -135,6 +135,10 @@ wbg() {
     name=$1
     cmd=$2
     shift 2
+    # emptied here, not by the child's redirection: wait_w must not find
+    # the -w line of an earlier process of the same NAME (it did, and a
+    # send then raced the new listener)
+    : >"$TMP/$name.err"
     $GUARD_BG "$XIPC" "$cmd" -w "$@" </dev/null >"$TMP/$name.out" 2>"$TMP/$name.err" &
     BPID=$!
     BG="$BG $BPID"

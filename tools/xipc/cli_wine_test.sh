@@ -41,6 +41,7 @@ gated_pub() {
         done
     ) >"$TMP/$1.in" &
     W=$!
+    : >"$TMP/$1.err" # as wbg: no -w line of an earlier process
     $GUARD_BG "$XIPC" pub -w "$2" <"$TMP/$1.in" >"$TMP/$1.out" 2>"$TMP/$1.err" &
     BPID=$!
     PB=$BPID
