@@ -45,11 +45,22 @@ static int child(int argc, char **argv)
         UINT f = RegisterClipboardFormatW(w);
         HWND h = CreateWindowExW(0, L"STATIC", NULL, 0, 0, 0, 0, 0, HWND_MESSAGE, NULL, NULL,
                                  NULL);
+        /* "hex:..." stands for the bytes it spells */
+        unsigned char bytes[256];
         size_t n = strlen(argv[3]);
+        if (strncmp(argv[3], "hex:", 4) == 0) {
+            n = (n - 4) / 2;
+            for (size_t i = 0; i < n && i < sizeof(bytes); i++)
+                sscanf(argv[3] + 4 + 2 * i, "%2hhx", &bytes[i]);
+        } else {
+            memcpy(bytes, argv[3], n < sizeof(bytes) ? n : sizeof(bytes));
+        }
+        if (n > sizeof(bytes))
+            return 3;
         HGLOBAL g = GlobalAlloc(GMEM_MOVEABLE, n);
         if (f == 0 || h == NULL || g == NULL || !OpenClipboard(h))
             return 3;
-        memcpy(GlobalLock(g), argv[3], n);
+        memcpy(GlobalLock(g), bytes, n);
         GlobalUnlock(g);
         int ok = EmptyClipboard() && SetClipboardData(f, g) != NULL;
         CloseClipboard();
@@ -80,6 +91,23 @@ static void expect(xipc_sock *r, const char *want, int timeout_ms)
     XT_OK(xipc_recv(r, got, sizeof(got), &n, timeout_ms));
     XT_EQ(n, strlen(want));
     XT_ASSERT(memcmp(got, want, n) == 0);
+}
+
+/*
+ * "hex:" and a value in our header's shape (clipboard.c): @p len the
+ * length it claims, @p reserved its last word, then the 4 bytes "body".
+ */
+static void crafted(char *out, uint32_t len, uint32_t reserved)
+{
+    unsigned char v[36] = "xipcclp1";
+    uint32_t words[6] = {1, 7, 9, 0, len, reserved}; /* pid, count, time (2), len, 0 */
+    for (int w = 0; w < 6; w++)
+        for (int i = 0; i < 4; i++)
+            v[8 + 4 * w + i] = (unsigned char)(words[w] >> (8 * i));
+    memcpy(v + 32, "body", 4);
+    out += sprintf(out, "hex:");
+    for (size_t i = 0; i < sizeof(v); i++)
+        out += sprintf(out, "%02x", v[i]);
 }
 
 static void expect_none(xipc_sock *r)
@@ -141,7 +169,23 @@ int main(int argc, char **argv)
     expect_none(r);
     XT_OK(xipc_send(s, "good", 4, 5000));
     expect(r, "good", 5000);
-    printf("  another program's value refused (XIPC_EPROTO) once ok\n");
+    /* our header, with a length past the value's end or a nonzero last
+     * word: refused too (each alone; the well-formed one goes through) */
+    char hex[96];
+    const uint32_t shapes[][2] = {{4, 1}, {100, 0}, {0xffffffffu, 0}, {4, 0}};
+    for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+        crafted(hex, shapes[i][0], shapes[i][1]);
+        run("raw", fmt, hex);
+        if (i < 3) {
+            XT_ERR(xipc_recv(r, got, sizeof(got), &n, 5000), XIPC_EPROTO);
+        } else {
+            XT_OK(xipc_recv(r, got, sizeof(got), &n, 5000));
+            XT_ASSERT(n == 4 && memcmp(got, "body", 4) == 0);
+        }
+        expect_none(r);
+    }
+    printf("  another program's value refused (XIPC_EPROTO) once; our header with a "
+           "bad length or reserved word refused ok\n");
 
     /* a buffer too small keeps the value; limits; roles */
     static char big[200];

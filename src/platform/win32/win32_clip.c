@@ -17,112 +17,67 @@
 #include <string.h>
 
 #include <windows.h>
-#include <process.h>
 
 #include "core/deadline.h"
 #include "platform/win32/win32.h"
+#include "platform/win32/win32_loop.h"
 
 #define CLIP_CLASS L"xipc-clip"
-#define CLIP_FORMAT_MAX 128
 #define CLIP_RETRY_US 1000u
 
 struct xipc_plat_clip {
     UINT fmt;
-    HWND hwnd;     /* setter: the owner window */
-    HANDLE thread; /* setter: the window's thread */
-    HANDLE ready;  /* set once the window exists (or could not be made) */
+    HWND hwnd;             /* setter: the owner window */
+    xipc__win32_loop loop; /* setter: the window's thread */
 };
 
-static INIT_ONCE clip_class_once = INIT_ONCE_STATIC_INIT;
-
+/* WM_DESTROYCLIPBOARD among the messages: nothing to free */
 static LRESULT CALLBACK clip_wndproc(HWND hwnd, UINT msg, WPARAM wp, LPARAM lp)
 {
-    switch (msg) {
-    case WM_CLOSE:
-        DestroyWindow(hwnd);
-        return 0;
-    case WM_DESTROY:
-        PostQuitMessage(0);
-        return 0;
-    default: /* WM_DESTROYCLIPBOARD among them: nothing to free */
-        return DefWindowProcW(hwnd, msg, wp, lp);
-    }
+    return DefWindowProcW(hwnd, msg, wp, lp);
 }
 
-static BOOL CALLBACK clip_class_register(PINIT_ONCE once, PVOID param, PVOID *ctx)
-{
-    (void)once, (void)param, (void)ctx;
-    WNDCLASSEXW wc;
-    memset(&wc, 0, sizeof(wc));
-    wc.cbSize = sizeof(wc);
-    wc.lpfnWndProc = clip_wndproc;
-    wc.hInstance = GetModuleHandleW(NULL);
-    wc.lpszClassName = CLIP_CLASS;
-    RegisterClassExW(&wc); /* already there (another copy of xipc): fine */
-    return TRUE;
-}
-
-static unsigned __stdcall clip_thread(void *arg)
+static xipc_err clip_window_start(void *arg)
 {
     xipc_plat_clip *c = arg;
-    c->hwnd = CreateWindowExW(0, CLIP_CLASS, NULL, 0, 0, 0, 0, 0, HWND_MESSAGE, NULL,
-                              GetModuleHandleW(NULL), NULL);
-    SetEvent(c->ready);
-    if (c->hwnd == NULL)
-        return 1;
-    MSG m;
-    while (GetMessageW(&m, NULL, 0, 0) > 0)
-        DispatchMessageW(&m);
-    return 0;
+    return xipc__win32_msg_window(&c->hwnd, CLIP_CLASS, clip_wndproc, NULL, NULL);
+}
+
+static void clip_window_stop(void *arg)
+{
+    DestroyWindow(((xipc_plat_clip *)arg)->hwnd);
 }
 
 void xipc_plat_clip_close(xipc_plat_clip *c)
 {
     if (c == NULL)
         return;
-    if (c->thread != NULL) {
-        if (c->hwnd != NULL)
-            PostMessageW(c->hwnd, WM_CLOSE, 0, 0);
-        WaitForSingleObject(c->thread, INFINITE);
-        CloseHandle(c->thread);
-    }
-    if (c->ready != NULL)
-        CloseHandle(c->ready);
+    if (c->hwnd != NULL)
+        xipc__win32_loop_stop(&c->loop);
     free(c);
 }
 
 xipc_err xipc_plat_clip_open(xipc_plat_clip **out, const char *format, int setter)
 {
     *out = NULL;
-    wchar_t name[CLIP_FORMAT_MAX];
-    size_t n = strlen(format);
-    if (n == 0 || n >= CLIP_FORMAT_MAX)
-        return XIPC_EINVAL;
-    for (size_t i = 0; i <= n; i++)
-        name[i] = (wchar_t)(unsigned char)format[i]; /* ASCII: name-checked */
-    xipc_plat_clip *c = calloc(1, sizeof(*c));
-    if (c == NULL)
-        return XIPC_ENOMEM;
-    c->fmt = RegisterClipboardFormatW(name);
-    if (c->fmt == 0) {
-        xipc_err rv = xipc__win32_err(GetLastError());
-        free(c);
+    wchar_t *name;
+    xipc_err rv = xipc__win32_wide(format, &name);
+    if (rv != XIPC_OK)
         return rv;
+    xipc_plat_clip *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        free(name);
+        return XIPC_ENOMEM;
     }
-    if (setter) {
-        InitOnceExecuteOnce(&clip_class_once, clip_class_register, NULL, NULL);
-        c->ready = CreateEventW(NULL, TRUE, FALSE, NULL);
-        if (c->ready != NULL)
-            c->thread = (HANDLE)_beginthreadex(NULL, 0, clip_thread, c, 0, NULL);
-        if (c->thread == NULL) {
-            xipc_plat_clip_close(c);
-            return XIPC_ENOMEM;
-        }
-        WaitForSingleObject(c->ready, INFINITE);
-        if (c->hwnd == NULL) {
-            xipc_plat_clip_close(c);
-            return XIPC_ESYS;
-        }
+    c->fmt = RegisterClipboardFormatW(name);
+    rv = c->fmt != 0 ? XIPC_OK : xipc__win32_err(GetLastError());
+    free(name);
+    if (rv == XIPC_OK && setter)
+        rv = xipc__win32_loop_start(&c->loop, clip_window_start, clip_window_stop, NULL, c);
+    if (rv != XIPC_OK) {
+        c->hwnd = NULL; /* no thread left to stop */
+        xipc_plat_clip_close(c);
+        return rv;
     }
     *out = c;
     return XIPC_OK;

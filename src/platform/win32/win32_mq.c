@@ -20,9 +20,9 @@
 #include <string.h>
 
 #include <windows.h>
-#include <process.h>
 
 #include "platform/win32/win32.h"
+#include "platform/win32/win32_loop.h"
 
 #define MQ_CLASS L"xipc-mq"
 #define MQ_TITLE_MAX 128
@@ -47,9 +47,7 @@ typedef struct mq_win {
     int receiver;
     DWORD pid; /* the window's process */
     /* receiver */
-    HANDLE thread;
-    HANDLE ready; /* set once the window exists (or failed) */
-    xipc_err create_err;
+    xipc__win32_loop loop; /* the window's thread */
     wchar_t title[MQ_TITLE_MAX];
     uint32_t depth, msgsize;
     xipc_plat_mutex mu;
@@ -57,9 +55,6 @@ typedef struct mq_win {
     mq_msg *head; /* by priority, then arrival; under mu */
     uint32_t count;
 } mq_win;
-
-static INIT_ONCE mq_class_once = INIT_ONCE_STATIC_INIT;
-static ATOM mq_class_atom;
 
 void xipc_plat_mq_limits(uint32_t *depth_max, uint32_t *msgsize_max)
 {
@@ -113,62 +108,37 @@ static LRESULT CALLBACK mq_wndproc(HWND hwnd, UINT msg, WPARAM wp, LPARAM lp)
         return w != NULL ? (LRESULT)w->msgsize : 0;
     case MQ_WM_DEPTH:
         return w != NULL ? (LRESULT)w->depth : 0;
-    case WM_CLOSE:
-        DestroyWindow(hwnd);
-        return 0;
-    case WM_DESTROY:
-        PostQuitMessage(0);
-        return 0;
     default:
         return DefWindowProcW(hwnd, msg, wp, lp);
     }
 }
 
-static BOOL CALLBACK mq_class_register(PINIT_ONCE once, PVOID param, PVOID *ctx)
-{
-    (void)once, (void)param, (void)ctx;
-    WNDCLASSEXW wc;
-    memset(&wc, 0, sizeof(wc));
-    wc.cbSize = sizeof(wc);
-    wc.lpfnWndProc = mq_wndproc;
-    wc.hInstance = GetModuleHandleW(NULL);
-    wc.lpszClassName = MQ_CLASS;
-    mq_class_atom = RegisterClassExW(&wc);
-    if (mq_class_atom == 0 && GetLastError() == ERROR_CLASS_ALREADY_EXISTS)
-        mq_class_atom = 1; /* another copy of the library registered it */
-    return TRUE;
-}
-
-/* The queue's window name: its ASCII name as UTF-16. */
+/* The queue's window name: its name as UTF-16. */
 static xipc_err mq_title(wchar_t *out, const char *name)
 {
-    size_t n = strlen(name);
+    wchar_t *w;
+    xipc_err rv = xipc__win32_wide(name, &w);
+    if (rv != XIPC_OK)
+        return rv;
+    size_t n = wcslen(w);
     if (n == 0 || n >= MQ_TITLE_MAX)
-        return XIPC_EINVAL;
-    for (size_t i = 0; i <= n; i++) {
-        if ((unsigned char)name[i] >= 0x80)
-            return XIPC_EINVAL;
-        out[i] = (wchar_t)name[i];
-    }
-    return XIPC_OK;
+        rv = XIPC_EINVAL;
+    else
+        memcpy(out, w, (n + 1) * sizeof(*w));
+    free(w);
+    return rv;
 }
 
-/* The window thread of a receiver: make the window, then pump messages. */
-static unsigned __stdcall mq_thread(void *arg)
+/* On the receiver's loop thread: make the window, and later destroy it. */
+static xipc_err mq_window_start(void *arg)
 {
     mq_win *w = arg;
-    w->hwnd = CreateWindowExW(0, MQ_CLASS, w->title, 0, 0, 0, 0, 0, HWND_MESSAGE, NULL,
-                              GetModuleHandleW(NULL), w);
-    w->create_err = w->hwnd != NULL ? XIPC_OK : xipc__win32_err(GetLastError());
-    SetEvent(w->ready);
-    if (w->hwnd == NULL)
-        return 0;
-    MSG m;
-    while (GetMessageW(&m, NULL, 0, 0) > 0) {
-        TranslateMessage(&m);
-        DispatchMessageW(&m);
-    }
-    return 0;
+    return xipc__win32_msg_window(&w->hwnd, MQ_CLASS, mq_wndproc, w->title, w);
+}
+
+static void mq_window_stop(void *arg)
+{
+    DestroyWindow(((mq_win *)arg)->hwnd);
 }
 
 static void mq_free(mq_win *w)
@@ -182,18 +152,17 @@ static void mq_free(mq_win *w)
         xipc_plat_cond_fini(&w->cv);
         xipc_plat_mutex_fini(&w->mu);
     }
-    if (w->ready != NULL)
-        CloseHandle(w->ready);
     free(w);
 }
 
-/* A queue window @p title of our user, or NULL (XIPC_ENOENT/EPERM). */
 /* The queue behind @p q; NULL for none (handle -1). */
 static mq_win *mq_get(const xipc_plat_mq *q)
 {
     return q->handle == -1 ? NULL : (mq_win *)q->handle;
 }
 
+/* The queue window @p title, when its process is our user's (else XIPC_ENOENT or
+ * XIPC_EPERM). */
 static xipc_err mq_find(const wchar_t *title, HWND *out, DWORD *pid)
 {
     HWND h = FindWindowExW(HWND_MESSAGE, NULL, MQ_CLASS, title);
@@ -213,9 +182,6 @@ xipc_err xipc_plat_mq_create(xipc_plat_mq *q, const char *name, uint32_t depth,
     q->handle = -1;
     if (depth == 0 || depth > MQ_DEPTH_MAX || msgsize == 0 || msgsize > MQ_MSGSIZE_MAX)
         return XIPC_EINVAL;
-    InitOnceExecuteOnce(&mq_class_once, mq_class_register, NULL, NULL);
-    if (mq_class_atom == 0)
-        return xipc__win32_err(GetLastError());
     mq_win *w = calloc(1, sizeof(*w));
     if (w == NULL)
         return XIPC_ENOMEM;
@@ -240,19 +206,8 @@ xipc_err xipc_plat_mq_create(xipc_plat_mq *q, const char *name, uint32_t depth,
         free(w);
         return rv;
     }
-    w->ready = CreateEventW(NULL, TRUE, FALSE, NULL);
-    if (w->ready != NULL)
-        w->thread = (HANDLE)_beginthreadex(NULL, 0, mq_thread, w, 0, NULL);
-    if (w->ready == NULL || w->thread == NULL) {
-        rv = xipc__win32_err(GetLastError());
-        mq_free(w);
-        return rv;
-    }
-    WaitForSingleObject(w->ready, INFINITE);
-    if (w->create_err != XIPC_OK) {
-        rv = w->create_err;
-        WaitForSingleObject(w->thread, INFINITE);
-        CloseHandle(w->thread);
+    rv = xipc__win32_loop_start(&w->loop, mq_window_start, mq_window_stop, NULL, w);
+    if (rv != XIPC_OK) {
         mq_free(w);
         return rv;
     }
@@ -386,11 +341,8 @@ void xipc_plat_mq_close(xipc_plat_mq *q)
     q->handle = -1;
     if (w == NULL)
         return;
-    if (w->receiver) {
-        PostMessageW(w->hwnd, WM_CLOSE, 0, 0);
-        WaitForSingleObject(w->thread, INFINITE);
-        CloseHandle(w->thread);
-    }
+    if (w->receiver)
+        xipc__win32_loop_stop(&w->loop);
     mq_free(w);
 }
 
