@@ -19,8 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "test.h"
-#include "xt_proc.h"
+#include "sock_util.h"
 
 #ifdef _WIN32
 static char self[MAX_PATH];
@@ -84,13 +83,10 @@ static void run(const char *how, const char *a, const char *b)
     XT_EQ(xt_wait_child(xt_start(self, how, a, b, (char *)NULL)), 0);
 }
 
+/* The next value on @p r is the text @p want. */
 static void expect(xipc_sock *r, const char *want, int timeout_ms)
 {
-    char got[256];
-    size_t n = 0;
-    XT_OK(xipc_recv(r, got, sizeof(got), &n, timeout_ms));
-    XT_EQ(n, strlen(want));
-    XT_ASSERT(memcmp(got, want, n) == 0);
+    xt_expect_msg(r, want, strlen(want), timeout_ms);
 }
 
 /*
@@ -110,13 +106,6 @@ static void crafted(char *out, uint32_t len, uint32_t reserved)
         out += sprintf(out, "%02x", v[i]);
 }
 
-static void expect_none(xipc_sock *r)
-{
-    char got[256];
-    size_t n;
-    XT_ERR(xipc_recv(r, got, sizeof(got), &n, 150), XIPC_ETIMEDOUT);
-}
-
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -131,7 +120,7 @@ int main(int argc, char **argv)
     run("set", fmt, "from-child");
     XT_OK(xipc_listen(&r, url, NULL));
     expect(r, "from-child", 5000);
-    expect_none(r); /* once */
+    xt_expect_none(r); /* once */
     printf("  a value set by an exited process, read by a later receiver, once ok\n");
 
     /* each new value once; the latest wins */
@@ -142,7 +131,7 @@ int main(int argc, char **argv)
     XT_OK(xipc_send(s, "b", 1, 5000));
     XT_OK(xipc_send(s, "c", 1, 5000));
     expect(r, "c", 5000);
-    expect_none(r);
+    xt_expect_none(r);
     printf("  each new value once, the latest wins ok\n");
 
     /* another process holds the clipboard open: a send waits for it */
@@ -166,7 +155,7 @@ int main(int argc, char **argv)
     char got[256];
     size_t n;
     XT_ERR(xipc_recv(r, got, sizeof(got), &n, 5000), XIPC_EPROTO);
-    expect_none(r);
+    xt_expect_none(r);
     XT_OK(xipc_send(s, "good", 4, 5000));
     expect(r, "good", 5000);
     /* our header, with a length past the value's end or a nonzero last
@@ -182,7 +171,7 @@ int main(int argc, char **argv)
             XT_OK(xipc_recv(r, got, sizeof(got), &n, 5000));
             XT_ASSERT(n == 4 && memcmp(got, "body", 4) == 0);
         }
-        expect_none(r);
+        xt_expect_none(r);
     }
     printf("  another program's value refused (XIPC_EPROTO) once; our header with a "
            "bad length or reserved word refused ok\n");

@@ -277,8 +277,7 @@ static void case_names(void)
 static int unix_absent(void)
 {
 #ifdef _WIN32
-    HMODULE nt = GetModuleHandleA("ntdll.dll");
-    if (nt == NULL || GetProcAddress(nt, "wine_get_version") == NULL)
+    if (!xt_under_wine())
         return 0; /* Windows: AF_UNIX exists from Windows 10 1803 on */
     char url[128];
     xipc_sock *s = (xipc_sock *)1;

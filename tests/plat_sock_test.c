@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /*
  * The platform contract's stream sockets, waits and poller, the same test
  * for every port: native for POSIX, under wine for the Windows x64 build
@@ -10,15 +11,10 @@
 #include "core/deadline.h"
 #include "core/platform.h"
 #include "test.h"
+#include "xt_proc.h"
 
 #ifdef _WIN32
 #include <windows.h>
-
-static int under_wine(void)
-{
-    HMODULE nt = GetModuleHandleA("ntdll.dll");
-    return nt != NULL && GetProcAddress(nt, "wine_get_version") != NULL;
-}
 #else
 #include <unistd.h>
 #endif
@@ -268,7 +264,7 @@ static void test_unix(void)
     tmp_path(path, sizeof(path), "unix");
     xipc_err rv = xipc_plat_unix_listen(path, 0, 8, &l);
 #ifdef _WIN32
-    if (under_wine()) {
+    if (xt_under_wine()) {
         XT_ERR(rv, XIPC_ENOTSUP);
         XT_ERR(xipc_plat_unix_dial(path, 0, 100, &c), XIPC_ENOTSUP);
         printf("  unix: not under wine: %s (%s) ok\n", xipc_err_name(rv), xipc_strerror(rv));
@@ -461,7 +457,7 @@ static void test_npipe(void)
     char full[96];
     snprintf(full, sizeof(full), "\\\\.\\pipe\\%s", d.name);
     xipc_err lr = xipc_plat_npipe_list("xipc-pst-", list_one, d.name);
-    if (under_wine() && lr == XIPC_ENOTSUP) { /* wine cannot list \\.\pipe\ */
+    if (xt_under_wine() && lr == XIPC_ENOTSUP) { /* wine cannot list \\.\pipe\ */
         XT_EQ(list_found, 0);
     } else {
         XT_OK(lr);

@@ -1,11 +1,14 @@
 /*
  * Helpers shared by the tests of the channel schemes (conform_test,
- * tls_test, mailslot_test, mq_test): a timed-out call, names refused, and
+ * tls_test, mailslot_test, mq_test, clip_test, dde_test): a timed-out
+ * call, names refused, the next message or none, and
  * (POSIX only) a child that holds a listener until it is killed. Peer
  * processes and the clock: xt_proc.h.
  */
 #ifndef XIPC_TESTS_SOCK_UTIL_H
 #define XIPC_TESTS_SOCK_UTIL_H
+
+#include <string.h>
 
 #include "test.h"
 #include "xt_proc.h"
@@ -29,6 +32,25 @@ static inline void xt_check_bad_urls(const char *const *bad, size_t count)
         XT_ASSERT(s == NULL);
         XT_ERR(xipc_dial(&s, bad[i], NULL, 0), XIPC_EINVAL);
     }
+}
+
+/* The next message on @p s, within @p timeout_ms, is the @p len bytes at
+ * @p want (at most 4096). */
+static inline void xt_expect_msg(xipc_sock *s, const void *want, size_t len, int timeout_ms)
+{
+    char got[4096];
+    size_t n = 0;
+    XT_OK(xipc_recv(s, got, sizeof(got), &n, timeout_ms));
+    XT_EQ(n, len);
+    XT_ASSERT(memcmp(got, want, n) == 0);
+}
+
+/* No message comes on @p s within 150 ms. */
+static inline void xt_expect_none(xipc_sock *s)
+{
+    char got[256];
+    size_t n;
+    XT_ERR(xipc_recv(s, got, sizeof(got), &n, 150), XIPC_ETIMEDOUT);
 }
 
 #ifndef _WIN32

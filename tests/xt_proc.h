@@ -41,6 +41,18 @@ static inline void xt_sleep_ms(unsigned ms)
     xipc_plat_sleep_us(ms * 1000u);
 }
 
+/* 1 in a Windows program that runs under wine (whose ntdll has
+ * wine_get_version): where a test asserts wine's own behaviour. */
+static inline int xt_under_wine(void)
+{
+#ifdef _WIN32
+    HMODULE nt = GetModuleHandleA("ntdll.dll");
+    return nt != NULL && GetProcAddress(nt, "wine_get_version") != NULL;
+#else
+    return 0;
+#endif
+}
+
 
 /* Start @p prog with @p argv (argv[0] is replaced by @p prog). */
 static inline xt_pid xt_startv(const char *prog, char *const argv[])

@@ -557,6 +557,49 @@ xipc_err xipc_plat_clip_get(xipc_plat_clip *c, size_t max, void **buf, size_t *l
 
 void xipc_plat_clip_close(xipc_plat_clip *c);
 
+/* ---- DDE (Windows; XIPC_ENOTSUP elsewhere) ------------------------------ */
+
+/*
+ * Dynamic Data Exchange through DDEML: a server names SERVICE and TOPIC
+ * and keeps the latest value of each item a client pokes or it sets; a
+ * client holds one conversation with it about one item. dde://
+ * (src/transport/dde.c) is built on these calls; values are bytes in
+ * CF_TEXT, up to @p max.
+ */
+typedef struct xipc_plat_dde xipc_plat_dde;
+
+/* Serve SERVICE/TOPIC; the pokes of @p item are queued for next.
+ * XIPC_EADDRINUSE when a server of SERVICE/TOPIC answers already;
+ * XIPC_ENOTSUP where there is no DDE (POSIX). */
+xipc_err xipc_plat_dde_serve(xipc_plat_dde **out, const char *service, const char *topic,
+                             const char *item, size_t max);
+
+/* A conversation with the server of SERVICE/TOPIC about @p item.
+ * XIPC_ECONNREFUSED when none answers; XIPC_ENOTSUP as above. */
+xipc_err xipc_plat_dde_connect(xipc_plat_dde **out, const char *service, const char *topic,
+                               const char *item, size_t max);
+
+/* Server: make @p buf the item's value and send it to each advise link.
+ * Client: poke it. XIPC_OK, XIPC_ETIMEDOUT (the server stayed busy),
+ * XIPC_EREMOTE (the server did not take it), XIPC_ECLOSED, XIPC_EMSGSIZE. */
+xipc_err xipc_plat_dde_put(xipc_plat_dde *d, const void *buf, size_t len, int timeout_ms);
+
+/* Client: the item's value now (malloc'd; free() it). XIPC_ENOENT when the
+ * server has none; XIPC_ETIMEDOUT, XIPC_ECLOSED, XIPC_EPROTO (over max). */
+xipc_err xipc_plat_dde_request(xipc_plat_dde *d, void **buf, size_t *len, int timeout_ms);
+
+/* Client: have each new value of the item sent to us (a hot advise link)
+ * and queued for next. XIPC_OK, XIPC_EREMOTE (refused), XIPC_ETIMEDOUT,
+ * XIPC_ECLOSED. */
+xipc_err xipc_plat_dde_advise(xipc_plat_dde *d, int timeout_ms);
+
+/* The next queued value (malloc'd): a server's next poke of its item, a
+ * client's next advised value. XIPC_ETIMEDOUT; XIPC_ECLOSED (client: the
+ * conversation ended). */
+xipc_err xipc_plat_dde_next(xipc_plat_dde *d, void **buf, size_t *len, int timeout_ms);
+
+void xipc_plat_dde_close(xipc_plat_dde *d);
+
 /* ---- threads and locks -------------------------------------------------- */
 
 /* Run @p fn(@p arg) on a new detached thread. */

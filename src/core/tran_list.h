@@ -8,6 +8,7 @@ XIPC_TRAN(pubsub)
 XIPC_TRAN(mailslot)
 XIPC_TRAN(mq)
 XIPC_TRAN(clipboard)
+XIPC_TRAN(dde)
 #ifdef XIPC_HAVE_TLS /* set by CMake when OpenSSL is found */
 XIPC_TRAN(tls)
 #endif

@@ -199,6 +199,9 @@ expect_rc "recv nope://x" 1
 run send "clipboard://x" hi
 expect_rc "send clipboard://x" 1
 expect_err "send clipboard://x" "xipc: clipboard://x: operation not supported by this transport: clipboard:// is the Windows clipboard; this OS has none (for a latest-value channel here, see pubsub://)"
+run call "dde://svc/topic" item
+expect_rc "call dde://svc/topic item" 1
+expect_err "call dde://svc/topic item" "xipc: dde://svc/topic: operation not supported by this transport: dde:// is Windows' Dynamic Data Exchange; this OS has none (for request/reply here, see the RPC over unix:// or shm://)"
 
 run recv --timeout 200 "shm://$TAG.idle"
 expect_rc "recv --timeout 200 with no sender" 1

@@ -1,6 +1,8 @@
 /*
  * xipc call URL METHOD [ARG...]: one MessagePack-RPC call with each ARG a
  * JSON value (json.h), the result printed as JSON on one line.
+ * xipc call dde://SERVICE/TOPIC ITEM: one DDE request, the value printed
+ * as it is (docs/dde.md).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -26,6 +28,9 @@ static const char call_help[] =
     "{\"$bin\":\"BASE64\"}, {\"$ext\":[TYPE,\"BASE64\"]} and\n"
     "{\"$timestamp\":[SEC,NSEC]}; NaN and infinities as null (docs/rpc.md).\n"
     "Try: xipc call URL xipc.methods\n"
+    "\n"
+    "With a dde://SERVICE/TOPIC URL, request ITEM (the METHOD) from that DDE\n"
+    "server and print its value as it is, on one line; no ARGs.\n"
     "\n"
     "  -t, --timeout MS   bound the connection and the call (default -1:\n"
     "                     wait forever)\n"
@@ -162,6 +167,47 @@ static int call_remote_error(const call_cfg *cfg, const xipc_rpc_result *res)
     return CLI_EXIT_FAIL;
 }
 
+/* A DDE request: dial URL/ITEM, whose first receive is the value now. */
+static int call_dde(const call_cfg *cfg)
+{
+    if (cfg->nargs > 0)
+        return cli_usage_error(cmd_call_usage, "call", "a DDE request takes no ARG");
+    size_t n = strlen(cfg->url) + 1 + strlen(cfg->method) + 1;
+    char *url = malloc(n);
+    if (url == NULL)
+        return cli_fail("call", XIPC_ENOMEM);
+    snprintf(url, n, "%s/%s", cfg->url, cfg->method);
+    xipc_sock *s;
+    xipc_err rv = xipc_dial(&s, url, NULL, (int)cfg->timeout_ms);
+    free(url);
+    if (rv != XIPC_OK)
+        return cli_fail(cfg->url, rv);
+    int code = CLI_EXIT_FAIL, e;
+    void *buf = NULL;
+    size_t cap = 0, len = 0;
+    do { /* grow to the value: a small buffer keeps it (XIPC_EMSGSIZE) */
+        if (len > cap) {
+            void *nb = realloc(buf, len);
+            if (nb == NULL) {
+                rv = XIPC_ENOMEM;
+                break;
+            }
+            buf = nb;
+            cap = len;
+        }
+        rv = xipc_recv(s, buf, cap, &len, (int)cfg->timeout_ms);
+    } while (rv == XIPC_EMSGSIZE);
+    if (rv != XIPC_OK)
+        call_say(cfg, rv == XIPC_ENOENT ? "the server has no such item" : xipc_strerror(rv), 0);
+    else if ((e = cli_print_msg(buf, len)) != 0)
+        code = cli_fail_errno("stdout", e);
+    else
+        code = CLI_EXIT_OK;
+    free(buf);
+    xipc_close(s);
+    return code;
+}
+
 static int call_run(const call_cfg *cfg, const xipc_mp_buf *params)
 {
     xipc_rpc_client *c;
@@ -196,6 +242,11 @@ int cmd_call(int argc, char **argv)
     if (code < 0 && cfg.help) {
         fputs(call_help, stdout);
         code = CLI_EXIT_OK;
+    }
+    if (code < 0 && strncmp(cfg.url, "dde://", 6) == 0) {
+        code = call_dde(&cfg);
+        free(cfg.args);
+        return code;
     }
     xipc_mp_buf params;
     xipc_mp_buf_init(&params);
