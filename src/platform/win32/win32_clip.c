@@ -12,6 +12,15 @@
  * OpenClipboard fails while another process has the clipboard open
  * (ERROR_ACCESS_DENIED, 5, under wine too): both calls retry until their
  * timeout, every millisecond.
+ *
+ * A receiver opens the clipboard with a window of its own too. Wine 8
+ * lets a second OpenClipboard(NULL) through while another thread holds
+ * the clipboard open with NULL (its server compares only the windows),
+ * and the first holder's GetClipboardData then finds the clipboard not
+ * open for it: a value there looked absent, and the receiver, having
+ * noted the change count, never looked again (two processes each
+ * receiving, as in a round trip, lost one value in a few dozen). Distinct
+ * windows make every open exclusive there as on Windows.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +37,9 @@
 
 struct xipc_plat_clip {
     UINT fmt;
-    HWND hwnd;     /* setter: the owner window */
-    HANDLE thread; /* setter: the window's thread */
+    HWND hwnd;     /* the window it opens the clipboard with (a setter's
+                      owns what it sets) */
+    HANDLE thread; /* the window's thread */
     HANDLE ready;  /* set once the window exists (or could not be made) */
 };
 
@@ -109,20 +119,19 @@ xipc_err xipc_plat_clip_open(xipc_plat_clip **out, const char *format, int sette
         free(c);
         return rv;
     }
-    if (setter) {
-        InitOnceExecuteOnce(&clip_class_once, clip_class_register, NULL, NULL);
-        c->ready = CreateEventW(NULL, TRUE, FALSE, NULL);
-        if (c->ready != NULL)
-            c->thread = (HANDLE)_beginthreadex(NULL, 0, clip_thread, c, 0, NULL);
-        if (c->thread == NULL) {
-            xipc_plat_clip_close(c);
-            return XIPC_ENOMEM;
-        }
-        WaitForSingleObject(c->ready, INFINITE);
-        if (c->hwnd == NULL) {
-            xipc_plat_clip_close(c);
-            return XIPC_ESYS;
-        }
+    (void)setter; /* both need the window: see the top of the file */
+    InitOnceExecuteOnce(&clip_class_once, clip_class_register, NULL, NULL);
+    c->ready = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (c->ready != NULL)
+        c->thread = (HANDLE)_beginthreadex(NULL, 0, clip_thread, c, 0, NULL);
+    if (c->thread == NULL) {
+        xipc_plat_clip_close(c);
+        return XIPC_ENOMEM;
+    }
+    WaitForSingleObject(c->ready, INFINITE);
+    if (c->hwnd == NULL) {
+        xipc_plat_clip_close(c);
+        return XIPC_ESYS;
     }
     *out = c;
     return XIPC_OK;
@@ -186,7 +195,7 @@ xipc_err xipc_plat_clip_get(xipc_plat_clip *c, size_t max, void **buf, size_t *l
     *len = 0;
     if (c == NULL)
         return XIPC_EINVAL;
-    xipc_err rv = clip_lock(NULL, timeout_ms);
+    xipc_err rv = clip_lock(c->hwnd, timeout_ms);
     if (rv != XIPC_OK)
         return rv;
     HANDLE h = GetClipboardData(c->fmt);
