@@ -172,7 +172,7 @@ int bench_suite_all(const bench_args *a, FILE *out, FILE *json)
         "rtt p99: of single round trips timed one by one. pubsub: messages "
         "delivered to every subscriber. *: D-Bus as run here (a local bus; "
         "signals reach many).\n"
-        CMP_CLIPBOARD_LEGEND,
+        CMP_OS_LEGEND,
         all_targets};
     return cmp_suite_main("all", all_rows, ALL_NROWS, &r, a, out, json);
 }

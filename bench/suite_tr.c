@@ -66,6 +66,6 @@ static void tr_targets(const cmp_suite *s, FILE *out)
 
 int bench_suite_transports(const bench_args *a, FILE *out, FILE *json)
 {
-    static const cmp_report r = {cmp_table_channels, "\n" CMP_CLIPBOARD_LEGEND, tr_targets};
+    static const cmp_report r = {cmp_table_channels, "\n" CMP_OS_LEGEND, tr_targets};
     return cmp_suite_main("transports", tr_rows, TR_NROWS, &r, a, out, json);
 }
