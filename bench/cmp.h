@@ -57,7 +57,7 @@ typedef struct cmp_case {
 } cmp_case;
 
 /* The plan of --quick, --full (@p full) or --smoke (@p smoke: one
- * repetition of 10 ms each; the suites run only their 64 B tests). */
+ * repetition of 50 ms each; the suites run only their 64 B tests). */
 void cmp_plan_for(int full, int smoke, cmp_plan *plan);
 
 /*
