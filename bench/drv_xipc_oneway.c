@@ -116,10 +116,10 @@ static int ow_peer_main(char *const args[], bench_cpu *cpu)
     ow_opts(&o, a->size);
     xipc_sock *rx = NULL, *tx = NULL;
     uint8_t *buf = malloc(OW_MAX_MSG);
+    const char *step = "listen"; /* what failed, for the message */
     xipc_err rv = buf == NULL ? XIPC_ENOMEM : xipc_listen(&rx, a->mine, &o);
-    if (rv == XIPC_OK)
-        rv = ow_dial(&tx, a->theirs, a->size);
-    if (rv == XIPC_OK) {
+    if (rv == XIPC_OK && (step = "dial", rv = ow_dial(&tx, a->theirs, a->size)) == XIPC_OK) {
+        step = "serve";
         bench_cpu_start(cpu);
         rv = ow_serve(rx, tx, a, buf);
         bench_cpu_report(cpu);
@@ -128,7 +128,7 @@ static int ow_peer_main(char *const args[], bench_cpu *cpu)
     xipc_close(rx);
     free(buf);
     if (rv != XIPC_OK && rv != XIPC_ECLOSED) {
-        fprintf(stderr, "xipc: bench: peer %s: %s\n", a->mine, xipc_strerror(rv));
+        fprintf(stderr, "xipc: bench: peer %s: %s: %s\n", a->mine, step, xipc_strerror(rv));
         return 1;
     }
     return 0;
