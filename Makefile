@@ -3,7 +3,8 @@
 #   make test      build everything (plus an ASan+UBSan build) and run the whole suite
 #                  (plus TSan on the threaded tests, valgrind, 30 s per fuzz target)
 #   make fuzz      each libFuzzer target for FUZZ_SECONDS (default 300)
-#   make demo      a 32-bit and a 64-bit process over shm://, then the benchmark
+#   make demo      a 32-bit and a 64-bit process over shm://, then the benchmark;
+#                  then a Windows xipc.exe (wine64) and this xipc, and its table
 #   make bench     the shared-memory benchmark, also against a 32-bit peer
 #   make soak      the crash tests with 5000 kills per transport (KILLS=n to change)
 #   make clean
@@ -66,10 +67,15 @@ native: tsan fuzz-build
 test: native
 	cd $(B)/native && ctest --output-on-failure -j$(JOBS)
 
+# the Windows part needs only win64's xipc.exe, and only where wine64 can run
+# it (scripts/demo-windows.sh says why it skips otherwise)
 demo: deps
 	$(MAKE) --no-print-directory m32 >/dev/null
 	$(CMAKE) -S . -B $(B)/native >/dev/null
 	$(CMAKE) --build $(B)/native -j$(JOBS) >/dev/null
+	if [ -x /usr/lib/wine/wine64 ] || command -v wine64 >/dev/null; then \
+		$(CMAKE) -S . -B $(B)/win64 -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64.cmake >/dev/null && \
+		$(CMAKE) --build $(B)/win64 -j$(JOBS) --target xipc_cli >/dev/null; fi
 	sh scripts/demo.sh $(B)
 
 bench: deps

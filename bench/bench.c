@@ -39,7 +39,7 @@ static const bench_suite bench_suites[] = {
 
 static void bench_usage(FILE *f)
 {
-    fprintf(f, "usage: xipc bench SUITE [--json FILE] [--quick|--full] [--peer32 FILE]\n"
+    fprintf(f, "usage: xipc bench SUITE [--json FILE] [--quick|--full|--smoke] [--peer32 FILE]\n"
                "suites:\n");
     for (size_t i = 0; i < BENCH_NSUITES; i++)
         fprintf(f, "  %-10s %s\n", bench_suites[i].name, bench_suites[i].about);
@@ -48,6 +48,8 @@ static void bench_usage(FILE *f)
                "  --plot FILE  all, rpc, transports: a chart, FILE.svg or FILE.png (gnuplot)\n"
                "  --quick      9 repetitions of ~100 ms per measurement (default, ~15 s)\n"
                "  --full       11 repetitions of ~300 ms per measurement (~1 min)\n"
+               "  --smoke      one short repetition of the 64 B tests (and null calls):\n"
+               "               that every mechanism runs, not how fast (the tests)\n"
                "  --peer32 FILE  shm: also measure against FILE, the xipc of the m32\n"
                "               build, started through scripts/run32 (under qemu-i386\n"
                "               where the kernel cannot run 32-bit programs)\n"
@@ -92,6 +94,8 @@ static int bench_parse(int argc, char **argv, bench_args *a)
             quick = 1;
         } else if (strcmp(s, "--full") == 0) {
             a->full = 1;
+        } else if (strcmp(s, "--smoke") == 0) {
+            a->smoke = 1;
         } else if (s[0] == '-' && s[1] != '\0') {
             return bench_usage_error("unknown option", s);
         } else if (a->suite != NULL) {
@@ -100,8 +104,8 @@ static int bench_parse(int argc, char **argv, bench_args *a)
             a->suite = s;
         }
     }
-    if (quick && a->full)
-        return bench_usage_error("--quick and --full exclude each other", NULL);
+    if (quick + a->full + a->smoke > 1)
+        return bench_usage_error("--quick, --full and --smoke exclude each other", NULL);
     if (a->suite == NULL)
         return bench_usage_error("which suite?", NULL);
     if (a->peer32 != NULL && strcmp(a->suite, "shm") != 0)
@@ -153,7 +157,7 @@ int xipc_bench_main(int argc, char **argv)
 
 void bench_plan_for(const bench_args *a, bench_plan *plan)
 {
-    plan->reps = a->full ? 11 : 9;
-    plan->rep_ms = a->full ? 300 : 100;
-    plan->lap_max = a->full ? 1000000 : 200000;
+    plan->reps = a->full ? 11 : a->smoke ? 1 : 9;
+    plan->rep_ms = a->full ? 300 : a->smoke ? 10 : 100;
+    plan->lap_max = a->full ? 1000000 : a->smoke ? 100 : 200000;
 }

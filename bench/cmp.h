@@ -22,7 +22,7 @@ typedef struct cmp_plan {
     unsigned rep_ms;   /* length of one timed repetition */
     unsigned laps;     /* single round trips timed per repetition (p50, p99) */
     double tol;        /* stable: interquartile range / median <= tol */
-    const char *mode;  /* "quick" or "full" */
+    const char *mode;  /* "quick", "full" or "smoke" */
     unsigned budget_s; /* > 0: start no round after this many seconds once
                           every case has 3 repetitions (quick: the demo) */
 } cmp_plan;
@@ -56,8 +56,9 @@ typedef struct cmp_case {
     size_t nlap, lapcap;
 } cmp_case;
 
-/* The plan of --quick or --full. */
-void cmp_plan_for(int full, cmp_plan *plan);
+/* The plan of --quick, --full (@p full) or --smoke (@p smoke: one
+ * repetition of 50 ms each; the suites run only their 64 B tests). */
+void cmp_plan_for(int full, int smoke, cmp_plan *plan);
 
 /*
  * Measure @p n cases: round after round, one repetition of every case not

@@ -14,15 +14,15 @@
 #define CMP_MAX_ITERS 100000000ull
 #define CMP_MAX_THREADS 64
 
-void cmp_plan_for(int full, cmp_plan *plan)
+void cmp_plan_for(int full, int smoke, cmp_plan *plan)
 {
-    plan->min_reps = full ? 9 : 5;
-    plan->max_reps = full ? 25 : 9;
-    plan->rep_ms = full ? 250 : 25;
-    plan->laps = full ? 5000 : 500;
+    plan->min_reps = full ? 9 : smoke ? 1 : 5;
+    plan->max_reps = full ? 25 : smoke ? 1 : 9;
+    plan->rep_ms = full ? 250 : smoke ? 50 : 25; /* smoke: a few RPC calls under wine */
+    plan->laps = full ? 5000 : smoke ? 50 : 500;
     plan->tol = full ? 0.05 : 0.10;
-    plan->mode = full ? "full" : "quick";
-    plan->budget_s = full ? 0 : 60;
+    plan->mode = full ? "full" : smoke ? "smoke" : "quick";
+    plan->budget_s = full || smoke ? 0 : 60;
 }
 
 /* ---- one connection ---------------------------------------------------------- */

@@ -21,6 +21,16 @@
 #define CMP_T_CALL8 0x40u /* calls/s, 8 calling threads */
 #define CMP_T_CHANNEL (CMP_T_RTT64 | CMP_T_THR64 | CMP_T_THR4K | CMP_T_THR64K)
 
+/* The legend of the rows whose mechanism differs by OS, and of the
+ * clipboard row, which has a round trip only. */
+#define CMP_OS_LEGEND                                                               \
+    "mq: POSIX message queues on Linux, WM_COPYDATA to the receiver's window on "  \
+    "Windows. anon pipe: the pipe xipc_spawn gives a child.\n"                     \
+    "clipboard (Windows): one value per format, the latest wins. rtt: we set a "   \
+    "value, the peer sees it and sets its answer, we see that. No stream: values " \
+    "set faster than the peer looks are replaced unseen (nearly all of them "      \
+    "under wine), so a rate would count only what was lost.\n"
+
 /* The classic comparison's properties of a mechanism, as measured here. */
 typedef struct cmp_props {
     const char *net;     /* crosses machines */

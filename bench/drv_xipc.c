@@ -261,25 +261,6 @@ static int xchan_tls_setup(void)
     return 0;
 }
 
-/* unix://: skipped where the system has no Unix sockets (wine). */
-static int xchan_unix_setup(void)
-{
-    char url[64];
-    snprintf(url, sizeof(url), "unix://@xb-probe-%llx", (unsigned long long)bench_now_ns());
-    xipc_opts o;
-    xchan_opts(&o, XCHAN_UNIX);
-    xipc_sock *l;
-    xipc_err rv = xipc_listen(&l, url, &o);
-    if (rv == XIPC_ENOTSUP) {
-        const char *d = xipc_last_detail();
-        bench_set_error("not available here (%s%s%s)", xipc_strerror(rv), d[0] ? ": " : "", d);
-        return -1;
-    }
-    if (rv == XIPC_OK)
-        xipc_close(l);
-    return 0; /* another failure: the cases say it */
-}
-
 #define XCHAN_OPEN(fn, kind)                                                     \
     static int fn(bench_conn **out, const bench_cfg *cfg)                         \
     {                                                                             \
@@ -299,10 +280,10 @@ XCHAN_OPEN(xchan_open_spawn, XCHAN_SPAWN)
 #define XCHAN_DRV(var, name, fn, setup_fn) XCHAN_DRV_PUT(var, name, fn, setup_fn, xchan_put)
 XCHAN_DRV(bench_drv_x_shm, "shm", xchan_open_shm, NULL);
 XCHAN_DRV(bench_drv_x_pipe, "pipe", xchan_open_pipe, NULL);
-XCHAN_DRV(bench_drv_x_unix, "unix", xchan_open_unix, xchan_unix_setup);
+XCHAN_DRV(bench_drv_x_unix, "unix", xchan_open_unix, xconn_unix_setup);
 XCHAN_DRV(bench_drv_x_tcp, "tcp", xchan_open_tcp, NULL);
 XCHAN_DRV(bench_drv_x_tls, "tls+tcp", xchan_open_tls, xchan_tls_setup);
 XCHAN_DRV(bench_drv_x_spawn, "spawn", xchan_open_spawn, NULL);
-XCHAN_DRV_PUT(bench_drv_x_unix_more, "unix-more", xchan_open_unix, xchan_unix_setup,
+XCHAN_DRV_PUT(bench_drv_x_unix_more, "unix-more", xchan_open_unix, xconn_unix_setup,
               xchan_put_more);
 XCHAN_DRV_PUT(bench_drv_x_tcp_more, "tcp-more", xchan_open_tcp, NULL, xchan_put_more);

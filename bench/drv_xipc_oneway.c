@@ -1,9 +1,17 @@
 /*
  * xipc's one-way endpoints: mailslot:// (datagrams, the writer never
- * blocks, a full reader drops) and mq:// (POSIX message queues, the
- * writer blocks when the queue is full). A round trip needs one endpoint
- * per direction: the parent reads NAME.p, the child reads NAME.c, each
- * dials the other's.
+ * blocks, a full reader drops), mq:// (POSIX message queues, the writer
+ * blocks when the queue is full; on Windows WM_COPYDATA) and clipboard://
+ * (a latest value per format; Windows only). A round trip needs one
+ * endpoint per direction: the parent reads NAME.p, the child reads
+ * NAME.c, each dials the other's.
+ *
+ * clipboard://: a round trip is the parent setting NAME.c, the child
+ * seeing it and setting NAME.p, the parent seeing that (each set empties
+ * the clipboard: the other format goes, but only once it was seen). The
+ * throughput stream sets values as fast as the parent can; latest wins,
+ * so the child sees some of them: the rate counts the values it saw, the
+ * others are reported lost. On Linux its cases print as not available.
  *
  * Protocol: rtt: the child echoes every message; throughput: it counts
  * the messages of 2 bytes or more and answers a 1-byte marker K with 9
@@ -27,6 +35,7 @@
 #include "pconn.h"
 #include "peer.h"
 #include "util.h"
+#include "xconn.h"
 
 #define OW_TIMEOUT_MS 10000
 #define OW_PEER_MS 30000
@@ -107,10 +116,10 @@ static int ow_peer_main(char *const args[], bench_cpu *cpu)
     ow_opts(&o, a->size);
     xipc_sock *rx = NULL, *tx = NULL;
     uint8_t *buf = malloc(OW_MAX_MSG);
+    const char *step = "listen"; /* what failed, for the message */
     xipc_err rv = buf == NULL ? XIPC_ENOMEM : xipc_listen(&rx, a->mine, &o);
-    if (rv == XIPC_OK)
-        rv = ow_dial(&tx, a->theirs, a->size);
-    if (rv == XIPC_OK) {
+    if (rv == XIPC_OK && (step = "dial", rv = ow_dial(&tx, a->theirs, a->size)) == XIPC_OK) {
+        step = "serve";
         bench_cpu_start(cpu);
         rv = ow_serve(rx, tx, a, buf);
         bench_cpu_report(cpu);
@@ -119,7 +128,7 @@ static int ow_peer_main(char *const args[], bench_cpu *cpu)
     xipc_close(rx);
     free(buf);
     if (rv != XIPC_OK && rv != XIPC_ECLOSED) {
-        fprintf(stderr, "xipc: bench: peer %s: %s\n", a->mine, xipc_strerror(rv));
+        fprintf(stderr, "xipc: bench: peer %s: %s: %s\n", a->mine, step, xipc_strerror(rv));
         return 1;
     }
     return 0;
@@ -198,6 +207,17 @@ static int ow_open_mq(bench_conn **out, const bench_cfg *cfg)
     return ow_open(out, cfg, "mq");
 }
 
+static int ow_open_clipboard(bench_conn **out, const bench_cfg *cfg)
+{
+    return ow_open(out, cfg, "clipboard");
+}
+
+/* clipboard://: not available where the system has none (Linux). */
+static int ow_clipboard_setup(void)
+{
+    return xconn_probe("clipboard://");
+}
+
 static int ow_rtt(bench_conn *c)
 {
     size_t n;
@@ -266,4 +286,10 @@ const bench_drv bench_drv_x_mq = {
     .transport = "mq", .impl = "xipc", .open = ow_open_mq,
     .rtt = ow_rtt, .put = ow_put, .sync = ow_sync, .close = ow_close,
     .lost = ow_lost,
+};
+
+const bench_drv bench_drv_x_clipboard = {
+    .transport = "clipboard", .impl = "xipc", .open = ow_open_clipboard,
+    .rtt = ow_rtt, .put = ow_put, .sync = ow_sync, .close = ow_close,
+    .lost = ow_lost, .setup = ow_clipboard_setup,
 };

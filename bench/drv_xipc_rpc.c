@@ -1,6 +1,7 @@
 /*
- * xipc's MessagePack-RPC over shm://, unix:// and tcp://. The forked child
- * is the server (xipc_rpc_server, default workers; in rpc-shm-inline
+ * xipc's MessagePack-RPC over shm://, unix:// and tcp://. The peer (a
+ * peer program, peer.h: forked on POSIX, started anew on Windows) is the
+ * server (xipc_rpc_server, default workers; in rpc-shm-inline
  * null and echo are registered XIPC_RPC_INLINE) with the methods
  *   null()      -> nil       the null call
  *   echo(bin)   -> bin       a round trip of cfg.size bytes each way
@@ -14,20 +15,21 @@
  *   call: xipc_rpc_call of null, from any thread
  */
 #define _POSIX_C_SOURCE 200809L
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "xipc/rpc.h"
+
+#include "core/platform.h" /* locks on every OS */
 
 #include "cpu.h"
 #include "drvs.h"
 #include "harness.h"
 #include "peer.h"
 #include "util.h"
+#include "xconn.h"
 
 #define RPC_TIMEOUT_MS 10000
 #define RPC_DIAL_MS 5000
@@ -40,7 +42,7 @@ typedef struct rpcb_args {
     char url[160];
     int nospin; /* shm://: spin_us = 0 on both sides */
     unsigned flags; /* of null and echo: 0 or XIPC_RPC_INLINE */
-    bench_cpu *cpu;
+    bench_peer self; /* the server: .parent is the client's pid */
 } rpcb_args;
 
 struct bench_conn {
@@ -51,8 +53,8 @@ struct bench_conn {
     size_t size;
     void *params; /* [bin of size bytes], packed once */
     size_t params_len;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
+    xipc_plat_mutex mu;
+    xipc_plat_cond cv;
     uint64_t issued, answered, failed;
 };
 
@@ -64,7 +66,7 @@ static int rpcb_fail(const char *what, xipc_err rv)
     return -1;
 }
 
-/* ---- the server (child) ---------------------------------------------------------------- */
+/* ---- the server (the peer) ---------------------------------------------------------------- */
 
 static xipc_err rpcb_null(xipc_rpc_req *req, void *ud)
 {
@@ -86,9 +88,9 @@ static xipc_err rpcb_quit_fn(xipc_rpc_req *req, void *ud)
     return XIPC_OK;
 }
 
-static int rpcb_server_main(void *arg)
+/* Serve until the client sends quit or exits. */
+static int rpcb_serve(const rpcb_args *a, bench_cpu *cpu)
 {
-    const rpcb_args *a = arg;
     xipc_rpc_server *srv;
     xipc_rpc_server_opts o;
     xipc_rpc_server_opts_init(&o);
@@ -111,17 +113,28 @@ static int rpcb_server_main(void *arg)
         xipc_rpc_server_free(srv);
         return 1;
     }
-    bench_cpu_start(a->cpu);
-    pid_t parent = getppid();
-    while (!atomic_load(&rpcb_quit) && getppid() == parent)
+    bench_cpu_start(cpu);
+    while (!atomic_load(&rpcb_quit) && !bench_peer_orphaned(&a->self))
         bench_nap_us(5000);
     xipc_rpc_server_stop(srv);
-    bench_cpu_report(a->cpu);
+    bench_cpu_report(cpu);
     xipc_rpc_server_free(srv);
     return 0;
 }
 
-/* ---- the client (parent) ----------------------------------------------------------------- */
+/* args: URL, "spin" or "nospin", the flags of null and echo, the client's pid */
+static int rpcb_server_main(char *const args[], bench_cpu *cpu)
+{
+    rpcb_args a = {.nospin = strcmp(args[1], "nospin") == 0,
+                   .flags = (unsigned)strtoul(args[2], NULL, 10),
+                   .self = {.pid = -1, .parent = (intptr_t)strtoll(args[3], NULL, 10)}};
+    snprintf(a.url, sizeof(a.url), "%s", args[0]);
+    return rpcb_serve(&a, cpu);
+}
+
+const bench_peer_prog bench_peer_rpc = {"rpc", rpcb_server_main};
+
+/* ---- the client (the measuring side) ------------------------------------------------------ */
 
 static int rpcb_close(bench_conn *c)
 {
@@ -136,8 +149,8 @@ static int rpcb_close(bench_conn *c)
     if (c->peer_cpu != NULL)
         *c->peer_cpu = cpu;
     xipc_rpc_free(c->params);
-    pthread_mutex_destroy(&c->mu);
-    pthread_cond_destroy(&c->cv);
+    xipc_plat_mutex_fini(&c->mu);
+    xipc_plat_cond_fini(&c->cv);
     free(c);
     return rc;
 }
@@ -193,22 +206,30 @@ static int rpcb_open(bench_conn **out, const bench_cfg *cfg, int kind)
     c->peer.pid = -1;
     c->size = cfg->size;
     c->peer_cpu = cfg->peer_cpu_ns;
-    pthread_mutex_init(&c->mu, NULL);
-    pthread_cond_init(&c->cv, NULL);
-    xipc_err rv = xipc_rpc_pack(&c->params, &c->params_len, "b", fill, cfg->size);
+    xipc_err rv = xipc_plat_mutex_init(&c->mu);
+    if (rv == XIPC_OK && (rv = xipc_plat_cond_init(&c->cv)) != XIPC_OK)
+        xipc_plat_mutex_fini(&c->mu);
+    if (rv != XIPC_OK) {
+        free(c);
+        free(fill);
+        return rpcb_fail("a lock", rv);
+    }
+    rv = xipc_rpc_pack(&c->params, &c->params_len, "b", fill, cfg->size);
     free(fill);
-    rpcb_args a = {.cpu = &c->cpu,
-                   .nospin = kind == RPC_SHM_NOSPIN,
-                   .flags = kind == RPC_SHM_INLINE ? XIPC_RPC_INLINE : 0};
+    int nospin = kind == RPC_SHM_NOSPIN;
+    char url[160], flags[16], parent[24];
+    snprintf(flags, sizeof(flags), "%u", kind == RPC_SHM_INLINE ? XIPC_RPC_INLINE : 0u);
+    snprintf(parent, sizeof(parent), "%lu", (unsigned long)xipc_plat_getpid());
+    char *args[] = {url, nospin ? "nospin" : "spin", flags, parent, NULL};
     int rc = rv != XIPC_OK ? rpcb_fail("xipc_rpc_pack", rv) : 0;
     if (rc == 0)
-        rc = rpcb_url(a.url, sizeof(a.url), kind, cfg->name);
+        rc = rpcb_url(url, sizeof(url), kind, cfg->name);
     if (rc == 0)
         rc = bench_cpu_open(&c->cpu) != 0 ||
-             bench_peer_start(&c->peer, rpcb_server_main, &a) != 0;
+             bench_peer_run(&c->peer, &bench_peer_rpc, args, &c->cpu) != 0;
     if (rc == 0) {
         bench_cpu_parent(&c->cpu);
-        rc = rpcb_dial(c, a.url, a.nospin);
+        rc = rpcb_dial(c, url, nospin);
     }
     if (rc != 0)
         return bench_close_failed(rpcb_close, c);
@@ -241,21 +262,21 @@ static void rpcb_answered(xipc_rpc_future *f, void *ud)
 {
     bench_conn *c = ud;
     xipc_err rv = xipc_rpc_future_result(f, NULL);
-    pthread_mutex_lock(&c->mu);
+    xipc_plat_mutex_lock(&c->mu);
     c->answered++;
     c->failed += rv != XIPC_OK;
-    pthread_cond_broadcast(&c->cv);
-    pthread_mutex_unlock(&c->mu);
+    xipc_plat_cond_broadcast(&c->cv);
+    xipc_plat_mutex_unlock(&c->mu);
 }
 
 /* Wait until at most @p inflight calls are unanswered. */
 static int rpcb_wait(bench_conn *c, uint64_t inflight)
 {
-    pthread_mutex_lock(&c->mu);
+    xipc_plat_mutex_lock(&c->mu);
     while (c->issued - c->answered > inflight)
-        pthread_cond_wait(&c->cv, &c->mu);
+        xipc_plat_cond_wait(&c->cv, &c->mu, UINT64_MAX);
     uint64_t failed = c->failed;
-    pthread_mutex_unlock(&c->mu);
+    xipc_plat_mutex_unlock(&c->mu);
     if (failed != 0) {
         bench_set_error("%llu pipelined calls failed", (unsigned long long)failed);
         return -1;
@@ -267,15 +288,15 @@ static int rpcb_put(bench_conn *c)
 {
     if (rpcb_wait(c, RPC_WINDOW - 1) != 0)
         return -1;
-    pthread_mutex_lock(&c->mu);
+    xipc_plat_mutex_lock(&c->mu);
     c->issued++;
-    pthread_mutex_unlock(&c->mu);
+    xipc_plat_mutex_unlock(&c->mu);
     xipc_err rv = xipc_rpc_call_async(c->cli, "sink", c->params, c->params_len,
                                       rpcb_answered, c, NULL);
     if (rv != XIPC_OK) {
-        pthread_mutex_lock(&c->mu);
+        xipc_plat_mutex_lock(&c->mu);
         c->issued--;
-        pthread_mutex_unlock(&c->mu);
+        xipc_plat_mutex_unlock(&c->mu);
         return rpcb_fail("xipc_rpc_call_async", rv);
     }
     return 0;
@@ -303,12 +324,12 @@ RPCB_OPEN(rpcb_open_tcp, RPC_TCP)
 RPCB_OPEN(rpcb_open_shm_nospin, RPC_SHM_NOSPIN)
 RPCB_OPEN(rpcb_open_shm_inline, RPC_SHM_INLINE)
 
-#define RPCB_DRV(var, name, fn)                                                  \
+#define RPCB_DRV(var, name, fn, setup_fn)                                        \
     const bench_drv var = {.transport = name, .impl = "xipc", .open = fn,          \
                            .rtt = rpcb_rtt, .put = rpcb_put, .sync = rpcb_sync,    \
-                           .close = rpcb_close, .call = rpcb_call}
-RPCB_DRV(bench_drv_rpc_shm, "rpc-shm", rpcb_open_shm);
-RPCB_DRV(bench_drv_rpc_unix, "rpc-unix", rpcb_open_unix);
-RPCB_DRV(bench_drv_rpc_tcp, "rpc-tcp", rpcb_open_tcp);
-RPCB_DRV(bench_drv_rpc_shm_nospin, "rpc-shm-nospin", rpcb_open_shm_nospin);
-RPCB_DRV(bench_drv_rpc_shm_inline, "rpc-shm-inline", rpcb_open_shm_inline);
+                           .close = rpcb_close, .call = rpcb_call, .setup = setup_fn}
+RPCB_DRV(bench_drv_rpc_shm, "rpc-shm", rpcb_open_shm, NULL);
+RPCB_DRV(bench_drv_rpc_unix, "rpc-unix", rpcb_open_unix, xconn_unix_setup);
+RPCB_DRV(bench_drv_rpc_tcp, "rpc-tcp", rpcb_open_tcp, NULL);
+RPCB_DRV(bench_drv_rpc_shm_nospin, "rpc-shm-nospin", rpcb_open_shm_nospin, NULL);
+RPCB_DRV(bench_drv_rpc_shm_inline, "rpc-shm-inline", rpcb_open_shm_inline, NULL);

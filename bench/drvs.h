@@ -22,6 +22,7 @@ extern const bench_drv bench_drv_x_tcp_more;
 /* one-way endpoints, one per direction (drv_xipc_oneway.c) */
 extern const bench_drv bench_drv_x_mailslot;
 extern const bench_drv bench_drv_x_mq;
+extern const bench_drv bench_drv_x_clipboard; /* latest value; Windows only */
 /* pubsub:// with cfg.subs subscribers (drv_xipc_pubsub.c) */
 extern const bench_drv bench_drv_x_pubsub;
 /* MessagePack-RPC: rtt calls "echo" with a bin of cfg.size bytes (a null
@@ -53,6 +54,7 @@ extern const bench_drv bench_drv_dbus;
 extern const bench_peer_prog bench_peer_xchan;  /* drv_xipc.c */
 extern const bench_peer_prog bench_peer_oneway; /* drv_xipc_oneway.c */
 extern const bench_peer_prog bench_peer_pubsub; /* drv_xipc_pubsub.c */
+extern const bench_peer_prog bench_peer_rpc;    /* drv_xipc_rpc.c: the server */
 
 /* The program xipc_spawn starts for bench_drv_x_spawn (bench.c dispatches
  * "--spawn-peer MODE FD" here). @return an exit code */

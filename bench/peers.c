@@ -14,6 +14,7 @@ static const bench_peer_prog *const peers[] = {
     &bench_peer_xchan,
     &bench_peer_oneway,
     &bench_peer_pubsub,
+    &bench_peer_rpc,
 };
 
 int bench_peer_child_main(int argc, char **argv)

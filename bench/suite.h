@@ -11,6 +11,7 @@ typedef struct bench_args {
     const char *suite;
     const char *json; /* NULL: no JSON file */
     int full;         /* 0: --quick */
+    int smoke;        /* --smoke: one short repetition of the 64 B tests */
     const char *plot; /* --plot FILE.svg|.png, or NULL */
     const char *peer32; /* shm: --peer32 FILE, an xipc of the other bitness */
 } bench_args;

@@ -26,6 +26,8 @@ static const cmp_row tr_rows[] = {
     {"mailslot", "mailslot", &bench_drv_x_mailslot, CMP_T_CHANNEL, 0,
      {"no", "yes", "no: drops", "yes", "many"}},
     {"mq", "mq", &bench_drv_x_mq, CMP_T_CHANNEL, 0, {"no", "yes", "yes", "yes", "1 of N"}},
+    {"clipboard", "clipboard", &bench_drv_x_clipboard, CMP_T_RTT64, 0,
+     {"no", "yes", "no: latest", "yes", "many"}},
     {"anon pipe", "spawn", &bench_drv_x_spawn, CMP_T_CHANNEL, 0,
      {"no", "yes", "yes", "yes", "child"}},
     {"raw spin", "raw-spin", &bench_drv_base_spin, CMP_T_RTT64, 0,
@@ -64,6 +66,6 @@ static void tr_targets(const cmp_suite *s, FILE *out)
 
 int bench_suite_transports(const bench_args *a, FILE *out, FILE *json)
 {
-    static const cmp_report r = {cmp_table_channels, NULL, tr_targets};
+    static const cmp_report r = {cmp_table_channels, "\n" CMP_OS_LEGEND, tr_targets};
     return cmp_suite_main("transports", tr_rows, TR_NROWS, &r, a, out, json);
 }

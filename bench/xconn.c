@@ -105,3 +105,27 @@ int xconn_peer_exit(xipc_err rv)
     }
     return 0;
 }
+
+int xconn_probe(const char *prefix)
+{
+    char url[96];
+    snprintf(url, sizeof(url), "%.40sxb-probe-%llx", prefix,
+             (unsigned long long)bench_now_ns());
+    xipc_opts o;
+    xipc_opts_init(&o);
+    xipc_sock *l;
+    xipc_err rv = xipc_listen(&l, url, &o);
+    if (rv == XIPC_ENOTSUP) {
+        const char *d = xipc_last_detail();
+        bench_set_error("not available here (%s%s%s)", xipc_strerror(rv), d[0] ? ": " : "", d);
+        return -1;
+    }
+    if (rv == XIPC_OK)
+        xipc_close(l);
+    return 0;
+}
+
+int xconn_unix_setup(void)
+{
+    return xconn_probe("unix://@");
+}

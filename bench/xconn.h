@@ -70,6 +70,21 @@ int xconn_sync(xconn *x);
  */
 xipc_err xconn_dial(xipc_sock **s, const char *url, const xipc_opts *o, unsigned nap_us);
 
+/*
+ * A driver's setup(): can this system listen at a name made of @p prefix
+ * ("clipboard://", "unix://@") and a unique probe name at all? A scheme
+ * the build or the system does not have (XIPC_ENOTSUP: unix:// under
+ * wine, clipboard:// on Linux, a scheme of a later version) makes every
+ * case of the driver print as not available, saying why, rather than fail.
+ * @return 0 (listening worked, or failed otherwise: the cases will say
+ *         it), or -1 after bench_set_error("not available here (...)")
+ */
+int xconn_probe(const char *prefix);
+
+/* xconn_probe("unix://@"): the setup() of the unix:// drivers (channel,
+ * RPC), skipped where the system has no Unix sockets (wine). */
+int xconn_unix_setup(void);
+
 /* Peer side: the exit code for how serving ended, @p rv: 0 for XIPC_OK
  * and XIPC_ECLOSED, else 1 after printing the error on stderr. */
 int xconn_peer_exit(xipc_err rv);

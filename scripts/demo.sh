@@ -5,6 +5,10 @@
 # (xipc bench all --quick) and its chart, build/bench.svg.
 # The 32-bit programs start through scripts/run32: under qemu-i386 where
 # the kernel cannot run 32-bit programs, and their lines say so.
+# Then the Windows part (scripts/demo-windows.sh): the win64 build's
+# xipc.exe under wine and this xipc exchange messages over tcp://, and
+# the Windows table (xipc.exe bench all --quick); where wine64 or the
+# win64 build is missing it says so, and the demo still succeeds.
 set -eu
 B=${1:-build}
 X64=$B/native/tools/xipc/xipc
@@ -51,3 +55,6 @@ echo
 echo "== 3. xipc bench all --quick: every mechanism against ZeroMQ, nng, D-Bus and the raw baselines"
 "$X64" bench all --quick --plot "$B/bench.svg"
 echo "chart: $B/bench.svg"
+
+echo
+sh "$(dirname "$0")/demo-windows.sh" "$B"

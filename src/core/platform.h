@@ -531,7 +531,8 @@ void xipc_plat_mq_unlink(const char *name);
 typedef struct xipc_plat_clip xipc_plat_clip;
 
 /* Register clipboard format @p format (RegisterClipboardFormat). A
- * @p setter also gets the hidden window that owns what it sets.
+ * @p setter will own what it sets (Windows: through a hidden window of
+ * its own; a reader gets one too, to open the clipboard with).
  * XIPC_ENOTSUP where there is no clipboard (POSIX). */
 xipc_err xipc_plat_clip_open(xipc_plat_clip **out, const char *format, int setter);
 

@@ -12,6 +12,15 @@
  * OpenClipboard fails while another process has the clipboard open
  * (ERROR_ACCESS_DENIED, 5, under wine too): both calls retry until their
  * timeout, every millisecond.
+ *
+ * A receiver opens the clipboard with a window of its own too. Wine 8
+ * lets a second OpenClipboard(NULL) through while another thread holds
+ * the clipboard open with NULL (its server compares only the windows),
+ * and the first holder's GetClipboardData then finds the clipboard not
+ * open for it: a value there looked absent, and the receiver, having
+ * noted the change count, never looked again (two processes each
+ * receiving, as in a round trip, lost one value in a few dozen). Distinct
+ * windows make every open exclusive there as on Windows.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +36,9 @@
 
 struct xipc_plat_clip {
     UINT fmt;
-    HWND hwnd;             /* setter: the owner window */
-    xipc__win32_loop loop; /* setter: the window's thread */
+    HWND hwnd;             /* the window it opens the clipboard with (a
+                              setter's owns what it sets) */
+    xipc__win32_loop loop; /* the window's thread */
 };
 
 /* WM_DESTROYCLIPBOARD among the messages: nothing to free */
@@ -72,7 +82,8 @@ xipc_err xipc_plat_clip_open(xipc_plat_clip **out, const char *format, int sette
     c->fmt = RegisterClipboardFormatW(name);
     rv = c->fmt != 0 ? XIPC_OK : xipc__win32_err(GetLastError());
     free(name);
-    if (rv == XIPC_OK && setter)
+    (void)setter; /* both need the window: see the top of the file */
+    if (rv == XIPC_OK)
         rv = xipc__win32_loop_start(&c->loop, clip_window_start, clip_window_stop, NULL, c);
     if (rv != XIPC_OK) {
         c->hwnd = NULL; /* no thread left to stop */
@@ -141,7 +152,7 @@ xipc_err xipc_plat_clip_get(xipc_plat_clip *c, size_t max, void **buf, size_t *l
     *len = 0;
     if (c == NULL)
         return XIPC_EINVAL;
-    xipc_err rv = clip_lock(NULL, timeout_ms);
+    xipc_err rv = clip_lock(c->hwnd, timeout_ms);
     if (rv != XIPC_OK)
         return rv;
     HANDLE h = GetClipboardData(c->fmt);
