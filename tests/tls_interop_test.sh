@@ -18,12 +18,19 @@ OPENSSL=openssl
 # 127.0.0.1 and ::1 signed by the CA, a client certificate signed by the CA
 # and one signed by the second CA, a self-signed "rogue" server
 # certificate, and an expired server certificate signed by the CA. EC keys
-# (P-256): quick to make.
+# (P-256): quick to make; TLS_KEY=rsa makes RSA 2048 keys instead (what
+# Schannel under wine takes: docs/tls.md, "Windows").
 certs() {
     d=$1
     mkdir -p "$d"
     ossl() { "$OPENSSL" "$@" >>"$d/openssl.log" 2>&1; }
-    key() { ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$d/$1.key"; }
+    key() {
+        if [ "${TLS_KEY:-ec}" = rsa ]; then
+            ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$d/$1.key"
+        else
+            ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$d/$1.key"
+        fi
+    }
     ca() { # NAME CN
         key "$1"
         ossl req -x509 -new -key "$d/$1.key" -out "$d/$1.pem" -days 3650 -subj "/CN=$2" \

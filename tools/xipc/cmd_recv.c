@@ -45,7 +45,7 @@ static const cli_msg_cmd recv_cmd = {
     .name = "recv",
     .usage = cmd_recv_usage,
     .help = recv_help,
-    .opts = CLI_MSG_COUNT | CLI_MSG_TIMEOUT,
+    .opts = CLI_MSG_COUNT | CLI_MSG_TIMEOUT | CLI_MSG_TLS,
     .pubsub = 0,
     .wrong_url = "recv does not subscribe: use xipc sub URL",
 };
@@ -109,7 +109,7 @@ int cmd_recv(int argc, char **argv)
     if (cli_msg_buf_init(&st.buf) != 0)
         return cli_fail("recv", XIPC_ENOMEM);
     cli_signals_init();
-    xipc_err rv = xipc_listen(&st.listener, cfg.url, NULL);
+    xipc_err rv = xipc_listen(&st.listener, cfg.url, &cfg.sock);
     if (rv != XIPC_OK) {
         free(st.buf.b);
         return cli_fail(cfg.url, rv);

@@ -35,7 +35,7 @@ static const cli_msg_cmd send_cmd = {
     .name = "send",
     .usage = cmd_send_usage,
     .help = send_help,
-    .opts = CLI_MSG_TIMEOUT | CLI_MSG_MESSAGES | CLI_MSG_PRIO,
+    .opts = CLI_MSG_TIMEOUT | CLI_MSG_MESSAGES | CLI_MSG_PRIO | CLI_MSG_TLS,
     .pubsub = 0,
     .wrong_url = "send does not publish: use xipc pub URL",
 };
@@ -49,7 +49,7 @@ int cmd_send(int argc, char **argv)
     if (cfg.width)
         cli_print_width("send");
     xipc_sock *s = NULL;
-    xipc_err rv = xipc_dial(&s, cfg.url, NULL, (int)cfg.timeout_ms);
+    xipc_err rv = xipc_dial(&s, cfg.url, &cfg.sock, (int)cfg.timeout_ms);
     if (rv != XIPC_OK)
         code = cli_fail(cfg.url, rv);
     else if (cfg.nmsgs > 0)
