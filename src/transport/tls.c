@@ -24,6 +24,25 @@ const char *xipc__tls_hint(const xipc_tls_conn *t)
                : "";
 }
 
+void *xipc__tls_conn_alloc(size_t size, xipc_plat_sock fd)
+{
+    xipc_tls_conn *t = calloc(1, size);
+    if (t == NULL)
+        return NULL;
+    if (xipc_plat_mutex_init(&t->lock) != XIPC_OK) {
+        free(t);
+        return NULL;
+    }
+    t->fd = fd;
+    return t;
+}
+
+void xipc__tls_conn_base_free(xipc_tls_conn *t)
+{
+    xipc_plat_mutex_fini(&t->lock);
+    free(t);
+}
+
 /* ---- the stream layer's I/O ---------------------------------------------------- */
 
 /*

@@ -47,6 +47,11 @@ void xipc__tls_cfg_free(xipc_tls_cfg *c);
 xipc_err xipc__tls_connect(xipc_tls_conn **out, xipc_tls_cfg *c, xipc_plat_sock fd,
                            const char *name, int verify, xipc_deadline *d);
 
+/* A backend's connection of @p size bytes (zeroed) for socket @p fd, its
+ * lock made; NULL when out of memory. xipc__tls_conn_base_free undoes it. */
+void *xipc__tls_conn_alloc(size_t size, xipc_plat_sock fd);
+void xipc__tls_conn_base_free(xipc_tls_conn *t);
+
 /* Free @p t without touching its socket. */
 void xipc__tls_conn_free(xipc_tls_conn *t);
 

@@ -98,22 +98,16 @@ void xipc__tls_conn_free(xipc_tls_conn *c)
     tls_conn *t = (tls_conn *)c;
     SSL_free(t->ssl); /* and the BIO */
     BIO_meth_free(t->meth);
-    xipc_plat_mutex_fini(&t->base.lock);
-    free(t);
+    xipc__tls_conn_base_free(c);
 }
 
 /* TLS state for socket @p fd (not taken over). */
 static xipc_err tls_conn_new(tls_conn **out, SSL_CTX *ctx, xipc_plat_sock fd)
 {
     CRYPTO_THREAD_run_once(&tls_bio_once, tls_bio_type_init);
-    tls_conn *t = calloc(1, sizeof(*t));
+    tls_conn *t = xipc__tls_conn_alloc(sizeof(*t), fd);
     if (t == NULL)
         return XIPC_ENOMEM;
-    if (xipc_plat_mutex_init(&t->base.lock) != XIPC_OK) {
-        free(t);
-        return XIPC_ENOMEM;
-    }
-    t->base.fd = fd;
     t->meth = BIO_meth_new(tls_bio_type, "xipc socket");
     t->ssl = SSL_new(ctx);
     BIO *b = NULL;

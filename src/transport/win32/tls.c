@@ -287,8 +287,7 @@ void xipc__tls_conn_free(xipc_tls_conn *c)
     free(t->in);
     free(t->out);
     free(t->plain);
-    xipc_plat_mutex_fini(&t->base.lock);
-    free(t);
+    xipc__tls_conn_base_free(c);
 }
 
 /* Is @p name a numeric address? (No SNI for those: RFC 6066.) */
@@ -300,14 +299,9 @@ static int tls_is_ip(const char *name)
 xipc_err xipc__tls_connect(xipc_tls_conn **out, xipc_tls_cfg *c, xipc_plat_sock fd,
                            const char *name, int verify, xipc_deadline *d)
 {
-    tls_conn *t = calloc(1, sizeof(*t));
+    tls_conn *t = xipc__tls_conn_alloc(sizeof(*t), fd);
     if (t == NULL)
         return XIPC_ENOMEM;
-    if (xipc_plat_mutex_init(&t->base.lock) != XIPC_OK) {
-        free(t);
-        return XIPC_ENOMEM;
-    }
-    t->base.fd = fd;
     tls_cfg_ref(c);
     t->cfg = c;
     t->in_cap = TLS_IN_MIN;

@@ -120,6 +120,55 @@ xipc_err xipc__tls_pem_store(HCERTSTORE *out, const char *what, const char *path
 
 /* ---- the private key ----------------------------------------------------------- */
 
+/* The DER element at *@p p (before @p end) if its tag is @p tag: its
+ * contents in @p val, @p len; *@p p moves past it. 0: not that. */
+static int der_next(const BYTE **p, const BYTE *end, BYTE tag, const BYTE **val, size_t *len)
+{
+    const BYTE *q = *p;
+    if (end - q < 2 || q[0] != tag)
+        return 0;
+    size_t n = q[1];
+    q += 2;
+    if (n & 0x80) { /* long form: 1..3 length bytes are plenty for a key */
+        int k = (int)(n & 0x7f);
+        if (k < 1 || k > 3 || end - q < k)
+            return 0;
+        for (n = 0; k > 0; k--)
+            n = n << 8 | *q++;
+    }
+    if ((size_t)(end - q) < n)
+        return 0;
+    *val = q;
+    *len = n;
+    *p = q + n;
+    return 1;
+}
+
+/*
+ * The RSAPrivateKey inside PKCS#8 PrivateKeyInfo @p der: SEQUENCE { INTEGER
+ * version, SEQUENCE { OID, parameters }, OCTET STRING key }. Read here, not
+ * with CryptDecodeObjectEx(PKCS_PRIVATE_KEY_INFO), which wine 8 lacks.
+ */
+static const char *pkcs8_rsa(const BYTE *der, size_t n, const BYTE **rsa, size_t *rsa_len)
+{
+    static const BYTE rsa_oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01};
+    const BYTE *p = der, *seq, *v, *alg, *oid;
+    size_t len, alg_len, oid_len;
+    if (!der_next(&p, der + n, 0x30, &seq, &len))
+        return "not a PKCS#8 private key";
+    p = seq;
+    const BYTE *end = seq + len;
+    if (!der_next(&p, end, 0x02, &v, &len) || !der_next(&p, end, 0x30, &alg, &alg_len))
+        return "not a PKCS#8 private key";
+    const BYTE *a = alg;
+    if (!der_next(&a, alg + alg_len, 0x06, &oid, &oid_len) || oid_len != sizeof(rsa_oid) ||
+        memcmp(oid, rsa_oid, oid_len) != 0)
+        return "not an RSA key (Schannel here takes RSA keys only)";
+    if (!der_next(&p, end, 0x04, rsa, rsa_len))
+        return "not a PKCS#8 private key";
+    return NULL;
+}
+
 /*
  * The RSA key of @p pem as a CryptoAPI PRIVATEKEYBLOB (LocalFree), from a
  * PKCS#1 "RSA PRIVATE KEY" or a PKCS#8 "PRIVATE KEY" block; NULL with the
@@ -130,28 +179,13 @@ static BYTE *key_blob(const char *pem, DWORD *len, const char **why)
     BYTE *der = NULL, *blob = NULL;
     DWORD n;
     const char *at = pem;
-    CRYPT_PRIVATE_KEY_INFO *info = NULL;
-    BYTE *rsa;
-    DWORD rsa_len;
+    const BYTE *rsa = NULL;
+    size_t rsa_len = 0;
     if (pem_next(&at, "RSA PRIVATE KEY", &der, &n)) {
         rsa = der;
         rsa_len = n;
     } else if (at = pem, pem_next(&at, "PRIVATE KEY", &der, &n)) {
-        DWORD sz;
-        if (!CryptDecodeObjectEx(ENC, PKCS_PRIVATE_KEY_INFO, der, n, CRYPT_DECODE_ALLOC_FLAG,
-                                 NULL, &info, &sz)) {
-            *why = "not a PKCS#8 private key";
-            LocalFree(der);
-            return NULL;
-        }
-        if (strcmp(info->Algorithm.pszObjId, szOID_RSA_RSA) != 0) {
-            *why = "not an RSA key (Schannel here takes RSA keys only)";
-            LocalFree(info);
-            LocalFree(der);
-            return NULL;
-        }
-        rsa = info->PrivateKey.pbData;
-        rsa_len = info->PrivateKey.cbData;
+        *why = pkcs8_rsa(der, n, &rsa, &rsa_len);
     } else {
         at = pem;
         *why = pem_next(&at, "EC PRIVATE KEY", &der, &n)
@@ -159,16 +193,16 @@ static BYTE *key_blob(const char *pem, DWORD *len, const char **why)
                : strstr(pem, "-----BEGIN ENCRYPTED PRIVATE KEY-----") != NULL
                    ? "an encrypted key (give it unencrypted)"
                    : "no PEM private key in it";
-        LocalFree(der);
-        return NULL;
     }
-    if (!CryptDecodeObjectEx(ENC, PKCS_RSA_PRIVATE_KEY, rsa, rsa_len, CRYPT_DECODE_ALLOC_FLAG,
-                             NULL, &blob, len)) {
+    if (rsa != NULL && !CryptDecodeObjectEx(ENC, PKCS_RSA_PRIVATE_KEY, rsa, (DWORD)rsa_len,
+                                            CRYPT_DECODE_ALLOC_FLAG, NULL, &blob, len)) {
         *why = "not a valid RSA private key";
         blob = NULL;
     }
-    LocalFree(info);
-    LocalFree(der);
+    if (der != NULL) {
+        SecureZeroMemory(der, n);
+        LocalFree(der);
+    }
     return blob;
 }
 
