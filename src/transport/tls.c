@@ -158,6 +158,10 @@ static xipc_err tls_listen(xipc_sock **out, const xipc_url *url, const xipc_opts
     xipc__clear_detail();
     if (xipc__tcp_parse(url->rest, &a) != XIPC_OK)
         return XIPC_EINVAL;
+    /* a backend that cannot listen says so before the options are judged */
+    xipc_err rv = xipc__tls_can_listen();
+    if (rv != XIPC_OK)
+        return rv;
     if (opts->tls_cert == NULL) {
         xipc__set_detail("a tls+tcp listener needs tls_cert");
         return XIPC_EINVAL;
@@ -169,7 +173,7 @@ static xipc_err tls_listen(xipc_sock **out, const xipc_url *url, const xipc_opts
     l->base.sock.listener = 1;
     l->base.fd = XIPC_PLAT_SOCK_NONE;
     l->base.max_msg = xipc__stream_max(opts);
-    xipc_err rv = xipc__tls_cfg_new(&l->cfg, opts, 1);
+    rv = xipc__tls_cfg_new(&l->cfg, opts, 1);
     uint16_t bound = 0;
     if (rv == XIPC_OK)
         rv = xipc_plat_tcp_listen(a.host, a.port, (int)opts->backlog, &l->base.fd, &bound);

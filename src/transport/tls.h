@@ -32,6 +32,10 @@ typedef struct xipc_tls_conn {
     int cert_asked;       /* the server asked us for a certificate we lack */
 } xipc_tls_conn;
 
+/* XIPC_OK when this TLS library can accept connections, else
+ * XIPC_ENOTSUP with the reason in the detail (wine's Schannel). */
+xipc_err xipc__tls_can_listen(void);
+
 /* Settings from @p o (files read now; XIPC_EINVAL with a detail naming
  * the file). @p server: a listener's. */
 xipc_err xipc__tls_cfg_new(xipc_tls_cfg **out, const xipc_opts *o, int server);

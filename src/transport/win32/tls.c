@@ -454,21 +454,33 @@ xipc_err xipc__tls_recv(void *ctx, xipc_plat_sock fd, void *buf, size_t cap, siz
 
 /* ---- settings ------------------------------------------------------------------ */
 
-/* Can this Schannel accept connections? wine 8's has no AcceptSecurityContext. */
-static xipc_err tls_cfg_can_accept(xipc_tls_cfg *c)
+/*
+ * Can this Schannel accept connections? wine 8's has no
+ * AcceptSecurityContext: SSPI answers SEC_E_UNSUPPORTED_FUNCTION for any
+ * Schannel credential, so a certificate-less client one asks (Windows
+ * refuses it otherwise), before any file is read.
+ */
+xipc_err xipc__tls_can_listen(void)
 {
+    SCHANNEL_CRED sc = {.dwVersion = SCHANNEL_CRED_VERSION,
+                        .dwFlags = SCH_CRED_MANUAL_CRED_VALIDATION | SCH_CRED_NO_DEFAULT_CREDS};
+    CredHandle cred;
+    if (AcquireCredentialsHandleW(NULL, (SEC_WCHAR *)UNISP_NAME_W, SECPKG_CRED_OUTBOUND, NULL,
+                                  &sc, NULL, NULL, &cred, NULL) != SEC_E_OK)
+        return XIPC_OK; /* the listener's own credentials will say */
     SecBuffer ib[2] = {{0, SECBUFFER_TOKEN, NULL}, {0, SECBUFFER_EMPTY, NULL}};
     SecBufferDesc id = {SECBUFFER_VERSION, 2, ib};
     SecBuffer ob = {0, SECBUFFER_TOKEN, NULL};
     SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob};
     CtxtHandle ctx;
     ULONG attr;
-    SECURITY_STATUS s = AcceptSecurityContext(&c->cred, NULL, &id, TLS_ASC_FLAGS, 0, &ctx,
-                                              &od, &attr, NULL);
+    SECURITY_STATUS s = AcceptSecurityContext(&cred, NULL, &id, TLS_ASC_FLAGS, 0, &ctx, &od,
+                                              &attr, NULL);
     if (s == SEC_E_OK || s == SEC_I_CONTINUE_NEEDED)
         DeleteSecurityContext(&ctx);
     if (ob.pvBuffer != NULL)
         FreeContextBuffer(ob.pvBuffer);
+    FreeCredentialsHandle(&cred);
     if (s == SEC_E_UNSUPPORTED_FUNCTION) {
         xipc__set_detail("this Schannel cannot accept TLS connections "
                          "(AcceptSecurityContext not implemented, as in wine)");
@@ -514,8 +526,6 @@ xipc_err xipc__tls_cfg_new(xipc_tls_cfg **out, const xipc_opts *o, int server)
             c->has_cred = 1;
         }
     }
-    if (rv == XIPC_OK && server)
-        rv = tls_cfg_can_accept(c);
     if (rv != XIPC_OK) {
         xipc__tls_cfg_free(c);
         return rv;
