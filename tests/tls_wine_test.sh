@@ -2,11 +2,14 @@
 # tls+tcp:// of the win64 build (Schannel) under wine against OpenSSL's
 # s_server and the native build's xipc (docs/tls.md, "Windows").
 #
-#   tls_wine_test.sh TLS_TEST OPENSSL XIPC XIPC_EXE WINE_RUN
+#   tls_wine_test.sh TLS_TEST OPENSSL XIPC XIPC_EXE WINE_RUN TLS_WIN_TEST
 #
-# TLS_TEST: the native tls_test (its "port" command finds a free port);
-# XIPC: the native CLI; XIPC_EXE: the win64 CLI, run with WINE_RUN.
+# TLS_TEST: the native tls_test (its "port" command finds a free port, its
+# "echo" serves TLS_WIN_TEST, the win64 tests/tls_win_test.c); XIPC: the
+# native CLI; XIPC_EXE: the win64 CLI; both .exe run with WINE_RUN.
 # Certificates with RSA keys: wine's Schannel takes no other (docs/tls.md).
+# The Linux side has no wine listener to dial (wine's Schannel cannot
+# accept): that direction is asserted as a refusal.
 #
 # Where wine differs from Windows the case asserts wine's behaviour: its
 # Schannel has no AcceptSecurityContext (a tls+tcp listener is refused
@@ -16,7 +19,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 TLS_INTEROP_LIB=1 . "$here/tls_interop_test.sh"
 
-T=$1 OPENSSL=$2 N=$3 X=$4 WINE_RUN=$5
+T=$1 OPENSSL=$2 N=$3 X=$4 WINE_RUN=$5 TW=$6
 
 fail() {
     echo "tls_wine_test: FAIL: $*" >&2
@@ -83,7 +86,7 @@ case_native() {
 D=$(mktemp -d "${TMPDIR:-/tmp}/xipc-tls-wine.XXXXXX")
 trap 'rm -rf "$D"' EXIT
 TLS_KEY=rsa certs "$D"
-cp "$D/server.key" "$D/ec-keep.key"
+"$OPENSSL" genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$D/ec.key" 2>/dev/null
 echo "tls_wine_test: $("$OPENSSL" version), $(sh "$WINE_RUN" "$X" --version 2>/dev/null || echo xipc.exe)"
 
 # (a) xipc.exe -> openssl s_server: the frame arrives intact
@@ -172,8 +175,6 @@ echo "  ... and the native listener: ETLS \"peer did not return a certificate\" 
 wine_send --tls-ca "$D/missing.pem" tls+tcp://127.0.0.1:9 x
 [ "$rc" = 1 ] && grep -q "invalid argument: cannot use tls_ca .*missing.pem: No such file" "$D/s.err" ||
     fail "missing tls_ca: $(cat "$D/s.err")"
-openssl_ec() { "$OPENSSL" genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
-openssl_ec "$D/ec.key"
 wine_send --tls-cert "$D/client.pem" --tls-key "$D/ec.key" tls+tcp://127.0.0.1:9 x
 [ "$rc" = 1 ] && grep -q "cannot use tls_key .*ec.key: not an RSA key" "$D/s.err" ||
     fail "EC key: $(cat "$D/s.err")"
@@ -181,4 +182,19 @@ wine_send --tls-cert "$D/client.pem" --tls-key "$D/server.key" tls+tcp://127.0.0
 [ "$rc" = 1 ] && grep -q "tls_key .*server.key does not match tls_cert" "$D/s.err" ||
     fail "key of another certificate: $(cat "$D/s.err")"
 echo "  option errors: missing tls_ca, an EC key, a key of another certificate: EINVAL"
+# (c) the library under wine against the native echo (OpenSSL): sizes,
+# threads, timeouts, verification texts, servers that are not TLS
+"$T" echo "$D/echo.port" "$D/server.pem" "$D/server.key" >"$D/echo.err" 2>&1 &
+epid=$!
+for _ in $(seq 1 1000); do
+    [ -s "$D/echo.port" ] && break
+    sleep 0.01
+done
+[ -s "$D/echo.port" ] || fail "the native echo did not start"
+rc=0
+sh "$WINE_RUN" "$TW" "$D" "$(cat "$D/echo.port")" >"$D/tw.out" 2>"$D/tw.err" || rc=$?
+kill "$epid" 2>/dev/null || true
+wait "$epid" 2>/dev/null || true
+sed 's/^/  /' "$D/tw.out"
+[ "$rc" = 0 ] && grep -q "^tls_win_test ok" "$D/tw.out" || fail "tls_win_test exited $rc"
 echo "tls_wine_test ok"

@@ -206,6 +206,16 @@ static SECURITY_STATUS tls_step(tls_conn *t, const WCHAR *target, xipc_deadline 
     return s;
 }
 
+/*
+ * Does in[] begin like a TLS record (content type 20..24, version 3.x)?
+ * Schannel under wine waits for a "record" of whatever length the first
+ * bytes of a non-TLS peer spell; this ends that at once, as OpenSSL does.
+ */
+static int tls_looks_tls(const tls_conn *t)
+{
+    return t->in_len < 2 || (t->in[0] >= 20 && t->in[0] <= 24 && t->in[1] == 3);
+}
+
 static xipc_err tls_handshake(tls_conn *t, const WCHAR *target, xipc_deadline *d)
 {
     int need_input = t->cfg->server; /* a client speaks first */
@@ -221,6 +231,11 @@ static xipc_err tls_handshake(tls_conn *t, const WCHAR *target, xipc_deadline *d
         }
         if (rv != XIPC_OK)
             return rv;
+        if (!tls_looks_tls(t)) {
+            t->base.fatal = 1;
+            xipc__set_detail("the peer does not speak TLS (wrong version number)");
+            return XIPC_ETLS;
+        }
         SECURITY_STATUS s = tls_step(t, target, d, &rv);
         if (s == SEC_E_OK)
             return rv;
