@@ -181,13 +181,16 @@ static SECURITY_STATUS tls_step(tls_conn *t, const WCHAR *target, xipc_deadline 
     ULONG attr = 0;
     SECURITY_STATUS s;
     CtxtHandle *old = t->has_ctx ? &t->ctx : NULL;
+    /* input: always for a server; for a client, not in its first call,
+     * nor when there is none (the close_notify call) */
+    int input = t->in_len > 0 && (t->cfg->server || old != NULL);
     if (t->cfg->server)
-        s = AcceptSecurityContext(&t->cfg->cred, old, &id,
+        s = AcceptSecurityContext(&t->cfg->cred, old, input ? &id : NULL,
                                   TLS_ASC_FLAGS | (t->cfg->mutual ? ASC_REQ_MUTUAL_AUTH : 0),
                                   0, &t->ctx, &od, &attr, NULL);
     else
         s = InitializeSecurityContextW(&t->cfg->cred, old, (SEC_WCHAR *)target, TLS_ISC_FLAGS,
-                                       0, 0, old != NULL ? &id : NULL, 0, &t->ctx, &od, &attr,
+                                       0, 0, input ? &id : NULL, 0, &t->ctx, &od, &attr,
                                        NULL);
     if (s == SEC_E_OK || s == SEC_I_CONTINUE_NEEDED || s == SEC_I_INCOMPLETE_CREDENTIALS)
         t->has_ctx = 1;
@@ -201,7 +204,9 @@ static SECURITY_STATUS tls_step(tls_conn *t, const WCHAR *target, xipc_deadline 
     }
     if (ob[1].pvBuffer != NULL)
         FreeContextBuffer(ob[1].pvBuffer);
-    if (s != SEC_E_INCOMPLETE_MESSAGE && old != NULL)
+    /* what was taken goes; incomplete input, and the input of a call that
+     * asked for credentials (called again with it), stays */
+    if (input && s != SEC_E_INCOMPLETE_MESSAGE && s != SEC_I_INCOMPLETE_CREDENTIALS)
         tls_keep_extra(t, &ib[1]);
     return s;
 }
@@ -305,12 +310,6 @@ void xipc__tls_conn_free(xipc_tls_conn *c)
     xipc__tls_conn_base_free(c);
 }
 
-/* Is @p name a numeric address? (No SNI for those: RFC 6066.) */
-static int tls_is_ip(const char *name)
-{
-    return strspn(name, "0123456789.") == strlen(name) || strchr(name, ':') != NULL;
-}
-
 xipc_err xipc__tls_connect(xipc_tls_conn **out, xipc_tls_cfg *c, xipc_plat_sock fd,
                            const char *name, int verify, xipc_deadline *d)
 {
@@ -322,7 +321,7 @@ xipc_err xipc__tls_connect(xipc_tls_conn **out, xipc_tls_cfg *c, xipc_plat_sock 
     t->in_cap = TLS_IN_MIN;
     t->in = malloc(t->in_cap);
     WCHAR target[256] = {0};
-    if (name != NULL && !tls_is_ip(name))
+    if (name != NULL && !xipc__tls_name_ip(name, NULL, NULL)) /* SNI: not for an address */
         MultiByteToWideChar(CP_UTF8, 0, name, -1, target, 256);
     xipc_err rv = t->in == NULL ? XIPC_ENOMEM
                                 : tls_handshake(t, target[0] != 0 ? target : NULL, d);

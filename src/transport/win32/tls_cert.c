@@ -329,23 +329,30 @@ void xipc__tls_ident_free(xipc_tls_ident *id)
 
 /* ---- verification -------------------------------------------------------------- */
 
-/* Is numeric address @p name (an IPv6 zone ignored) among @p c's IP entries?
- * -1: @p name is not an address. */
-static int name_ip_match(PCCERT_CONTEXT c, const char *name)
+int xipc__tls_name_ip(const char *name, BYTE *a, DWORD *len)
 {
     char ip[64];
+    BYTE tmp[16];
     size_t n = strcspn(name, "%");
-    BYTE a[16];
-    DWORD alen;
     if (n >= sizeof(ip))
-        return -1;
+        return 0;
     memcpy(ip, name, n);
     ip[n] = '\0';
-    if (InetPtonA(AF_INET, ip, a) == 1)
-        alen = 4;
-    else if (InetPtonA(AF_INET6, ip, a) == 1)
-        alen = 16;
-    else
+    DWORD k = InetPtonA(AF_INET, ip, a != NULL ? a : tmp) == 1    ? 4
+              : InetPtonA(AF_INET6, ip, a != NULL ? a : tmp) == 1 ? 16
+                                                                  : 0;
+    if (len != NULL)
+        *len = k;
+    return k != 0;
+}
+
+/* Is numeric address @p name among @p c's IP entries? -1: @p name is not
+ * an address. */
+static int name_ip_match(PCCERT_CONTEXT c, const char *name)
+{
+    BYTE a[16];
+    DWORD alen;
+    if (!xipc__tls_name_ip(name, a, &alen))
         return -1;
     PCERT_EXTENSION ext = CertFindExtension(szOID_SUBJECT_ALT_NAME2,
                                             c->pCertInfo->cExtension,

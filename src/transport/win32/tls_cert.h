@@ -27,6 +27,10 @@ void xipc__tls_ident_free(xipc_tls_ident *id);
 /* Every certificate of PEM file @p path (option @p what) in a memory store. */
 xipc_err xipc__tls_pem_store(HCERTSTORE *out, const char *what, const char *path);
 
+/* Is @p name a numeric IPv4 or IPv6 address (a zone "%eth0" ignored)? Its
+ * bytes in @p a (16 bytes; NULL: not wanted) and their count in @p len. */
+int xipc__tls_name_ip(const char *name, BYTE *a, DWORD *len);
+
 /*
  * Check peer certificate @p peer: its chain must lead to a CA in @p ca (NULL:
  * the system's store) and be valid now; @p name (NULL: none, a client's
