@@ -432,38 +432,43 @@ static SECURITY_STATUS tls_decrypt(tls_conn *t)
     return SEC_E_OK;
 }
 
+/*
+ * Everything decrypted goes into @p buf while it has room, records already
+ * read included (the socket will not say they are there), as the OpenSSL
+ * side does; the socket is read only when nothing is decrypted yet.
+ */
 xipc_err xipc__tls_recv(void *ctx, xipc_plat_sock fd, void *buf, size_t cap, size_t *got,
                         xipc_deadline *d)
 {
     tls_conn *t = ctx;
+    size_t k = 0;
     for (;;) {
-        if (t->poff < t->plen) {
-            size_t k = t->plen - t->poff < cap ? t->plen - t->poff : cap;
-            memcpy(buf, t->plain + t->poff, k);
-            t->poff += k;
-            *got = k;
-            return XIPC_OK;
-        }
-        if (t->broken != XIPC_OK)
-            return t->broken;
+        size_t m = t->plen - t->poff < cap - k ? t->plen - t->poff : cap - k;
+        memcpy((uint8_t *)buf + k, t->plain + t->poff, m);
+        t->poff += m;
+        k += m;
+        if (k == cap || t->broken != XIPC_OK)
+            break;
         SECURITY_STATUS s = t->in_len > 0 ? tls_decrypt(t) : SEC_E_INCOMPLETE_MESSAGE;
         if (s == SEC_E_OK)
             continue;
         if (s == SEC_I_CONTEXT_EXPIRED) { /* close_notify */
             t->broken = XIPC_ECLOSED;
-            continue;
-        }
-        if (s != SEC_E_INCOMPLETE_MESSAGE) {
+        } else if (s != SEC_E_INCOMPLETE_MESSAGE) {
             /* a record changed on the way is EPROTO, an alert ETLS */
             xipc_err rv = tls_status_failure(t, s, "cannot decrypt");
             t->broken = s == SEC_E_DECRYPT_FAILURE || s == SEC_E_MESSAGE_ALTERED ? XIPC_EPROTO
                                                                                 : rv;
-            return t->broken;
+        } else if (k == 0) {
+            xipc_err rv = tls_fill(t, d);
+            if (rv != XIPC_OK)
+                return rv;
+        } else {
+            break;
         }
-        xipc_err rv = tls_fill(t, d);
-        if (rv != XIPC_OK)
-            return rv;
     }
+    *got = k;
+    return k > 0 ? XIPC_OK : t->broken;
 }
 
 /* ---- settings ------------------------------------------------------------------ */
