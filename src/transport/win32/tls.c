@@ -17,17 +17,15 @@
  * sending one writes it after the handshake; the context is shared, so
  * EncryptMessage and DecryptMessage hold the connection's lock.
  */
-#define SECURITY_WIN32
 #include <stdlib.h>
 #include <string.h>
 
-#include <windows.h>
-#include <security.h>
-#include <schannel.h>
-
 #include "core/detail.h"
 #include "transport/tls.h"
+#include "transport/win32/tls_api.h"
 #include "transport/win32/tls_cert.h"
+
+#include <schannel.h>
 
 #define TLS_IN_MIN 65536 /* room for a handshake message or a record */
 
@@ -185,11 +183,11 @@ static SECURITY_STATUS tls_step(tls_conn *t, const WCHAR *target, xipc_deadline 
      * nor when there is none (the close_notify call) */
     int input = t->in_len > 0 && (t->cfg->server || old != NULL);
     if (t->cfg->server)
-        s = AcceptSecurityContext(&t->cfg->cred, old, input ? &id : NULL,
+        s = xipc__sspi->AcceptSecurityContext(&t->cfg->cred, old, input ? &id : NULL,
                                   TLS_ASC_FLAGS | (t->cfg->mutual ? ASC_REQ_MUTUAL_AUTH : 0),
                                   0, &t->ctx, &od, &attr, NULL);
     else
-        s = InitializeSecurityContextW(&t->cfg->cred, old, (SEC_WCHAR *)target, TLS_ISC_FLAGS,
+        s = xipc__sspi->InitializeSecurityContextW(&t->cfg->cred, old, (SEC_WCHAR *)target, TLS_ISC_FLAGS,
                                        0, 0, input ? &id : NULL, 0, &t->ctx, &od, &attr,
                                        NULL);
     if (s == SEC_E_OK || s == SEC_I_CONTINUE_NEEDED || s == SEC_I_INCOMPLETE_CREDENTIALS)
@@ -200,10 +198,10 @@ static SECURITY_STATUS tls_step(tls_conn *t, const WCHAR *target, xipc_deadline 
         /* a failure's token is an alert for the peer: sent when it can be */
         if (ob[0].cbBuffer > 0)
             *io = tls_write(t, ob[0].pvBuffer, ob[0].cbBuffer, &done, d);
-        FreeContextBuffer(ob[0].pvBuffer);
+        xipc__sspi->FreeContextBuffer(ob[0].pvBuffer);
     }
     if (ob[1].pvBuffer != NULL)
-        FreeContextBuffer(ob[1].pvBuffer);
+        xipc__sspi->FreeContextBuffer(ob[1].pvBuffer);
     /* what was taken goes; incomplete input, and the input of a call that
      * asked for credentials (called again with it), stays */
     if (input && s != SEC_E_INCOMPLETE_MESSAGE && s != SEC_I_INCOMPLETE_CREDENTIALS)
@@ -262,7 +260,7 @@ static xipc_err tls_handshake(tls_conn *t, const WCHAR *target, xipc_deadline *d
 /* After the handshake: the record sizes, the buffers, the peer's certificate. */
 static xipc_err tls_established(tls_conn *t, const char *name, int verify)
 {
-    if (QueryContextAttributesW(&t->ctx, SECPKG_ATTR_STREAM_SIZES, &t->sizes) != SEC_E_OK)
+    if (xipc__sspi->QueryContextAttributesW(&t->ctx, SECPKG_ATTR_STREAM_SIZES, &t->sizes) != SEC_E_OK)
         return XIPC_ENOMEM;
     size_t rec = (size_t)t->sizes.cbHeader + t->sizes.cbMaximumMessage + t->sizes.cbTrailer;
     if (rec > t->in_cap) {
@@ -280,14 +278,14 @@ static xipc_err tls_established(tls_conn *t, const char *name, int verify)
     if (!check)
         return XIPC_OK;
     PCCERT_CONTEXT peer = NULL;
-    if (QueryContextAttributesW(&t->ctx, SECPKG_ATTR_REMOTE_CERT_CONTEXT, &peer) != SEC_E_OK ||
+    if (xipc__sspi->QueryContextAttributesW(&t->ctx, SECPKG_ATTR_REMOTE_CERT_CONTEXT, &peer) != SEC_E_OK ||
         peer == NULL) {
         xipc__set_detail(name != NULL ? "the server sent no certificate"
                                       : "peer did not return a certificate");
         return XIPC_ETLS;
     }
     xipc_err rv = xipc__tls_verify(peer, t->cfg->ca, name);
-    CertFreeCertificateContext(peer);
+    xipc__crypt.CertFreeCertificateContext(peer);
     return rv;
 }
 
@@ -302,7 +300,7 @@ void xipc__tls_conn_free(xipc_tls_conn *c)
 {
     tls_conn *t = (tls_conn *)c;
     if (t->has_ctx)
-        DeleteSecurityContext(&t->ctx);
+        xipc__sspi->DeleteSecurityContext(&t->ctx);
     xipc__tls_cfg_free(t->cfg);
     free(t->in);
     free(t->out);
@@ -341,7 +339,7 @@ static void tls_close_notify(tls_conn *t)
     DWORD type = SCHANNEL_SHUTDOWN;
     SecBuffer b = {sizeof(type), SECBUFFER_TOKEN, &type};
     SecBufferDesc bd = {SECBUFFER_VERSION, 1, &b};
-    if (ApplyControlToken(&t->ctx, &bd) != SEC_E_OK)
+    if (xipc__sspi->ApplyControlToken(&t->ctx, &bd) != SEC_E_OK)
         return; /* wine: not implemented, the socket just closes */
     xipc_deadline now = xipc__deadline(0);
     xipc_err io;
@@ -396,7 +394,7 @@ xipc_err xipc__tls_put(xipc_tls_conn *c, size_t len, xipc_deadline *d)
     };
     SecBufferDesc bd = {SECBUFFER_VERSION, 4, b};
     xipc_plat_mutex_lock(&t->base.lock);
-    SECURITY_STATUS s = EncryptMessage(&t->ctx, 0, &bd, 0);
+    SECURITY_STATUS s = xipc__sspi->EncryptMessage(&t->ctx, 0, &bd, 0);
     xipc_plat_mutex_unlock(&t->base.lock);
     if (s != SEC_E_OK)
         return tls_status_failure(t, s, "cannot encrypt");
@@ -414,7 +412,7 @@ static SECURITY_STATUS tls_decrypt(tls_conn *t)
                       {0, SECBUFFER_EMPTY, NULL}};
     SecBufferDesc bd = {SECBUFFER_VERSION, 4, b};
     xipc_plat_mutex_lock(&t->base.lock);
-    SECURITY_STATUS s = DecryptMessage(&t->ctx, &bd, 0, NULL);
+    SECURITY_STATUS s = xipc__sspi->DecryptMessage(&t->ctx, &bd, 0, NULL);
     xipc_plat_mutex_unlock(&t->base.lock);
     if (s != SEC_E_OK)
         return s;
@@ -481,10 +479,12 @@ xipc_err xipc__tls_recv(void *ctx, xipc_plat_sock fd, void *buf, size_t cap, siz
  */
 xipc_err xipc__tls_can_listen(void)
 {
+    if (xipc__tls_api_load() != XIPC_OK)
+        return XIPC_ENOTSUP;
     SCHANNEL_CRED sc = {.dwVersion = SCHANNEL_CRED_VERSION,
                         .dwFlags = SCH_CRED_MANUAL_CRED_VALIDATION | SCH_CRED_NO_DEFAULT_CREDS};
     CredHandle cred;
-    if (AcquireCredentialsHandleW(NULL, (SEC_WCHAR *)UNISP_NAME_W, SECPKG_CRED_OUTBOUND, NULL,
+    if (xipc__sspi->AcquireCredentialsHandleW(NULL, (SEC_WCHAR *)UNISP_NAME_W, SECPKG_CRED_OUTBOUND, NULL,
                                   &sc, NULL, NULL, &cred, NULL) != SEC_E_OK)
         return XIPC_OK; /* the listener's own credentials will say */
     SecBuffer ib[2] = {{0, SECBUFFER_TOKEN, NULL}, {0, SECBUFFER_EMPTY, NULL}};
@@ -493,13 +493,13 @@ xipc_err xipc__tls_can_listen(void)
     SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob};
     CtxtHandle ctx;
     ULONG attr;
-    SECURITY_STATUS s = AcceptSecurityContext(&cred, NULL, &id, TLS_ASC_FLAGS, 0, &ctx, &od,
+    SECURITY_STATUS s = xipc__sspi->AcceptSecurityContext(&cred, NULL, &id, TLS_ASC_FLAGS, 0, &ctx, &od,
                                               &attr, NULL);
     if (s == SEC_E_OK || s == SEC_I_CONTINUE_NEEDED)
-        DeleteSecurityContext(&ctx);
+        xipc__sspi->DeleteSecurityContext(&ctx);
     if (ob.pvBuffer != NULL)
-        FreeContextBuffer(ob.pvBuffer);
-    FreeCredentialsHandle(&cred);
+        xipc__sspi->FreeContextBuffer(ob.pvBuffer);
+    xipc__sspi->FreeCredentialsHandle(&cred);
     if (s == SEC_E_UNSUPPORTED_FUNCTION) {
         xipc__set_detail("this Schannel cannot accept TLS connections "
                          "(AcceptSecurityContext not implemented, as in wine)");
@@ -510,12 +510,14 @@ xipc_err xipc__tls_can_listen(void)
 
 xipc_err xipc__tls_cfg_new(xipc_tls_cfg **out, const xipc_opts *o, int server)
 {
+    xipc_err rv = xipc__tls_api_load();
+    if (rv != XIPC_OK)
+        return rv;
     xipc_tls_cfg *c = calloc(1, sizeof(*c));
     if (c == NULL)
         return XIPC_ENOMEM;
     c->refs = 1;
     c->server = server;
-    xipc_err rv = XIPC_OK;
     if (o->tls_cert != NULL)
         rv = xipc__tls_ident_load(&c->id, o->tls_cert, o->tls_key);
     if (rv == XIPC_OK && o->tls_ca != NULL && o->tls_verify)
@@ -533,7 +535,7 @@ xipc_err xipc__tls_cfg_new(xipc_tls_cfg **out, const xipc_opts *o, int server)
                           : SCH_CRED_MANUAL_CRED_VALIDATION | SCH_CRED_NO_DEFAULT_CREDS,
     };
     if (rv == XIPC_OK) {
-        SECURITY_STATUS s = AcquireCredentialsHandleW(
+        SECURITY_STATUS s = xipc__sspi->AcquireCredentialsHandleW(
             NULL, (SEC_WCHAR *)UNISP_NAME_W, server ? SECPKG_CRED_INBOUND : SECPKG_CRED_OUTBOUND,
             NULL, &sc, NULL, NULL, &c->cred, NULL);
         if (s != SEC_E_OK) {
@@ -558,9 +560,9 @@ void xipc__tls_cfg_free(xipc_tls_cfg *c)
     if (c == NULL || InterlockedDecrement(&c->refs) > 0)
         return;
     if (c->has_cred)
-        FreeCredentialsHandle(&c->cred);
+        xipc__sspi->FreeCredentialsHandle(&c->cred);
     xipc__tls_ident_free(&c->id);
     if (c->ca != NULL)
-        CertCloseStore(c->ca, 0);
+        xipc__crypt.CertCloseStore(c->ca, 0);
     free(c);
 }

@@ -19,6 +19,7 @@
 #include <wininet.h> /* SECURITY_FLAG_IGNORE_* */
 
 #include "core/detail.h"
+#include "transport/win32/tls_api.h"
 #include "transport/win32/tls_cert.h"
 
 #define PEM_FILE_MAX (1u << 20)
@@ -62,12 +63,12 @@ static int pem_next(const char **at, const char *label, BYTE **der, DWORD *len)
     e += strlen(end);
     *at = e;
     DWORD n = 0;
-    if (!CryptStringToBinaryA(b, (DWORD)(e - b), CRYPT_STRING_BASE64HEADER, NULL, &n, NULL,
+    if (!xipc__crypt.CryptStringToBinaryA(b, (DWORD)(e - b), CRYPT_STRING_BASE64HEADER, NULL, &n, NULL,
                               NULL))
         return 0;
     *der = LocalAlloc(LMEM_FIXED, n);
     if (*der == NULL ||
-        !CryptStringToBinaryA(b, (DWORD)(e - b), CRYPT_STRING_BASE64HEADER, *der, &n, NULL,
+        !xipc__crypt.CryptStringToBinaryA(b, (DWORD)(e - b), CRYPT_STRING_BASE64HEADER, *der, &n, NULL,
                               NULL)) {
         LocalFree(*der);
         return 0;
@@ -85,7 +86,7 @@ static int pem_certs(const char *pem, HCERTSTORE store, PCCERT_CONTEXT *first)
     DWORD len;
     while (pem_next(&pem, "CERTIFICATE", &der, &len)) {
         PCCERT_CONTEXT c = NULL;
-        BOOL ok = CertAddEncodedCertificateToStore(store, X509_ASN_ENCODING, der, len,
+        BOOL ok = xipc__crypt.CertAddEncodedCertificateToStore(store, X509_ASN_ENCODING, der, len,
                                                    CERT_STORE_ADD_USE_EXISTING,
                                                    count == 0 && first ? &c : NULL);
         LocalFree(der);
@@ -104,14 +105,14 @@ xipc_err xipc__tls_pem_store(HCERTSTORE *out, const char *what, const char *path
     char *pem = pem_read(what, path, &len);
     if (pem == NULL)
         return XIPC_EINVAL;
-    HCERTSTORE s = CertOpenStore(CERT_STORE_PROV_MEMORY, 0, 0, 0, NULL);
+    HCERTSTORE s = xipc__crypt.CertOpenStore(CERT_STORE_PROV_MEMORY, 0, 0, 0, NULL);
     int n = s != NULL ? pem_certs(pem, s, NULL) : -1;
     free(pem);
     if (n <= 0) {
         xipc__set_detail("cannot use %s %s: %s", what, path,
                          n == 0 ? "no PEM certificate in it" : "not a certificate");
         if (s != NULL)
-            CertCloseStore(s, 0);
+            xipc__crypt.CertCloseStore(s, 0);
         return XIPC_EINVAL;
     }
     *out = s;
@@ -194,7 +195,7 @@ static BYTE *key_blob(const char *pem, DWORD *len, const char **why)
                    ? "an encrypted key (give it unencrypted)"
                    : "no PEM private key in it";
     }
-    if (rsa != NULL && !CryptDecodeObjectEx(ENC, PKCS_RSA_PRIVATE_KEY, rsa, (DWORD)rsa_len,
+    if (rsa != NULL && !xipc__crypt.CryptDecodeObjectEx(ENC, PKCS_RSA_PRIVATE_KEY, rsa, (DWORD)rsa_len,
                                             CRYPT_DECODE_ALLOC_FLAG, NULL, &blob, len)) {
         *why = "not a valid RSA private key";
         blob = NULL;
@@ -249,11 +250,11 @@ static xipc_err key_import(xipc_tls_ident *id, const BYTE *blob, DWORD len, cons
         CryptDestroyKey(k);
         DWORD sz = 0;
         CERT_PUBLIC_KEY_INFO *pub = NULL;
-        if (CryptExportPublicKeyInfo(prov, AT_KEYEXCHANGE, X509_ASN_ENCODING, NULL, &sz))
+        if (xipc__crypt.CryptExportPublicKeyInfo(prov, AT_KEYEXCHANGE, X509_ASN_ENCODING, NULL, &sz))
             pub = malloc(sz);
         if (pub == NULL ||
-            !CryptExportPublicKeyInfo(prov, AT_KEYEXCHANGE, X509_ASN_ENCODING, pub, &sz) ||
-            !CertComparePublicKeyInfo(X509_ASN_ENCODING,
+            !xipc__crypt.CryptExportPublicKeyInfo(prov, AT_KEYEXCHANGE, X509_ASN_ENCODING, pub, &sz) ||
+            !xipc__crypt.CertComparePublicKeyInfo(X509_ASN_ENCODING,
                                       &id->cert->pCertInfo->SubjectPublicKeyInfo, pub)) {
             xipc__set_detail("tls_key %s does not match tls_cert %s", key, cert);
             rv = XIPC_EINVAL;
@@ -268,7 +269,7 @@ static xipc_err key_import(xipc_tls_ident *id, const BYTE *blob, DWORD len, cons
         .dwKeySpec = AT_KEYEXCHANGE,
     };
     if (rv == XIPC_OK &&
-        !CertSetCertificateContextProperty(id->cert, CERT_KEY_PROV_INFO_PROP_ID, 0, &kp)) {
+        !xipc__crypt.CertSetCertificateContextProperty(id->cert, CERT_KEY_PROV_INFO_PROP_ID, 0, &kp)) {
         xipc__set_detail("cannot use tls_key %s: error %lu", key, GetLastError());
         rv = XIPC_EINVAL;
     }
@@ -284,7 +285,7 @@ xipc_err xipc__tls_ident_load(xipc_tls_ident *id, const char *cert, const char *
     char *pem = pem_read("tls_cert", cert, &len);
     if (pem == NULL)
         return XIPC_EINVAL;
-    id->store = CertOpenStore(CERT_STORE_PROV_MEMORY, 0, 0, 0, NULL);
+    id->store = xipc__crypt.CertOpenStore(CERT_STORE_PROV_MEMORY, 0, 0, 0, NULL);
     int n = id->store != NULL ? pem_certs(pem, id->store, &id->cert) : -1;
     free(pem);
     if (n <= 0) {
@@ -319,9 +320,9 @@ xipc_err xipc__tls_ident_load(xipc_tls_ident *id, const char *cert, const char *
 void xipc__tls_ident_free(xipc_tls_ident *id)
 {
     if (id->cert != NULL)
-        CertFreeCertificateContext(id->cert);
+        xipc__crypt.CertFreeCertificateContext(id->cert);
     if (id->store != NULL)
-        CertCloseStore(id->store, 0);
+        xipc__crypt.CertCloseStore(id->store, 0);
     if (id->container[0] != 0)
         key_container_delete(id->container);
     memset(id, 0, sizeof(*id));
@@ -354,12 +355,12 @@ static int name_ip_match(PCCERT_CONTEXT c, const char *name)
     DWORD alen;
     if (!xipc__tls_name_ip(name, a, &alen))
         return -1;
-    PCERT_EXTENSION ext = CertFindExtension(szOID_SUBJECT_ALT_NAME2,
+    PCERT_EXTENSION ext = xipc__crypt.CertFindExtension(szOID_SUBJECT_ALT_NAME2,
                                             c->pCertInfo->cExtension,
                                             c->pCertInfo->rgExtension);
     CERT_ALT_NAME_INFO *alt = NULL;
     DWORD sz;
-    if (ext == NULL || !CryptDecodeObjectEx(ENC, X509_ALTERNATE_NAME, ext->Value.pbData,
+    if (ext == NULL || !xipc__crypt.CryptDecodeObjectEx(ENC, X509_ALTERNATE_NAME, ext->Value.pbData,
                                             ext->Value.cbData, CRYPT_DECODE_ALLOC_FLAG,
                                             NULL, &alt, &sz))
         return 0;
@@ -389,7 +390,7 @@ static int name_dns_match(PCCERT_CHAIN_CONTEXT chain, const char *name)
     };
     CERT_CHAIN_POLICY_PARA para = {.cbSize = sizeof(para), .pvExtraPolicyPara = &ssl};
     CERT_CHAIN_POLICY_STATUS st = {.cbSize = sizeof(st)};
-    if (!CertVerifyCertificateChainPolicy(CERT_CHAIN_POLICY_SSL, chain, &para, &st))
+    if (!xipc__crypt.CertVerifyCertificateChainPolicy(CERT_CHAIN_POLICY_SSL, chain, &para, &st))
         return 0;
     return st.dwError == 0;
 }
@@ -430,17 +431,17 @@ xipc_err xipc__tls_verify(PCCERT_CONTEXT peer, HCERTSTORE ca, const char *name)
 {
     /* build from the peer's certificates (its store holds what it sent)
      * and the CAs given: the system store roots the chain when ca is NULL */
-    HCERTSTORE more = CertOpenStore(CERT_STORE_PROV_COLLECTION, 0, 0, 0, NULL);
+    HCERTSTORE more = xipc__crypt.CertOpenStore(CERT_STORE_PROV_COLLECTION, 0, 0, 0, NULL);
     if (more != NULL) {
-        CertAddStoreToCollection(more, peer->hCertStore, 0, 0);
+        xipc__crypt.CertAddStoreToCollection(more, peer->hCertStore, 0, 0);
         if (ca != NULL)
-            CertAddStoreToCollection(more, ca, 0, 0);
+            xipc__crypt.CertAddStoreToCollection(more, ca, 0, 0);
     }
     CERT_CHAIN_PARA cp = {.cbSize = sizeof(cp)};
     PCCERT_CHAIN_CONTEXT chain = NULL;
-    if (!CertGetCertificateChain(NULL, peer, NULL, more, &cp, 0, NULL, &chain)) {
+    if (!xipc__crypt.CertGetCertificateChain(NULL, peer, NULL, more, &cp, 0, NULL, &chain)) {
         if (more != NULL)
-            CertCloseStore(more, 0);
+            xipc__crypt.CertCloseStore(more, 0);
         xipc__set_detail("certificate verify failed: no chain (error %lu)", GetLastError());
         return XIPC_ETLS;
     }
@@ -448,11 +449,11 @@ xipc_err xipc__tls_verify(PCCERT_CONTEXT peer, HCERTSTORE ca, const char *name)
     PCCERT_CONTEXT root = sc->rgpElement[sc->cElement - 1]->pCertContext;
     int ours = 0;
     if (ca != NULL) {
-        PCCERT_CONTEXT f = CertFindCertificateInStore(ca, X509_ASN_ENCODING, 0,
+        PCCERT_CONTEXT f = xipc__crypt.CertFindCertificateInStore(ca, X509_ASN_ENCODING, 0,
                                                       CERT_FIND_EXISTING, root, NULL);
         ours = f != NULL;
         if (f != NULL)
-            CertFreeCertificateContext(f);
+            xipc__crypt.CertFreeCertificateContext(f);
     }
     /* without tls_ca: the system's roots, as Windows trusts them */
     const char *why = chain_failure(chain, ca != NULL ? ours : 1);
@@ -467,8 +468,8 @@ xipc_err xipc__tls_verify(PCCERT_CONTEXT peer, HCERTSTORE ca, const char *name)
         else if (ip < 0 && !name_dns_match(chain, name))
             why = "hostname mismatch";
     }
-    CertFreeCertificateChain(chain);
-    CertCloseStore(more, 0);
+    xipc__crypt.CertFreeCertificateChain(chain);
+    xipc__crypt.CertCloseStore(more, 0);
     if (why != NULL) {
         xipc__set_detail("certificate verify failed: %s", why);
         return XIPC_ETLS;
