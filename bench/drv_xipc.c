@@ -227,8 +227,10 @@ static int xchan_tls_setup(void)
     xipc_opts_init(&o);
     xipc_sock *l;
     xipc_err rv = xipc_listen(&l, "tls+tcp://127.0.0.1:0", &o); /* no certificate yet */
-    if (rv == XIPC_ENOTSUP) {
-        bench_set_error("tls+tcp:// not built (no OpenSSL at build time)");
+    if (rv == XIPC_ENOTSUP) { /* no OpenSSL at build time, or wine's Schannel */
+        const char *d = xipc_last_detail();
+        bench_set_error("not available here (%s%s%s)", xipc_strerror(rv), d[0] ? ": " : "",
+                        d[0] ? d : "tls+tcp:// not built");
         return -1;
     }
     if (rv == XIPC_OK)

@@ -18,12 +18,19 @@ OPENSSL=openssl
 # 127.0.0.1 and ::1 signed by the CA, a client certificate signed by the CA
 # and one signed by the second CA, a self-signed "rogue" server
 # certificate, and an expired server certificate signed by the CA. EC keys
-# (P-256): quick to make.
+# (P-256): quick to make; TLS_KEY=rsa makes RSA 2048 keys instead (what
+# Schannel under wine takes: docs/tls.md, "Windows").
 certs() {
     d=$1
     mkdir -p "$d"
     ossl() { "$OPENSSL" "$@" >>"$d/openssl.log" 2>&1; }
-    key() { ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$d/$1.key"; }
+    key() {
+        if [ "${TLS_KEY:-ec}" = rsa ]; then
+            ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$d/$1.key"
+        else
+            ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$d/$1.key"
+        fi
+    }
     ca() { # NAME CN
         key "$1"
         ossl req -x509 -new -key "$d/$1.key" -out "$d/$1.pem" -days 3650 -subj "/CN=$2" \
@@ -75,32 +82,25 @@ frame() {
     printf "\\$(printf '%03o' "$n")\\000\\000\\000%s" "$1"
 }
 
-# xipc client -> openssl s_server. $1: label; the rest: extra s_server
-# arguments, then "--", then extra interop-send arguments.
-to_s_server() {
-    label=$1
-    shift
-    sargs=""
-    while [ $# -gt 0 ] && [ "$1" != "--" ]; do sargs="$sargs $1"; shift; done
-    [ $# -gt 0 ] && shift
+# Start `openssl s_server` for one connection on a free port ($port, $spid)
+# with extra arguments "$@"; its output goes to $D/s_server.out.
+s_server_start() {
     port=$("$T" port)
-    msg="hello from xipc ($label)"
     # s_server ends a connection when its standard input ends: give it one
     # that stays open (a FIFO we hold open for writing)
     rm -f "$D/in"
     mkfifo "$D/in"
     exec 3<>"$D/in"
-    # shellcheck disable=SC2086
-    timeout 60 "$OPENSSL" s_server -accept "127.0.0.1:$port" -naccept 1 -quiet \
-        -cert "$D/server.pem" -key "$D/server.key" $sargs \
+    timeout 120 "$OPENSSL" s_server -accept "127.0.0.1:$port" -naccept 1 -quiet \
+        -cert "$D/server.pem" -key "$D/server.key" "$@" \
         <&3 >"$D/s_server.out" 2>"$D/s_server.err" &
     spid=$!
-    if ! timeout 60 "$T" interop-send "tls+tcp://127.0.0.1:$port" "$msg" "$D/ca.pem" "$@"; then
-        kill "$spid" 2>/dev/null || true
-        cat "$D/s_server.err" >&2
-        fail "$label: the xipc client failed"
-    fi
-    want=$(frame_hex "$msg")
+}
+
+# Wait until s_server printed the frame of payload $1 (at most 5 s; $got,
+# $want), then stop it.
+s_server_got() {
+    want=$(frame_hex "$1")
     for _ in $(seq 1 500); do
         got=$(hex <"$D/s_server.out")
         [ "$got" = "$want" ] && break
@@ -109,6 +109,25 @@ to_s_server() {
     kill "$spid" 2>/dev/null || true
     wait "$spid" 2>/dev/null || true
     exec 3>&-
+}
+
+# xipc client -> openssl s_server. $1: label; the rest: extra s_server
+# arguments, then "--", then extra interop-send arguments.
+to_s_server() {
+    label=$1
+    shift
+    sargs=""
+    while [ $# -gt 0 ] && [ "$1" != "--" ]; do sargs="$sargs $1"; shift; done
+    [ $# -gt 0 ] && shift
+    msg="hello from xipc ($label)"
+    # shellcheck disable=SC2086
+    s_server_start $sargs
+    if ! timeout 60 "$T" interop-send "tls+tcp://127.0.0.1:$port" "$msg" "$D/ca.pem" "$@"; then
+        kill "$spid" 2>/dev/null || true
+        cat "$D/s_server.err" >&2
+        fail "$label: the xipc client failed"
+    fi
+    s_server_got "$msg"
     [ "$got" = "$want" ] || { cat "$D/s_server.err" >&2; fail "$label: s_server printed $got, want $want"; }
     echo "  xipc -> s_server ($label): frame received intact"
 }
@@ -174,6 +193,9 @@ run() {
     echo "  s_client without a certificate -> xipc requiring one: refused (ETLS)"
     echo "tls_interop_test ok"
 }
+
+# TLS_INTEROP_LIB=1: only define the functions (tls_wine_test.sh uses them)
+[ "${TLS_INTEROP_LIB:-}" = 1 ] && return 0
 
 case "${1:-}" in
 certs) certs "$2" ;;

@@ -8,8 +8,9 @@
  *
  *   tls_test SCRIPT          the suite; certificates from "SCRIPT certs DIR"
  *   tls_test absent          a build without OpenSSL refuses the scheme
- *   tls_test port | interop-send | interop-serve | hold
- *                            helpers for tls_interop_test.sh and the suite
+ *   tls_test port | interop-send | interop-serve | hold | echo
+ *                            helpers for tls_interop_test.sh,
+ *                            tls_wine_test.sh and the suite
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -741,24 +742,34 @@ static int helper_send(int argc, char **argv)
     return 0;
 }
 
+/* A listener on a free port with CERT, KEY (and CA), its port written to
+ * PORTFILE (whole, by a rename). */
+static xipc_sock *helper_listen(const char *portfile, const char *cert, const char *key,
+                                const char *ca)
+{
+    xipc_opts o;
+    xipc_sock *l;
+    char tmp[300];
+    XT_OK(xipc_opts_init(&o));
+    o.tls_cert = cert;
+    o.tls_key = key;
+    o.tls_ca = ca;
+    XT_OK(xipc_listen(&l, "tls+tcp://127.0.0.1:0", &o));
+    snprintf(tmp, sizeof(tmp), "%s.tmp", portfile);
+    FILE *f = fopen(tmp, "w");
+    XT_ASSERT(f != NULL);
+    fprintf(f, "%u\n", url_port(l));
+    XT_ASSERT(fclose(f) == 0 && rename(tmp, portfile) == 0);
+    return l;
+}
+
 /* interop-serve PORTFILE CERT KEY EXPECT REPLY [CA]: serve one client;
  * EXPECT "-": that client must be refused (accept gives ETLS). */
 static int helper_serve(int argc, char **argv)
 {
-    xipc_opts o;
-    xipc_sock *l, *s;
-    char tmp[300], buf[256];
+    xipc_sock *l = helper_listen(argv[2], argv[3], argv[4], argc > 7 ? argv[7] : NULL), *s;
+    char buf[256];
     size_t n;
-    XT_OK(xipc_opts_init(&o));
-    o.tls_cert = argv[3];
-    o.tls_key = argv[4];
-    o.tls_ca = argc > 7 ? argv[7] : NULL;
-    XT_OK(xipc_listen(&l, "tls+tcp://127.0.0.1:0", &o));
-    snprintf(tmp, sizeof(tmp), "%s.tmp", argv[2]);
-    FILE *f = fopen(tmp, "w");
-    XT_ASSERT(f != NULL);
-    fprintf(f, "%u\n", url_port(l));
-    XT_ASSERT(fclose(f) == 0 && rename(tmp, argv[2]) == 0);
     xipc_err rv = xipc_accept(l, &s, 30000);
     if (strcmp(argv[5], "-") == 0) {
         printf("%s: %s\n", xipc_err_name(rv), xipc_last_detail());
@@ -775,6 +786,39 @@ static int helper_serve(int argc, char **argv)
     xipc_close(s);
     xipc_close(l);
     return 0;
+}
+
+/* One connection of helper_echo: every message back, until it ends. */
+static void *helper_echo_conn(void *arg)
+{
+    xipc_sock *s = arg;
+    uint8_t *buf = malloc(TT_MAX);
+    size_t n;
+    while (buf != NULL && xipc_recv(s, buf, TT_MAX, &n, -1) == XIPC_OK &&
+           xipc_send(s, buf, n, 30000) == XIPC_OK)
+        ;
+    free(buf);
+    xipc_close(s);
+    return NULL;
+}
+
+/* echo PORTFILE CERT KEY: echo every message of every client (each on a
+ * thread of its own) until killed; for tls_wine_test.sh's tls_win_test. */
+static int helper_echo(char **argv)
+{
+    xipc_sock *l = helper_listen(argv[2], argv[3], argv[4], NULL), *s;
+    xipc_err rv;
+    /* a client refused in its handshake (ETLS) is no reason to stop */
+    while ((rv = xipc_accept(l, &s, -1)) == XIPC_OK || rv == XIPC_ETLS) {
+        pthread_t t;
+        if (rv == XIPC_OK && pthread_create(&t, NULL, helper_echo_conn, s) == 0)
+            pthread_detach(t);
+        else if (rv == XIPC_OK)
+            xipc_close(s);
+    }
+    fprintf(stderr, "echo: accept: %s (%s)\n", xipc_err_name(rv), xipc_last_detail());
+    xipc_close(l);
+    return 1;
 }
 
 /* hold URL CA: dial, send "up", wait to be killed. */
@@ -813,6 +857,8 @@ int main(int argc, char **argv)
         return helper_serve(argc, argv);
     if (argc == 4 && strcmp(argv[1], "hold") == 0)
         return helper_hold(argv);
+    if (argc == 5 && strcmp(argv[1], "echo") == 0)
+        return helper_echo(argv);
     if (argc != 2)
         XT_FAIL("usage: tls_test SCRIPT | absent | port | interop-send ... | "
                 "interop-serve ... | hold URL CA");

@@ -183,8 +183,9 @@ typedef struct xipc_sock xipc_sock;
  * @return XIPC_OK, XIPC_EINVAL (bad URL or options), XIPC_ENOTSUP (unknown
  *         scheme), XIPC_EADDRINUSE, XIPC_EPERM, XIPC_ESYS, XIPC_ENOMEM
  * tls+tcp://: XIPC_EINVAL also for a missing or unreadable certificate or
- * key file (xipc_last_detail() names it); XIPC_ENOTSUP in a build without
- * OpenSSL.
+ * key file (xipc_last_detail() names it); XIPC_ENOTSUP in a POSIX build
+ * without OpenSSL, and under wine, whose Schannel cannot accept
+ * (docs/tls.md, "Windows").
  */
 XIPC_API xipc_err xipc_listen(xipc_sock **out, const char *url,
                               const xipc_opts *opts);

@@ -1,6 +1,7 @@
 /* What the message commands share (see cli_msg.h). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,40 @@ static long *msg_num_field(cli_msg_cfg *cfg, unsigned flag)
     }
 }
 
+/* An option naming a file or a name: a string field of xipc_opts. */
+typedef struct msg_str {
+    const char *lng;
+    size_t field; /* offsetof(xipc_opts, ...) */
+} msg_str;
+
+static const msg_str msg_strs[] = {
+    {"--tls-cert", offsetof(xipc_opts, tls_cert)},
+    {"--tls-key", offsetof(xipc_opts, tls_key)},
+    {"--tls-ca", offsetof(xipc_opts, tls_ca)},
+    {"--tls-server-name", offsetof(xipc_opts, tls_server_name)},
+};
+
+/* Take TLS option @p arg. @return -1 taken, 0 not one, else a usage error */
+static int msg_tls_option(cli_msg_cfg *cfg, const cli_msg_cmd *cmd, cli_scan *s,
+                          const char *arg)
+{
+    if (cli_scan_flag(arg, NULL, "--tls-no-verify")) {
+        cfg->sock.tls_verify = 0;
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(msg_strs) / sizeof(msg_strs[0]); i++) {
+        const char *val;
+        int r = cli_scan_value(s, arg, NULL, msg_strs[i].lng, &val);
+        if (r == 0)
+            continue;
+        if (r < 0 || val[0] == '\0')
+            return cli_usage_error(cmd->usage, arg, "missing value");
+        *(const char **)((char *)&cfg->sock + msg_strs[i].field) = val;
+        return -1;
+    }
+    return 0;
+}
+
 /* Take option @p arg. @return -1 when taken, else a usage error's code */
 static int msg_option(cli_msg_cfg *cfg, const cli_msg_cmd *cmd, cli_scan *s,
                       const char *arg, int *help)
@@ -51,6 +86,9 @@ static int msg_option(cli_msg_cfg *cfg, const cli_msg_cmd *cmd, cli_scan *s,
             return cli_bad_value(cmd->usage, arg, val, n->want);
         return -1;
     }
+    int code = cmd->opts & CLI_MSG_TLS ? msg_tls_option(cfg, cmd, s, arg) : 0;
+    if (code != 0)
+        return code;
     if (cli_scan_flag(arg, "-w", "--width"))
         cfg->width = 1;
     else if (cli_scan_flag(arg, "-h", "--help"))
@@ -91,6 +129,7 @@ static int msg_scan(cli_msg_cfg *cfg, const cli_msg_cmd *cmd, int argc, char **a
 
 int cli_msg_parse(cli_msg_cfg *cfg, const cli_msg_cmd *cmd, int argc, char **argv)
 {
+    xipc_opts_init(&cfg->sock);
     if (cmd->opts & CLI_MSG_MESSAGES) {
         cfg->msgs = calloc((size_t)argc, sizeof(*cfg->msgs));
         if (cfg->msgs == NULL)

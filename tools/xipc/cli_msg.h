@@ -17,6 +17,8 @@
 #define CLI_MSG_WAIT 4u     /* --wait-subscribers MS (0..) */
 #define CLI_MSG_MESSAGES 8u /* MESSAGE operands after the URL */
 #define CLI_MSG_PRIO 16u    /* -p, --priority PRIO (0..) */
+#define CLI_MSG_TLS 32u     /* --tls-cert/-key/-ca FILE, --tls-server-name NAME,
+                               --tls-no-verify: the tls_* fields of cfg->sock */
 
 /* A message command, for cli_msg_parse(). */
 typedef struct cli_msg_cmd {
@@ -36,6 +38,7 @@ typedef struct cli_msg_cfg {
     long wait_ms;      /* --wait-subscribers */
     long prio;         /* -p (0: xipc_send) */
     int width;         /* -w */
+    xipc_opts sock;    /* for xipc_listen / xipc_dial (CLI_MSG_TLS) */
     int nmsgs;
     const char **msgs; /* nmsgs operands after the URL (CLI_MSG_MESSAGES) */
 } cli_msg_cfg;

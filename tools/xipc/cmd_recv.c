@@ -37,6 +37,15 @@ static const char recv_help[] =
     "  -t, --timeout MS   bound the wait for each message and each\n"
     "                     connection; on expiry print \"xipc: URL: timed out\"\n"
     "                     and exit 1 (default -1: wait forever)\n"
+    "  --tls-cert FILE    tls+tcp://: our certificate (chain), PEM\n"
+    "  --tls-key FILE     tls+tcp://: its private key, PEM (default: in\n"
+    "                     --tls-cert's file)\n"
+    "  --tls-ca FILE      tls+tcp://: the CAs to trust, PEM (default: the\n"
+    "                     system's); a listener then requires client\n"
+    "                     certificates they signed\n"
+    "  --tls-server-name NAME  tls+tcp://: the name the server must prove\n"
+    "                     (default: the URL's host)\n"
+    "  --tls-no-verify    tls+tcp://: check no certificate (docs/tls.md)\n"
     "  -w, --width        once listening, print \"recv: pid N, pointer width\n"
     "                     B bits\" to stderr\n"
     "  -h, --help         show this help\n";
@@ -45,7 +54,7 @@ static const cli_msg_cmd recv_cmd = {
     .name = "recv",
     .usage = cmd_recv_usage,
     .help = recv_help,
-    .opts = CLI_MSG_COUNT | CLI_MSG_TIMEOUT,
+    .opts = CLI_MSG_COUNT | CLI_MSG_TIMEOUT | CLI_MSG_TLS,
     .pubsub = 0,
     .wrong_url = "recv does not subscribe: use xipc sub URL",
 };
@@ -109,7 +118,7 @@ int cmd_recv(int argc, char **argv)
     if (cli_msg_buf_init(&st.buf) != 0)
         return cli_fail("recv", XIPC_ENOMEM);
     cli_signals_init();
-    xipc_err rv = xipc_listen(&st.listener, cfg.url, NULL);
+    xipc_err rv = xipc_listen(&st.listener, cfg.url, &cfg.sock);
     if (rv != XIPC_OK) {
         free(st.buf.b);
         return cli_fail(cfg.url, rv);

@@ -28,6 +28,15 @@ static const char send_help[] =
     "                     0..31 (Windows: 0..32767) and delivers higher\n"
     "                     priorities first, the other schemes only 0\n"
     "                     (\"operation not supported by this transport\")\n"
+    "  --tls-cert FILE    tls+tcp://: our certificate (chain), PEM\n"
+    "  --tls-key FILE     tls+tcp://: its private key, PEM (default: in\n"
+    "                     --tls-cert's file)\n"
+    "  --tls-ca FILE      tls+tcp://: the CAs to trust, PEM (default: the\n"
+    "                     system's); a listener then requires client\n"
+    "                     certificates they signed\n"
+    "  --tls-server-name NAME  tls+tcp://: the name the server must prove\n"
+    "                     (default: the URL's host)\n"
+    "  --tls-no-verify    tls+tcp://: check no certificate (docs/tls.md)\n"
     "  -w, --width        print \"send: pid N, pointer width B bits\" to stderr\n"
     "  -h, --help         show this help\n";
 
@@ -35,7 +44,7 @@ static const cli_msg_cmd send_cmd = {
     .name = "send",
     .usage = cmd_send_usage,
     .help = send_help,
-    .opts = CLI_MSG_TIMEOUT | CLI_MSG_MESSAGES | CLI_MSG_PRIO,
+    .opts = CLI_MSG_TIMEOUT | CLI_MSG_MESSAGES | CLI_MSG_PRIO | CLI_MSG_TLS,
     .pubsub = 0,
     .wrong_url = "send does not publish: use xipc pub URL",
 };
@@ -49,7 +58,7 @@ int cmd_send(int argc, char **argv)
     if (cfg.width)
         cli_print_width("send");
     xipc_sock *s = NULL;
-    xipc_err rv = xipc_dial(&s, cfg.url, NULL, (int)cfg.timeout_ms);
+    xipc_err rv = xipc_dial(&s, cfg.url, &cfg.sock, (int)cfg.timeout_ms);
     if (rv != XIPC_OK)
         code = cli_fail(cfg.url, rv);
     else if (cfg.nmsgs > 0)
