@@ -107,8 +107,8 @@ static HRESULT var_write_at(VARTYPE vt, const void *p, xipc_mp_buf *b, int depth
         return var_mp_hr(xipc_mp_write_double(b, *(const double *)p));
     case VT_BSTR:
         return var_write_bstr(*(const BSTR *)p, b);
-    case VT_VARIANT: /* an element of a SAFEARRAY of VARIANT */
-        return var_write((const VARIANT *)p, b, depth + 1);
+    case VT_VARIANT: /* an element of a SAFEARRAY, or a VT_BYREF's target */
+        return var_write((const VARIANT *)p, b, depth);
     default:
         return DISP_E_TYPEMISMATCH;
     }
@@ -142,7 +142,7 @@ static HRESULT var_write_array(const SAFEARRAY *sa, VARTYPE et, xipc_mp_buf *b, 
 static HRESULT var_write(const VARIANT *v, xipc_mp_buf *b, int depth)
 {
     VARTYPE vt = V_VT(v);
-    if (depth >= COM_VARIANT_DEPTH) /* also a VT_BYREF chain back to itself */
+    if (depth > COM_VARIANT_DEPTH) /* also a VT_BYREF chain back to itself */
         return DISP_E_TYPEMISMATCH;
     if (vt & VT_ARRAY) {
         const SAFEARRAY *sa = V_ARRAY(v);
@@ -153,7 +153,7 @@ static HRESULT var_write(const VARIANT *v, xipc_mp_buf *b, int depth)
     if (vt & VT_BYREF) {
         if (V_BYREF(v) == NULL)
             return DISP_E_TYPEMISMATCH;
-        return var_write_at(vt & VT_TYPEMASK, V_BYREF(v), b, depth);
+        return var_write_at(vt & VT_TYPEMASK, V_BYREF(v), b, depth + 1);
     }
     if (vt == VT_VARIANT) /* only ever VT_BYREF */
         return DISP_E_TYPEMISMATCH;
