@@ -26,19 +26,12 @@
 
 #include "platform/win32/win32.h"
 #include "test.h"
+#include "xipc/rpc.h"
 
 #define CT_E_REMOTE ((HRESULT)0x80040200L) /* com_server.h's COM_E_REMOTE */
 #define CT_E_IPC ((HRESULT)0x80040201L)
 #define CT_OUT_MAX 4096
 #define CT_ROUNDS 300 /* Invokes timed for the median */
-
-#define CT_HR(expr, want)                                                      \
-    do {                                                                       \
-        HRESULT ct_hr_ = (expr), ct_want_ = (want);                            \
-        if (ct_hr_ != ct_want_)                                                \
-            XT_FAIL("%s: HRESULT 0x%08lx, want 0x%08lx", #expr,                \
-                    (unsigned long)ct_hr_, (unsigned long)ct_want_);           \
-    } while (0)
 
 /* ------------------------------------------------------------ processes */
 
@@ -249,7 +242,7 @@ static DISPID ct_id(IDispatch *d, const WCHAR *name)
 {
     DISPID id;
     LPOLESTR n = (LPOLESTR)name;
-    CT_HR(IDispatch_GetIDsOfNames(d, &IID_NULL, &n, 1, LOCALE_USER_DEFAULT, &id), S_OK);
+    XT_HR(IDispatch_GetIDsOfNames(d, &IID_NULL, &n, 1, LOCALE_USER_DEFAULT, &id), S_OK);
     return id;
 }
 
@@ -359,46 +352,46 @@ static void ct_errors(IDispatch *d)
     UINT bad;
     args[0] = ct_int(VT_I4, 2);
     args[1] = ct_int(VT_I4, 3);
-    CT_HR(ct_call(d, L"add", args, 2, &res, &ei, &bad), S_OK);
+    XT_HR(ct_call(d, L"add", args, 2, &res, &ei, &bad), S_OK);
     XT_ASSERT(V_VT(&res) == VT_I4 && V_I4(&res) == 5);
     /* the service's message names the operands in order */
     args[0] = ct_int(VT_I8, INT64_MAX);
     args[1] = ct_int(VT_I4, 1);
-    CT_HR(ct_call(d, L"add", args, 2, &res, &ei, &bad), DISP_E_EXCEPTION);
+    XT_HR(ct_call(d, L"add", args, 2, &res, &ei, &bad), DISP_E_EXCEPTION);
     ct_exception(&ei, CT_E_REMOTE,
                  L"integer overflow: 9223372036854775807 + 1 does not fit int64", 0);
     /* any name gets a DISPID; the service says what it lacks */
-    CT_HR(ct_call(d, L"nosuch", args, 0, &res, &ei, &bad), DISP_E_EXCEPTION);
+    XT_HR(ct_call(d, L"nosuch", args, 0, &res, &ei, &bad), DISP_E_EXCEPTION);
     ct_exception(&ei, CT_E_REMOTE, L"method not found: nosuch", 0);
-    CT_HR(ct_call(d, L"Echo", args, 1, &res, &ei, &bad), DISP_E_EXCEPTION);
+    XT_HR(ct_call(d, L"Echo", args, 1, &res, &ei, &bad), DISP_E_EXCEPTION);
     ct_exception(&ei, CT_E_REMOTE, L"method not found: Echo", 0);
     /* VT_CY has no MessagePack form: puArgErr counts in rgvarg (reversed) */
     V_VT(&args[1]) = VT_CY;
     V_CY(&args[1]).int64 = 10000;
-    CT_HR(ct_call(d, L"add", args, 2, &res, &ei, &bad), DISP_E_TYPEMISMATCH);
+    XT_HR(ct_call(d, L"add", args, 2, &res, &ei, &bad), DISP_E_TYPEMISMATCH);
     XT_EQ(bad, 0);
     args[1] = args[0];
     V_VT(&args[0]) = VT_DATE;
     V_DATE(&args[0]) = 1.0;
-    CT_HR(ct_call(d, L"add", args, 2, &res, &ei, &bad), DISP_E_TYPEMISMATCH);
+    XT_HR(ct_call(d, L"add", args, 2, &res, &ei, &bad), DISP_E_TYPEMISMATCH);
     XT_EQ(bad, 1);
     /* named arguments, property puts, a DISPID never given */
     DISPID id = ct_id(d, L"add"), named = 0;
     args[0] = ct_int(VT_I4, 2);
     DISPPARAMS dp = {args, &named, 1, 1};
-    CT_HR(IDispatch_Invoke(d, id, &IID_NULL, 0, DISPATCH_METHOD, &dp, &res, &ei, &bad),
+    XT_HR(IDispatch_Invoke(d, id, &IID_NULL, 0, DISPATCH_METHOD, &dp, &res, &ei, &bad),
           DISP_E_NONAMEDARGS);
     named = DISPID_PROPERTYPUT;
-    CT_HR(IDispatch_Invoke(d, id, &IID_NULL, 0, DISPATCH_PROPERTYPUT, &dp, &res, &ei, &bad),
+    XT_HR(IDispatch_Invoke(d, id, &IID_NULL, 0, DISPATCH_PROPERTYPUT, &dp, &res, &ei, &bad),
           DISP_E_MEMBERNOTFOUND);
     DISPPARAMS none = {NULL, NULL, 0, 0};
-    CT_HR(IDispatch_Invoke(d, 99999, &IID_NULL, 0, DISPATCH_METHOD, &none, &res, &ei, &bad),
+    XT_HR(IDispatch_Invoke(d, 99999, &IID_NULL, 0, DISPATCH_METHOD, &none, &res, &ei, &bad),
           DISP_E_MEMBERNOTFOUND);
     /* no result wanted; a property get calls the method too (VBScript) */
-    CT_HR(IDispatch_Invoke(d, ct_id(d, L"ping"), &IID_NULL, 0, DISPATCH_METHOD, &none, NULL,
+    XT_HR(IDispatch_Invoke(d, ct_id(d, L"ping"), &IID_NULL, 0, DISPATCH_METHOD, &none, NULL,
                            NULL, NULL),
           S_OK);
-    CT_HR(IDispatch_Invoke(d, ct_id(d, L"ping"), &IID_NULL, 0,
+    XT_HR(IDispatch_Invoke(d, ct_id(d, L"ping"), &IID_NULL, 0,
                            DISPATCH_METHOD | DISPATCH_PROPERTYGET, &none, &res, NULL, NULL),
           S_OK);
     XT_ASSERT(V_VT(&res) == VT_BSTR && wcscmp(V_BSTR(&res), L"pong") == 0);
@@ -413,9 +406,11 @@ static void ct_names(IDispatch *d)
     XT_ASSERT(ct_id(d, L"echo") == ct_id(d, L"echo"));
     XT_ASSERT(ct_id(d, L"echo") != ct_id(d, L"add"));
     XT_ASSERT(ct_id(d, L"echo") != ct_id(d, L"Echo"));
-    CT_HR(IDispatch_GetIDsOfNames(d, &IID_NULL, names, 2, 0, ids), DISP_E_UNKNOWNNAME);
+    XT_HR(IDispatch_GetIDsOfNames(d, &IID_NULL, names, 2, 0, ids), DISP_E_UNKNOWNNAME);
     XT_ASSERT(ids[0] == ct_id(d, L"echo") && ids[1] == DISPID_UNKNOWN);
 }
+
+static DISPID ct_id_ping; /* ct_ping's DISPID */
 
 static int ct_cmp_double(const void *a, const void *b)
 {
@@ -423,22 +418,33 @@ static int ct_cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The median round trip of ping, in microseconds. */
-static double ct_median_us(IDispatch *d)
+/* One ping: through com-serve (@p d), or straight to the service (@p c). */
+static void ct_ping(IDispatch *d, xipc_rpc_client *c)
+{
+    DISPPARAMS none = {NULL, NULL, 0, 0};
+    VARIANT res;
+    VariantInit(&res);
+    if (d != NULL)
+        XT_HR(IDispatch_Invoke(d, ct_id_ping, &IID_NULL, 0, DISPATCH_METHOD, &none, &res,
+                               NULL, NULL),
+              S_OK);
+    else
+        XT_OK(xipc_rpc_call(c, "ping", NULL, 0, NULL, -1));
+    VariantClear(&res);
+}
+
+/* The median round trip of ping (ct_ping), in microseconds. */
+static double ct_median_us(IDispatch *d, xipc_rpc_client *c)
 {
     static double us[CT_ROUNDS];
     LARGE_INTEGER f, t0, t1;
-    DISPPARAMS none = {NULL, NULL, 0, 0};
-    DISPID id = ct_id(d, L"ping");
     QueryPerformanceFrequency(&f);
+    if (d != NULL)
+        ct_id_ping = ct_id(d, L"ping");
     for (int i = 0; i < CT_ROUNDS; i++) {
-        VARIANT res;
-        VariantInit(&res);
         QueryPerformanceCounter(&t0);
-        CT_HR(IDispatch_Invoke(d, id, &IID_NULL, 0, DISPATCH_METHOD, &none, &res, NULL, NULL),
-              S_OK);
+        ct_ping(d, c);
         QueryPerformanceCounter(&t1);
-        VariantClear(&res);
         us[i] = (double)(t1.QuadPart - t0.QuadPart) * 1e6 / (double)f.QuadPart;
     }
     qsort(us, CT_ROUNDS, sizeof(us[0]), ct_cmp_double);
@@ -448,7 +454,7 @@ static double ct_median_us(IDispatch *d)
 static void ct_guid(CLSID *g, char text[40])
 {
     WCHAR w[40];
-    CT_HR(CoCreateGuid(g), S_OK);
+    XT_HR(CoCreateGuid(g), S_OK);
     XT_ASSERT(StringFromGUID2(g, w, 40) == 39);
     WideCharToMultiByte(CP_ACP, 0, w, -1, text, 40, NULL, NULL);
 }
@@ -456,7 +462,7 @@ static void ct_guid(CLSID *g, char text[40])
 static IDispatch *ct_create(const CLSID *g)
 {
     IDispatch *d = NULL;
-    CT_HR(CoCreateInstance(g, NULL, CLSCTX_LOCAL_SERVER, &IID_IDispatch, (void **)&d), S_OK);
+    XT_HR(CoCreateInstance(g, NULL, CLSCTX_LOCAL_SERVER, &IID_IDispatch, (void **)&d), S_OK);
     return d;
 }
 
@@ -488,8 +494,12 @@ static void ct_by_hand(char *xipc, char *url)
     IDispatch *d2 = ct_create(&g); /* a second object: one connection */
     XT_ASSERT(ct_id(d2, L"echo") == ct_id(d, L"echo"));
     IDispatch_Release(d2);
-    printf("com_client: Invoke round trip (ping), median of %d: %.0f us\n", CT_ROUNDS,
-           ct_median_us(d));
+    xipc_rpc_client *c;
+    XT_OK(xipc_rpc_client_dial(&c, url, NULL, -1));
+    printf("com_client: Invoke round trip (ping), median of %d: %.0f us; the same call "
+           "straight to the service: %.0f us\n",
+           CT_ROUNDS, ct_median_us(d, NULL), ct_median_us(NULL, c));
+    xipc_rpc_client_close(c);
     IDispatch_Release(d);
     XT_EQ(ct_wait(&p), 0); /* its stdin ended */
 
@@ -506,7 +516,7 @@ static void ct_by_hand(char *xipc, char *url)
     UINT bad;
     WCHAR want[96];
     swprintf(want, 96, L"pipe://comdown-%lu: connection refused", GetCurrentProcessId());
-    CT_HR(ct_call(d, L"ping", NULL, 0, &res, &ei, &bad), DISP_E_EXCEPTION);
+    XT_HR(ct_call(d, L"ping", NULL, 0, &res, &ei, &bad), DISP_E_EXCEPTION);
     ct_exception(&ei, CT_E_IPC, want, 1);
     IDispatch_Release(d);
     XT_EQ(ct_wait(&p), 0);
@@ -551,11 +561,11 @@ static void ct_registered(char *xipc, char *url)
          * in): REGDB_E_CLASSNOTREG here, where Windows would start it
          * (docs/windows.md). So: --all-users. */
         IDispatch *none;
-        CT_HR(CoCreateInstance(&g, NULL, CLSCTX_LOCAL_SERVER, &IID_IDispatch, (void **)&none),
+        XT_HR(CoCreateInstance(&g, NULL, CLSCTX_LOCAL_SERVER, &IID_IDispatch, (void **)&none),
               REGDB_E_CLASSNOTREG);
         XT_EQ(ct_run(reg_all, out), 0);
     }
-    CT_HR(CLSIDFromProgID(wprogid, &got), S_OK);
+    XT_HR(CLSIDFromProgID(wprogid, &got), S_OK);
     XT_ASSERT(IsEqualCLSID(&g, &got));
 
     int before = ct_count_xipc(); /* xipc serve */
@@ -566,7 +576,7 @@ static void ct_registered(char *xipc, char *url)
     VARIANT res, arg = ct_int(VT_I4, 42);
     EXCEPINFO ei;
     UINT bad;
-    CT_HR(ct_call(d, L"echo", &arg, 1, &res, &ei, &bad), S_OK);
+    XT_HR(ct_call(d, L"echo", &arg, 1, &res, &ei, &bad), S_OK);
     QueryPerformanceCounter(&t1);
     XT_ASSERT(V_VT(&res) == VT_I4 && V_I4(&res) == 42);
     printf("com_client: COM started the server: CoCreateInstance + first Invoke %.0f ms\n",
@@ -590,7 +600,7 @@ static void ct_registered(char *xipc, char *url)
         swprintf(key, 160, L"Software\\Classes\\%hs", progid);
         XT_EQ(RegOpenKeyExW(root, key, 0, KEY_READ, &k), ERROR_FILE_NOT_FOUND);
     }
-    CT_HR(CoCreateInstance(&g, NULL, CLSCTX_LOCAL_SERVER, &IID_IDispatch, (void **)&d),
+    XT_HR(CoCreateInstance(&g, NULL, CLSCTX_LOCAL_SERVER, &IID_IDispatch, (void **)&d),
           REGDB_E_CLASSNOTREG);
     XT_EQ(ct_run(unreg, out), 1); /* nothing left to delete */
     XT_ASSERT(strstr(out, "xipc: com-serve: HKCU\\Software\\Classes\\CLSID\\") != NULL);
@@ -608,7 +618,7 @@ int main(int argc, char **argv)
     ct_proc svc = ct_start(serve);
     ct_line(&svc, line, sizeof(line));
     XT_ASSERT(strstr(line, "serve: listening at") == line);
-    CT_HR(CoInitializeEx(NULL, COINIT_MULTITHREADED), S_OK);
+    XT_HR(CoInitializeEx(NULL, COINIT_MULTITHREADED), S_OK);
     ct_by_hand(argv[1], url);
     ct_registered(argv[1], url);
     CoUninitialize();

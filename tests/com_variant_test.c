@@ -12,14 +12,6 @@
 #include "com_variant.h"
 #include "test.h"
 
-#define CV_HR(expr, want)                                                      \
-    do {                                                                       \
-        HRESULT cv_hr_ = (expr), cv_want_ = (want);                            \
-        if (cv_hr_ != cv_want_)                                                \
-            XT_FAIL("%s: HRESULT 0x%08lx, want 0x%08lx", #expr,                \
-                    (unsigned long)cv_hr_, (unsigned long)cv_want_);           \
-    } while (0)
-
 /* @p v must encode to exactly the bytes of @p want. */
 static void cv_to(const VARIANT *v, const xipc_mp_buf *want, const char *what)
 {
@@ -158,7 +150,7 @@ static void cv_out(void)
     xipc_mp_write_int(&b, -((int64_t)1 << 40));
     xipc_mp_write_uint(&b, INT32_MAX);
     xipc_mp_write_float(&b, 0.5f);
-    CV_HR(cv_from(&b, &v), S_OK);
+    XT_HR(cv_from(&b, &v), S_OK);
     XT_ASSERT(V_VT(cv_el(&v, 0)) == VT_UI8 && V_UI8(cv_el(&v, 0)) == (uint64_t)INT64_MAX + 1);
     XT_ASSERT(V_VT(cv_el(&v, 1)) == VT_I8 && V_I8(cv_el(&v, 1)) == -((int64_t)1 << 40));
     XT_ASSERT(V_VT(cv_el(&v, 2)) == VT_I4 && V_I4(cv_el(&v, 2)) == INT32_MAX);
@@ -171,7 +163,7 @@ static void cv_out(void)
     xipc_mp_write_int(&b, 1);
     xipc_mp_write_int(&b, 2);
     xipc_mp_write_nil(&b);
-    CV_HR(cv_from(&b, &v), S_OK);
+    XT_HR(cv_from(&b, &v), S_OK);
     VARIANT *p0 = cv_el(&v, 0), *p1 = cv_el(&v, 1);
     XT_ASSERT(V_VT(cv_el(p0, 0)) == VT_BSTR && wcscmp(V_BSTR(cv_el(p0, 0)), L"a") == 0);
     XT_ASSERT(V_VT(cv_el(p0, 1)) == VT_I4 && V_I4(cv_el(p0, 1)) == 1);
@@ -183,7 +175,7 @@ static void cv_out(void)
     xipc_mp_write_array(&b, 2);
     xipc_mp_write_ext(&b, 5, payload, sizeof(payload));
     xipc_mp_write_timestamp(&b, 1, 0);
-    CV_HR(cv_from(&b, &v), S_OK);
+    XT_HR(cv_from(&b, &v), S_OK);
     VARIANT *e = cv_el(&v, 0), *t = cv_el(&v, 1);
     XT_ASSERT(V_VT(cv_el(e, 0)) == VT_I4 && V_I4(cv_el(e, 0)) == 5);
     XT_ASSERT(V_VT(cv_el(e, 1)) == (VT_ARRAY | VT_UI1));
@@ -194,14 +186,14 @@ static void cv_out(void)
     /* a str that is not UTF-8: U+FFFD */
     xipc_mp_buf_reset(&b);
     xipc_mp_write_str(&b, "a\xff", 2);
-    CV_HR(cv_from(&b, &v), S_OK);
+    XT_HR(cv_from(&b, &v), S_OK);
     XT_ASSERT(V_VT(&v) == VT_BSTR && wcscmp(V_BSTR(&v), L"a\xFFFD") == 0);
     VariantClear(&v);
     /* malformed: an array that claims more than there is; nothing kept */
     static const uint8_t bad[] = {0x93, 0x01};
     xipc_mp_reader r;
     xipc_mp_reader_init(&r, bad, sizeof(bad));
-    CV_HR(com_variant_from_mp(&r, &v), E_INVALIDARG);
+    XT_HR(com_variant_from_mp(&r, &v), E_INVALIDARG);
     XT_ASSERT(V_VT(&v) == VT_EMPTY);
     xipc_mp_buf_fini(&b);
 }
