@@ -79,7 +79,7 @@ for args in "--help" "-h" "help"; do
     if grep -q '^usage: xipc ' "$TMP/out" && grep -q 'exit status' "$TMP/out"
     then ok; else fail "xipc $args: no help text on stdout"; fi
 done
-for cmd in send recv pub sub ls; do
+for cmd in send recv pub sub ls com-serve; do
     run help "$cmd"
     expect_rc "xipc help $cmd" 0
     if grep -q "^usage: xipc $cmd " "$TMP/out"; then ok; else
@@ -119,6 +119,9 @@ done <<EOT
 frob|||
 --frob|||
 help|frob||
+com-serve|||
+com-serve|--clsid|{nope}|$U
+com-serve|--progid|X|$U
 recv|||
 send|||
 recv|-n|abc|$U
@@ -199,6 +202,11 @@ expect_rc "recv nope://x" 1
 run send "clipboard://x" hi
 expect_rc "send clipboard://x" 1
 expect_err "send clipboard://x" "xipc: clipboard://x: operation not supported by this transport: clipboard:// is the Windows clipboard; this OS has none (for a latest-value channel here, see pubsub://)"
+
+# COM: Windows only, said after the command line is read
+run com-serve --clsid "{12345678-9ABC-DEF0-1234-56789ABCDEF0}" "$U"
+expect_rc "com-serve" 1
+expect_err "com-serve" "xipc: com-serve: operation not supported by this transport: COM is Windows only (use xipc.exe)"
 
 run recv --timeout 200 "shm://$TAG.idle"
 expect_rc "recv --timeout 200 with no sender" 1

@@ -14,8 +14,8 @@
 #define COM_PROGID_MAX 39 /* Microsoft's limit for a ProgID */
 
 const char cmd_com_serve_usage[] =
-    "usage: xipc com-serve [--register [--progid NAME] | --unregister] [--all-users]\n"
-    "       --clsid {GUID} URL  (xipc com-serve --help)";
+    "usage: xipc com-serve [--register | --unregister] --clsid {GUID} URL"
+    "  (xipc com-serve --help)";
 
 static const char com_help[] =
     "usage: xipc com-serve [-t MS] --clsid {GUID} URL\n"
