@@ -41,6 +41,17 @@
 
 #define XT_OK(expr) XT_ERR(expr, XIPC_OK)
 
+#ifdef _WIN32
+/* expr must return the HRESULT @p want (COM's tests). */
+#define XT_HR(expr, want)                                                      \
+    do {                                                                       \
+        HRESULT xt_hr_ = (expr), xt_hwant_ = (want);                           \
+        if (xt_hr_ != xt_hwant_)                                               \
+            XT_FAIL("%s: HRESULT 0x%08lx, want 0x%08lx", #expr,                \
+                    (unsigned long)xt_hr_, (unsigned long)xt_hwant_);          \
+    } while (0)
+#endif
+
 #define XT_EQ(a, b)                                                            \
     do {                                                                       \
         long long xt_a_ = (long long)(a), xt_b_ = (long long)(b);              \

@@ -79,7 +79,7 @@ for args in "--help" "-h" "help"; do
     if grep -q '^usage: xipc ' "$TMP/out" && grep -q 'exit status' "$TMP/out"
     then ok; else fail "xipc $args: no help text on stdout"; fi
 done
-for cmd in send recv pub sub ls; do
+for cmd in send recv pub sub ls com-serve; do
     run help "$cmd"
     expect_rc "xipc help $cmd" 0
     if grep -q "^usage: xipc $cmd " "$TMP/out"; then ok; else
@@ -119,6 +119,9 @@ done <<EOT
 frob|||
 --frob|||
 help|frob||
+com-serve|||
+com-serve|--clsid|{nope}|$U
+com-serve|--progid|X|$U
 recv|||
 send|||
 recv|-n|abc|$U
@@ -202,6 +205,11 @@ expect_err "send clipboard://x" "xipc: clipboard://x: operation not supported by
 run call "dde://svc/topic" item
 expect_rc "call dde://svc/topic item" 1
 expect_err "call dde://svc/topic item" "xipc: dde://svc/topic: operation not supported by this transport: dde:// is Windows' Dynamic Data Exchange; this OS has none (for request/reply here, see the RPC over unix:// or shm://)"
+
+# COM: Windows only, said after the command line is read
+run com-serve --clsid "{12345678-9ABC-DEF0-1234-56789ABCDEF0}" "$U"
+expect_rc "com-serve" 1
+expect_err "com-serve" "xipc: com-serve: operation not supported by this transport: COM is Windows only (use xipc.exe)"
 
 run recv --timeout 200 "shm://$TAG.idle"
 expect_rc "recv --timeout 200 with no sender" 1
