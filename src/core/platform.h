@@ -621,7 +621,8 @@ xipc_err xipc_plat_proc_list(void (*fn)(const xipc_proc_info *p, void *arg), voi
 xipc_err xipc_plat_modules(uint32_t pid, void (*fn)(const xipc_module_info *m, void *arg),
                            void *arg);
 
-/* xipc_proc_read()'s contract; @p len > 0 and the range does not wrap. */
+/* xipc_proc_read()'s contract; @p len > 0 and the range lies within this
+ * process's pointers (src/inspect/inspect.c checks: xipc__inspect_beyond). */
 xipc_err xipc_plat_peek(uint32_t pid, uint64_t addr, void *buf, size_t len, size_t *got);
 
 /* Wait for child @p pid (started by xipc_plat_spawn) to end, so that it

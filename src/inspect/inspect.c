@@ -17,6 +17,17 @@ static void inspect_why(char *why, size_t cap)
     snprintf(why, cap, "%s", xipc_last_detail());
 }
 
+int xipc__inspect_beyond(uint64_t addr, size_t len)
+{
+    const uint64_t top = UINTPTR_MAX; /* the highest address a pointer here holds */
+    if (addr <= top && (uint64_t)len - 1 <= top - addr)
+        return 0;
+    xipc__set_detail("0x%llx-0x%llx is beyond the pointers of this %u-bit process",
+                     (unsigned long long)addr, (unsigned long long)(addr + len - 1),
+                     (unsigned)(sizeof(void *) * 8));
+    return 1;
+}
+
 xipc_err xipc_proc_list(void (*fn)(const xipc_proc_info *p, void *arg), void *arg)
 {
     if (fn == NULL)
@@ -53,7 +64,8 @@ xipc_err xipc_proc_read(uint32_t pid, uint64_t addr, void *buf, size_t len, size
         return XIPC_EINVAL;
     }
     xipc__clear_detail();
-    xipc_err rv = xipc_plat_peek(pid, addr, buf, len, got);
+    xipc_err rv = xipc__inspect_beyond(addr, len) ? XIPC_PLAT_BEYOND
+                                                  : xipc_plat_peek(pid, addr, buf, len, got);
     if (rv != XIPC_PLAT_BEYOND)
         return rv;
     char why[256];

@@ -23,6 +23,10 @@ xipc_err xipc__helper_modules(uint32_t pid, void (*fn)(const xipc_module_info *m
 xipc_err xipc__helper_peek(uint32_t pid, uint64_t addr, void *buf, size_t len, size_t *got,
                            const char *why);
 
+/* 1 (and the detail says why) when @p len bytes at @p addr lie beyond
+ * this process's pointers: a 32-bit process and a 64-bit address. */
+int xipc__inspect_beyond(uint64_t addr, size_t len);
+
 /* How many calls went to a helper in this process (for tests). */
 unsigned xipc__helper_calls(void);
 

@@ -9,6 +9,7 @@
 
 #include "core/detail.h"
 #include "core/platform.h"
+#include "inspect/inspect_helper.h"
 #include "inspect/inspect_wire.h"
 
 #define SERVE_WAIT -1 /* the caller closes the channel when it is done */
@@ -57,6 +58,8 @@ static xipc_err serve_peek(xipc_sock *s, uint32_t pid, uint64_t addr, uint32_t l
     if (len == 0 || len > INSPECT_CHUNK || addr + len - 1 < addr)
         xipc__set_detail("64-bit helper: a read of %u bytes at 0x%llx is malformed",
                          (unsigned)len, (unsigned long long)addr);
+    else if (xipc__inspect_beyond(addr, len)) /* a helper that is not 64-bit */
+        rv = XIPC_ENOTSUP;
     else
         rv = xipc_plat_peek(pid, addr, m + 1, len, &got);
     xipc_err sent = XIPC_OK;

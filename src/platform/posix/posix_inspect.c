@@ -198,13 +198,6 @@ xipc_err xipc_plat_modules(uint32_t pid, void (*fn)(const xipc_module_info *m, v
 xipc_err xipc_plat_peek(uint32_t pid, uint64_t addr, void *buf, size_t len, size_t *got)
 {
     *got = 0;
-    const uint64_t top = UINTPTR_MAX; /* the highest address a pointer here holds */
-    if (addr > top || (uint64_t)len - 1 > top - addr) {
-        xipc__set_detail("0x%llx-0x%llx is beyond the pointers of this %u-bit process",
-                         (unsigned long long)addr, (unsigned long long)(addr + len - 1),
-                         (unsigned)(sizeof(void *) * 8));
-        return XIPC_PLAT_BEYOND;
-    }
     if (!inspect_pid_ok(pid))
         return inspect_fail(pid, "process_vm_readv", ESRCH);
     struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)addr, len};
