@@ -215,6 +215,113 @@ static void test_helper(const target *t, unsigned before)
     free(keep);
 }
 
+/*
+ * A helper that answers wrongly, for the caller's checks: inspect_test
+ * started as "inspect_test inspect-helper" with INSPECT_FAKE naming how.
+ */
+static int fake_helper(const char *how)
+{
+    xipc_sock *s;
+    uint8_t q[64], a[64] = {0};
+    size_t n, len = 0;
+    if (how == NULL || xipc_sock_from_parent(&s) != XIPC_OK ||
+        xipc_recv(s, q, sizeof(q), &n, -1) != XIPC_OK)
+        return 2;
+    if (strcmp(how, "long") == 0) { /* 'D' with more bytes than asked */
+        a[0] = 'D';
+        len = 1 + (size_t)q[16] + 1;
+    } else if (strcmp(how, "kind") == 0) {
+        a[0] = 'X';
+        len = 8;
+    } else if (strcmp(how, "err") == 0) { /* an error number that does not exist */
+        a[0] = 'E';
+        a[4] = 0xe7;
+        a[5] = 0x03;
+        len = 8;
+    } else if (strcmp(how, "nul") == 0) { /* a module path with a NUL */
+        a[0] = 'M';
+        a[4] = 64;
+        memcpy(a + 24, "/a\0b", 4);
+        len = 28;
+    } else if (strcmp(how, "bits") == 0) { /* a module of 48 bits */
+        a[0] = 'M';
+        a[4] = 48;
+        memcpy(a + 24, "/lib", 4);
+        len = 28;
+    }
+    if (len > 0 && xipc_send(s, a, len, -1) != XIPC_OK)
+        return 3;
+    xipc_close(s); /* "die": no answer at all */
+    return 0;
+}
+
+static void hostile_one(const char *self, const char *how, int modules, xipc_err want)
+{
+    char b[16];
+    size_t got;
+#ifdef _WIN32
+    _putenv_s("INSPECT_FAKE", how);
+    _putenv_s(XIPC_HELPER_ENV, self);
+#else
+    setenv("INSPECT_FAKE", how, 1);
+    setenv(XIPC_HELPER_ENV, self, 1);
+#endif
+    xipc_err rv = modules ? xipc__helper_modules(xipc_plat_getpid(), list_nothing, NULL, "test")
+                          : xipc__helper_peek(xipc_plat_getpid(), 0x1000, b, sizeof(b), &got,
+                                              "test");
+    if (rv != want)
+        XT_FAIL("a helper answering '%s': %s (%s), want %s", how, xipc_err_name(rv),
+                xipc_last_detail(), xipc_err_name(want));
+    printf("inspect_test: a helper answering '%s': %s: %s\n", how, xipc_err_name(rv),
+           xipc_last_detail());
+}
+
+/* The caller's side against helpers that lie or die: never a crash, never
+ * bytes beyond what was asked, XIPC_EPROTO (or XIPC_ECLOSED). 64-bit only:
+ * qemu-user cannot start the 32-bit program as its own helper. */
+static void test_hostile(const char *self)
+{
+    const char *keep = getenv(XIPC_HELPER_ENV);
+    char *saved = keep != NULL ? strdup(keep) : NULL;
+    hostile_one(self, "long", 0, XIPC_EPROTO);
+    hostile_one(self, "kind", 0, XIPC_EPROTO);
+    hostile_one(self, "err", 0, XIPC_EPROTO);
+    hostile_one(self, "die", 0, XIPC_ECLOSED);
+    hostile_one(self, "nul", 1, XIPC_EPROTO);
+    hostile_one(self, "bits", 1, XIPC_EPROTO);
+    hostile_one(self, "die", 1, XIPC_ECLOSED);
+#ifdef _WIN32
+    _putenv_s(XIPC_HELPER_ENV, saved != NULL ? saved : "");
+#else
+    if (saved != NULL)
+        setenv(XIPC_HELPER_ENV, saved, 1);
+    else
+        unsetenv(XIPC_HELPER_ENV);
+#endif
+    free(saved);
+}
+
+/* The real helper (the 64-bit xipc in $XIPC_HELPER64) gives what the
+ * direct calls give: the same modules, the same bytes. */
+static void test_via_helper(const target *t)
+{
+    if (getenv(XIPC_HELPER_ENV) == NULL)
+        XT_FAIL("set %s to the 64-bit xipc (ctest does)", XIPC_HELPER_ENV);
+    mods d = {0}, h = {0};
+    XT_OK(xipc_proc_modules(t->pid, mods_one, &d));
+    XT_OK(xipc__helper_modules(t->pid, mods_one, &h, "test"));
+    XT_EQ(h.n, d.n);
+    XT_EQ(h.image_base, d.image_base);
+    XT_EQ(h.last, d.last);
+    char b[64];
+    size_t got;
+    XT_OK(xipc__helper_peek(t->pid, t->high, b, 32, &got, "test"));
+    XT_EQ(got, (size_t)16);
+    XT_ASSERT(memcmp(b, INSPECT_TARGET_HIGH_BYTES, 16) == 0);
+    XT_ERR(xipc__helper_peek(t->pid, t->high + 16, b, 8, &got, "test"), XIPC_EINVAL);
+    XT_ASSERT(strstr(xipc_last_detail(), "nothing readable") != NULL);
+}
+
 #ifndef _WIN32
 #include <sys/wait.h>
 #include <unistd.h>
@@ -274,6 +381,8 @@ static void test_perm(void)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "inspect-helper") == 0)
+        return fake_helper(getenv("INSPECT_FAKE"));
     printf("inspect_test (pointer width %u bits)\n", (unsigned)(sizeof(void *) * 8));
     char deflt[4096];
     const char *prog = argc > 1 ? argv[1] : NULL;
@@ -298,6 +407,10 @@ int main(int argc, char **argv)
     test_read(&t);
     test_helper(&t, before);
     test_args();
+    if (sizeof(void *) == 8) {
+        test_via_helper(&t);
+        test_hostile(argv[0]);
+    }
     target_stop(&t);
     /* the target is gone: no such process */
     char b[8];
