@@ -4,8 +4,9 @@
  * modules with 64-bit bases, its bytes above 4 GiB, a read that runs into
  * an unreadable page, bad arguments, and refusals.
  *
- * inspect_test [TARGET]: TARGET is a 64-bit inspect_target (default: the
- * one beside this program). Built 64-bit it reads directly; built 32-bit
+ * inspect_test [TARGET [HELPER]]: TARGET is a 64-bit inspect_target
+ * (default: the one beside this program); HELPER the 64-bit xipc, put in
+ * $XIPC_HELPER64 (default: that variable as it is). Built 64-bit it reads directly; built 32-bit
  * (inspect_test_m32, run by scripts/run32) the high address needs the
  * 64-bit helper ($XIPC_HELPER64) and the test asserts that it was asked.
  * On Linux, the refusals are real: as root, a child drops to uid 65534
@@ -398,6 +399,13 @@ int main(int argc, char **argv)
         int dir = sep != NULL ? (int)(sep - argv[0] + 1) : 0;
         snprintf(deflt, sizeof(deflt), "%.*s%s", dir, argv[0], name);
         prog = deflt;
+    }
+    if (argc > 2) {
+#ifdef _WIN32
+        _putenv_s(XIPC_HELPER_ENV, argv[2]);
+#else
+        setenv(XIPC_HELPER_ENV, argv[2], 1);
+#endif
     }
     unsigned before = xipc__helper_calls();
     target t;

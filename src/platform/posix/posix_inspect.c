@@ -138,9 +138,11 @@ xipc_err xipc_plat_proc_list(void (*fn)(const xipc_proc_info *p, void *arg), voi
     return XIPC_OK;
 }
 
-/* The module being gathered from consecutive maps lines of one file. */
+/* The module being gathered from consecutive maps lines of one file, and
+ * the line being read (16 KiB together: on the heap, not a small stack). */
 typedef struct inspect_mod {
     char path[INSPECT_LINE];
+    char line[INSPECT_LINE];
     uint64_t base, end;
     int open;
 } inspect_mod;
@@ -168,10 +170,13 @@ xipc_err xipc_plat_modules(uint32_t pid, void (*fn)(const xipc_module_info *m, v
     FILE *f = fopen(p, "re");
     if (f == NULL)
         return inspect_fail(pid, "the module list", errno);
-    static _Thread_local inspect_mod m; /* 8 KiB: not on a small stack */
-    static _Thread_local char line[INSPECT_LINE];
-    m.open = 0;
-    while (fgets(line, sizeof(line), f) != NULL) {
+    inspect_mod *m = calloc(1, sizeof(*m));
+    if (m == NULL) {
+        fclose(f);
+        return XIPC_ENOMEM;
+    }
+    char *line = m->line;
+    while (fgets(line, INSPECT_LINE, f) != NULL) {
         uint64_t lo, hi, off;
         int at = 0;
         line[strcspn(line, "\n")] = '\0';
@@ -179,19 +184,20 @@ xipc_err xipc_plat_modules(uint32_t pid, void (*fn)(const xipc_module_info *m, v
                    &at) != 3 || at == 0 || line[at] != '/')
             continue; /* anonymous, [heap], [stack], [vdso] */
         const char *path = line + at;
-        if (m.open && strcmp(m.path, path) == 0 && off != 0 && lo >= m.end) {
-            m.end = hi; /* the next segment of the same image */
+        if (m->open && strcmp(m->path, path) == 0 && off != 0 && lo >= m->end) {
+            m->end = hi; /* the next segment of the same image */
             continue;
         }
-        inspect_mod_emit(&m, fn, arg);
-        snprintf(m.path, sizeof(m.path), "%s", path);
-        m.base = lo;
-        m.end = hi;
-        m.open = 1;
+        inspect_mod_emit(m, fn, arg);
+        snprintf(m->path, sizeof(m->path), "%s", path);
+        m->base = lo;
+        m->end = hi;
+        m->open = 1;
     }
     int failed = ferror(f) ? errno : 0;
     fclose(f);
-    inspect_mod_emit(&m, fn, arg);
+    inspect_mod_emit(m, fn, arg);
+    free(m);
     return failed ? inspect_fail(pid, "the module list", failed) : XIPC_OK;
 }
 
