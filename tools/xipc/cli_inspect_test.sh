@@ -73,6 +73,14 @@ check_xipc() {
 
 XIPC=$XIPC64
 check_xipc 64
+run help peek
+expect_rc "help peek" 0
+expect_grep "help peek" "$TMP/out" '^usage: xipc peek \[--raw\] PID ADDR LEN$'
+# the hidden helper, typed by hand: no channel, says so
+run inspect-helper
+expect_rc "inspect-helper by hand" 1
+expect_grep "inspect-helper by hand: why" "$TMP/err" \
+    '^xipc: inspect-helper: the channel from the parent: no such object$'
 
 # Another user's process: the sleep is ours (root's) and the reader runs as
 # uid 65534 through setpriv; as another user than root, pid 1 is root's.
