@@ -21,7 +21,8 @@ deps:
 	@sh scripts/deps.sh
 
 m32: deps
-	$(CMAKE) -S . -B $(B)/m32 -DCMAKE_TOOLCHAIN_FILE=cmake/m32.cmake >/dev/null
+	$(CMAKE) -S . -B $(B)/m32 -DCMAKE_TOOLCHAIN_FILE=cmake/m32.cmake \
+		-DXIPC_HELPER64=$(abspath $(B))/native/tools/xipc/xipc >/dev/null
 	$(CMAKE) --build $(B)/m32 -j$(JOBS)
 
 win64: deps

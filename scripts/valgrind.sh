@@ -37,6 +37,7 @@ conform_test:shm|shm TESTS/conform_test
 mq_test|
 spawn_test|
 ls_test|
+inspect_test|TESTS/inspect_target TESTS/../tools/xipc/xipc
 err_test|
 url_test|
 opts_test|

@@ -19,6 +19,7 @@
  *   message queues             posix_mq.c
  *   threads and locks          posix_thread.c
  *   readiness polling          posix_poll.c
+ *   process inspection         posix_inspect.c
  *
  * Mechanisms are built from these in src/transport; where one is native
  * on one OS and emulated on the other (mailslot://, mq://), the transport
@@ -35,6 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xipc/inspect.h"
 #include "xipc/xipc.h"
 
 /* A socket handle: an fd on POSIX; on Windows a pointer to the port's
@@ -600,6 +602,33 @@ xipc_err xipc_plat_dde_advise(xipc_plat_dde *d, int timeout_ms);
 xipc_err xipc_plat_dde_next(xipc_plat_dde *d, void **buf, size_t *len, int timeout_ms);
 
 void xipc_plat_dde_close(xipc_plat_dde *d);
+
+/* ---- process inspection (include/xipc/inspect.h) ------------------------ */
+
+/*
+ * What these return when the target or the address is beyond this
+ * process's reach: a 32-bit process and an address over 4 GiB, a system
+ * call this process cannot make (qemu-user has no process_vm_readv), a
+ * 32-bit Windows process and a 64-bit process's module list. The detail
+ * says why; src/inspect/inspect.c then asks the 64-bit helper. No other
+ * failure of this group is XIPC_ENOTSUP.
+ */
+#define XIPC_PLAT_BEYOND XIPC_ENOTSUP
+
+/* Every process: xipc_proc_list()'s contract. */
+xipc_err xipc_plat_proc_list(void (*fn)(const xipc_proc_info *p, void *arg), void *arg);
+
+/* The modules of @p pid, ascending by base: xipc_proc_modules()'s contract. */
+xipc_err xipc_plat_modules(uint32_t pid, void (*fn)(const xipc_module_info *m, void *arg),
+                           void *arg);
+
+/* xipc_proc_read()'s contract; @p len > 0 and the range lies within this
+ * process's pointers (src/inspect/inspect.c checks: xipc__inspect_beyond). */
+xipc_err xipc_plat_peek(uint32_t pid, uint64_t addr, void *buf, size_t len, size_t *got);
+
+/* Wait for child @p pid (started by xipc_plat_spawn) to end, so that it
+ * leaves nothing behind; a no-op where the OS keeps nothing (Windows). */
+void xipc_plat_child_reap(uint32_t pid);
 
 /* ---- threads and locks -------------------------------------------------- */
 

@@ -1,5 +1,6 @@
 /* Helpers shared by the xipc commands (see cli.h). */
 #define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -61,6 +62,22 @@ int cli_parse_int(const char *text, long min, long max, long *out)
     errno = 0;
     long v = strtol(text, &end, 10);
     if (errno != 0 || end == text || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_parse_u64(const char *text, unsigned long long *out)
+{
+    int hex = text != NULL && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+    const char *digits = text == NULL ? NULL : text + (hex ? 2 : 0);
+    /* strtoull takes blanks, signs and a second "0x": refuse them */
+    if (digits == NULL || !(hex ? isxdigit((unsigned char)*digits) : isdigit((unsigned char)*digits)))
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(digits, &end, hex ? 16 : 10);
+    if (errno != 0 || *end != '\0')
         return -1;
     *out = v;
     return 0;

@@ -50,6 +50,13 @@ int cli_fail_errno(const char *what, int errnum);
 int cli_parse_int(const char *text, long min, long max, long *out);
 
 /*
+ * Parse all of @p text as an unsigned 64-bit integer: decimal, or
+ * hexadecimal after "0x" (an address).
+ * @return 0 and the value in @p *out, or -1 (nothing stored)
+ */
+int cli_parse_u64(const char *text, unsigned long long *out);
+
+/*
  * NULL when this process runs on the CPU; the "qemu-i386: WHY" text when
  * scripts/run32 started it (a 32-bit build) under qemu-i386.
  */

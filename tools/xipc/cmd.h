@@ -15,6 +15,9 @@ extern const char cmd_ls_usage[];
 extern const char cmd_serve_usage[];
 extern const char cmd_call_usage[];
 extern const char cmd_com_serve_usage[];
+extern const char cmd_ps_usage[];
+extern const char cmd_modules_usage[];
+extern const char cmd_peek_usage[];
 
 int cmd_send(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
@@ -25,5 +28,10 @@ int cmd_ls(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_call(int argc, char **argv);
 int cmd_com_serve(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_modules(int argc, char **argv);
+int cmd_peek(int argc, char **argv);
+/* hidden: the 64-bit helper of a 32-bit library (cmd_helper.c) */
+int cmd_inspect_helper(int argc, char **argv);
 
 #endif

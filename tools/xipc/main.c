@@ -5,7 +5,7 @@
 #include "cli.h"
 #include "cmd.h"
 
-#define MAIN_USAGE "usage: xipc <send|recv|pub|sub|ls|serve|call|com-serve|bench|help> [ARGS...]  (xipc --help)"
+#define MAIN_USAGE "usage: xipc <send|recv|pub|sub|ls|serve|call|ps|modules|peek|com-serve|bench|help> [ARGS...]  (xipc --help)"
 
 typedef struct main_cmd {
     const char *name;
@@ -20,8 +20,12 @@ static const main_cmd main_cmds[] = {
     {"ls", cmd_ls},
     {"serve", cmd_serve},
     {"call", cmd_call},
+    {"ps", cmd_ps},
+    {"modules", cmd_modules},
+    {"peek", cmd_peek},
     {"com-serve", cmd_com_serve},
     {"bench", cmd_bench},
+    {"inspect-helper", cmd_inspect_helper}, /* not in the help: docs/inspect.md */
 };
 
 static const char main_help[] =
@@ -40,6 +44,9 @@ static const char main_help[] =
     "                          add, sysinfo, sleep) at every URL until a signal\n"
     "  call URL METHOD [ARG...]  call METHOD with JSON ARGs, print the result\n"
     "                          as JSON\n"
+    "  ps                      list the processes of this host and their bitness\n"
+    "  modules PID             list a process's modules: base, size, bitness\n"
+    "  peek PID ADDR LEN       hex dump of another process's memory\n"
     "  com-serve --clsid {GUID} URL  (Windows) a COM class whose IDispatch\n"
     "                          calls the RPC service at URL by name\n"
     "  bench [ARGS...]         run the benchmark harness\n"
