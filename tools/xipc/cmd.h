@@ -14,6 +14,7 @@ extern const char cmd_sub_usage[];
 extern const char cmd_ls_usage[];
 extern const char cmd_serve_usage[];
 extern const char cmd_call_usage[];
+extern const char cmd_host_usage[];
 
 int cmd_send(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
@@ -23,5 +24,6 @@ int cmd_sub(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_call(int argc, char **argv);
+int cmd_host(int argc, char **argv);
 
 #endif
