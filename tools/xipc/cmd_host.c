@@ -23,7 +23,8 @@ const char cmd_host_usage[] =
 
 static const char host_help[] =
     "usage: xipc host LIB [--sig FILE | --fn SIGNATURE]... [--restart]\n"
-    "                 [--workers N] [--host32 PROG] [--run32 PROG] [--] URL...\n"
+    "                 [--workers N] [--inline] [--host32 PROG] [--run32 PROG]\n"
+    "                 [--] URL...\n"
     "\n"
     "Serve the functions of the C library LIB as MessagePack-RPC methods at\n"
     "every URL (shm://, pipe://, unix://, tcp://), from a host process of\n"
@@ -45,6 +46,9 @@ static const char host_help[] =
     "  --restart      start the host again after it died of a signal\n"
     "  --workers N    threads calling into LIB (default 1: a library need not\n"
     "                 be thread-safe)\n"
+    "  --inline       call on the connection's reader thread (shm://, pipe://):\n"
+    "                 faster, for functions that return at once; clients'\n"
+    "                 calls may then overlap, and the stack is 256 KiB\n"
     "  --host32 PROG  the 32-bit xipc (default: $XIPC_HOST32)\n"
     "  --run32 PROG   how to start it (default: $XIPC_RUN32, else the\n"
     "                 build's scripts/run32)\n"
@@ -83,6 +87,8 @@ static int host_parse(host_cfg *cfg, int argc, char **argv)
                 cfg->host32 = val;
             else
                 cfg->run32 = val;
+        } else if (cli_scan_flag(arg, NULL, "--inline")) {
+            cfg->inline_calls = 1;
         } else if (cli_scan_flag(arg, NULL, "--restart")) {
             cfg->restart = 1;
         } else if (cli_scan_flag(arg, NULL, "--child")) {
@@ -196,8 +202,8 @@ static int host_start(const host_cfg *cfg)
         fprintf(stderr, "xipc: host: %s: %s\n", cfg->lib, why);
         return CLI_EXIT_FAIL;
     }
-    /* prog (2) + host --child --workers N (4) + 2 per signature + -- LIB URLs + NULL */
-    size_t cap = 8 + 2 * (size_t)cfg->nsigs + (size_t)cfg->nurls;
+    /* prog (2) + host --child --workers N --inline (5) + 2 per signature + -- LIB URLs + NULL */
+    size_t cap = 9 + 2 * (size_t)cfg->nsigs + (size_t)cfg->nurls;
     const char **argv = calloc(cap, sizeof(char *));
     char workers[24];
     if (argv == NULL)
@@ -212,6 +218,8 @@ static int host_start(const host_cfg *cfg)
     argv[n++] = "--child";
     argv[n++] = "--workers";
     argv[n++] = workers;
+    if (cfg->inline_calls)
+        argv[n++] = "--inline";
     for (int i = 0; i < cfg->nsigs; i++) {
         argv[n++] = cfg->sig_is_file[i] ? "--sig" : "--fn";
         argv[n++] = cfg->sigs[i];

@@ -25,6 +25,7 @@ typedef struct host_cfg {
     int nurls;
     long workers; /* 0: 1 (a library need not be thread-safe) */
     int restart;
+    int inline_calls; /* --inline: XIPC_RPC_INLINE */
     int child;
     const char *host32; /* --host32 PROG, else $XIPC_HOST32 */
     const char *run32;  /* --run32 PROG, else $XIPC_RUN32 */

@@ -520,11 +520,11 @@ static xipc_err call_handler(xipc_rpc_req *req, void *ud)
     return rv;
 }
 
-xipc_err host_lib_register(host_lib *h, xipc_rpc_server *srv)
+xipc_err host_lib_register(host_lib *h, xipc_rpc_server *srv, unsigned flags)
 {
     xipc_err rv = XIPC_OK;
     for (unsigned i = 0; i < h->sigs->nfns && rv == XIPC_OK; i++)
-        rv = xipc_rpc_server_register(srv, h->fns[i].fn->name, h->fns[i].sig, call_handler,
-                                      &h->fns[i]);
+        rv = xipc_rpc_server_register_ex(srv, h->fns[i].fn->name, h->fns[i].sig, call_handler,
+                                         &h->fns[i], flags);
     return rv;
 }

@@ -22,7 +22,8 @@ int host_lib_prepare(host_lib **out, const host_sigs *s, void *handle, char *why
 
 void host_lib_free(host_lib *h);
 
-/* Register each function of @p h as the method of its name on @p srv. */
-xipc_err host_lib_register(host_lib *h, xipc_rpc_server *srv);
+/* Register each function of @p h as the method of its name on @p srv,
+ * with @p flags (0 or XIPC_RPC_INLINE). */
+xipc_err host_lib_register(host_lib *h, xipc_rpc_server *srv, unsigned flags);
 
 #endif

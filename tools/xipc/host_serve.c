@@ -5,8 +5,10 @@
  *
  * The calls run on --workers threads, one by default: most libraries of
  * the kind that need a host were never meant to be called from two
- * threads at once. Not XIPC_RPC_INLINE: a library function may block, or
- * need more than a reader's 256 KiB of stack.
+ * threads at once. XIPC_RPC_INLINE only when asked (--inline): it saves
+ * two thread hand-offs a call, but a library function may block, or need
+ * more than a reader's 256 KiB of stack, and then each connection calls
+ * on its own reader thread, so calls of two clients may overlap.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <dlfcn.h>
@@ -57,7 +59,7 @@ int host_serve(const host_cfg *cfg, const host_sigs *s)
     opts.workers = cfg->workers > 0 ? (uint32_t)cfg->workers : 1;
     xipc_err rv = xipc_rpc_server_alloc(&srv, &opts);
     if (rv == XIPC_OK)
-        rv = host_lib_register(lib, srv);
+        rv = host_lib_register(lib, srv, cfg->inline_calls ? XIPC_RPC_INLINE : 0);
     int code = rv != XIPC_OK ? cli_fail("host", rv) : serve_urls(cfg, srv);
     if (code < 0) {
         const char *emu = cli_emulated();
