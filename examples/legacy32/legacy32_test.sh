@@ -94,7 +94,29 @@ if serving n 1; then
     then ok; else fail "without --restart: $(cat "$TMP/n.err")"; fi
 fi
 
-# 5. refused, with the reason
+# 5. a supervisor killed outright takes its host along (PR_SET_PDEATHSIG)
+host k --restart --host32 "$M32" --run32 "$RUN32" "$LIB32" --sig "$SIG" "$SHM"
+if serving k 1; then
+    SPID=$(sed -n 's/^host: .*library, supervisor pid \([0-9]*\),.*/\1/p' "$TMP/k.err")
+    kill -KILL "$SPID"
+    reap "$BPID"
+    i=0
+    while kill -0 "$HPID" 2>/dev/null && [ $i -lt 1500 ]; do i=$((i + 1)); sleep 0.02; done
+    if kill -0 "$HPID" 2>/dev/null; then fail "host $HPID outlived its killed supervisor"
+    else ok; fi
+fi
+
+# 6. a host that dies as it starts is not restarted forever: a "run32"
+# that dies of SIGSEGV at once stands for a library crashing as it loads
+printf '#!/bin/sh\nkill -SEGV $$\n' >"$TMP/die"
+chmod +x "$TMP/die"
+run host --restart --host32 "$M32" --run32 "$TMP/die" "$LIB32" --sig "$SIG" "$SHM"
+expect_rc "a host that dies at its start, with --restart" 1
+if [ "$(grep -c 'died of signal 11' "$TMP/err")" -ge 5 ] &&
+    grep -q "within a second of its start: not restarting it again" "$TMP/err"
+then ok; else fail "quick deaths: $(cat "$TMP/err")"; fi
+
+# 7. refused, with the reason
 run host "$LIB32" --fn 'int32 vendor_add(int32,, int32)' "$SHM"
 expect_rc "a bad signature" 2
 if grep -q "at column 24: expected a parameter type" "$TMP/err"; then ok; else
@@ -111,7 +133,7 @@ expect_rc "a function the library lacks" 1
 if grep -q "vendor_nope: no such function in the library" "$TMP/err"; then ok; else
     fail "missing function: $(cat "$TMP/err")"; fi
 
-# 6. the same library built for 64 bits, served by this xipc itself
+# 8. the same library built for 64 bits, served by this xipc itself
 if [ -n "$LIB64" ]; then
     host s "$LIB64" --sig "$SIG" "$SHM"
     if serving s 1; then

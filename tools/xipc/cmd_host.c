@@ -229,7 +229,8 @@ static int host_start(const host_cfg *cfg)
     for (int i = 0; i < cfg->nurls; i++)
         argv[n++] = cfg->urls[i];
     argv[n] = NULL;
-    fprintf(stderr, "host: %s: %d-bit library, host %s\n", cfg->lib, bits, argv[0]);
+    fprintf(stderr, "host: %s: %d-bit library, supervisor pid %ld, host %s\n", cfg->lib, bits,
+            (long)host_self_pid(), argv[0]);
     int code = host_supervise(cfg, (char *const *)argv);
     free(argv);
     return code;

@@ -59,4 +59,7 @@ int host_supervise(const host_cfg *cfg, char *const argv[]);
 /* The path that starts this program again ("/proc/self/exe"). */
 const char *host_self_path(void);
 
+/* This process's id. */
+long host_self_pid(void);
+
 #endif

@@ -5,6 +5,7 @@
  * in some other way.
  */
 #include <stdio.h>
+#include <windows.h>
 
 #include "cli.h"
 #include "host.h"
@@ -12,6 +13,11 @@
 const char *host_self_path(void)
 {
     return ""; /* never started: host_supervise says why */
+}
+
+long host_self_pid(void)
+{
+    return (long)GetCurrentProcessId();
 }
 
 int host_supervise(const host_cfg *cfg, char *const argv[])
