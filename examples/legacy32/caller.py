@@ -6,6 +6,7 @@ MessagePack-RPC over unix:// (shm:// is xipc's own).
 usage: caller.py unix:///PATH BITS      exit 0 when every answer is right
 """
 import errno
+import random
 import socket
 import sys
 
@@ -72,6 +73,22 @@ err, _ = h.call("vendor_mid", {"x": 1}, {"x": 1, "y": 2})
 check("vendor_mid with a missing field refused", err[0] if err else None, -32602)
 err, _ = h.call("vendor_mid", {"x": 1, "z": 2}, {"x": 1, "y": 2})
 check("vendor_mid with an unknown field refused", err[0] if err else None, -32602)
+# random arguments of random types to every function but vendor_crash:
+# each is answered (a result or an invalid-params error), none kills the host
+rnd = random.Random(14)
+values = [None, True, 0, -1, 255, 65536, 2**31, -2**31 - 1, 2**63, -2**63, 2**64 - 1, 1.5,
+          -1e300, float("inf"), "", "text", "a\0b", b"", b"bytes", [], [1, "x"], {},
+          {"x": 1, "y": 2}, {"x": "1", "y": 2}, {"major": 1, "serial": 2, "ratio": 3},
+          {1: 2, "x": 3}, {"x": [1], "y": {}}]
+methods = ["vendor_add", "vendor_bits", "vendor_greet", "vendor_fill", "vendor_upper",
+           "vendor_mid", "vendor_info", "vendor_div", "vendor_len"]
+answered = 0
+for i in range(400):
+    m = rnd.choice(methods)
+    params = [rnd.choice(values) for _ in range(rnd.randrange(4))]
+    err, res = h.call(m, *params)
+    answered += err is None or (isinstance(err, list) and err[0] == -32602)
+check("400 random calls, each answered by a result or an invalid-params error", answered, 400)
 check("after all that, vendor_add(1, 1)", h.call("vendor_add", 1, 1), (None, 2))
 print("caller.py:", "FAILED" if fails else "all ok")
 sys.exit(1 if fails else 0)
