@@ -146,11 +146,12 @@ wbg() {
 }
 
 # wait_lines FILE PATTERN COUNT [SECONDS]: wait until FILE has COUNT lines
-# that match the grep PATTERN, while $BPID lives, for SECONDS at most (30)
-# @return 1 when that did not come
+# that match the grep PATTERN, while $BPID lives, for SECONDS at most (30);
+# 1 when they did not come. Its variables are i and wl_n: the tests'
+# loops count in n.
 wait_lines() {
     i=0
-    while n=$(grep -c "$2" "$1" 2>/dev/null); [ "${n:-0}" -lt "$3" ]; do
+    while wl_n=$(grep -c "$2" "$1" 2>/dev/null); [ "${wl_n:-0}" -lt "$3" ]; do
         i=$((i + 1))
         if [ $i -gt $((${4:-30} * 50)) ] || ! kill -0 "$BPID" 2>/dev/null; then
             return 1
