@@ -55,6 +55,13 @@ check("vendor_mid", h.call("vendor_mid", {"x": -4, "y": 2}, {"y": 8, "x": 4}),
       (None, {"x": 0, "y": 5}))
 check("vendor_info()", h.call("vendor_info"),
       (None, [None, {"major": 3, "serial": 1234567890123, "ratio": 0.5}]))
+check("vendor_introduce", h.call("vendor_introduce", {"name": "Bob", "age": 7}),
+      (None, "Bob is 7"))
+check("vendor_introduce, name nil", h.call("vendor_introduce", {"age": 1, "name": None}),
+      (None, "nobody is 1"))
+check("vendor_boss()", h.call("vendor_boss"), (None, [None, {"name": "Ada", "age": 36}]))
+err, _ = h.call("vendor_introduce", {"name": 5, "age": 1})
+check("vendor_introduce with a number for a name refused", err[0] if err else None, -32602)
 check("vendor_div(9, 3)", h.call("vendor_div", 9, 3), (None, [3, 0]))
 check("vendor_div(9, 0)", h.call("vendor_div", 9, 0), (None, [0, errno.EDOM]))
 check("vendor_len(None)", h.call("vendor_len", None), (None, -1))
@@ -79,9 +86,10 @@ rnd = random.Random(14)
 values = [None, True, 0, -1, 255, 65536, 2**31, -2**31 - 1, 2**63, -2**63, 2**64 - 1, 1.5,
           -1e300, float("inf"), "", "text", "a\0b", b"", b"bytes", [], [1, "x"], {},
           {"x": 1, "y": 2}, {"x": "1", "y": 2}, {"major": 1, "serial": 2, "ratio": 3},
-          {1: 2, "x": 3}, {"x": [1], "y": {}}]
+          {1: 2, "x": 3}, {"x": [1], "y": {}}, {"name": "n", "age": 3}, {"name": None, "age": 0}]
 methods = ["vendor_add", "vendor_bits", "vendor_greet", "vendor_fill", "vendor_upper",
-           "vendor_mid", "vendor_info", "vendor_div", "vendor_len"]
+           "vendor_mid", "vendor_info", "vendor_div", "vendor_len", "vendor_introduce",
+           "vendor_boss"]
 answered = 0
 for i in range(400):
     m = rnd.choice(methods)

@@ -65,7 +65,7 @@ calls() {
 # 1. the 32-bit library, served by the 32-bit xipc, called from 64 bits
 host h --restart --host32 "$M32" --run32 "$RUN32" "$LIB32" --sig "$SIG" "$SHM" "$UNIX"
 if serving h 1; then
-    if grep -q "^host: $LIB32: 10 functions, pid [0-9]*, pointer width 32 bits" "$TMP/h.err"
+    if grep -q "^host: $LIB32: 12 functions, pid [0-9]*, pointer width 32 bits" "$TMP/h.err"
     then ok; else fail "the host is not 32-bit: $(cat "$TMP/h.err")"; fi
     calls "C over shm://" "$CALLER" "$SHM" 32
     calls "Python over unix://" /usr/bin/python3 "$HERE/caller.py" "$UNIX" 32

@@ -22,6 +22,11 @@ struct vendor_info {
     double ratio;
 };
 
+struct vendor_person {
+    const char *name; /* NULL: nobody */
+    uint8_t age;
+};
+
 VENDOR_API int32_t vendor_add(int32_t a, int32_t b)
 {
     return a + b;
@@ -72,6 +77,21 @@ VENDOR_API void vendor_info(struct vendor_info *out)
     out->major = 3;
     out->serial = 1234567890123LL;
     out->ratio = 0.5;
+}
+
+/* "NAME is AGE", in a static buffer. */
+VENDOR_API const char *vendor_introduce(struct vendor_person p)
+{
+    static char buf[160];
+    snprintf(buf, sizeof(buf), "%s is %u", p.name != NULL ? p.name : "nobody",
+             (unsigned)p.age);
+    return buf;
+}
+
+VENDOR_API void vendor_boss(struct vendor_person *out)
+{
+    out->name = "Ada";
+    out->age = 36;
 }
 
 /* a / b; b == 0 sets errno to EDOM and returns 0. */

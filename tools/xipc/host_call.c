@@ -67,6 +67,8 @@ typedef struct call_args {
     void *values[HOST_PARAMS_MAX];
     void *mem[HOST_PARAMS_MAX]; /* buffers, strings, structs: freed after */
     size_t lens[HOST_PARAMS_MAX];
+    void *strs[HOST_PARAMS_MAX * HOST_FIELDS_MAX]; /* str fields' copies */
+    unsigned nstrs;
 } call_args;
 
 static ffi_type *call_ffi_type(const host_lib *h, host_kind k, int strct)
@@ -280,15 +282,49 @@ static xipc_err call_struct_out(xipc_mp_buf *b, const call_fn *c, int strct, con
     const call_struct *cs = &c->lib->structs[strct];
     xipc_err rv = xipc_mp_write_map(b, st->nfields);
     for (unsigned f = 0; f < st->nfields && rv == XIPC_OK; f++) {
+        const char *at = (const char *)mem + cs->offsets[f], *s;
         xipc_mp_write_cstr(b, st->fields[f].name);
-        rv = call_scalar_out(b, st->fields[f].kind, (const char *)mem + cs->offsets[f]);
+        if (st->fields[f].kind != HOST_STR) {
+            rv = call_scalar_out(b, st->fields[f].kind, at);
+            continue;
+        }
+        memcpy(&s, at, sizeof(s));
+        rv = s == NULL ? xipc_mp_write_nil(b) : xipc_mp_write_str(b, s, strnlen(s, HOST_BUF_MAX));
     }
     return rv;
 }
 
+/* A str field's value @p v: a NUL-terminated copy (kept in @p a) at @p at,
+ * or NULL for nil when nullable. @return NULL, or why not */
+static const char *call_field_str(const host_field *f, const xipc_mp_obj *v, call_args *a,
+                                  void *at, char *why, size_t cap)
+{
+    char *copy = NULL;
+    if (v->type == XIPC_MP_NIL && f->nullable)
+        return NULL; /* the struct is zeroed: NULL */
+    if (v->type != XIPC_MP_STR) {
+        snprintf(why, cap, "expected str%s, got %s", f->nullable ? " or nil" : "",
+                 xipc_mp_type_name(v->type));
+        return why;
+    }
+    if (memchr(v->ptr, 0, v->len) != NULL) {
+        snprintf(why, cap, "a C string cannot hold a NUL byte");
+        return why;
+    }
+    if ((copy = malloc((size_t)v->len + 1)) == NULL) {
+        snprintf(why, cap, "out of memory");
+        return why;
+    }
+    memcpy(copy, v->ptr, v->len);
+    copy[v->len] = 0;
+    a->strs[a->nstrs++] = copy;
+    memcpy(at, &copy, sizeof(copy));
+    return NULL;
+}
+
 /* Read a struct argument (a map naming every field once) into @p mem. */
 static xipc_err call_struct_in(xipc_rpc_req *req, const call_fn *c, unsigned arg, int param,
-                               const xipc_mp_obj *o, void *mem)
+                               const xipc_mp_obj *o, void *mem, call_args *a)
 {
     int strct = c->fn->params[param].strct;
     const host_struct *st = &c->lib->sigs->structs[strct];
@@ -318,8 +354,10 @@ static xipc_err call_struct_in(xipc_rpc_req *req, const call_fn *c, unsigned arg
             return call_bad(req, c, arg, param, "struct %s: field %s given twice", st->name,
                             st->fields[f].name);
         seen |= 1u << f;
-        if (call_scalar_in(st->fields[f].kind, &v, (char *)mem + cs->offsets[f], why,
-                           sizeof(why)) != NULL)
+        void *at = (char *)mem + cs->offsets[f];
+        if (st->fields[f].kind == HOST_STR
+                ? call_field_str(&st->fields[f], &v, a, at, why, sizeof(why)) != NULL
+                : call_scalar_in(st->fields[f].kind, &v, at, why, sizeof(why)) != NULL)
             return call_bad(req, c, arg, param, "field %s: %s", st->fields[f].name, why);
     }
     return XIPC_OK;
@@ -401,7 +439,7 @@ static xipc_err call_arg_in(xipc_rpc_req *req, const call_fn *c, unsigned arg, i
         if ((a->mem[param] = calloc(1, c->lib->structs[p->strct].type.size)) == NULL)
             return XIPC_ENOMEM;
         a->values[param] = a->mem[param];
-        return call_struct_in(req, c, arg, param, &o, a->mem[param]);
+        return call_struct_in(req, c, arg, param, &o, a->mem[param], a);
     default:
         if (call_scalar_in(p->kind, &o, &a->slots[param], why, sizeof(why)) != NULL)
             return call_bad(req, c, arg, param, "%s", why);
@@ -517,6 +555,8 @@ static xipc_err call_handler(xipc_rpc_req *req, void *ud)
     }
     for (unsigned i = 0; i < c->fn->nparams; i++)
         free(a.mem[i]);
+    for (unsigned i = 0; i < a.nstrs; i++)
+        free(a.strs[i]);
     return rv;
 }
 

@@ -230,9 +230,20 @@ static int sig_struct_body(sig_lex *l, host_sigs *s, const char *name)
         if (st->nfields == HOST_FIELDS_MAX)
             return sig_fail(l, "struct %s: more than %d fields", name, HOST_FIELDS_MAX);
         host_field *f = &st->fields[st->nfields];
-        if ((f->kind = sig_scalar(l)) == HOST_VOID)
+        int r;
+        f->nullable = sig_is(l, "nullable");
+        if (f->nullable)
+            sig_next(l);
+        if ((r = sig_str(l)) < 0)
+            return -1;
+        if (!r && f->nullable)
+            return sig_fail(l, "struct %s: 'nullable' applies to str fields, found %s", name,
+                            sig_what(l, w, sizeof(w)));
+        f->kind = r ? HOST_STR : sig_scalar(l);
+        if (f->kind == HOST_VOID)
             return sig_fail(l, "struct %s: expected a field type (int8..uint64, float, "
-                            "double) or '}', found %s", name, sig_what(l, w, sizeof(w)));
+                            "double, [nullable] str) or '}', found %s", name,
+                            sig_what(l, w, sizeof(w)));
         if (sig_name(l, f->name, "a field name") != 0)
             return -1;
         for (unsigned i = 0; i < st->nfields; i++)

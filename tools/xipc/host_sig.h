@@ -5,7 +5,8 @@
  *
  *   decl    := struct | fn                       each ends with ';' (the
  *                                                last of --fn may omit it)
- *   struct  := 'struct' NAME '{' (scalar NAME ';')+ '}'
+ *   struct  := 'struct' NAME '{' (field NAME ';')+ '}'
+ *   field   := scalar | ['nullable'] str
  *   fn      := ret NAME '(' ['void' | param (',' param)*] ')' ['errno']
  *   ret     := 'void' | scalar | str | 'struct' NAME
  *   param   := scalar [NAME]
@@ -68,7 +69,8 @@ typedef struct host_param {
 
 typedef struct host_field {
     char name[HOST_IDENT_MAX + 1];
-    host_kind kind; /* a scalar */
+    host_kind kind; /* a scalar or HOST_STR */
+    int nullable;   /* HOST_STR: nil is NULL */
 } host_field;
 
 typedef struct host_struct {

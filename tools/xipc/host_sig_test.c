@@ -80,6 +80,11 @@ static void test_grammar(void)
                        "uint8 m, nullable str s)") == 0, "%s", text);
     host_fn_format(sigs, &sigs->fns[4], text, sizeof(text));
     CHECK(strcmp(text, "void vendor_get(out struct point * p) errno") == 0, "%s", text);
+    /* str fields, nullable or not */
+    CHECK(parse("struct who { const char *name; nullable str nick; uint8 age; }", &e) == 0 &&
+              sigs->structs[0].fields[0].kind == HOST_STR &&
+              !sigs->structs[0].fields[0].nullable && sigs->structs[0].fields[1].nullable &&
+              sigs->structs[0].fields[2].kind == HOST_U8, "%s", e.msg);
     /* (void), (), a last ';' or none; declarations add up across parses */
     CHECK(parse("int32 a(void); int32 b();", &e) == 0 && sigs->nfns == 2, "%s", e.msg);
     CHECK(host_sig_parse(sigs, "int8 c(int8)", 12, &e) == 0 && sigs->nfns == 3, "%s", e.msg);
@@ -110,7 +115,8 @@ static const bad_case bad_cases[] = {
     {"struct p f(void)", 1, 8, "not declared"},
     {"int32 f(struct q v)", 1, 16, "not declared"},
     {"struct p { };", 1, 12, "has no fields"},
-    {"struct p { str s; };", 1, 12, "expected a field type"},
+    {"struct p { in buf[n] b; };", 1, 12, "expected a field type"},
+    {"struct p { nullable int8 a; };", 1, 21, "'nullable' applies to str fields"},
     {"struct p { int32 x; int32 x; };", 1, 28, "declared twice"},
     {"struct p { int8 a; }; struct p { int8 b; };", 1, 30, "declared twice"},
     {"int32 f(out buf[n])", 1, 9, "names no parameter"},
