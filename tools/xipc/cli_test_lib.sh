@@ -145,19 +145,30 @@ wbg() {
     wait_w "$name" "$cmd"
 }
 
-# wait_w NAME CMD: wait for the -w line of CMD in $TMP/NAME.err (a 64-bit
-# program's, ending in $EOL) while $BPID lives; its pid in XPID
-wait_w() {
+# wait_lines FILE PATTERN COUNT [SECONDS]: wait until FILE has COUNT lines
+# that match the grep PATTERN, while $BPID lives, for SECONDS at most (30);
+# 1 when they did not come. Its variables are i and wl_n: the tests'
+# loops count in n.
+wait_lines() {
     i=0
-    XPID=0
-    while ! grep -q "^$2: pid [0-9]*, pointer width 64 bits$EOL\$" "$TMP/$1.err" 2>/dev/null; do
+    while wl_n=$(grep -c "$2" "$1" 2>/dev/null); [ "${wl_n:-0}" -lt "$3" ]; do
         i=$((i + 1))
-        if [ $i -gt 1500 ] || ! kill -0 "$BPID" 2>/dev/null; then
-            fail "$XIPC $2 ($1) did not start: $(cat "$TMP/$1.err")"
+        if [ $i -gt $((${4:-30} * 50)) ] || ! kill -0 "$BPID" 2>/dev/null; then
             return 1
         fi
         sleep 0.02
     done
+    return 0
+}
+
+# wait_w NAME CMD: wait for the -w line of CMD in $TMP/NAME.err (a 64-bit
+# program's, ending in $EOL) while $BPID lives; its pid in XPID
+wait_w() {
+    XPID=0
+    if ! wait_lines "$TMP/$1.err" "^$2: pid [0-9]*, pointer width 64 bits$EOL\$" 1; then
+        fail "$XIPC $2 ($1) did not start: $(cat "$TMP/$1.err")"
+        return 1
+    fi
     XPID=$(sed -n "s/^$2: pid \([0-9]*\), .*/\1/p" "$TMP/$1.err")
     return 0
 }

@@ -5,7 +5,7 @@
 #include "cli.h"
 #include "cmd.h"
 
-#define MAIN_USAGE "usage: xipc <send|recv|pub|sub|ls|serve|call|ps|modules|peek|com-serve|bench|help> [ARGS...]  (xipc --help)"
+#define MAIN_USAGE "usage: xipc <send|recv|pub|sub|ls|serve|call|host|ps|modules|peek|com-serve|bench|help> [ARGS...]  (xipc --help)"
 
 typedef struct main_cmd {
     const char *name;
@@ -20,6 +20,7 @@ static const main_cmd main_cmds[] = {
     {"ls", cmd_ls},
     {"serve", cmd_serve},
     {"call", cmd_call},
+    {"host", cmd_host},
     {"ps", cmd_ps},
     {"modules", cmd_modules},
     {"peek", cmd_peek},
@@ -44,6 +45,8 @@ static const char main_help[] =
     "                          add, sysinfo, sleep) at every URL until a signal\n"
     "  call URL METHOD [ARG...]  call METHOD with JSON ARGs, print the result\n"
     "                          as JSON\n"
+    "  host LIB --fn SIG... URL...  serve the functions of a C library of\n"
+    "                          either bitness as MessagePack-RPC methods\n"
     "  ps                      list the processes of this host and their bitness\n"
     "  modules PID             list a process's modules: base, size, bitness\n"
     "  peek PID ADDR LEN       hex dump of another process's memory\n"
