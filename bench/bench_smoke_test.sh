@@ -6,7 +6,8 @@
 # asserted: the machine is shared).
 #   sh bench_smoke_test.sh linux PATH/TO/xipc
 #   sh bench_smoke_test.sh windows PATH/TO/xipc.exe WINEPREFIX
-# windows: xipc.exe under wine (scripts/wine-run.sh) in WINEPREFIX, this
+# windows: xipc.exe under wine (scripts/wine-run.sh) in WINEPREFIX, run
+# inside a display of its own (scripts/with-xvfb.sh: dde:// needs one), this
 # test's own: the clipboard is one per prefix, and another test's values
 # would replace ours. Its wineserver is killed at the end with whatever
 # still runs in it.
@@ -32,7 +33,7 @@ linux)
          raw-spin raw-pipe raw-unix raw-tcp"
     THR="shm pubsub pipe unix tcp unix-more tcp-more mailslot mq spawn rpc-shm rpc-shm-inline
          rpc-unix rpc-tcp raw-pipe raw-unix raw-tcp memcpy"
-    NA="clipboard"
+    NA="clipboard|dde"
     trap 'rm -rf "$TMP"' EXIT
     ;;
 windows)
@@ -42,8 +43,8 @@ windows)
     export XIPC_WINEPREFIX
     RUN="sh $(cd "$(dirname "$0")/../scripts" && pwd)/wine-run.sh"
     # mq:// is WM_COPYDATA there, spawn the anonymous pipe of xipc_spawn
-    RTT="shm pubsub pipe tcp mailslot mq clipboard spawn rpc-shm rpc-shm-inline rpc-tcp"
-    THR="shm pubsub pipe tcp tcp-more mailslot mq spawn rpc-shm rpc-shm-inline rpc-tcp memcpy"
+    RTT="shm pubsub pipe tcp mailslot mq clipboard dde spawn rpc-shm rpc-shm-inline rpc-tcp"
+    THR="shm pubsub pipe tcp tcp-more mailslot mq dde spawn rpc-shm rpc-shm-inline rpc-tcp memcpy"
     # wine has no AF_UNIX; the raw baselines are POSIX only so far
     NA="unix|unix more|rpc unix|raw spin|raw pipe|raw unix|raw tcp"
     WINESERVER=/usr/lib/wine/wineserver

@@ -2,7 +2,9 @@
  * xipc's one-way endpoints: mailslot:// (datagrams, the writer never
  * blocks, a full reader drops), mq:// (POSIX message queues, the writer
  * blocks when the queue is full; on Windows WM_COPYDATA) and clipboard://
- * (a latest value per format; Windows only). A round trip needs one
+ * (a latest value per format; Windows only) and dde:// (pokes to a DDE
+ * server; Windows only, and under wine only inside a display). A round
+ * trip needs one
  * endpoint per direction: the parent reads NAME.p, the child reads
  * NAME.c, each dials the other's.
  *
@@ -17,7 +19,8 @@
  * the messages of 2 bytes or more and answers a 1-byte marker K with 9
  * bytes: K and the count so far (u64), so the parent learns what a
  * mailslot dropped. The parent repeats a marker that gets no answer
- * (it may have been dropped too). 0 bytes end.
+ * (it may have been dropped too). 0 bytes end, or OW_END where a scheme
+ * carries no empty message (dde://).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -44,6 +47,8 @@
 #define OW_ACK_WAIT_MS 2 /* a marker the reader dropped is sent again soon */
 #define OW_ACK_TRIES 5000
 #define OW_MQ_LIMIT "its limit on this system; Linux: /proc/sys/fs/mqueue/msgsize_max"
+#define OW_END "\xffxipc-ow-end" /* the end where 0 bytes cannot go */
+#define OW_END_LEN (sizeof(OW_END) - 1)
 
 typedef struct ow_args {
     const char *mine, *theirs; /* the child's URL, the parent's URL */
@@ -91,7 +96,7 @@ static xipc_err ow_serve(xipc_sock *rx, xipc_sock *tx, const ow_args *a, uint8_t
     for (;;) {
         size_t n;
         xipc_err rv = xipc_recv(rx, buf, OW_MAX_MSG, &n, OW_PEER_MS);
-        if (rv != XIPC_OK || n == 0)
+        if (rv != XIPC_OK || n == 0 || (n == OW_END_LEN && memcmp(buf, OW_END, n) == 0))
             return rv;
         if (a->rtt) {
             rv = xipc_send(tx, buf, n, OW_PEER_MS);
@@ -142,8 +147,8 @@ static int ow_close(bench_conn *c)
 {
     if (c == NULL)
         return 0;
-    if (c->tx != NULL)
-        xipc_send(c->tx, c->p.buf, 0, 1000); /* the end */
+    if (c->tx != NULL && xipc_send(c->tx, c->p.buf, 0, 1000) == XIPC_EINVAL)
+        xipc_send(c->tx, OW_END, OW_END_LEN, 1000); /* the end, where 0 bytes cannot go */
     xipc_close(c->tx);
     xipc_close(c->rx);
     return bench_pconn_end(&c->p, NULL);
@@ -175,8 +180,9 @@ static int ow_open(bench_conn **out, const bench_cfg *cfg, const char *scheme)
     if (c == NULL)
         return -1;
     char mine[160], theirs[160], size[24];
-    snprintf(mine, sizeof(mine), "%s://%.60s.c", scheme, cfg->name);
-    snprintf(theirs, sizeof(theirs), "%s://%.60s.p", scheme, cfg->name);
+    const char *topic = strcmp(scheme, "dde") == 0 ? "/t" : ""; /* dde://SERVICE/TOPIC */
+    snprintf(mine, sizeof(mine), "%s://%.60s.c%s", scheme, cfg->name, topic);
+    snprintf(theirs, sizeof(theirs), "%s://%.60s.p%s", scheme, cfg->name, topic);
     snprintf(size, sizeof(size), "%zu", cfg->size);
     char *args[] = {mine, theirs, cfg->rtt ? "rtt" : "thr", size, NULL};
     xipc_opts o;
@@ -216,6 +222,40 @@ static int ow_open_clipboard(bench_conn **out, const bench_cfg *cfg)
 static int ow_clipboard_setup(void)
 {
     return xconn_probe("clipboard://");
+}
+
+static int ow_open_dde(bench_conn **out, const bench_cfg *cfg)
+{
+    return ow_open(out, cfg, "dde");
+}
+
+/*
+ * dde://: not available where the system has none (Linux), nor where a
+ * server cannot be reached: wine's DDE needs a display (docs/dde.md), and
+ * without one a dial is refused. A server of our own, dialled once.
+ */
+static int ow_dde_setup(void)
+{
+    char url[96];
+    snprintf(url, sizeof(url), "dde://xb-probe-%llx/t", (unsigned long long)bench_now_ns());
+    xipc_sock *l, *d;
+    xipc_err rv = xipc_listen(&l, url, NULL);
+    if (rv == XIPC_ENOTSUP) {
+        const char *why = xipc_last_detail();
+        bench_set_error("not available here (%s%s%s)", xipc_strerror(rv), why[0] ? ": " : "", why);
+        return -1;
+    }
+    if (rv != XIPC_OK)
+        return ow_fail("n/a: dde:// listen", rv);
+    rv = xipc_dial(&d, url, NULL, 1000);
+    xipc_close(l);
+    if (rv != XIPC_OK) {
+        bench_set_error("not available here (a DDE server cannot be reached: %s; under wine "
+                        "DDE needs a display, e.g. scripts/with-xvfb.sh)", xipc_strerror(rv));
+        return -1;
+    }
+    xipc_close(d);
+    return 0;
 }
 
 static int ow_rtt(bench_conn *c)
@@ -292,4 +332,10 @@ const bench_drv bench_drv_x_clipboard = {
     .transport = "clipboard", .impl = "xipc", .open = ow_open_clipboard,
     .rtt = ow_rtt, .put = ow_put, .sync = ow_sync, .close = ow_close,
     .lost = ow_lost, .setup = ow_clipboard_setup,
+};
+
+const bench_drv bench_drv_x_dde = {
+    .transport = "dde", .impl = "xipc", .open = ow_open_dde,
+    .rtt = ow_rtt, .put = ow_put, .sync = ow_sync, .close = ow_close,
+    .lost = ow_lost, .setup = ow_dde_setup,
 };

@@ -23,6 +23,7 @@ extern const bench_drv bench_drv_x_tcp_more;
 extern const bench_drv bench_drv_x_mailslot;
 extern const bench_drv bench_drv_x_mq;
 extern const bench_drv bench_drv_x_clipboard; /* latest value; Windows only */
+extern const bench_drv bench_drv_x_dde;       /* DDE pokes; Windows only */
 /* pubsub:// with cfg.subs subscribers (drv_xipc_pubsub.c) */
 extern const bench_drv bench_drv_x_pubsub;
 /* MessagePack-RPC: rtt calls "echo" with a bin of cfg.size bytes (a null

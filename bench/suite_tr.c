@@ -28,6 +28,7 @@ static const cmp_row tr_rows[] = {
     {"mq", "mq", &bench_drv_x_mq, CMP_T_CHANNEL, 0, {"no", "yes", "yes", "yes", "1 of N"}},
     {"clipboard", "clipboard", &bench_drv_x_clipboard, CMP_T_RTT64, 0,
      {"no", "yes", "no: latest", "yes", "many"}},
+    {"dde", "dde", &bench_drv_x_dde, CMP_T_CHANNEL, 0, {"no", "yes", "yes", "yes", "1"}},
     {"anon pipe", "spawn", &bench_drv_x_spawn, CMP_T_CHANNEL, 0,
      {"no", "yes", "yes", "yes", "child"}},
     {"raw spin", "raw-spin", &bench_drv_base_spin, CMP_T_RTT64, 0,
