@@ -57,4 +57,9 @@ echo "== 3. xipc bench all --quick: every mechanism against ZeroMQ, nng, D-Bus a
 echo "chart: $B/bench.svg"
 
 echo
-sh "$(dirname "$0")/demo-windows.sh" "$B"
+# inside a display of its own where Xvfb is there: the DDE row needs one
+if command -v Xvfb >/dev/null 2>&1; then
+    sh "$(dirname "$0")/with-xvfb.sh" sh "$(dirname "$0")/demo-windows.sh" "$B"
+else
+    sh "$(dirname "$0")/demo-windows.sh" "$B"
+fi
