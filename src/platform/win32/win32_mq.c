@@ -170,8 +170,14 @@ static xipc_err mq_find(const wchar_t *title, HWND *out, DWORD *pid)
         return XIPC_ENOENT;
     if (GetWindowThreadProcessId(h, pid) == 0 || *pid == 0)
         return XIPC_ENOENT; /* gone meanwhile */
-    if (!xipc__win32_same_user(*pid))
+    if (!xipc__win32_same_user(*pid)) {
+        /* a process that is ending can no longer be asked for its user:
+         * its window, about to go, is no queue (a bench peer that reused
+         * a name met one under load, and was told EPERM) */
+        if (!IsWindow(h) || !xipc_plat_pid_alive(*pid))
+            return XIPC_ENOENT;
         return XIPC_EPERM;
+    }
     *out = h;
     return XIPC_OK;
 }
