@@ -20,6 +20,18 @@
 #define CLI_MSG_TLS 32u     /* --tls-cert/-key/-ca FILE, --tls-server-name NAME,
                                --tls-no-verify: the tls_* fields of cfg->sock */
 
+/* The --help lines of CLI_MSG_TLS's options (send and recv). */
+#define CLI_MSG_TLS_HELP \
+    "  --tls-cert FILE    tls+tcp://: our certificate (chain), PEM\n" \
+    "  --tls-key FILE     tls+tcp://: its private key, PEM (default: in\n" \
+    "                     --tls-cert's file)\n" \
+    "  --tls-ca FILE      tls+tcp://: the CAs to trust, PEM (default: the\n" \
+    "                     system's); a listener then requires client\n" \
+    "                     certificates they signed\n" \
+    "  --tls-server-name NAME  tls+tcp://: the name the server must prove\n" \
+    "                     (default: the URL's host)\n" \
+    "  --tls-no-verify    tls+tcp://: check no certificate (docs/tls.md)\n"
+
 /* A message command, for cli_msg_parse(). */
 typedef struct cli_msg_cmd {
     const char *name;      /* "send": what a missing URL is reported on */

@@ -37,15 +37,7 @@ static const char recv_help[] =
     "  -t, --timeout MS   bound the wait for each message and each\n"
     "                     connection; on expiry print \"xipc: URL: timed out\"\n"
     "                     and exit 1 (default -1: wait forever)\n"
-    "  --tls-cert FILE    tls+tcp://: our certificate (chain), PEM\n"
-    "  --tls-key FILE     tls+tcp://: its private key, PEM (default: in\n"
-    "                     --tls-cert's file)\n"
-    "  --tls-ca FILE      tls+tcp://: the CAs to trust, PEM (default: the\n"
-    "                     system's); a listener then requires client\n"
-    "                     certificates they signed\n"
-    "  --tls-server-name NAME  tls+tcp://: the name the server must prove\n"
-    "                     (default: the URL's host)\n"
-    "  --tls-no-verify    tls+tcp://: check no certificate (docs/tls.md)\n"
+    CLI_MSG_TLS_HELP
     "  -w, --width        once listening, print \"recv: pid N, pointer width\n"
     "                     B bits\" to stderr\n"
     "  -h, --help         show this help\n";

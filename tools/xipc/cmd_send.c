@@ -28,15 +28,7 @@ static const char send_help[] =
     "                     0..31 (Windows: 0..32767) and delivers higher\n"
     "                     priorities first, the other schemes only 0\n"
     "                     (\"operation not supported by this transport\")\n"
-    "  --tls-cert FILE    tls+tcp://: our certificate (chain), PEM\n"
-    "  --tls-key FILE     tls+tcp://: its private key, PEM (default: in\n"
-    "                     --tls-cert's file)\n"
-    "  --tls-ca FILE      tls+tcp://: the CAs to trust, PEM (default: the\n"
-    "                     system's); a listener then requires client\n"
-    "                     certificates they signed\n"
-    "  --tls-server-name NAME  tls+tcp://: the name the server must prove\n"
-    "                     (default: the URL's host)\n"
-    "  --tls-no-verify    tls+tcp://: check no certificate (docs/tls.md)\n"
+    CLI_MSG_TLS_HELP
     "  -w, --width        print \"send: pid N, pointer width B bits\" to stderr\n"
     "  -h, --help         show this help\n";
 

@@ -13,18 +13,7 @@
 
 #include "json.h"
 
-static int fails, checks;
-
-#define CHECK(cond, ...)                                                      \
-    do {                                                                      \
-        checks++;                                                             \
-        if (!(cond)) {                                                        \
-            fails++;                                                          \
-            fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__, __LINE__, #cond);   \
-            fprintf(stderr, __VA_ARGS__);                                     \
-            fputc('\n', stderr);                                              \
-        }                                                                     \
-    } while (0)
+#include "check.h"
 
 /* Parse @p in; on success print it into @p out. */
 static xipc_err parse_print(const char *in, size_t len, json_buf *out,
