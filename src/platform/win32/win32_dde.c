@@ -94,6 +94,9 @@ struct xipc_plat_dde {
  * argument of ours, and an instance lives on one thread. */
 static _Thread_local xipc_plat_dde *dde_self;
 
+static dde_job *dde_job_pop(xipc_plat_dde *d);
+static void dde_finish(xipc_plat_dde *d, dde_job *j);
+
 /* ---- the queue of received values ------------------------------------------- */
 
 /*
@@ -120,8 +123,19 @@ static HDDEDATA dde_take(xipc_plat_dde *d, HDDEDATA data, DWORD n)
         return (HDDEDATA)DDE_FNOTPROCESSED;
     }
     xipc_plat_mutex_lock(&d->mu);
-    while (d->server && d->qn >= DDE_QUEUE_MAX && !d->stopping)
-        xipc_plat_cond_wait(&d->cv, &d->mu, UINT64_MAX);
+    while (d->server && d->qn >= DDE_QUEUE_MAX && !d->stopping) {
+        /* the owner's own sends are jobs of this thread: run them while
+         * waiting, or an owner that sends before it receives would wait
+         * for us as we wait for it */
+        dde_job *j = dde_job_pop(d);
+        if (j == NULL) {
+            xipc_plat_cond_wait(&d->cv, &d->mu, UINT64_MAX);
+            continue;
+        }
+        xipc_plat_mutex_unlock(&d->mu);
+        dde_finish(d, j);
+        xipc_plat_mutex_lock(&d->mu);
+    }
     if (d->stopping) {
         xipc_plat_mutex_unlock(&d->mu);
         free(v);
@@ -440,6 +454,22 @@ static xipc_err dde_run(xipc_plat_dde *d, dde_job *j)
     }
 }
 
+/* The next queued job, or NULL; d->mu held. */
+static dde_job *dde_job_pop(xipc_plat_dde *d)
+{
+    dde_job *j = d->jobs;
+    if (j != NULL && (d->jobs = j->next) == NULL)
+        d->jobs_tail = &d->jobs;
+    return j;
+}
+
+/* Run @p j and hand it back: the caller's from the SetEvent on. */
+static void dde_finish(xipc_plat_dde *d, dde_job *j)
+{
+    j->rv = dde_run(d, j);
+    SetEvent(j->done);
+}
+
 /* The loop's wake: tell advise links what changed, then run queued jobs. */
 static void dde_wake(void *arg)
 {
@@ -454,14 +484,11 @@ static void dde_wake(void *arg)
                 }
         }
         xipc_plat_mutex_lock(&d->mu);
-        dde_job *j = d->jobs;
-        if (j != NULL && (d->jobs = j->next) == NULL)
-            d->jobs_tail = &d->jobs;
+        dde_job *j = dde_job_pop(d);
         xipc_plat_mutex_unlock(&d->mu);
         if (j == NULL)
             return;
-        j->rv = dde_run(d, j);
-        SetEvent(j->done); /* the caller's from here on */
+        dde_finish(d, j);
     }
 }
 
@@ -492,6 +519,7 @@ static xipc_err dde_do(xipc_plat_dde *d, dde_job *j, int timeout_ms)
         xipc_plat_mutex_lock(&d->mu);
         *d->jobs_tail = j;
         d->jobs_tail = &j->next;
+        xipc_plat_cond_broadcast(&d->cv); /* a server's callback may wait in dde_take */
         xipc_plat_mutex_unlock(&d->mu);
         xipc__win32_loop_wake(&d->loop);
         WaitForSingleObject(j->done, INFINITE); /* the transaction's own timeout bounds it */
