@@ -31,7 +31,7 @@ typedef struct dde_sock {
     int linked;       /* client: the advise link is up */
     void *pending;    /* a value taken but not delivered (buffer too small) */
     size_t pending_len;
-    char url[3 * (DDE_NAME_MAX + 1)];
+    char rest[3 * (DDE_NAME_MAX + 1)]; /* SERVICE/TOPIC[/ITEM], as the URL had it */
 } dde_sock;
 
 extern const xipc_tran xipc_dde_tran;
@@ -76,10 +76,9 @@ static xipc_err dde_open(xipc_sock **out, const xipc_url *url, const xipc_opts *
     s->sock.listener = 0; /* a server receives pokes; it accepts nothing */
     s->server = server;
     size_t max = opts->max_msg != 0 ? opts->max_msg : DDE_MAX_DEFAULT;
-    xipc_err rv = xipc__url_format(s->url, sizeof(s->url), "dde", url->rest);
-    if (rv == XIPC_OK)
-        rv = server ? xipc_plat_dde_serve(&s->d, part[0], part[1], part[2], max)
-                    : xipc_plat_dde_connect(&s->d, part[0], part[1], part[2], max);
+    memcpy(s->rest, url->rest, strlen(url->rest) + 1); /* dde_parse bounded it */
+    xipc_err rv = server ? xipc_plat_dde_serve(&s->d, part[0], part[1], part[2], max)
+                         : xipc_plat_dde_connect(&s->d, part[0], part[1], part[2], max);
     if (rv != XIPC_OK) {
         free(s);
         return rv;
@@ -149,12 +148,7 @@ static xipc_err dde_recv(xipc_sock *ss, void *buf, size_t cap, size_t *len, int 
 
 static xipc_err dde_url(xipc_sock *ss, char *buf, size_t cap)
 {
-    dde_sock *s = (dde_sock *)ss;
-    size_t n = strlen(s->url);
-    if (n >= cap)
-        return XIPC_EMSGSIZE;
-    memcpy(buf, s->url, n + 1);
-    return XIPC_OK;
+    return xipc__url_format(buf, cap, "dde", ((dde_sock *)ss)->rest);
 }
 
 static void dde_close(xipc_sock *ss)
