@@ -382,6 +382,48 @@ XIPC_API xipc_err xipc_rpc_req_returnf(xipc_rpc_req *req, const char *fmt, ...);
 XIPC_API xipc_err xipc_rpc_req_error(xipc_rpc_req *req, int64_t code,
                                       const char *message);
 
+/* ------------------------------------------------------------- server push */
+
+/*! A hold on the connection a request came on, to send that client
+ *  notifications later, from any thread: an event stream (a debugger's
+ *  stops, a log) pushed by the server. Opaque. */
+typedef struct xipc_rpc_link xipc_rpc_link;
+
+/*!
+ * Take a link to the client of @p req (in its handler). It does not keep
+ * the connection open: once the client is gone or the server stopped, its
+ * notifications fail with XIPC_ECLOSED. Free it with xipc_rpc_link_free,
+ * at the latest before xipc_rpc_server_free.
+ * @return XIPC_OK, XIPC_EINVAL (NULL), XIPC_ECLOSED (the connection is
+ *         over already), XIPC_ENOMEM
+ */
+XIPC_API xipc_err xipc_rpc_req_link(xipc_rpc_req *req, xipc_rpc_link **out);
+
+/*!
+ * Send the notification [2, @p method, @p params] to the linked client:
+ * its on_notify callback receives it (xipc_rpc_client_opts). Any thread;
+ * never interleaved with the server's responses. A send that times out
+ * after part of the message went out disconnects the client (its stream
+ * would be cut mid-message).
+ * @param params the params array as MessagePack, or NULL with @p len 0
+ * @return XIPC_OK (sent), XIPC_ECLOSED (the client is gone),
+ *         XIPC_ETIMEDOUT (the client does not read: nothing sent),
+ *         XIPC_EINVAL (bad method name, params not one array),
+ *         XIPC_EMSGSIZE, XIPC_ENOMEM
+ */
+XIPC_API xipc_err xipc_rpc_link_notify(xipc_rpc_link *l, const char *method,
+                                       const void *params, size_t len,
+                                       int timeout_ms);
+
+/*! xipc_rpc_link_notify with a format string (the table above) and the
+ *  server's send_timeout_ms: xipc_rpc_link_notifyf(l, "stop", "sU", why, pc). */
+XIPC_API xipc_err xipc_rpc_link_notifyf(xipc_rpc_link *l, const char *method,
+                                        const char *argfmt, ...);
+
+/*! Free a link. Any thread, not while another thread uses it; NULL is a
+ *  no-op. */
+XIPC_API void xipc_rpc_link_free(xipc_rpc_link *l);
+
 /* ------------------------------------------------------------------ client */
 
 /*! A client: the proxy, one connection to a server. Opaque. */

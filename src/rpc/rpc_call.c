@@ -38,6 +38,11 @@ uint32_t xipc_rpc_req_peer_pid(const xipc_rpc_req *call)
     return call->job->conn->conn->peer_pid;
 }
 
+srv_conn *xipc__rpc_req_conn(const xipc_rpc_req *call)
+{
+    return call->job->conn;
+}
+
 uint32_t xipc_rpc_req_nparams(const xipc_rpc_req *call)
 {
     return call->nparams;

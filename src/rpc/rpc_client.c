@@ -316,22 +316,6 @@ void xipc_rpc_client_close(xipc_rpc_client *c)
 
 /* ---- calls ---------------------------------------------------------------------- */
 
-/* Check a method name and a params array. */
-static xipc_err cli_check(const char *method, const void *params, size_t len)
-{
-    if (method == NULL || method[0] == '\0' || strlen(method) > XIPC_RPC_METHOD_MAX)
-        return XIPC_EINVAL;
-    if (params == NULL)
-        return len == 0 ? XIPC_OK : XIPC_EINVAL;
-    const uint8_t *p = params;
-    /* one value, and an array: fixarray, array 16, array 32 */
-    if (len == 0 || !((p[0] >= 0x90 && p[0] <= 0x9f) || p[0] == 0xdc || p[0] == 0xdd))
-        return XIPC_EINVAL;
-    return xipc__rpc_scan_exact(params, len, XIPC_RPC_SCAN_DEPTH) == XIPC_OK
-               ? XIPC_OK
-               : XIPC_EINVAL;
-}
-
 /* Send a request or notification: header, then the params (or []). */
 static xipc_err cli_send(xipc_rpc_client *c, int type, uint32_t msgid,
                          const char *method, const void *params, size_t len,
@@ -435,7 +419,7 @@ static xipc_err cli_start(xipc_rpc_client *c, const char *method,
 {
     xipc_rpc_future *f;
     xipc_err rv;
-    if ((rv = cli_check(method, params, len)) != XIPC_OK ||
+    if ((rv = xipc__rpc_check_call(method, params, len)) != XIPC_OK ||
         (rv = cli_future_new(c, NULL, ud, &f)) != XIPC_OK)
         return rv;
     rv = cli_register(c, f, direct);
@@ -618,7 +602,7 @@ xipc_err xipc_rpc_notify(xipc_rpc_client *c, const char *method,
 {
     if (c == NULL || timeout_ms < -1)
         return XIPC_EINVAL;
-    xipc_err rv = cli_check(method, params, params_len);
+    xipc_err rv = xipc__rpc_check_call(method, params, params_len);
     if (rv != XIPC_OK)
         return rv;
     xipc_plat_mutex_lock(&c->mu);

@@ -296,3 +296,15 @@ xipc_err xipc__rpc_fmt_read_value(const void *buf, size_t len, const char *fmt,
         xipc__rpc_allocs_free(a);
     return rv;
 }
+
+xipc_err xipc__rpc_fmt_notify(xipc_rpc_notify_send send, void *to, const char *method,
+                              int timeout_ms, const char *fmt, va_list *ap)
+{
+    xipc_mp_buf b;
+    xipc_mp_buf_init(&b);
+    xipc_err rv = xipc__rpc_fmt_write_value(&b, fmt, ap, 1);
+    if (rv == XIPC_OK)
+        rv = send(to, method, b.data, b.len, timeout_ms);
+    xipc_mp_buf_fini(&b);
+    return rv;
+}

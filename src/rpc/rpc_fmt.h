@@ -37,6 +37,16 @@ xipc_err xipc__rpc_fmt_write(xipc_mp_buf *b, const char *fmt, va_list *ap);
 xipc_err xipc__rpc_fmt_write_value(xipc_mp_buf *b, const char *fmt,
                                    va_list *ap, int as_array);
 
+/* A notification sender: a client's or a link's (xipc_rpc_notify...). */
+typedef xipc_err (*xipc_rpc_notify_send)(void *to, const char *method,
+                                         const void *params, size_t len,
+                                         int timeout_ms);
+
+/* Pack the params of @p fmt from @p ap as an array and send them with
+ * @p send: the body of xipc_rpc_notifyf and xipc_rpc_link_notifyf. */
+xipc_err xipc__rpc_fmt_notify(xipc_rpc_notify_send send, void *to, const char *method,
+                              int timeout_ms, const char *fmt, va_list *ap);
+
 /*
  * Read one value per letter into the pointers taken from @p ap; copies go
  * into @p a. On XIPC_EINVAL @p why (may be NULL) says which value (from 1)

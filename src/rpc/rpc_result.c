@@ -180,6 +180,13 @@ xipc_err xipc_rpc_callf(xipc_rpc_client *c, const char *method,
     return rv;
 }
 
+/* xipc_rpc_notify as an xipc_rpc_notify_send */
+static xipc_err res_notify(void *c, const char *method, const void *params, size_t len,
+                           int timeout_ms)
+{
+    return xipc_rpc_notify(c, method, params, len, timeout_ms);
+}
+
 xipc_err xipc_rpc_notifyf(xipc_rpc_client *c, const char *method,
                           const char *argfmt, ...)
 {
@@ -187,12 +194,7 @@ xipc_err xipc_rpc_notifyf(xipc_rpc_client *c, const char *method,
         return XIPC_EINVAL;
     va_list ap;
     va_start(ap, argfmt);
-    xipc_mp_buf b;
-    xipc_mp_buf_init(&b);
-    xipc_err rv = xipc__rpc_fmt_write_value(&b, argfmt, &ap, 1);
+    xipc_err rv = xipc__rpc_fmt_notify(res_notify, c, method, c->o.timeout_ms, argfmt, &ap);
     va_end(ap);
-    if (rv == XIPC_OK)
-        rv = xipc_rpc_notify(c, method, b.data, b.len, c->o.timeout_ms);
-    xipc_mp_buf_fini(&b);
     return rv;
 }

@@ -97,6 +97,7 @@ struct srv_conn {
                                 not inline calls: the reader runs those) */
     size_t queued_bytes;
     xipc_mp_buf inl_out;     /* the reader's response buffer, kept */
+    xipc_rpc_link *links;    /* links to it (rpc_link.c; srv->mu) */
 };
 
 /* Connections served per peer (max_conns_per_peer): a hash table, in
@@ -229,6 +230,13 @@ void xipc__rpc_call_inline(srv_conn *sc, const xipc_rpc_msg *m, xipc_rpc_handler
 
 /* The worker thread's body (rpc_call.c). */
 void xipc__rpc_worker_main(void *arg);
+
+/* @p sc is over (its last reference is gone): its links send no more;
+ * srv->mu held (rpc_link.c). */
+void xipc__rpc_links_detach(srv_conn *sc);
+
+/* The connection @p req came on (referenced while its handler runs). */
+srv_conn *xipc__rpc_req_conn(const xipc_rpc_req *req);
 
 /* Drop a reference to @p sc; srv->mu held. */
 void xipc__rpc_conn_unref(srv_conn *sc);

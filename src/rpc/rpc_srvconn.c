@@ -105,6 +105,7 @@ void xipc__rpc_conn_unref(srv_conn *sc)
     xipc_rpc_server *srv = sc->srv;
     if (--sc->refs > 0)
         return;
+    xipc__rpc_links_detach(sc);
     for (srv_conn **pp = &srv->conns; *pp != NULL; pp = &(*pp)->next) {
         if (*pp == sc) {
             *pp = sc->next;

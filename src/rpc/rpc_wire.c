@@ -1,6 +1,8 @@
 /* Encoding and decoding the MessagePack-RPC envelope (see rpc_wire.h). */
 #include <string.h>
 
+#include "rpc/rpc_fmt.h"
+#include "rpc/rpc_scan.h"
 #include "rpc/rpc_wire.h"
 
 /* Locate the next value: its bytes and length. */
@@ -79,4 +81,19 @@ xipc_err xipc__rpc_write_error(xipc_mp_buf *b, uint32_t msgid, int64_t code,
     xipc_mp_write_int(b, code);
     xipc_mp_write_str(b, n > 0 ? message : "", n);
     return xipc_mp_write_nil(b);
+}
+
+xipc_err xipc__rpc_check_call(const char *method, const void *params, size_t len)
+{
+    if (method == NULL || method[0] == '\0' || strlen(method) > XIPC_RPC_METHOD_MAX)
+        return XIPC_EINVAL;
+    if (params == NULL)
+        return len == 0 ? XIPC_OK : XIPC_EINVAL;
+    const uint8_t *p = params;
+    /* one value, and an array: fixarray, array 16, array 32 */
+    if (len == 0 || !((p[0] >= 0x90 && p[0] <= 0x9f) || p[0] == 0xdc || p[0] == 0xdd))
+        return XIPC_EINVAL;
+    return xipc__rpc_scan_exact(params, len, XIPC_RPC_SCAN_DEPTH) == XIPC_OK
+               ? XIPC_OK
+               : XIPC_EINVAL;
 }

@@ -43,6 +43,11 @@ xipc_err xipc__rpc_msg_parse(xipc_rpc_msg *m, const uint8_t *buf, size_t len);
 xipc_err xipc__rpc_write_call_hdr(xipc_mp_buf *b, int type, uint32_t msgid,
                                   const char *method, size_t method_len);
 
+/* Check what a caller asks to send: a method name of 1..255 bytes, and
+ * @p params exactly one well-formed array (or NULL with @p len 0: []).
+ * @return XIPC_OK, XIPC_EINVAL */
+xipc_err xipc__rpc_check_call(const char *method, const void *params, size_t len);
+
 /* [1, msgid, nil, — the start of a successful response */
 xipc_err xipc__rpc_write_result_hdr(xipc_mp_buf *b, uint32_t msgid);
 
