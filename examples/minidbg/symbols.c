@@ -58,6 +58,20 @@ void md_syms_close(md_syms *s)
     free(s);
 }
 
+/* The compilation unit of @p addr. libdw finds it through .debug_aranges,
+ * which clang does not write by default: then each unit's own ranges. */
+static Dwarf_Die *cu_at(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bias)
+{
+    Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, bias);
+    if (cu != NULL)
+        return cu;
+    while ((cu = dwfl_module_nextcu(mod, cu, bias)) != NULL) {
+        if (dwarf_haspc(cu, addr - *bias) > 0)
+            return cu;
+    }
+    return NULL;
+}
+
 /* ---- functions ---------------------------------------------------------- */
 
 typedef struct fn_find {
@@ -90,7 +104,7 @@ static int fn_find_in(Dwfl_Module *mod, void **ud, const char *mname, Dwarf_Addr
 static uint64_t after_prologue(Dwfl_Module *mod, uint64_t entry)
 {
     Dwarf_Addr bias;
-    Dwarf_Die *cu = dwfl_module_addrdie(mod, entry, &bias);
+    Dwarf_Die *cu = cu_at(mod, entry, &bias);
     Dwarf_Die *scopes = NULL;
     if (cu == NULL)
         return entry;
@@ -200,9 +214,17 @@ static int frame_cfa(Dwfl_Module *mod, const struct user_regs_struct *r, uint64_
 /* Evaluate a one-operation location @p op; @p fbase NULL when there is no
  * frame base (evaluating it). */
 static int eval_loc(Dwfl_Module *mod, Dwarf_Addr bias, const struct user_regs_struct *r,
-                    const Dwarf_Op *op, size_t n, const uint64_t *fbase, uint64_t *addr,
-                    char *err)
+                    Dwarf_Attribute *at, Dwarf_Op *op, size_t n, const uint64_t *fbase,
+                    uint64_t *addr, char *err)
 {
+    Dwarf_Attribute ax;
+    Dwarf_Addr a;
+    /* DWARF 5 (clang): an index into .debug_addr, which libdw resolves */
+    if (n == 1 && (op->atom == DW_OP_addrx || op->atom == DW_OP_GNU_addr_index) &&
+        dwarf_getlocation_attr(at, op, &ax) == 0 && dwarf_formaddr(&ax, &a) == 0) {
+        *addr = a + bias;
+        return 0;
+    }
     if (n == 1 && op->atom == DW_OP_call_frame_cfa)
         return frame_cfa(mod, r, addr, err);
     if (n == 1 && op->atom == DW_OP_addr) {
@@ -307,7 +329,7 @@ int md_syms_var(md_syms *s, const struct user_regs_struct *r, const char *name,
 {
     Dwarf_Addr bias;
     Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, r->rip);
-    Dwarf_Die *cu = mod != NULL ? dwfl_module_addrdie(mod, r->rip, &bias) : NULL;
+    Dwarf_Die *cu = mod != NULL ? cu_at(mod, r->rip, &bias) : NULL;
     if (cu == NULL)
         return ERR("no debugging information at 0x%llx (built without -g?)",
                    (unsigned long long)r->rip);
@@ -339,9 +361,10 @@ int md_syms_var(md_syms *s, const struct user_regs_struct *r, const char *name,
         int have_fbase =
             fn != NULL && dwarf_attr_integrate(fn, DW_AT_frame_base, &fat) != NULL &&
             dwarf_getlocation_addr(&fat, r->rip - bias, &fexpr, &flen, 1) == 1 &&
-            eval_loc(mod, bias, r, fexpr, flen, NULL, &fbase, err) == 0;
+            eval_loc(mod, bias, r, &fat, fexpr, flen, NULL, &fbase, err) == 0;
         uint8_t buf[8];
-        if (eval_loc(mod, bias, r, expr, len, have_fbase ? &fbase : NULL, &addr, err) != 0)
+        if (eval_loc(mod, bias, r, &at, expr, len, have_fbase ? &fbase : NULL, &addr,
+                     err) != 0)
             ; /* err says why */
         else if (type_of(&var, &type) != 0)
             ERR("'%s' has no type", name);
