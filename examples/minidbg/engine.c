@@ -54,19 +54,49 @@ struct engine {
     int quit;
     /* the tracer thread's own */
     md_tracee t;
-    md_syms *syms;       /* of the current stop; NULL: not read yet */
+    md_syms *syms;       /* NULL: not read yet */
+    uint64_t maps;       /* maps_hash() when syms were read */
     xipc_rpc_link *link; /* the front end that launched or resumed */
 };
 
 /* ---- on the tracer thread -------------------------------------------------- */
 
-/* The symbols of the process as it is now (read once per stop). */
+/* A hash of /proc/PID/maps: what is mapped where (0: unreadable). */
+static uint64_t maps_hash(pid_t pid)
+{
+    char path[64], buf[4096];
+    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        for (size_t i = 0; i < n; i++)
+            h = (h ^ (uint8_t)buf[i]) * 1099511628211ull;
+    fclose(f);
+    return h;
+}
+
+/* The symbols of the process as it is now. Reading them costs
+ * milliseconds (every module's ELF file and DWARF), so they are kept
+ * from stop to stop while the process maps the same files at the same
+ * places. */
 static md_syms *syms(engine *e, char *err)
 {
-    if (e->syms == NULL && e->t.state != MD_NONE)
+    if (e->t.state == MD_NONE) {
+        md_err(err, "no process: launch or attach first");
+        return NULL;
+    }
+    uint64_t h = maps_hash(e->t.pid);
+    if (e->syms != NULL && (h == 0 || h != e->maps)) {
+        md_syms_close(e->syms);
+        e->syms = NULL;
+    }
+    if (e->syms == NULL) {
         e->syms = md_syms_open(e->t.pid, err);
-    else if (e->t.state == MD_NONE)
-        snprintf(err, MD_ERR_MAX, "no process: launch or attach first");
+        e->maps = h;
+    }
     return e->syms;
 }
 
@@ -164,7 +194,6 @@ static int resume(engine *e, xipc_rpc_req *req, int step, char *err)
 {
     if (md_resume(&e->t, step, err) != 0)
         return -1;
-    forget_syms(e);
     take_link(e, req);
     return 0;
 }

@@ -10,8 +10,9 @@
 #    a local and runs to the exit: the transcript is checked line by line;
 # 2. the 64-bit front end over tcp:// (remote debugging);
 # 3. attaching to a running process over tcp://, and detaching from it;
-# 4. refusals with their reasons; the engine stopped by SIGTERM takes the
-#    process it launched along.
+# 4. refusals with their reasons (an engine of another user attaching
+#    too); the engine stopped by SIGTERM takes the process it launched
+#    along.
 set -u
 
 USAGE="usage: minidbg_test.sh ENGINE FRONTEND TARGET [M32_BUILD]"
@@ -165,6 +166,27 @@ has att "detached at the end" "^detached\$"
 sleep 0.2
 if kill -0 "$SPIN" 2>/dev/null && [ "$(cut -d' ' -f3 "/proc/$SPIN/stat")" != t ]; then ok; else
     fail "the detached process should run on: $(cat "/proc/$SPIN/stat" 2>&1)"
+fi
+# an engine of another user may not trace our process: the reason comes
+# back to the front end (as root: an engine made uid 65534 by setpriv)
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
+    $GUARD_BG setpriv --reuid=65534 --regid=65534 --clear-groups "$ENGINE" \
+        tcp://127.0.0.1:0 </dev/null >"$TMP/nobody.out" 2>"$TMP/nobody.err" &
+    NOBODY=$!
+    BG="$BG $NOBODY"
+    BPID=$NOBODY
+    if wait_lines "$TMP/nobody.err" "^minidbg-engine: serving " 1 30; then
+        NTCP=$(sed -n 's/^minidbg-engine: serving \(tcp:[^,]*\),.*/\1/p' "$TMP/nobody.err")
+        session perm "$FE64" "$NTCP" attach "$SPIN" </dev/null
+        expect_rc "attaching from another user's engine" 1
+        has perm "why" "^minidbg: attach: not allowed to trace pid $SPIN (another user's process, a process traced already, or kernel.yama.ptrace_scope): Operation not permitted\$"
+    else
+        fail "the uid 65534 engine did not start: $(cat "$TMP/nobody.err")"
+    fi
+    kill "$NOBODY"
+    reap "$NOBODY"
+else
+    echo "not root: the test of another user's engine is left out"
 fi
 kill "$SPIN"
 reap "$SPIN"
