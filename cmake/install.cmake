@@ -93,3 +93,5 @@ endif()
 configure_file(cmake/xipc.pc.in ${CMAKE_CURRENT_BINARY_DIR}/xipc.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/xipc.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+add_subdirectory(docs/man) # xipc(1), xipc(7)
