@@ -74,7 +74,7 @@ for page in man1/xipc.1 man7/xipc.7; do
         fail "$page renders without a NAME section"
 done
 ok "xipc(1) and xipc(7) render without warnings"
-# The pages' text as written: roff escapes, fonts and line ends taken out.
+# The pages' roff with escapes and font changes taken out: the text as written.
 plain() { sed 's/\\-/-/g; s/\\f[BIRP]//g; s/\\&//g; s/\\e/\\/g' "$p/$mandir/$1"; }
 plain man1/xipc.1 >"$tmp/xipc.1.txt"
 plain man7/xipc.7 >"$tmp/xipc.7.txt"
