@@ -7,12 +7,14 @@
 #                  then a Windows xipc.exe (wine64) and this xipc, and its table
 #   make bench     the shared-memory benchmark, also against a 32-bit peer
 #   make soak      the crash tests with 5000 kills per transport (KILLS=n to change)
+#   make install   the native build into PREFIX (default /usr/local), under DESTDIR
+#                  if given: library, headers, xipc, pkg-config, CMake, man pages
 #   make clean
 JOBS ?= 2
 B := $(CURDIR)/build
 CMAKE ?= cmake
 
-.PHONY: all deps native m32 win64 win32 asan test demo bench clean
+.PHONY: all deps native m32 win64 win32 asan test demo bench install clean
 .PHONY: tsan fuzz-build fuzz
 
 all: native m32 win64 win32
@@ -92,6 +94,15 @@ soak: deps
 	$(CMAKE) -S . -B $(B)/native >/dev/null
 	$(CMAKE) --build $(B)/native -j$(JOBS) >/dev/null
 	sh scripts/soak.sh $(B)/native $(KILLS)
+
+# docs/install.md. Only the native configuration: the others' libraries
+# would land on the same names. PREFIX is the build's install prefix
+# (cached in build/native); DESTDIR stages the tree for a package.
+PREFIX ?= /usr/local
+install: deps
+	$(CMAKE) -S . -B $(B)/native -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	$(CMAKE) --build $(B)/native -j$(JOBS)
+	DESTDIR=$(DESTDIR) $(CMAKE) --install $(B)/native
 
 clean:
 	rm -rf $(B)

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Install every Debian package the xipc build, tests and benchmarks need.
+# Install every Debian package the xipc build, tests and benchmarks need
+# (python3: the man pages' scripts/man.py; groff-base: install_test renders them).
 # Run as root on Debian. Does nothing when everything is already present.
 # qemu-user (qemu-i386) only where the kernel cannot run 32-bit programs,
 # or XIPC_EMULATE_32=1 asks for emulation: scripts/run32 decides, and this
@@ -9,7 +10,7 @@ set -eu
 PKGS="build-essential cmake pkg-config gcc-multilib mingw-w64 wine64 \
 valgrind clang libclang-rt-14-dev libmsgpack-dev python3-msgpack \
 libnng-dev libzmq3-dev libsystemd-dev dbus gnuplot-nox libssl-dev openssl \
-procps iproute2 xvfb libffi-dev libdw-dev"
+procps iproute2 xvfb libffi-dev libdw-dev python3 groff-base"
 
 # install PACKAGE...: those of them not installed yet
 install() {
