@@ -274,6 +274,34 @@ static void worker_kick(srv_conn *sc)
         xipc__rpc_conn_kick(sc);
 }
 
+/* @p job, taken from a queue, is over: its connection's accounting;
+ * srv->mu held. */
+static void job_done(xipc_rpc_server *srv, srv_job *job)
+{
+    srv->running--;
+    srv_conn *sc = job->conn; /* call_run counted the call out */
+    sc->queued_bytes -= job->bytes;
+    sc->active = 1; /* the idle time starts now, not at the request */
+    xipc__rpc_mem_freed(srv, job->bytes);
+    free(job);
+    worker_kick(sc);
+    xipc__rpc_conn_unref(sc);
+    xipc_plat_cond_broadcast(&srv->change);
+}
+
+/* Take the first job of a queue, or NULL; srv->mu held. */
+static srv_job *job_take(xipc_rpc_server *srv, srv_job **head, srv_job **tail)
+{
+    srv_job *job = *head;
+    if (job != NULL) {
+        *head = job->next;
+        if (*head == NULL)
+            *tail = NULL;
+        srv->running++;
+    }
+    return job;
+}
+
 void xipc__rpc_worker_main(void *arg)
 {
     xipc_rpc_server *srv = arg;
@@ -281,30 +309,31 @@ void xipc__rpc_worker_main(void *arg)
     for (;;) {
         while (srv->qhead == NULL && !srv->workers_exit)
             xipc_plat_cond_wait(&srv->work, &srv->mu, UINT64_MAX);
-        srv_job *job = srv->qhead;
+        srv_job *job = job_take(srv, &srv->qhead, &srv->qtail);
         if (job == NULL)
             break; /* exit, and nothing left to do */
-        srv->qhead = job->next;
-        if (srv->qhead == NULL)
-            srv->qtail = NULL;
-        srv->running++;
         xipc_plat_mutex_unlock(&srv->mu);
-
-        if (job->err_code != 0) /* an answer a reader queued */
-            xipc__rpc_srv_send_error(job->conn, job->msgid, job->err_code, job->method);
-        else
-            call_run(srv, job, NULL, NULL, NULL);
-
+        call_run(srv, job, NULL, NULL, NULL);
         xipc_plat_mutex_lock(&srv->mu);
-        srv->running--;
-        srv_conn *sc = job->conn; /* call_run counted the call out */
-        sc->queued_bytes -= job->bytes;
-        sc->active = 1; /* the idle time starts now, not at the request */
-        xipc__rpc_mem_freed(srv, job->bytes);
-        free(job);
-        worker_kick(sc);
-        xipc__rpc_conn_unref(sc);
-        xipc_plat_cond_broadcast(&srv->change);
+        job_done(srv, job);
+    }
+    xipc_plat_mutex_unlock(&srv->mu);
+}
+
+void xipc__rpc_answerer_main(void *arg)
+{
+    xipc_rpc_server *srv = arg;
+    xipc_plat_mutex_lock(&srv->mu);
+    for (;;) {
+        while (srv->ahead == NULL && !srv->workers_exit)
+            xipc_plat_cond_wait(&srv->answers, &srv->mu, UINT64_MAX);
+        srv_job *job = job_take(srv, &srv->ahead, &srv->atail);
+        if (job == NULL)
+            break;
+        xipc_plat_mutex_unlock(&srv->mu);
+        xipc__rpc_srv_send_error(job->conn, job->msgid, job->err_code, job->method);
+        xipc_plat_mutex_lock(&srv->mu);
+        job_done(srv, job);
     }
     xipc_plat_mutex_unlock(&srv->mu);
 }

@@ -1,7 +1,7 @@
 /*
  * The RPC server (the container): options, the method table, listeners,
  * graceful stop, counters. Connections: rpc_srvconn.c and rpc_poll.c;
- * the workers and the call API: rpc_call.c.
+ * the workers, the answerer and the call API: rpc_call.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +83,7 @@ static void srv_free_storage(xipc_rpc_server *srv)
     free(srv->peers);
     free(srv->workers);
     xipc_plat_poller_free(srv->poller);
+    xipc_plat_cond_fini(&srv->answers);
     xipc_plat_cond_fini(&srv->change);
     xipc_plat_cond_fini(&srv->work);
     xipc_plat_mutex_fini(&srv->mu);
@@ -177,16 +178,15 @@ xipc_err xipc_rpc_server_alloc(xipc_rpc_server **out,
         free(srv);
         return XIPC_ENOMEM;
     }
-    if (xipc_plat_cond_init(&srv->work) != XIPC_OK) {
-        xipc_plat_mutex_fini(&srv->mu);
-        free(srv);
-        return XIPC_ENOMEM;
-    }
-    if (xipc_plat_cond_init(&srv->change) != XIPC_OK) {
-        xipc_plat_cond_fini(&srv->work);
-        xipc_plat_mutex_fini(&srv->mu);
-        free(srv);
-        return XIPC_ENOMEM;
+    xipc_plat_cond *conds[] = {&srv->work, &srv->change, &srv->answers};
+    for (size_t i = 0; i < sizeof(conds) / sizeof(conds[0]); i++) {
+        if (xipc_plat_cond_init(conds[i]) != XIPC_OK) {
+            while (i-- > 0)
+                xipc_plat_cond_fini(conds[i]);
+            xipc_plat_mutex_fini(&srv->mu);
+            free(srv);
+            return XIPC_ENOMEM;
+        }
     }
     srv->workers = calloc(o.workers, sizeof(*srv->workers));
     rv = srv->workers == NULL ? XIPC_ENOMEM : xipc_plat_poller_alloc(&srv->poller);
@@ -198,6 +198,10 @@ xipc_err xipc_rpc_server_alloc(xipc_rpc_server **out,
         if (rv == XIPC_OK)
             srv->nworkers++;
     }
+    if (rv == XIPC_OK &&
+        (rv = xipc_plat_thread_create(&srv->answerer, xipc__rpc_answerer_main, srv)) ==
+            XIPC_OK)
+        srv->answerer_started = 1;
     if (rv != XIPC_OK) {
         xipc_rpc_server_free(srv);
         return rv;
@@ -349,7 +353,8 @@ xipc_err xipc_rpc_server_stop(xipc_rpc_server *srv)
     /* 2. every call received is answered; each reader leaves once its
      * connection has nothing in flight */
     xipc_plat_mutex_lock(&srv->mu);
-    while (srv->conns != NULL || srv->qhead != NULL || srv->running > 0)
+    while (srv->conns != NULL || srv->qhead != NULL || srv->ahead != NULL ||
+           srv->running > 0)
         xipc_plat_cond_wait(&srv->change, &srv->mu, UINT64_MAX);
     xipc_plat_mutex_unlock(&srv->mu);
     xipc__rpc_reap(srv);
@@ -358,9 +363,12 @@ xipc_err xipc_rpc_server_stop(xipc_rpc_server *srv)
     srv->workers_exit = 1;
     srv->poll_exit = 1;
     xipc_plat_cond_broadcast(&srv->work);
+    xipc_plat_cond_broadcast(&srv->answers);
     xipc_plat_mutex_unlock(&srv->mu);
     for (uint32_t i = 0; i < srv->nworkers; i++)
         xipc_plat_thread_join(&srv->workers[i]);
+    if (srv->answerer_started)
+        xipc_plat_thread_join(&srv->answerer);
     if (srv->poll_started) {
         xipc_plat_poller_wake(srv->poller);
         xipc_plat_thread_join(&srv->poll_thread);

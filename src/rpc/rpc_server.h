@@ -11,7 +11,9 @@
  * poller thread (rpc_poll.c) that waits on all their sockets at once;
  * message-mode connections (shm://, pipe://...) have a reader thread each
  * (rpc_srvconn.c). Readers never block on anything but input: answers
- * they must give (refusals, limits) are queued to the workers as jobs.
+ * they must give (refusals, limits) are queued as jobs to one answerer
+ * thread, which does nothing else — not to the workers, which may all be
+ * held by long handlers exactly when a refusal is due (max_inflight).
  * The one exception: a message-mode reader runs calls to methods
  * registered XIPC_RPC_INLINE itself and sends their responses, blocking
  * only its own connection (the poller never does: it serves many).
@@ -127,7 +129,11 @@ struct xipc_rpc_server {
     srv_listener *listeners;
     srv_conn *conns;
     srv_conn *zombies;
-    srv_job *qhead, *qtail;
+    srv_job *qhead, *qtail;     /* calls, for the workers */
+    srv_job *ahead, *atail;     /* answers readers queued, for the answerer */
+    xipc_plat_cond answers;     /* the answerer: an answer or exit */
+    xipc_plat_thread answerer;
+    int answerer_started;
     uint32_t running;
     int stopping, stopped, workers_exit;
     xipc_plat_thread *workers;
@@ -230,6 +236,10 @@ void xipc__rpc_call_inline(srv_conn *sc, const xipc_rpc_msg *m, xipc_rpc_handler
 
 /* The worker thread's body (rpc_call.c). */
 void xipc__rpc_worker_main(void *arg);
+
+/* The answerer thread's body (rpc_call.c): sends the answers in
+ * srv->ahead. */
+void xipc__rpc_answerer_main(void *arg);
 
 /* @p sc is over (its last reference is gone): its links send no more;
  * srv->mu held (rpc_link.c). */

@@ -256,18 +256,22 @@ void xipc__rpc_srv_send_error(srv_conn *sc, uint32_t msgid, int64_t code,
 
 /* ---- jobs --------------------------------------------------------------------- */
 
-/* Queue @p job of @p sc to the workers; srv->mu held. */
+/* Queue @p job of @p sc: a call to the workers, an answer (err_code) to
+ * the answerer; srv->mu held. */
 static void srv_enqueue(srv_conn *sc, srv_job *job)
 {
     xipc_rpc_server *srv = sc->srv;
+    int answer = job->err_code != 0;
+    srv_job **head = answer ? &srv->ahead : &srv->qhead;
+    srv_job **tail = answer ? &srv->atail : &srv->qtail;
     sc->queued_bytes += job->bytes;
     sc->refs++;
-    if (srv->qtail != NULL)
-        srv->qtail->next = job;
+    if (*tail != NULL)
+        (*tail)->next = job;
     else
-        srv->qhead = job;
-    srv->qtail = job;
-    xipc_plat_cond_signal(&srv->work);
+        *head = job;
+    *tail = job;
+    xipc_plat_cond_signal(answer ? &srv->answers : &srv->work);
 }
 
 /* A job of @p sc: method or message @p name, params @p params. */
@@ -294,7 +298,8 @@ static srv_job *srv_job_new(srv_conn *sc, uint32_t msgid, const char *name,
 }
 
 /* Queue the answer [code, message] to request @p msgid; srv->mu held. It
- * is sent by a worker, so a reader never waits for a client to read. */
+ * is sent by the answerer, so a reader never waits for a client to read,
+ * and a refusal never waits for a worker. */
 static xipc_err srv_answer(srv_conn *sc, uint32_t msgid, int64_t code,
                            const char *message)
 {
