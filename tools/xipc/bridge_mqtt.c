@@ -11,6 +11,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,8 @@
 
 #include "bridge_mqtt.h"
 #include "cli.h"
+
+#define SESS_BURST 1024 /* packets read or written per step beyond what mosquitto_loop does */
 
 uint64_t bridge_now_ms(void)
 {
@@ -155,6 +158,34 @@ int bridge_sess_init(bridge_sess *s, const bridge_cfg *cfg, const char *dir)
     return 0;
 }
 
+/*
+ * After mosquitto_loop(): go on reading and writing while the socket is
+ * ready, up to SESS_BURST packets each way. libmosquitto 2.0 reads or
+ * writes one packet per mosquitto_loop() when no QoS 1 message of its
+ * own is queued (QoS 0 either way, and every message a subscriber gets):
+ * one pselect per message, which made a QoS 0 subscriber the slowest
+ * part of the chain.
+ * @return MOSQ_ERR_SUCCESS or the error that ended the connection
+ */
+static int sess_burst(bridge_sess *s)
+{
+    for (int i = 0; i < SESS_BURST; i++) {
+        struct pollfd p = {.fd = mosquitto_socket(s->m), .events = POLLIN};
+        if (mosquitto_want_write(s->m))
+            p.events |= POLLOUT;
+        if (p.fd < 0 || poll(&p, 1, 0) <= 0)
+            return MOSQ_ERR_SUCCESS;
+        int rc = MOSQ_ERR_SUCCESS;
+        if (p.revents & (POLLIN | POLLHUP | POLLERR))
+            rc = mosquitto_loop_read(s->m, 1);
+        if (rc == MOSQ_ERR_SUCCESS && (p.revents & POLLOUT))
+            rc = mosquitto_loop_write(s->m, 1);
+        if (rc != MOSQ_ERR_SUCCESS)
+            return rc;
+    }
+    return MOSQ_ERR_SUCCESS;
+}
+
 /* Wait @p ms for the next try, or a signal. */
 static void sess_nap(long ms)
 {
@@ -175,6 +206,8 @@ int bridge_sess_step(bridge_sess *s, int wait_ms)
     } else {
         errno = 0;
         int rc = mosquitto_loop(s->m, wait_ms, 1);
+        if (rc == MOSQ_ERR_SUCCESS && atomic_load(&s->up))
+            rc = sess_burst(s);
         int errnum = errno;
         char why[160];
         if (rc != MOSQ_ERR_SUCCESS) {
