@@ -322,8 +322,11 @@ r=$(field "$TMP/out2.err" reconnects)
 [ "${r:-0}" -ge 1 ] && ok || fail "phase 2: A's bridge did not reconnect ($r)"
 r=$(field "$TMP/in2.err" reconnects)
 [ "${r:-0}" -ge 1 ] && ok || fail "phase 2: B's bridge did not reconnect ($r)"
-grep -q "connection lost\|connection refused" "$TMP/out2.err" && ok ||
+grep -q "connection was lost\|connection refused" "$TMP/out2.err" && ok ||
     fail "phase 2: A's bridge said nothing of the lost broker"
+# the broker kept B's session across its restart (persistence)
+grep -q "connected (session present)" "$TMP/in2.err" && ok ||
+    fail "phase 2: B's session did not survive the broker's restart"
 echo "figure: broker restart qos1: missing 0, duplicates $(field "$TMP/peer2.out" duplicates)" \
     "(bridge_peer), $(field "$TMP/in2.err" received) received by B's bridge for 3000 sent"
 
