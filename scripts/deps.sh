@@ -10,7 +10,8 @@ set -eu
 PKGS="build-essential cmake pkg-config gcc-multilib mingw-w64 wine64 \
 valgrind clang libclang-rt-14-dev libmsgpack-dev python3-msgpack \
 libnng-dev libzmq3-dev libsystemd-dev dbus gnuplot-nox libssl-dev openssl \
-procps iproute2 xvfb libffi-dev libdw-dev python3 groff-base"
+procps iproute2 xvfb libffi-dev libdw-dev python3 groff-base mosquitto \
+libmosquitto-dev"
 
 # install PACKAGE...: those of them not installed yet
 install() {

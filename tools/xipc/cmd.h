@@ -19,6 +19,7 @@ extern const char cmd_ps_usage[];
 extern const char cmd_modules_usage[];
 extern const char cmd_peek_usage[];
 extern const char cmd_host_usage[];
+extern const char cmd_bridge_usage[];
 
 int cmd_send(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
@@ -35,5 +36,6 @@ int cmd_peek(int argc, char **argv);
 /* hidden: the 64-bit helper of a 32-bit library (cmd_helper.c) */
 int cmd_inspect_helper(int argc, char **argv);
 int cmd_host(int argc, char **argv);
+int cmd_bridge(int argc, char **argv);
 
 #endif

@@ -5,7 +5,7 @@
 #include "cli.h"
 #include "cmd.h"
 
-#define MAIN_USAGE "usage: xipc <send|recv|pub|sub|ls|serve|call|host|ps|modules|peek|com-serve|bench|help> [ARGS...]  (xipc --help)"
+#define MAIN_USAGE "usage: xipc <send|recv|pub|sub|bridge|ls|serve|call|host|ps|modules|peek|com-serve|bench|help> [ARGS...]  (xipc --help)"
 
 typedef struct main_cmd {
     const char *name;
@@ -17,6 +17,7 @@ static const main_cmd main_cmds[] = {
     {"recv", cmd_recv},
     {"pub", cmd_pub},
     {"sub", cmd_sub},
+    {"bridge", cmd_bridge},
     {"ls", cmd_ls},
     {"serve", cmd_serve},
     {"call", cmd_call},
@@ -40,6 +41,8 @@ static const char main_help[] =
     "                          (mailslot: as a server; mq: as the receiver)\n"
     "  pub URL [MESSAGE...]    publish at pubsub://NAME each MESSAGE or stdin line\n"
     "  sub URL                 subscribe to pubsub://NAME, print each message\n"
+    "  bridge FROM TO          pubsub://NAME to an MQTT topic (mqtt://HOST:PORT/\n"
+    "                          TOPIC, through a broker) or the reverse\n"
     "  ls [--json]             list this user's endpoints, owner pid, alive\n"
     "  serve URL...            serve a MessagePack-RPC demo service (ping, echo,\n"
     "                          add, sysinfo, sleep) at every URL until a signal\n"
