@@ -3,14 +3,21 @@ threads use it, and timeouts in seconds.
 
 A C handle is freed by its close function; a thread still inside a call
 on it would then use freed memory. So every call holds the handle
-(``use``), and ``close`` frees it only when no call holds it: at once
-when idle, else when the last call returns. Blocking calls whose timeout
-may be long wait in slices (``sliced``) and see a close from another
-thread at the end of the slice: it ends them with ClosedError.
+(``acquire``/``release``, or ``with h.use()``), and ``close`` frees it
+only when no call holds it: at once when idle, else when the last call
+returns. Blocking calls whose timeout may be long wait in slices
+(``wait``) and see a close from another thread at the end of the slice:
+it ends them with ClosedError.
+
+No lock: the calls in progress are entries of a list, and list.append,
+list.pop and attribute stores are atomic and ordered under the GIL. A
+call appends, then looks at ``_closing``; close sets ``_closing``, then
+looks at the list: one of the two sees the other, so a handle is never
+freed under a call. Whoever frees takes the pointer out of a one-element
+list, so it is freed once.
 """
 import atexit
 import math
-import threading
 import time
 import weakref
 
@@ -34,90 +41,93 @@ def to_ms(timeout):
 
 
 class Handle:
-    """A C handle with a count of the calls using it."""
+    """A C handle (``ptr``) with the calls using it."""
 
     def __init__(self, ptr, free, what):
-        self._ptr = ptr
+        self.ptr = ptr
+        self._box = [ptr]   # emptied by whoever frees it
+        self._users = []    # an entry per call in progress
+        self._closing = False
         self._free = free
         self._what = what
-        self._users = 0
-        self._closing = False
-        self._lock = threading.Lock()
 
     @property
     def closed(self):
-        return self._ptr is None or self._closing
+        return self._closing
 
     @property
     def freed(self):
-        return self._ptr is None
+        return not self._box
+
+    def _closed_error(self, how):
+        return errors.ClosedError("%s: %s" % (self._what, how),
+                                  detail="closed", what=self._what)
 
     def acquire(self):
         """The pointer, counted as in use; ClosedError once closed."""
-        with self._lock:
-            if self._ptr is None or self._closing:
-                raise errors.ClosedError("%s: closed" % self._what,
-                                         detail="closed", what=self._what)
-            self._users += 1
-            return self._ptr
+        self._users.append(None)
+        if self._closing:
+            self.release()
+            raise self._closed_error("closed")
+        return self.ptr
 
     def release(self):
-        with self._lock:
-            self._users -= 1
-            if not (self._closing and self._users == 0):
-                return
-            ptr, self._ptr = self._ptr, None
+        self._users.pop()
+        if self._closing and not self._users:
+            self._free_once()
+
+    def _free_once(self):
+        try:
+            ptr = self._box.pop()
+        except IndexError:
+            return False
         self._free(ptr)
+        return True
 
     def close(self):
         """Free the handle now, or when the last call using it returns.
         @return True when it was freed now."""
-        with self._lock:
-            if self._ptr is None or self._closing:
-                return False
-            self._closing = True
-            if self._users:
-                return False
-            ptr, self._ptr = self._ptr, None
-        self._free(ptr)
-        return True
+        if self._closing:
+            return False
+        self._closing = True
+        return not self._users and self._free_once()
 
     def use(self):
         return _Use(self)
 
-    def sliced(self, call, timeout):
-        """Run call(ms) until it returns something other than
-        XIPC_ETIMEDOUT or the timeout has passed, each wait at most
-        SLICE_MS; stop with ClosedError when the handle is being closed.
-        Only for calls that do nothing when they time out."""
-        if timeout is not None:
-            ms = to_ms(timeout)
-            if ms <= SLICE_MS:
+    def wait(self, call, ms, waited=0):
+        """call(ms) for a blocking call that does nothing when it times
+        out (receive, accept): waits longer than SLICE_MS, or forever
+        (-1), go in slices, until it returns something other than
+        XIPC_ETIMEDOUT or the time is up; ClosedError when the handle is
+        closed meanwhile. @waited: ms the caller waited already."""
+        if waited == 0:
+            if 0 <= ms <= SLICE_MS:
                 return call(ms)
-            deadline = time.monotonic() + ms / 1000.0
-        while True:
-            if timeout is None:
-                ms = SLICE_MS
-            else:
-                ms = min(SLICE_MS, max(0, math.ceil((deadline - time.monotonic()) * 1000)))
-            rv = call(ms)
-            if rv != errors.ETIMEDOUT or (timeout is not None and ms < SLICE_MS):
+            rv = call(SLICE_MS)
+            if rv != errors.ETIMEDOUT:
                 return rv
+            waited = SLICE_MS
+        deadline = None if ms < 0 else time.monotonic() + (ms - waited) / 1000.0
+        while True:
             if self._closing:
-                raise errors.ClosedError("%s: closed by another thread"
-                                         % self._what, detail="closed",
-                                         what=self._what)
+                raise self._closed_error("closed by another thread")
+            left = SLICE_MS
+            if deadline is not None:
+                left = min(SLICE_MS, max(0, math.ceil((deadline - time.monotonic()) * 1000)))
+            rv = call(left)
+            if rv != errors.ETIMEDOUT or left < SLICE_MS:
+                return rv
 
 
 class _Use:
-    __slots__ = ("h", "ptr")
+    __slots__ = ("h",)
 
     def __init__(self, h):
         self.h = h
 
     def __enter__(self):
-        self.ptr = self.h.acquire()
-        return self.ptr
+        return self.h.acquire()
 
     def __exit__(self, *exc):
         self.h.release()

@@ -2,11 +2,10 @@
 import collections
 import ctypes
 import threading
-import time
 from ctypes import byref, c_char, c_size_t, c_uint32, c_void_p
 
 from . import errors
-from ._handle import Closable, Handle, to_ms
+from ._handle import SLICE_MS, Closable, Handle, to_ms
 from ._lib import lib
 from ._opts import encode, sock_opts
 from ._structs import Stats as _CStats
@@ -49,9 +48,10 @@ class Sock(Closable):
     def _attach(self, ptr, what):
         self._h = Handle(ptr, lib.xipc_close, what)
         self._what = what
-        self._buf = None
-        self._cap = 0
         self._view = None
+        self._n = c_size_t()  # the receiving thread's length
+        self._nref = byref(self._n)
+        self._grow(FIRST_BUF)
 
     # ---- lifetime
     def close(self):
@@ -116,16 +116,24 @@ class Sock(Closable):
         (read without a copy unless read-only or not contiguous).
         more=True: XIPC_SEND_MORE (the stream schemes may hold it until
         a send without it or flush()). priority: mq:// 0..31."""
-        p, n = send_buffer(data)
-        ms = to_ms(timeout)
-        with self._h.use() as s:
+        if type(data) is bytes:  # the common case, without a call
+            p, n = data, len(data)
+        else:
+            p, n = send_buffer(data)
+        ms = -1 if timeout is None else to_ms(timeout)
+        h = self._h
+        s = h.acquire()
+        try:
             if priority:
                 rv = lib.xipc_send_prio(s, p, n, priority, ms)
             elif more:
                 rv = lib.xipc_send_ex(s, p, n, SEND_MORE, ms)
             else:
                 rv = lib.xipc_send(s, p, n, ms)
-        check(rv, "send %s" % self._what)
+        finally:
+            h.release()
+        if rv:
+            check(rv, "send %s" % self._what)
 
     def flush(self, timeout=None):
         """Write out what send(..., more=True) held."""
@@ -139,11 +147,16 @@ class Sock(Closable):
                                     "message first" % self._what,
                                     code=errors.ESTATE)
 
-    def _received(self, rv, n, what):
+    def _failed(self, rv, n, what, cap=None):
+        """The exception of a receive that returned @rv with length @n."""
         if rv == errors.EOVERRUN:
-            raise errors.make_error(rv, "%s %s: lost %d messages"
-                                    % (what, self._what, n), lost=n)
-        check(rv, "%s %s" % (what, self._what))
+            return errors.make_error(rv, "%s %s: lost %d messages"
+                                     % (what, self._what, n), lost=n)
+        if rv == errors.EMSGSIZE:
+            return errors.make_error(rv, "%s %s: a message of %d bytes, room "
+                                     "for %d (it stays queued)"
+                                     % (what, self._what, n, cap), size=n)
+        return errors.make_error(rv, "%s %s" % (what, self._what))
 
     def recv(self, timeout=None, *, max=None):
         """Receive one message as bytes. max: the largest accepted (a
@@ -151,36 +164,36 @@ class Sock(Closable):
         any size the transport carries (the buffer grows to it).
         pubsub:// subscriber behind the publisher: OverrunError (.lost)."""
         limit = max
-        deadline = None if timeout is None else time.monotonic() + float(timeout)
-        n = c_size_t()
-        with self._h.use() as s:
-            self._no_view()
-            if self._buf is None:
-                self._grow(FIRST_BUF)
-            while True:
-                cap = self._cap if limit is None else min(self._cap, limit)
-                rv = self._h.sliced(lambda ms: lib.xipc_recv(
-                    s, self._buf, cap, byref(n), ms), timeout)
-                if rv != errors.EMSGSIZE or n.value <= cap or \
-                        (limit is not None and n.value > limit):
-                    break
-                self._grow(n.value)
-                if deadline is not None:  # the rest of the time, if any
-                    timeout = deadline - time.monotonic()
-                    timeout = timeout if timeout > 0 else 0
-            if rv == errors.EMSGSIZE:
-                raise errors.make_error(rv, "recv %s: a message of %d bytes, "
-                                        "max %d (it stays queued)"
-                                        % (self._what, n.value, cap),
-                                        size=n.value)
-            self._received(rv, n.value, "recv")
-            return ctypes.string_at(self._buf, n.value)
+        ms = -1 if timeout is None else to_ms(timeout)
+        h = self._h
+        s = h.acquire()
+        try:
+            if self._view is not None:
+                self._no_view()
+            buf, nref = self._buf, self._nref
+            cap = self._cap if limit is None or limit > self._cap else limit
+            # the first wait inline (the common case), the rest in h.wait
+            rv = lib.xipc_recv(s, buf, cap, nref, ms if 0 <= ms <= SLICE_MS else SLICE_MS)
+            if rv == errors.ETIMEDOUT and not 0 <= ms <= SLICE_MS:
+                rv = h.wait(lambda t: lib.xipc_recv(s, buf, cap, nref, t), ms, SLICE_MS)
+            n = self._n.value
+            if rv == errors.EMSGSIZE and n > cap and (limit is None or n <= limit):
+                self._grow(n)  # then the same message again (same timeout)
+                buf, cap = self._buf, self._cap
+                rv = h.wait(lambda t: lib.xipc_recv(s, buf, cap, nref, t), ms)
+                n = self._n.value
+            if rv:
+                raise self._failed(rv, n, "recv", cap)
+            return self._mv[:n].tobytes()
+        finally:
+            h.release()
 
     def _grow(self, need):
         cap = FIRST_BUF
         while cap < need:
             cap *= 2
         self._buf = ctypes.create_string_buffer(cap)
+        self._mv = memoryview(self._buf).cast("B")
         self._cap = cap
 
     def recv_into(self, buffer, timeout=None):
@@ -190,16 +203,13 @@ class Sock(Closable):
         mv = buffer if isinstance(buffer, memoryview) else memoryview(buffer)
         cap = mv.nbytes
         dst = (c_char * cap).from_buffer(mv)  # TypeError when read-only
+        ms = to_ms(timeout)
         n = c_size_t()
         with self._h.use() as s:
             self._no_view()
-            rv = self._h.sliced(lambda ms: lib.xipc_recv(
-                s, dst, cap, byref(n), ms), timeout)
-        if rv == errors.EMSGSIZE:
-            raise errors.make_error(rv, "recv_into %s: a message of %d bytes, "
-                                    "buffer %d (it stays queued)"
-                                    % (self._what, n.value, cap), size=n.value)
-        self._received(rv, n.value, "recv_into")
+            rv = self._h.wait(lambda t: lib.xipc_recv(s, dst, cap, byref(n), t), ms)
+        if rv:
+            raise self._failed(rv, n.value, "recv_into", cap)
         return n.value
 
     def recv_view(self, timeout=None):
@@ -212,12 +222,13 @@ class Sock(Closable):
         "Zero-copy"."""
         p = c_void_p()
         n = c_size_t()
-        s = self._h.acquire()
+        ms = to_ms(timeout)
+        s = self._h.acquire()  # released with the message
         try:
             self._no_view()
-            rv = self._h.sliced(lambda ms: lib.xipc_peek(
-                s, byref(p), byref(n), ms), timeout)
-            self._received(rv, n.value, "recv_view")
+            rv = self._h.wait(lambda t: lib.xipc_peek(s, byref(p), byref(n), t), ms)
+            if rv:
+                raise self._failed(rv, n.value, "recv_view")
         except BaseException:
             self._h.release()
             raise
@@ -287,9 +298,9 @@ class Listener(Sock):
     def accept(self, timeout=None):
         """The next connection, a Sock."""
         out = c_void_p()
+        ms = to_ms(timeout)
         with self._h.use() as s:
-            rv = self._h.sliced(lambda ms: lib.xipc_accept(s, byref(out), ms),
-                                timeout)
+            rv = self._h.wait(lambda t: lib.xipc_accept(s, byref(out), t), ms)
         check(rv, "accept %s" % self._what, detail=True)
         return Sock._wrap(out.value, "connection of %s" % self._what)
 
