@@ -192,6 +192,35 @@ class CloseTest(Case):
         self.assertIn("closed by another thread", str(got[0]))
 
 
+    def test_close_while_both_directions_are_busy(self):
+        for _ in range(20):  # close lands at a different point each time
+            _, c, s = self.pair("shm", ring_capacity=4096)
+            ends = []
+
+            def loop(call):
+                while True:
+                    try:
+                        call()
+                    except xipc.TimeoutError:
+                        continue  # a full ring: the next call sees the close
+                    except xipc.ClosedError as e:
+                        ends.append(e)
+                        return
+            threads = [threading.Thread(target=loop, args=(lambda: s.send(b"x" * 100, 0.1),)),
+                       threading.Thread(target=loop, args=(lambda: s.recv(5),)),
+                       threading.Thread(target=loop, args=(lambda: c.send(b"y", 0.1),))]
+            for t in threads:
+                t.start()
+            time.sleep(0.01)
+            s.close()  # under a sender and a receiver
+            c.close()
+            for t in threads:
+                t.join(5)
+                self.assertFalse(t.is_alive())
+            self.assertEqual(len(ends), 3)
+            self.assertTrue(s._h.freed and c._h.freed)
+
+
 class BadUrlTest(Case):
     def test_bad_urls(self):
         for url in ("shm://bad name", "shm://", "shm://.hidden", "pipe://" + "x" * 65):
