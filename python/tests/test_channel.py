@@ -4,11 +4,14 @@ import array
 import ctypes
 import os
 import pickle
+import signal
+import subprocess
+import sys
 import threading
 import time
 import unittest
 
-from .util import Case, name, xipc
+from .util import PYDIR, Case, name, xipc
 from xipc.channel import send_buffer
 
 SCHEMES = ("shm", "pipe", "unix", "tcp")
@@ -219,6 +222,22 @@ class CloseTest(Case):
                 self.assertFalse(t.is_alive())
             self.assertEqual(len(ends), 3)
             self.assertTrue(s._h.freed and c._h.freed)
+
+
+    def test_ctrl_c_ends_a_blocked_recv(self):
+        code = ("import xipc; u = 'shm://%s'; l = xipc.listen(u); "
+                "c = xipc.dial(u, 5); s = l.accept(5); print('ready', flush=True); "
+                "s.recv()" % name("sigint"))
+        p = subprocess.Popen([sys.executable, "-c", code], cwd=PYDIR, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.addCleanup(p.kill)
+        self.assertEqual(p.stdout.readline(), "ready\n")
+        time.sleep(0.1)
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=10)
+        self.assertLess(time.monotonic() - t0, 1.0)  # a 0.2 s slice, start-up aside
+        self.assertIn("KeyboardInterrupt", err)
 
 
 class BadUrlTest(Case):
