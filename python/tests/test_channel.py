@@ -256,9 +256,13 @@ class BadUrlTest(Case):
             xipc.listen("clipboard://fmt")
         self.assertIn("Windows clipboard", cm.exception.detail)
         self.assertIn(cm.exception.detail, str(cm.exception))
+        lis = self.keep(xipc.listen("shm://%s" % name("det")))
         with self.assertRaises(xipc.InvalidArgument) as cm:
             xipc.listen("tls+tcp://127.0.0.1:0", tls_cert="/nonexistent/cert.pem")
         self.assertIn("/nonexistent/cert.pem", cm.exception.detail)
+        with self.assertRaises(xipc.TimeoutError) as cm:
+            lis.accept(0)  # leaves the detail of the listen above
+        self.assertEqual(cm.exception.detail, "")  # which is not its own
 
     def test_bad_options(self):
         url = "shm://%s" % name("opt")

@@ -161,8 +161,8 @@ def make_error(code, what="", detail="", **attrs):
 
 def check(rv, what="", detail=False, **attrs):
     """Raise the exception of @rv unless it is XIPC_OK. @detail: read
-    xipc_last_detail() (listen, dial and accept clear it when they start;
-    other calls may leave an older text there)."""
+    xipc_last_detail() (listen, dial and a tls+tcp:// accept clear it when
+    they start; other calls may leave an older text there)."""
     if rv != OK:
         d = lib.xipc_last_detail().decode(errors="replace") if detail or rv == ETLS else ""
         raise make_error(rv, what, d, **attrs)
