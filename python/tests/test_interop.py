@@ -103,7 +103,8 @@ class CliPeer:
 
     def test_python_subscribes_to_c_publisher(self):
         url = "pubsub://%s" % name("io")
-        p = self.cproc("pub", "-w", "--wait-subscribers", "2000", url, "m1", "m2", "m3")
+        # the publisher waits 4 s for us before publishing (a busy machine)
+        p = self.cproc("pub", "-w", "--wait-subscribers", "4000", url, "m1", "m2", "m3")
         self.check_width(p.stderr_line("pub: pid"))  # the publisher exists
         with xipc.Subscriber(url, 20) as sub:
             self.assertEqual(list(sub), [b"m1", b"m2", b"m3"])
