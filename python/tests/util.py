@@ -3,6 +3,7 @@ import itertools
 import os
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -50,14 +51,16 @@ class Proc:
     def stderr_line(self, prefix, within=10.0):
         """Read stderr up to a line starting with prefix (it is a
         pipe: lines before it are dropped)."""
-        end = time.monotonic() + within
-        while time.monotonic() < end:
-            line = self.p.stderr.readline()
-            if not line:
-                break
-            if line.startswith(prefix):
-                return line.strip()
-        raise AssertionError("%s: no stderr line %r" % (self.p.args, prefix))
+        timer = threading.Timer(within, self.p.kill)  # a silent hang ends too
+        timer.start()
+        try:
+            for line in self.p.stderr:
+                if line.startswith(prefix):
+                    return line.strip()
+        finally:
+            timer.cancel()
+        raise AssertionError("%s: no stderr line %r within %g s"
+                             % (self.p.args, prefix, within))
 
     def finish(self, within=20.0):
         """(exit status, stdout, stderr) once it has ended."""
