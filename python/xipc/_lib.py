@@ -15,7 +15,7 @@ import ctypes
 import ctypes.util
 import os
 
-from ._structs import (ClientOpts, HandlerFn, NotifyFn, Opts, RpcResult,
+from ._structs import (ClientOpts, HandlerFn, Opts, RpcResult,
                        ServerOpts, ServerStats, Stats, check_layouts)
 
 IN_TREE = os.path.normpath(os.path.join(
