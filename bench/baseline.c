@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "baseline.h"
-#include "harness.h"
+#include "runner.h"
 
 #define BASELINE_SPIN_CHECK 0xfffffu /* spins between liveness checks */
 

@@ -8,7 +8,8 @@
 
 #include <stdio.h>
 
-#include "cmp.h"
+#include "output.h"
+#include "runner.h"
 #include "suite.h"
 
 /* Tests a row takes. */
@@ -56,13 +57,22 @@ typedef struct cmp_suite {
     const char *name;
     const cmp_row *rows;
     size_t nrows;
-    cmp_case cases[CMP_MAX_CASES];
+    bench_case cases[CMP_MAX_CASES];
     size_t n;
-    cmp_plan plan;
+    bench_plan plan;
     double load_before, load_after;
     double foreign; /* share of the CPUs other processes used meanwhile */
     double seconds; /* the run's wall time */
 } cmp_suite;
+
+/* The first case matching (row, rtt, size, subs, threads), or NULL
+ * (subs 0 and 1 are the same). */
+const bench_case *cmp_find(const bench_case *cases, size_t n, const char *row, int rtt,
+                           size_t size, unsigned subs, unsigned threads);
+
+/* The value of that case when measured, else -1. */
+double cmp_value(const bench_case *cases, size_t n, const char *row, int rtt,
+                 size_t size, unsigned subs, unsigned threads);
 
 /* Cases for every row and test, measured; progress on a terminal stderr.
  * @return 0, or 1 when a measurement failed */

@@ -2,11 +2,11 @@
  * The driver contract: one driver per mechanism (bench/drv_*.c), each a
  * const bench_drv with designated initialisers. A driver knows how to move
  * bytes; it knows nothing about clocks, repetitions or statistics (that is
- * harness.c).
+ * runner.c).
  *
  * Life of a case: open() starts the peer process (fork; the child reaches
  * the parent only through the mechanism being measured) and connects; the
- * harness then calls rtt() many times, or put() many times followed by
+ * runner then calls rtt() many times, or put() many times followed by
  * sync(); close() stops the peer and frees everything. Every operation
  * returns 0, or -1 after bench_set_error() said why. None of them blocks
  * forever: a dead or stuck peer is an error within seconds.

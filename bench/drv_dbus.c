@@ -27,7 +27,7 @@
 
 #include "cpu.h"
 #include "drvs.h"
-#include "harness.h"
+#include "runner.h"
 #include "pconn.h"
 #include "peer.h"
 #include "util.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "drv.h"
-#include "harness.h"
+#include "runner.h"
 
 struct bench_conn {
     size_t size;

@@ -3,7 +3,7 @@
  * fails, so the suites skip them and say why.
  */
 #include "drvs.h"
-#include "harness.h"
+#include "runner.h"
 
 /* Why a library is absent: the mingw-w64 build looks for none (there is no
  * Windows build of them here); elsewhere its Debian package was missing. */

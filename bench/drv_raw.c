@@ -16,7 +16,7 @@
 
 #include "baseline.h"
 #include "drv.h"
-#include "harness.h"
+#include "runner.h"
 #include "peer.h"
 
 struct bench_conn {

@@ -21,7 +21,7 @@
 
 #include "cpu.h"
 #include "drvs.h"
-#include "harness.h"
+#include "runner.h"
 #include "peer.h"
 #include "util.h"
 

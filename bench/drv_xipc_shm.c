@@ -26,7 +26,7 @@
 #include "drv.h"
 #include "drvs.h"
 #include "exec.h"
-#include "harness.h"
+#include "runner.h"
 #include "peer.h"
 #include "xconn.h"
 

@@ -29,4 +29,18 @@ void bench_machine_mark(bench_machine *m);
  */
 double bench_machine_others(const bench_machine *m);
 
+/* The comparison suites' view of the same (posix/machine.c, win32/machine.c):
+ * CPU time of the whole machine and of this process and its reaped
+ * children, to tell afterwards how much of the machine other processes
+ * used during a run. */
+typedef struct cmp_usage {
+    double busy_s, total_s; /* all CPUs: busy and total, seconds */
+    double ours_s;          /* this process and its reaped children */
+} cmp_usage;
+void cmp_usage_sample(cmp_usage *u);
+
+/* The machine: CPU model, CPUs online; the load average (-1: none). */
+void cmp_machine(char *buf, size_t cap);
+double cmp_load(void);
+
 #endif

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
+#include "runner.h"
 #include "pconn.h"
 
 #define PCONN_STOP_MS 5000

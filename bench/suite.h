@@ -4,8 +4,6 @@
 
 #include <stdio.h>
 
-#include "harness.h"
-
 /* What the command line asked for. */
 typedef struct bench_args {
     const char *suite;
@@ -27,8 +25,5 @@ int bench_suite_shm(const bench_args *a, FILE *out, FILE *json);
 int bench_suite_all(const bench_args *a, FILE *out, FILE *json);        /* suite_all.c */
 int bench_suite_rpc(const bench_args *a, FILE *out, FILE *json);        /* suite_rpc.c */
 int bench_suite_transports(const bench_args *a, FILE *out, FILE *json); /* suite_tr.c */
-
-/* The run's plan for --quick or --full. */
-void bench_plan_for(const bench_args *a, bench_plan *plan);
 
 #endif

@@ -6,7 +6,8 @@
 
 #include "cmp_suite.h"
 #include "exec.h"
-#include "harness.h"
+#include "machine.h"
+#include "runner.h"
 #include "util.h"
 
 typedef struct cmp_test {
@@ -33,7 +34,7 @@ static void cmp_suite_build(cmp_suite *s, unsigned mask)
             const cmp_row *row = &s->rows[r];
             if (!(row->tests & mask & cmp_tests[t].bit) || s->n == CMP_MAX_CASES)
                 continue;
-            cmp_case *k = &s->cases[s->n++];
+            bench_case *k = &s->cases[s->n++];
             memset(k, 0, sizeof(*k));
             k->drv = row->drv;
             k->row = row->row;
@@ -45,9 +46,40 @@ static void cmp_suite_build(cmp_suite *s, unsigned mask)
         }
 }
 
+const bench_case *cmp_find(const bench_case *cases, size_t n, const char *row, int rtt,
+                           size_t size, unsigned subs, unsigned threads)
+{
+    for (size_t i = 0; i < n; i++) {
+        const bench_case *k = &cases[i];
+        if (strcmp(k->row, row) == 0 && k->rtt == rtt && k->size == size &&
+            (k->subs ? k->subs : 1) == (subs ? subs : 1) &&
+            k->threads == threads)
+            return k;
+    }
+    return NULL;
+}
+
+double cmp_value(const bench_case *cases, size_t n, const char *row, int rtt,
+                 size_t size, unsigned subs, unsigned threads)
+{
+    const bench_case *k = cmp_find(cases, n, row, rtt, size, subs, threads);
+    return k != NULL && k->state == BENCH_OK ? k->value : -1;
+}
+
+/* Share of all CPUs' time between @p a and @p b that other processes
+ * used (0..1), or -1 when unknown. */
+static double cmp_suite_foreign(const cmp_usage *a, const cmp_usage *b)
+{
+    if (a->total_s < 0 || b->total_s <= a->total_s || a->ours_s < 0 || b->ours_s < 0)
+        return -1;
+    double foreign = (b->busy_s - a->busy_s) - (b->ours_s - a->ours_s);
+    double share = foreign / (b->total_s - a->total_s);
+    return share < 0 ? 0 : share > 1 ? 1 : share;
+}
+
 int cmp_suite_run(cmp_suite *s, const bench_args *a, FILE *out)
 {
-    cmp_plan_for(a->full, a->smoke, &s->plan);
+    bench_plan_for(BENCH_UNTIL_STABLE, a->full, a->smoke, &s->plan);
     cmp_suite_build(s, a->smoke ? CMP_T_SMOKE : ~0u);
     char machine[256];
     cmp_machine(machine, sizeof(machine));
@@ -74,26 +106,26 @@ int cmp_suite_run(cmp_suite *s, const bench_args *a, FILE *out)
     cmp_usage u0, u1;
     cmp_usage_sample(&u0);
     uint64_t t0 = bench_now_ns();
-    size_t failed = cmp_run(s->cases, s->n, &s->plan, name, progress);
+    size_t failed = bench_run(s->cases, s->n, &s->plan, name, progress);
     bench_tmpdir_remove();
     s->seconds = (double)(bench_now_ns() - t0) / 1e9;
     cmp_usage_sample(&u1);
-    s->foreign = cmp_usage_foreign(&u0, &u1);
+    s->foreign = cmp_suite_foreign(&u0, &u1);
     s->load_after = cmp_load();
     return failed != 0;
 }
 
 /* ---- the channel table -------------------------------------------------------------- */
 
-static const cmp_case *cmp_suite_get(const cmp_suite *s, const cmp_row *row, int rtt,
+static const bench_case *cmp_suite_get(const cmp_suite *s, const cmp_row *row, int rtt,
                                      size_t size)
 {
-    const cmp_case *k = cmp_find(s->cases, s->n, row->row, rtt, size, row->subs, 0);
-    return k != NULL && k->state == CMP_OK ? k : NULL;
+    const bench_case *k = cmp_find(s->cases, s->n, row->row, rtt, size, row->subs, 0);
+    return k != NULL && k->state == BENCH_OK ? k : NULL;
 }
 
 /* "1.23 us" or "1.23 us~" (not stable) or "-". */
-static void cmp_cell(char *buf, size_t cap, const cmp_case *k, double v, int time)
+static void cmp_cell(char *buf, size_t cap, const bench_case *k, double v, int time)
 {
     char num[24];
     if (k == NULL || v < 0) {
@@ -118,10 +150,10 @@ void cmp_table_channels(const cmp_suite *s, FILE *out)
         const cmp_row *row = &s->rows[r];
         if (!(row->tests & CMP_T_CHANNEL))
             continue;
-        const cmp_case *rt = cmp_suite_get(s, row, 1, 64);
-        const cmp_case *t64 = cmp_suite_get(s, row, 0, 64);
-        const cmp_case *t4 = cmp_suite_get(s, row, 0, 4096);
-        const cmp_case *t64k = cmp_suite_get(s, row, 0, 65536);
+        const bench_case *rt = cmp_suite_get(s, row, 1, 64);
+        const bench_case *t64 = cmp_suite_get(s, row, 0, 64);
+        const bench_case *t4 = cmp_suite_get(s, row, 0, 4096);
+        const bench_case *t64k = cmp_suite_get(s, row, 0, 65536);
         char c[7][32];
         cmp_cell(c[0], sizeof(c[0]), rt, rt ? rt->value : -1, 1);
         snprintf(c[1], sizeof(c[1]), "-");
@@ -130,7 +162,7 @@ void cmp_table_channels(const cmp_suite *s, FILE *out)
         cmp_cell(c[2], sizeof(c[2]), t64, t64 ? t64->value : -1, 0);
         cmp_cell(c[3], sizeof(c[3]), t4, t4 ? t4->value * 4096 : -1, 0);
         cmp_cell(c[4], sizeof(c[4]), t64k, t64k ? t64k->value * 65536 : -1, 0);
-        const cmp_case *cpu = t64 != NULL && t64->cpu_ns >= 0 ? t64 : NULL;
+        const bench_case *cpu = t64 != NULL && t64->cpu_ns >= 0 ? t64 : NULL;
         snprintf(c[5], sizeof(c[5]), "-");
         if (cpu != NULL)
             cmp_fmt_ns(c[5], sizeof(c[5]), cpu->cpu_ns);
@@ -145,8 +177,8 @@ void cmp_suite_notes(const cmp_suite *s, FILE *out)
 {
     int unstable = 0, lossy = 0;
     for (size_t i = 0; i < s->n; i++) {
-        unstable += s->cases[i].state == CMP_OK && !s->cases[i].stable;
-        lossy += s->cases[i].state == CMP_OK && s->cases[i].lost > 0;
+        unstable += s->cases[i].state == BENCH_OK && !s->cases[i].stable;
+        lossy += s->cases[i].state == BENCH_OK && s->cases[i].lost > 0;
     }
     fputc('\n', out);
     if (unstable)
@@ -154,8 +186,8 @@ void cmp_suite_notes(const cmp_suite *s, FILE *out)
                      "above %.0f%% of the median (%d of %zu measurements).\n",
                 s->plan.max_reps, s->plan.tol * 100, unstable, s->n);
     for (size_t i = 0; lossy && i < s->n; i++) {
-        const cmp_case *k = &s->cases[i];
-        if (k->state != CMP_OK || k->lost <= 0)
+        const bench_case *k = &s->cases[i];
+        if (k->state != BENCH_OK || k->lost <= 0)
             continue;
         char size[32];
         bench_fmt_size(size, sizeof(size), k->size);

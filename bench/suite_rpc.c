@@ -37,21 +37,21 @@ static void rpc_table(const cmp_suite *s, FILE *out)
             "1 thread", "8 threads", "1 thread");
     for (size_t r = 0; r < RPC_NROWS; r++) {
         const cmp_row *row = &rpc_rows[r];
-        const cmp_case *k0 = cmp_find(s->cases, s->n, row->row, 1,
+        const bench_case *k0 = cmp_find(s->cases, s->n, row->row, 1,
                                       row->tests & CMP_T_NULL ? 0 : 64, 0, 0);
-        const cmp_case *k1 = cmp_find(s->cases, s->n, row->row, 0, 0, 0, 1);
-        const cmp_case *k8 = cmp_find(s->cases, s->n, row->row, 0, 0, 0, 8);
+        const bench_case *k1 = cmp_find(s->cases, s->n, row->row, 0, 0, 0, 1);
+        const bench_case *k8 = cmp_find(s->cases, s->n, row->row, 0, 0, 0, 8);
         char c[6][32] = {"-", "-", "-", "-", "-", "-"};
-        if (k0 != NULL && k0->state == CMP_OK) {
+        if (k0 != NULL && k0->state == BENCH_OK) {
             cmp_fmt_ns(c[0], sizeof(c[0]), k0->value);
             cmp_fmt_ns(c[1], sizeof(c[1]), k0->p50);
             cmp_fmt_ns(c[2], sizeof(c[2]), k0->p99);
         }
-        if (k1 != NULL && k1->state == CMP_OK) {
+        if (k1 != NULL && k1->state == BENCH_OK) {
             cmp_fmt_rate(c[3], sizeof(c[3]), k1->value, "");
             cmp_fmt_ns(c[5], sizeof(c[5]), k1->cpu_ns);
         }
-        if (k8 != NULL && k8->state == CMP_OK)
+        if (k8 != NULL && k8->state == BENCH_OK)
             cmp_fmt_rate(c[4], sizeof(c[4]), k8->value, "");
         fprintf(out, "%-14s %-4s %10s %10s %10s %11s %11s %9s%s%s\n", row->row,
                 row->drv->impl, c[0], c[1], c[2], c[3], c[4], c[5],

@@ -16,8 +16,9 @@
 
 #include "drv.h"
 #include "exec.h"
-#include "harness.h"
 #include "machine.h"
+#include "output.h"
+#include "runner.h"
 #include "suite.h"
 
 #define SHM_SUITE_MAX_RESULTS 32
@@ -69,18 +70,17 @@ static void shm_suite_add(shm_suite *s, const bench_case *k, double scale,
 {
     if (s->n == SHM_SUITE_MAX_RESULTS)
         return;
-    const bench_stat *st = &k->st;
     bench_result *r = &s->res[s->n++];
     r->transport = k->drv->transport;
     r->impl = k->drv->impl;
     r->test = k->rtt ? "rtt" : "throughput";
     r->size = k->size;
-    r->value = st->median * scale;
+    r->value = k->value * scale;
     r->unit = unit;
-    r->p50 = st->p50;
-    r->p99 = st->p99;
-    r->spread = st->median > 0 ? (st->max - st->min) / st->median : 0;
-    r->reps = st->reps;
+    r->p50 = k->p50;
+    r->p99 = k->p99;
+    r->spread = k->spread;
+    r->reps = k->reps;
     r->emulated = s->self_emu;
     if (r->emulated == NULL && k->drv == &bench_drv_shm_xbit && s->peer_emu[0] != '\0')
         r->emulated = s->peer_emu;
@@ -91,7 +91,7 @@ static void shm_suite_collect(shm_suite *s)
 {
     for (size_t i = 0; i < s->ncases; i++) {
         const bench_case *k = &s->cases[i];
-        if (k->failed) {
+        if (k->state != BENCH_OK) {
             char size[32];
             bench_fmt_size(size, sizeof(size), k->size);
             fprintf(stderr, "xipc: bench: %s %s %s: %s\n", k->drv->transport,
@@ -201,7 +201,7 @@ int bench_suite_shm(const bench_args *a, FILE *out, FILE *json)
     }
     s->out = out;
     bench_plan plan;
-    bench_plan_for(a, &plan);
+    bench_plan_for(BENCH_FIXED, a->full, a->smoke, &plan);
     memcpy(s->cases, shm_suite_cases, sizeof(shm_suite_cases));
     s->ncases = SHM_SUITE_NBASE;
     s->self_emu = bench_emulated();
@@ -221,7 +221,7 @@ int bench_suite_shm(const bench_args *a, FILE *out, FILE *json)
     fprintf(out, "xipc bench shm: %u interleaved repetitions of ~%u ms per "
                  "measurement, median reported\ncpu: %s, %ld online, %.0f%% busy "
                  "just before the run; a %u-bit build%s%s%s\n",
-            plan.reps, plan.rep_ms, m.cpu, m.ncpu, busy < 0 ? 0 : busy,
+            plan.max_reps, plan.rep_ms, m.cpu, m.ncpu, busy < 0 ? 0 : busy,
             (unsigned)(sizeof(void *) * 8), s->self_emu ? " (" : "",
             s->self_emu ? s->self_emu : "", s->self_emu ? ")" : "");
     if (s->self_emu != NULL)

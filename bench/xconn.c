@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
+#include "runner.h"
 #include "util.h"
 #include "xconn.h"
 

@@ -11,11 +11,12 @@
 #include <unistd.h>
 
 #include "cmp_suite.h"
-#include "harness.h"
+#include "machine.h"
+#include "runner.h"
 
-static void plot_num(FILE *f, const cmp_case *k, double scale)
+static void plot_num(FILE *f, const bench_case *k, double scale)
 {
-    if (k == NULL || k->state != CMP_OK || k->value <= 0)
+    if (k == NULL || k->state != BENCH_OK || k->value <= 0)
         fputs("\t?", f);
     else
         fprintf(f, "\t%.6g", k->value * scale);
@@ -30,10 +31,10 @@ static int plot_data(const cmp_suite *s, const char *path)
         const cmp_row *row = &s->rows[r];
         if (!(row->tests & CMP_T_CHANNEL))
             continue;
-        const cmp_case *rt = cmp_find(s->cases, s->n, row->row, 1, 64, row->subs, 0);
+        const bench_case *rt = cmp_find(s->cases, s->n, row->row, 1, 64, row->subs, 0);
         fprintf(f, "%s (%s)", row->row, row->drv->impl);
         plot_num(f, rt, 1e-3);
-        if (rt != NULL && rt->state == CMP_OK && rt->p99 > 0)
+        if (rt != NULL && rt->state == BENCH_OK && rt->p99 > 0)
             fprintf(f, "\t%.6g", rt->p99 * 1e-3);
         else
             fputs("\t?", f);

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cpu.h"
-#include "harness.h"
+#include "runner.h"
 
 uint64_t bench_cpu_self_ns(void)
 {

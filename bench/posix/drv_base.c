@@ -25,7 +25,7 @@
 #include "baseline.h"
 #include "cpu.h"
 #include "drvs.h"
-#include "harness.h"
+#include "runner.h"
 #include "peer.h"
 
 struct bench_conn {

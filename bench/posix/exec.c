@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "exec.h"
-#include "harness.h"
+#include "runner.h"
 
 #ifndef XIPC_RUN32
 #error "XIPC_RUN32 (the path of scripts/run32) must be defined by the build"

@@ -7,7 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cmp.h"
 #include "machine.h"
 
 void bench_machine_info(bench_machine *m)

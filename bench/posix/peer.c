@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "runner.h"
 #include "peer.h"
 
 /* Fork with nothing buffered that could be written twice.

@@ -1,7 +1,7 @@
 /* --plot on Windows: not yet (POSIX's draws through gnuplot(1) run by
  * system() from a mkdtemp(3) directory: posix/cmp_plot.c). */
 #include "cmp_suite.h"
-#include "harness.h"
+#include "runner.h"
 
 int cmp_plot(const cmp_suite *s, const char *file)
 {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "cpu.h"
-#include "harness.h"
+#include "runner.h"
 
 /* FILETIME counts 100 ns. */
 static uint64_t cpu_ft_ns(FILETIME t)

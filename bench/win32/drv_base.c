@@ -7,7 +7,7 @@
  * them print "n/a".
  */
 #include "drvs.h"
-#include "harness.h"
+#include "runner.h"
 
 static int base_none_setup(void)
 {

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "exec.h"
-#include "harness.h"
+#include "runner.h"
 
 const char *bench_emulated(void)
 {

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmp.h"
 #include "machine.h"
 #include "peer.h"
 

@@ -14,7 +14,7 @@
 #include "platform/win32/win32.h"
 
 #include "exec.h"
-#include "harness.h"
+#include "runner.h"
 #include "peer.h"
 
 #define PEER_KILLED 137    /* the exit code of a killed peer: 128 + SIGKILL */
