@@ -70,9 +70,6 @@ extern const bench_drv bench_drv_shm_xbit;   /* xipc shm://, the peer the
 /* The xipc program that bench_drv_shm_xbit's peer is (scripts/run32 starts
  * it), or NULL: none, its cases fail saying so. */
 void bench_drv_shm_xbit_peer(const char *prog);
-extern const bench_drv bench_drv_raw_spin;   /* a counter on one cache line */
-extern const bench_drv bench_drv_raw_pipe;   /* two pipe(2)s */
-extern const bench_drv bench_drv_raw_unix;   /* socketpair AF_UNIX stream */
 extern const bench_drv bench_drv_memcpy;     /* memcpy into a reused buffer */
 
 #endif

@@ -34,11 +34,12 @@ extern const bench_drv bench_drv_rpc_unix;
 extern const bench_drv bench_drv_rpc_tcp;
 extern const bench_drv bench_drv_rpc_shm_nospin; /* shm:// with spin_us = 0 */
 extern const bench_drv bench_drv_rpc_shm_inline; /* shm://, null and echo XIPC_RPC_INLINE */
-/* raw baselines with throughput and CPU accounting (drv_base.c) */
-extern const bench_drv bench_drv_base_spin;
-extern const bench_drv bench_drv_base_pipe;
-extern const bench_drv bench_drv_base_unix;
-extern const bench_drv bench_drv_base_tcp;
+/* The raw baselines, with CPU accounting (posix/drv_raw.c; on Windows
+ * win32/drv_raw.c skips them, saying so) */
+extern const bench_drv bench_drv_raw_spin; /* a counter on one cache line */
+extern const bench_drv bench_drv_raw_pipe; /* two pipe(2)s */
+extern const bench_drv bench_drv_raw_unix; /* socketpair AF_UNIX stream */
+extern const bench_drv bench_drv_raw_tcp;  /* TCP loopback, TCP_NODELAY */
 
 /* The peer libraries; a stand-in that skips with "library not found at
  * build time" when absent. PAIR sockets for channels (zmq, nng), REQ/REP

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "drv.h"
+#include "drvs.h"
 #include "exec.h"
 #include "machine.h"
 #include "output.h"

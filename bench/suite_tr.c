@@ -31,11 +31,11 @@ static const cmp_row tr_rows[] = {
     {"dde", "dde", &bench_drv_x_dde, CMP_T_CHANNEL, 0, {"no", "yes", "yes", "yes", "1"}},
     {"anon pipe", "spawn", &bench_drv_x_spawn, CMP_T_CHANNEL, 0,
      {"no", "yes", "yes", "yes", "child"}},
-    {"raw spin", "raw-spin", &bench_drv_base_spin, CMP_T_RTT64, 0,
+    {"raw spin", "raw-spin", &bench_drv_raw_spin, CMP_T_RTT64, 0,
      {"no", "yes", "-", "1 word", "1"}},
-    {"raw pipe", "raw-pipe", &bench_drv_base_pipe, CMP_T_CHANNEL, 0, TR_RAW},
-    {"raw unix", "raw-unix", &bench_drv_base_unix, CMP_T_CHANNEL, 0, TR_RAW},
-    {"raw tcp", "raw-tcp", &bench_drv_base_tcp, CMP_T_CHANNEL, 0,
+    {"raw pipe", "raw-pipe", &bench_drv_raw_pipe, CMP_T_CHANNEL, 0, TR_RAW},
+    {"raw unix", "raw-unix", &bench_drv_raw_unix, CMP_T_CHANNEL, 0, TR_RAW},
+    {"raw tcp", "raw-tcp", &bench_drv_raw_tcp, CMP_T_CHANNEL, 0,
      {"yes", "yes", "yes", "no", "1"}},
 };
 
