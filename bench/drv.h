@@ -61,15 +61,4 @@ typedef struct bench_drv {
     void (*teardown)(void);
 } bench_drv;
 
-extern const bench_drv bench_drv_shm;        /* xipc shm://, default spin */
-extern const bench_drv bench_drv_shm_nospin; /* xipc shm://, spin_us = 0 */
-extern const bench_drv bench_drv_shm_zc;     /* xipc shm://, reserve/peek */
-extern const bench_drv bench_drv_shm_xbit;   /* xipc shm://, the peer the
-                                                --peer32 xipc (32-bit) */
-
-/* The xipc program that bench_drv_shm_xbit's peer is (scripts/run32 starts
- * it), or NULL: none, its cases fail saying so. */
-void bench_drv_shm_xbit_peer(const char *prog);
-extern const bench_drv bench_drv_memcpy;     /* memcpy into a reused buffer */
-
 #endif

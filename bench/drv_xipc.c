@@ -1,12 +1,19 @@
 /*
- * xipc's channels through the public API: shm://, pipe://, unix://,
- * tcp://, tls+tcp:// and the anonymous pipe of xipc_spawn(). The parent
- * listens on a name unique to the case, the peer (bench_peer_run: forked,
- * or started anew on Windows) dials it (xipc_spawn: the child is this
- * program again, exec'd, and finds its end with xipc_sock_from_parent).
- * Where unix:// is not available (wine), its row is skipped saying so.
+ * xipc's channels through the public API, for every suite: shm://,
+ * pipe://, unix://, tcp://, tls+tcp:// and the anonymous pipe of
+ * xipc_spawn(). The parent listens on a name unique to the case, the peer
+ * (bench_peer_run: forked, or started anew on Windows) dials it
+ * (xipc_spawn: the child is this program again, exec'd, and finds its end
+ * with xipc_sock_from_parent). Where unix:// is not available (wine), its
+ * row is skipped saying so.
  *
- * unix-more and tcp-more send the throughput streams with XIPC_SEND_MORE.
+ * Variants: unix-more and tcp-more send the throughput streams with
+ * XIPC_SEND_MORE; shm-nospin sets spin_us = 0 on both ends (sleep on the
+ * futex at once); shm-zc is the zero-copy path (reserve/commit, the
+ * producer fills each message in place; peek/release, the consumer reads
+ * every word of it in place); shm-xbit is shm:// against a peer of the
+ * other bitness: the --peer32 xipc, exec'd through scripts/run32
+ * ("xipc bench --shm-peer URL MODE").
  *
  * Protocol (xconn.h; the peer tells messages apart by length): rtt: the
  * peer echoes every message; throughput: it consumes them and answers a
@@ -30,7 +37,17 @@
 
 #define XCHAN_DIAL_NAP_US 300 /* between the peer's dials */
 
-enum { XCHAN_SHM, XCHAN_PIPE, XCHAN_UNIX, XCHAN_TCP, XCHAN_TLS, XCHAN_SPAWN };
+enum {
+    XCHAN_SHM,
+    XCHAN_SHM_NOSPIN, /* spin_us = 0 on both ends */
+    XCHAN_SHM_ZC,     /* the peer peeks and releases */
+    XCHAN_SHM_XBIT,   /* the peer is the --peer32 xipc */
+    XCHAN_PIPE,
+    XCHAN_UNIX,
+    XCHAN_TCP,
+    XCHAN_TLS,
+    XCHAN_SPAWN
+};
 
 typedef struct xchan_args {
     char url[160];
@@ -42,10 +59,13 @@ struct bench_conn {
     xconn x; /* first: xconn_alloc() */
     bench_cpu cpu;
     double *peer_cpu;
+    uint8_t fill; /* shm-zc: the byte of the next message */
 };
 _Static_assert(offsetof(bench_conn, x) == 0, "xconn_alloc() allocates bench_conn");
 
 static char xchan_cert[128]; /* tls+tcp://: self-signed certificate and key */
+static const char *xchan_xbit_prog; /* shm-xbit: the --peer32 xipc, or NULL */
+static volatile uint64_t xchan_sink; /* keeps shm-zc's in-place reads alive */
 
 static int xchan_fail(const char *what, xipc_err rv)
 {
@@ -58,6 +78,8 @@ static void xchan_opts(xipc_opts *o, int kind)
 {
     xipc_opts_init(o);
     o->max_msg = XCONN_MAX_MSG + 64;
+    if (kind == XCHAN_SHM_NOSPIN)
+        o->spin_us = 0;
     if (kind == XCHAN_TLS) {
         o->tls_cert = xchan_cert;
         o->tls_verify = 0; /* encrypted, not authenticated: a benchmark */
@@ -66,15 +88,35 @@ static void xchan_opts(xipc_opts *o, int kind)
 
 /* ---- the peer ------------------------------------------------------------------ */
 
-/* Serve one connection: echo (rtt) or consume with acks. */
-static int xchan_serve(xipc_sock *s, int rtt, bench_cpu *cpu)
+/* shm-zc: take the next message where it lies, read every 8-byte word
+ * of it there, release it; its first byte to @p buf (a sync's). */
+static xipc_err xchan_recv_zc(xipc_sock *s, uint8_t *buf, size_t *n)
+{
+    const void *p;
+    xipc_err rv = xipc_peek(s, &p, n, XCONN_PEER_MS);
+    if (rv != XIPC_OK)
+        return rv;
+    uint64_t acc = 0, w;
+    for (size_t i = 0; i + 8 <= *n; i += 8) {
+        memcpy(&w, (const uint8_t *)p + i, 8);
+        acc ^= w;
+    }
+    xchan_sink = acc;
+    if (*n > 0)
+        buf[0] = *(const uint8_t *)p;
+    return xipc_release(s);
+}
+
+/* Serve one connection: echo (rtt) or consume with acks (@p zc: in place). */
+static int xchan_serve(xipc_sock *s, int rtt, int zc, bench_cpu *cpu)
 {
     uint8_t *buf = malloc(XCONN_MAX_MSG);
     xipc_err rv = buf == NULL ? XIPC_ENOMEM : XIPC_OK;
     bench_cpu_start(cpu);
     while (rv == XIPC_OK) {
         size_t n;
-        rv = xipc_recv(s, buf, XCONN_MAX_MSG, &n, XCONN_PEER_MS);
+        rv = zc && !rtt ? xchan_recv_zc(s, buf, &n)
+                        : xipc_recv(s, buf, XCONN_MAX_MSG, &n, XCONN_PEER_MS);
         if (rv != XIPC_OK || n == 0)
             break;
         if (rtt || n == 1)
@@ -88,17 +130,28 @@ static int xchan_serve(xipc_sock *s, int rtt, bench_cpu *cpu)
 /* args: URL, kind, "rtt" or "thr" */
 static int xchan_peer_main(char *const args[], bench_cpu *cpu)
 {
+    int kind = atoi(args[1]);
     xipc_opts o;
-    xchan_opts(&o, atoi(args[1]));
+    xchan_opts(&o, kind);
     xipc_sock *s = NULL;
     if (xconn_dial(&s, args[0], &o, XCHAN_DIAL_NAP_US) != XIPC_OK)
         return 1;
-    int rc = xchan_serve(s, strcmp(args[2], "rtt") == 0, cpu);
+    int rc = xchan_serve(s, strcmp(args[2], "rtt") == 0, kind == XCHAN_SHM_ZC, cpu);
     xipc_close(s);
     return rc;
 }
 
 const bench_peer_prog bench_peer_xchan = {"xchan", xchan_peer_main};
+
+int bench_shm_peer_main(const char *url, const char *mode)
+{
+    bench_cpu cpu;
+    bench_cpu_child(&cpu, "-"); /* no CPU report: the --shm-peer line has none */
+    char kind[16];
+    snprintf(kind, sizeof(kind), "%d", XCHAN_SHM);
+    char *args[] = {(char *)url, kind, (char *)mode, NULL};
+    return xchan_peer_main(args, &cpu);
+}
 
 int bench_spawn_peer_main(const char *mode, const char *fd)
 {
@@ -110,7 +163,7 @@ int bench_spawn_peer_main(const char *mode, const char *fd)
     }
     bench_cpu cpu;
     bench_cpu_child(&cpu, fd);
-    int rc = xchan_serve(s, strcmp(mode, "rtt") == 0, &cpu);
+    int rc = xchan_serve(s, strcmp(mode, "rtt") == 0, 0, &cpu);
     xipc_close(s);
     return rc;
 }
@@ -151,6 +204,38 @@ static int xchan_spawn(bench_conn *c, const xchan_args *a)
     return bench_peer_adopt(&c->x.peer, pid);
 }
 
+void bench_drv_x_shm_xbit_peer(const char *prog)
+{
+    xchan_xbit_prog = prog;
+}
+
+/* shm-xbit: the --peer32 xipc, through scripts/run32. */
+static int xchan_exec_xbit(bench_conn *c, const xchan_args *a)
+{
+    if (xchan_xbit_prog == NULL) {
+        bench_set_error("no other-bitness xipc given (--peer32)");
+        return -1;
+    }
+    char *args[] = {"bench", "--shm-peer", (char *)a->url, a->rtt ? "rtt" : "thr", NULL};
+    char *argv[BENCH_EXEC_ARGS + 3];
+    if (bench_exec_argv(argv, xchan_xbit_prog, args) == NULL)
+        return -1;
+    return bench_peer_exec(&c->x.peer, argv);
+}
+
+/* Start the peer of @p a's kind. */
+static int xchan_start(bench_conn *c, xchan_args *a)
+{
+    if (a->kind == XCHAN_SPAWN)
+        return xchan_spawn(c, a);
+    if (a->kind == XCHAN_SHM_XBIT)
+        return xchan_exec_xbit(c, a);
+    char kind[16];
+    snprintf(kind, sizeof(kind), "%d", a->kind);
+    char *args[] = {a->url, kind, a->rtt ? "rtt" : "thr", NULL};
+    return bench_peer_run(&c->x.peer, &bench_peer_xchan, args, &c->cpu);
+}
+
 static int xchan_url(xchan_args *a, const bench_cfg *cfg)
 {
     int port = 0;
@@ -159,7 +244,10 @@ static int xchan_url(xchan_args *a, const bench_cfg *cfg)
         return -1;
     }
     switch (a->kind) {
-    case XCHAN_SHM: snprintf(a->url, sizeof(a->url), "shm://%s", cfg->name); break;
+    case XCHAN_SHM:
+    case XCHAN_SHM_NOSPIN:
+    case XCHAN_SHM_ZC:
+    case XCHAN_SHM_XBIT: snprintf(a->url, sizeof(a->url), "shm://%s", cfg->name); break;
     case XCHAN_PIPE: snprintf(a->url, sizeof(a->url), "pipe://%s", cfg->name); break;
     case XCHAN_UNIX: snprintf(a->url, sizeof(a->url), "unix://@%s", cfg->name); break;
     case XCHAN_TCP: snprintf(a->url, sizeof(a->url), "tcp://127.0.0.1:%d", port); break;
@@ -178,13 +266,8 @@ static int xchan_open(bench_conn **out, const bench_cfg *cfg, int kind)
     c->peer_cpu = cfg->peer_cpu_ns;
     xchan_args a = {.kind = kind, .rtt = cfg->rtt};
     int rc = bench_cpu_open(&c->cpu) != 0 || xchan_url(&a, cfg) != 0 ? -1 : 0;
-    char kinds[16];
-    snprintf(kinds, sizeof(kinds), "%d", kind);
-    char *args[] = {a.url, kinds, a.rtt ? "rtt" : "thr", NULL};
-    if (rc == 0 && kind == XCHAN_SPAWN)
-        rc = xchan_spawn(c, &a);
-    else if (rc == 0)
-        rc = bench_peer_run(&c->x.peer, &bench_peer_xchan, args, &c->cpu);
+    if (rc == 0)
+        rc = xchan_start(c, &a);
     if (rc == 0) {
         bench_cpu_parent(&c->cpu);
         if (kind != XCHAN_SPAWN)
@@ -213,6 +296,18 @@ static int xchan_put_more(bench_conn *c)
     xipc_err rv = xipc_send_ex(c->x.sock, c->x.buf, c->x.size, XIPC_SEND_MORE,
                                XCONN_TIMEOUT_MS);
     return rv == XIPC_OK ? 0 : xchan_fail("xipc_send_ex", rv);
+}
+
+/* shm-zc: the message is made where it lies. */
+static int xchan_put_zc(bench_conn *c)
+{
+    void *p;
+    xipc_err rv = xipc_reserve(c->x.sock, c->x.size, &p, XCONN_TIMEOUT_MS);
+    if (rv != XIPC_OK)
+        return xchan_fail("xipc_reserve", rv);
+    memset(p, c->fill++, c->x.size);
+    rv = xipc_commit(c->x.sock, c->x.size);
+    return rv == XIPC_OK ? 0 : xchan_fail("xipc_commit", rv);
 }
 
 static int xchan_sync(bench_conn *c)
@@ -269,6 +364,9 @@ static int xchan_tls_setup(void)
         return xchan_open(out, cfg, kind);                                        \
     }
 XCHAN_OPEN(xchan_open_shm, XCHAN_SHM)
+XCHAN_OPEN(xchan_open_shm_nospin, XCHAN_SHM_NOSPIN)
+XCHAN_OPEN(xchan_open_shm_zc, XCHAN_SHM_ZC)
+XCHAN_OPEN(xchan_open_shm_xbit, XCHAN_SHM_XBIT)
 XCHAN_OPEN(xchan_open_pipe, XCHAN_PIPE)
 XCHAN_OPEN(xchan_open_unix, XCHAN_UNIX)
 XCHAN_OPEN(xchan_open_tcp, XCHAN_TCP)
@@ -281,6 +379,9 @@ XCHAN_OPEN(xchan_open_spawn, XCHAN_SPAWN)
                            .close = xchan_close, .setup = setup_fn}
 #define XCHAN_DRV(var, name, fn, setup_fn) XCHAN_DRV_PUT(var, name, fn, setup_fn, xchan_put)
 XCHAN_DRV(bench_drv_x_shm, "shm", xchan_open_shm, NULL);
+XCHAN_DRV(bench_drv_x_shm_nospin, "shm-nospin", xchan_open_shm_nospin, NULL);
+XCHAN_DRV_PUT(bench_drv_x_shm_zc, "shm-zc", xchan_open_shm_zc, NULL, xchan_put_zc);
+XCHAN_DRV(bench_drv_x_shm_xbit, "shm-xbit", xchan_open_shm_xbit, NULL);
 XCHAN_DRV(bench_drv_x_pipe, "pipe", xchan_open_pipe, NULL);
 XCHAN_DRV(bench_drv_x_unix, "unix", xchan_open_unix, xconn_unix_setup);
 XCHAN_DRV(bench_drv_x_tcp, "tcp", xchan_open_tcp, NULL);

@@ -1,7 +1,7 @@
 /*
- * The drivers of the comparison suites (suite_cmp.c): xipc's transports
- * and RPC, the raw baselines with CPU accounting, and the peer libraries
- * (built only when CMake found them: XIPC_BENCH_HAVE_ZMQ, _NNG, _DBUS).
+ * Every driver (drv.h) the suites list: xipc's transports and RPC, the raw
+ * baselines, memcpy, and the peer libraries (built only when CMake found
+ * them: XIPC_BENCH_HAVE_ZMQ, _NNG, _DBUS).
  */
 #ifndef XIPC_BENCH_DRVS_H
 #define XIPC_BENCH_DRVS_H
@@ -11,6 +11,12 @@
 
 /* xipc channels (drv_xipc.c) */
 extern const bench_drv bench_drv_x_shm;
+extern const bench_drv bench_drv_x_shm_nospin; /* spin_us = 0 on both ends */
+extern const bench_drv bench_drv_x_shm_zc;     /* reserve/commit, peek/release */
+extern const bench_drv bench_drv_x_shm_xbit;   /* the peer: the --peer32 xipc */
+/* The xipc program that bench_drv_x_shm_xbit's peer is (scripts/run32
+ * starts it), or NULL: none, its cases fail saying so. */
+void bench_drv_x_shm_xbit_peer(const char *prog);
 extern const bench_drv bench_drv_x_pipe;
 extern const bench_drv bench_drv_x_unix;
 extern const bench_drv bench_drv_x_tcp;
@@ -40,6 +46,8 @@ extern const bench_drv bench_drv_raw_spin; /* a counter on one cache line */
 extern const bench_drv bench_drv_raw_pipe; /* two pipe(2)s */
 extern const bench_drv bench_drv_raw_unix; /* socketpair AF_UNIX stream */
 extern const bench_drv bench_drv_raw_tcp;  /* TCP loopback, TCP_NODELAY */
+/* memcpy into a reused buffer, in one process (drv_memcpy.c) */
+extern const bench_drv bench_drv_memcpy;
 
 /* The peer libraries; a stand-in that skips with "library not found at
  * build time" when absent. PAIR sockets for channels (zmq, nng), REQ/REP
@@ -62,7 +70,7 @@ extern const bench_peer_prog bench_peer_rpc;    /* drv_xipc_rpc.c: the server */
  * "--spawn-peer MODE FD" here). @return an exit code */
 int bench_spawn_peer_main(const char *mode, const char *fd);
 
-/* The peer of bench_drv_shm_xbit, the --peer32 xipc started through
+/* The peer of bench_drv_x_shm_xbit, the --peer32 xipc started through
  * scripts/run32 (bench.c dispatches "--shm-peer URL rtt|thr" here).
  * @return an exit code */
 int bench_shm_peer_main(const char *url, const char *mode);

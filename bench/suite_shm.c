@@ -37,18 +37,18 @@ static const bench_case shm_suite_cases[] = {
     {.drv = &bench_drv_raw_spin, .rtt = 1, .size = 64},
     {.drv = &bench_drv_raw_pipe, .rtt = 1, .size = 64},
     {.drv = &bench_drv_raw_unix, .rtt = 1, .size = 64},
-    {.drv = &bench_drv_shm, .rtt = 1, .size = 64},
-    {.drv = &bench_drv_shm_nospin, .rtt = 1, .size = 64},
-    {.drv = &bench_drv_shm, .rtt = 0, .size = 64},
-    {.drv = &bench_drv_shm, .rtt = 0, .size = 4096},
-    {.drv = &bench_drv_shm, .rtt = 0, .size = 65536},
-    {.drv = &bench_drv_shm_zc, .rtt = 0, .size = 65536},
+    {.drv = &bench_drv_x_shm, .rtt = 1, .size = 64},
+    {.drv = &bench_drv_x_shm_nospin, .rtt = 1, .size = 64},
+    {.drv = &bench_drv_x_shm, .rtt = 0, .size = 64},
+    {.drv = &bench_drv_x_shm, .rtt = 0, .size = 4096},
+    {.drv = &bench_drv_x_shm, .rtt = 0, .size = 65536},
+    {.drv = &bench_drv_x_shm_zc, .rtt = 0, .size = 65536},
 };
 
 /* With --peer32: the same shm:// against a peer of the other bitness. */
 static const bench_case shm_suite_xbit_cases[] = {
-    {.drv = &bench_drv_shm_xbit, .rtt = 1, .size = 64},
-    {.drv = &bench_drv_shm_xbit, .rtt = 0, .size = 65536},
+    {.drv = &bench_drv_x_shm_xbit, .rtt = 1, .size = 64},
+    {.drv = &bench_drv_x_shm_xbit, .rtt = 0, .size = 65536},
 };
 
 #define SHM_SUITE_NBASE (sizeof(shm_suite_cases) / sizeof(shm_suite_cases[0]))
@@ -83,7 +83,7 @@ static void shm_suite_add(shm_suite *s, const bench_case *k, double scale,
     r->spread = k->spread;
     r->reps = k->reps;
     r->emulated = s->self_emu;
-    if (r->emulated == NULL && k->drv == &bench_drv_shm_xbit && s->peer_emu[0] != '\0')
+    if (r->emulated == NULL && k->drv == &bench_drv_x_shm_xbit && s->peer_emu[0] != '\0')
         r->emulated = s->peer_emu;
 }
 
@@ -212,7 +212,7 @@ int bench_suite_shm(const bench_args *a, FILE *out, FILE *json)
             free(s);
             return 1;
         }
-        bench_drv_shm_xbit_peer(a->peer32);
+        bench_drv_x_shm_xbit_peer(a->peer32);
         memcpy(s->cases + s->ncases, shm_suite_xbit_cases, sizeof(shm_suite_xbit_cases));
         s->ncases += SHM_SUITE_NXBIT;
     }

@@ -1,8 +1,8 @@
 /*
  * One connected xipc socket as a bench connection, for the drivers of
- * xipc's channels (drv_xipc_shm.c for the shm suite, drv_xipc.c for the
- * comparison suites). The parent listens on the case's URL and accepts the
- * forked peer, which dials it.
+ * xipc's channels (drv_xipc.c); and xconn_probe, whether a scheme is
+ * there at all, for every xipc driver. The parent listens on the case's
+ * URL and accepts the peer, which dials it.
  *
  * Protocol (the peer tells messages apart by length): rtt: the peer
  * echoes every message; throughput: it consumes them and answers a

@@ -1,12 +1,11 @@
 /*
- * The suite that needs fork on Windows: shm (its drivers, the raw
- * baselines and the --peer32 peer are functions run in a forked child).
- * The comparison suites (all, rpc, transports) run their peers as peer
- * programs (peer.h) and work here.
+ * The suite that needs fork, not on Windows yet: shm (its raw baselines
+ * are functions run in a forked child: posix/drv_raw.c). The comparison
+ * suites (all, rpc, transports) run their peers as peer programs (peer.h)
+ * and work here.
  */
 #include <stdio.h>
 
-#include "drvs.h"
 #include "suite.h"
 
 static int suite_missing(const char *name)
@@ -21,10 +20,4 @@ int bench_suite_shm(const bench_args *a, FILE *out, FILE *json)
 {
     (void)a, (void)out, (void)json;
     return suite_missing("shm");
-}
-
-int bench_shm_peer_main(const char *url, const char *mode)
-{
-    (void)url, (void)mode;
-    return suite_missing("--shm-peer");
 }
