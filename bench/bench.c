@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "bench.h"
-#include "drvs.h"
-#include "peer.h"
-#include "suite.h"
-#include "util.h"
+#include "drivers/drivers.h"
+#include "harness/peer.h"
+#include "harness/util.h"
+#include "suites/suite.h"
 
 #define BENCH_EXIT_OK 0
 #define BENCH_EXIT_FAIL 1
