@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "bench.h"
-#include "drvs.h"
-#include "peer.h"
-#include "suite.h"
-#include "util.h"
+#include "drivers/drivers.h"
+#include "harness/peer.h"
+#include "harness/util.h"
+#include "suites/suite.h"
 
 #define BENCH_EXIT_OK 0
 #define BENCH_EXIT_FAIL 1
@@ -153,11 +153,4 @@ int xipc_bench_main(int argc, char **argv)
     }
     fflush(stdout);
     return rc;
-}
-
-void bench_plan_for(const bench_args *a, bench_plan *plan)
-{
-    plan->reps = a->full ? 11 : a->smoke ? 1 : 9;
-    plan->rep_ms = a->full ? 300 : a->smoke ? 10 : 100;
-    plan->lap_max = a->full ? 1000000 : a->smoke ? 100 : 200000;
 }

@@ -22,7 +22,7 @@
 
 #include "xipc/xipc.h"
 
-#include "harness.h" /* bench_now_ns */
+#include "harness/runner.h" /* bench_now_ns */
 
 #define REMOTE_SMALL 64
 #define REMOTE_RUNS 5

@@ -8,8 +8,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "cpu.h"
-#include "harness.h"
+#include "harness/cpu.h"
+#include "harness/runner.h"
 
 uint64_t bench_cpu_self_ns(void)
 {

@@ -7,8 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "exec.h"
-#include "harness.h"
+#include "harness/exec.h"
+#include "harness/runner.h"
 
 #ifndef XIPC_RUN32
 #error "XIPC_RUN32 (the path of scripts/run32) must be defined by the build"

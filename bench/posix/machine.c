@@ -7,8 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cmp.h"
-#include "machine.h"
+#include "harness/machine.h"
 
 void bench_machine_info(bench_machine *m)
 {

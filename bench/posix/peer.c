@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness.h"
-#include "peer.h"
+#include "harness/peer.h"
+#include "harness/runner.h"
 
 /* Fork with nothing buffered that could be written twice.
  * @return the child's pid (0 in the child), or -1 after bench_set_error() */
@@ -36,6 +36,11 @@ int bench_peer_start(bench_peer *p, int (*fn)(void *arg), void *arg)
         _exit(fn(arg));
     p->pid = pid;
     return 0;
+}
+
+int bench_peer_forks(void)
+{
+    return 1;
 }
 
 int bench_peer_run(bench_peer *p, const bench_peer_prog *prog, char *const args[],

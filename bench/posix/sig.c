@@ -3,7 +3,7 @@
 #include <signal.h>
 #include <string.h>
 
-#include "util.h"
+#include "harness/util.h"
 
 static struct sigaction sig_old;
 

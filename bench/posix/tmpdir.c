@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "harness/util.h"
 
 static char util_dir[64];
 static long util_dir_pid;

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cpu.h"
-#include "harness.h"
+#include "harness/cpu.h"
+#include "harness/runner.h"
 
 /* FILETIME counts 100 ns. */
 static uint64_t cpu_ft_ns(FILETIME t)

@@ -7,8 +7,8 @@
 #include <windows.h>
 #include <stdio.h>
 
-#include "exec.h"
-#include "harness.h"
+#include "harness/exec.h"
+#include "harness/runner.h"
 
 const char *bench_emulated(void)
 {

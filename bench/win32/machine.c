@@ -8,9 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmp.h"
-#include "machine.h"
-#include "peer.h"
+#include "harness/machine.h"
+#include "harness/peer.h"
 
 #define MACHINE_CPU_KEY "HARDWARE\\DESCRIPTION\\System\\CentralProcessor\\0"
 

@@ -1,8 +1,8 @@
 /*
  * The peer process of a case on Windows: no fork, so a peer is this
  * program started again with CreateProcess ("xipc bench --peer NAME CPU
- * ARGS...", peers.c), waited for with its process handle, and killed with
- * TerminateProcess when stuck. Nothing is inherited (bInheritHandles is
+ * ARGS...", drivers/peers.c), waited for with its process handle, and
+ * killed with TerminateProcess when stuck. Nothing is inherited (bInheritHandles is
  * FALSE): the peer reaches us through the mechanism being measured, and
  * takes its CPU report's pipe from us (win32/cpu.c).
  */
@@ -13,9 +13,9 @@
 
 #include "platform/win32/win32.h"
 
-#include "exec.h"
-#include "harness.h"
-#include "peer.h"
+#include "harness/exec.h"
+#include "harness/peer.h"
+#include "harness/runner.h"
 
 #define PEER_KILLED 137    /* the exit code of a killed peer: 128 + SIGKILL */
 
@@ -81,6 +81,11 @@ int bench_peer_start(bench_peer *p, int (*fn)(void *arg), void *arg)
     p->pid = -1;
     bench_set_error("not available here (this peer needs fork)");
     return -1;
+}
+
+int bench_peer_forks(void)
+{
+    return 0;
 }
 
 int bench_peer_exec(bench_peer *p, char *const argv[])

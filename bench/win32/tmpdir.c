@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util.h"
+#include "harness/util.h"
 
 static char util_dir[MAX_PATH + 32];
 static DWORD util_dir_pid;
