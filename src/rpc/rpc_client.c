@@ -321,19 +321,11 @@ static xipc_err cli_send(xipc_rpc_client *c, int type, uint32_t msgid,
                          const char *method, const void *params, size_t len,
                          int timeout_ms, void (*before_wait)(void *), void *arg)
 {
-    static const uint8_t empty = 0x90;
-    uint8_t mem[XIPC_RPC_METHOD_MAX + 32];
-    xipc_mp_buf b;
-    xipc_mp_buf_init_fixed(&b, mem, sizeof(mem));
-    xipc_err rv = xipc__rpc_write_call_hdr(&b, type, msgid, method, strlen(method));
-    if (rv != XIPC_OK)
-        return rv;
-    if (params == NULL) {
-        params = &empty;
-        len = 1;
-    }
-    xipc_plat_iov iov[2] = {{b.data, b.len}, {params, len}};
-    return xipc__rpc_conn_sendv_or(c->conn, iov, 2, timeout_ms, before_wait, arg);
+    xipc_rpc_call_out o;
+    xipc_err rv = xipc__rpc_call_out(&o, type, msgid, method, params, len);
+    return rv != XIPC_OK ? rv
+                         : xipc__rpc_conn_sendv_or(c->conn, o.iov, 2, timeout_ms,
+                                                   before_wait, arg);
 }
 
 static xipc_err cli_future_new(xipc_rpc_client *c, xipc_rpc_callback cb,

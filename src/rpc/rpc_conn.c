@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "rpc/rpc_conn.h"
+#include "rpc/rpc_wire.h"
 
 /* Message mode's receive buffer starts at CONN_RX_MIN bytes (a typical
  * call fits) and doubles as a message needs; stream mode's follows the
@@ -437,4 +438,22 @@ void xipc__rpc_listener_close(xipc_rpc_listener *l)
         return;
     xipc_close(l->sock);
     free(l);
+}
+
+xipc_err xipc__rpc_call_out(xipc_rpc_call_out *o, int type, uint32_t msgid,
+                            const char *method, const void *params, size_t len)
+{
+    static const uint8_t empty = 0x90; /* [] */
+    xipc_mp_buf b;
+    xipc_mp_buf_init_fixed(&b, o->hdr, sizeof(o->hdr));
+    xipc_err rv = xipc__rpc_write_call_hdr(&b, type, msgid, method, strlen(method));
+    if (rv != XIPC_OK)
+        return rv;
+    if (params == NULL) {
+        params = &empty;
+        len = 1;
+    }
+    o->iov[0] = (xipc_plat_iov){b.data, b.len};
+    o->iov[1] = (xipc_plat_iov){params, len};
+    return XIPC_OK;
 }

@@ -25,6 +25,7 @@
 
 #include "core/platform.h"
 #include "core/transport.h"
+#include "rpc/rpc_fmt.h"
 #include "rpc/rpc_scan.h"
 
 /* Limits a connection enforces on what it receives. */
@@ -89,6 +90,19 @@ typedef struct xipc_rpc_listener {
 xipc_err xipc__rpc_conn_dial(xipc_rpc_conn **out, const char *url,
                              const xipc_rpc_limits *lim,
                              const xipc_opts *sock_opts, int timeout_ms);
+
+/* A request or notification as the pieces xipc__rpc_conn_sendv takes:
+ * the header, up to the params, in @p hdr; then the params. */
+typedef struct xipc_rpc_call_out {
+    uint8_t hdr[XIPC_RPC_METHOD_MAX + 32];
+    xipc_plat_iov iov[2];
+} xipc_rpc_call_out;
+
+/* Lay out [@p type, @p msgid, @p method, params] (a notification has no
+ * msgid) in @p o; @p params NULL (with @p len 0) sends []. The method and
+ * params are checked by the caller (xipc__rpc_check_call). */
+xipc_err xipc__rpc_call_out(xipc_rpc_call_out *o, int type, uint32_t msgid,
+                            const char *method, const void *params, size_t len);
 
 /*
  * Send one message made of @p n pieces (1..8). Never interleaves with

@@ -57,22 +57,14 @@ xipc_err xipc_rpc_req_link(xipc_rpc_req *req, xipc_rpc_link **out)
 xipc_err xipc_rpc_link_notify(xipc_rpc_link *l, const char *method,
                               const void *params, size_t len, int timeout_ms)
 {
-    static const uint8_t empty = 0x90; /* [] */
     if (l == NULL || timeout_ms < -1)
         return XIPC_EINVAL;
+    xipc_rpc_call_out o;
     xipc_err rv = xipc__rpc_check_call(method, params, len);
+    if (rv == XIPC_OK)
+        rv = xipc__rpc_call_out(&o, XIPC_RPC_NOTIFICATION, 0, method, params, len);
     if (rv != XIPC_OK)
         return rv;
-    uint8_t mem[XIPC_RPC_METHOD_MAX + 32];
-    xipc_mp_buf b;
-    xipc_mp_buf_init_fixed(&b, mem, sizeof(mem));
-    rv = xipc__rpc_write_call_hdr(&b, XIPC_RPC_NOTIFICATION, 0, method, strlen(method));
-    if (rv != XIPC_OK)
-        return rv;
-    if (params == NULL) {
-        params = &empty;
-        len = 1;
-    }
     xipc_rpc_server *srv = l->srv;
     xipc_plat_mutex_lock(&srv->mu);
     srv_conn *sc = l->sc;
@@ -81,10 +73,9 @@ xipc_err xipc_rpc_link_notify(xipc_rpc_link *l, const char *method,
     xipc_plat_mutex_unlock(&srv->mu);
     if (sc == NULL)
         return XIPC_ECLOSED;
-    xipc_plat_iov iov[2] = {{b.data, b.len}, {params, len}};
     rv = atomic_load(&sc->conn->broken) != 0
              ? XIPC_ECLOSED
-             : xipc__rpc_conn_sendv(sc->conn, iov, 2, timeout_ms);
+             : xipc__rpc_conn_sendv(sc->conn, o.iov, 2, timeout_ms);
     xipc_plat_mutex_lock(&srv->mu);
     xipc__rpc_conn_unref(sc);
     xipc_plat_mutex_unlock(&srv->mu);
