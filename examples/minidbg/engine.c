@@ -419,16 +419,15 @@ static xipc_err on_call(xipc_rpc_req *req, void *ud)
     engine *e = &eng;
     cmd c = {.fn = (cmd_fn)ud, .req = req};
     pthread_mutex_lock(&e->mu);
-    int running = e->running;
-    pid_t pid = e->pid;
-    pthread_mutex_unlock(&e->mu);
-    if (running && c.fn == c_kill) {
+    if (e->running) {
+        pid_t pid = e->pid;
+        pthread_mutex_unlock(&e->mu);
+        if (c.fn != c_kill)
+            return xipc_rpc_req_error(req, ENGINE_ERR,
+                                      "the process is running: interrupt it first");
         md_kill(pid);
         return XIPC_OK;
     }
-    if (running)
-        return xipc_rpc_req_error(req, ENGINE_ERR, "the process is running: interrupt it first");
-    pthread_mutex_lock(&e->mu);
     if (e->tail != NULL)
         e->tail->next = &c;
     else

@@ -356,12 +356,13 @@ void md_end(md_tracee *t)
 {
     if (t->state == MD_NONE)
         return;
+    int st;
     if (t->launched) {
         kill(t->pid, SIGKILL);
+        waitpid(t->pid, &st, __WALL);
     } else {
         if (t->state == MD_RUNNING) { /* detaching needs a stopped tracee */
             md_interrupt(t->pid);
-            int st;
             waitpid(t->pid, &st, __WALL);
         }
         char err[MD_ERR_MAX];
@@ -369,10 +370,6 @@ void md_end(md_tracee *t)
         while (t->nbps > 0)
             md_bp_clear(t, t->bps[0].addr, err);
         ptrace(PTRACE_DETACH, t->pid, NULL, NULL);
-    }
-    if (t->launched) {
-        int st;
-        waitpid(t->pid, &st, __WALL);
     }
     t->state = MD_NONE;
     t->pid = 0;
