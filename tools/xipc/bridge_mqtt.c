@@ -82,6 +82,15 @@ static void sess_failed(bridge_sess *s, const char *why)
     s->why[0] = '\0';
 }
 
+/*
+ * libmosquitto calls this from inside its CONNACK handler, before it
+ * marks the connection active and sends again the QoS 1 messages that
+ * were not acknowledged. Another thread that published now would get its
+ * new message out ahead of those older ones: the broker would take them
+ * out of order. So this only notes the CONNACK; the session counts as up
+ * (and other threads may publish) once mosquitto_loop() has returned, in
+ * sess_connacked().
+ */
 static void sess_on_connect(struct mosquitto *m, void *obj, int rc, int flags)
 {
     bridge_sess *s = obj;
@@ -90,15 +99,24 @@ static void sess_on_connect(struct mosquitto *m, void *obj, int rc, int flags)
         snprintf(s->why, sizeof(s->why), "%s", mosquitto_connack_string(rc));
         return;
     }
+    s->connack = 1 | (flags & 1) << 1;
+}
+
+/* After mosquitto_loop(): a CONNACK it handled makes the session up. */
+static void sess_connacked(bridge_sess *s)
+{
+    int present = s->connack >> 1 & 1;
+    if (s->connack == 0)
+        return;
+    s->connack = 0;
     if (s->ever_up)
         s->reconnects++;
     s->ever_up = 1;
     s->backoff_ms = BRIDGE_RETRY_MIN_MS;
     atomic_store(&s->up, 1);
-    bridge_note("%s: connected%s", s->cfg->mqtt_url,
-                flags & 1 ? " (session present)" : "");
+    bridge_note("%s: connected%s", s->cfg->mqtt_url, present ? " (session present)" : "");
     if (s->on_up != NULL)
-        s->on_up(s, flags & 1);
+        s->on_up(s, present);
 }
 
 /* A new try: the first connect, or a reconnect (which closes the old socket). */
@@ -206,9 +224,13 @@ int bridge_sess_step(bridge_sess *s, int wait_ms)
     } else {
         errno = 0;
         int rc = mosquitto_loop(s->m, wait_ms, 1);
-        if (rc == MOSQ_ERR_SUCCESS && atomic_load(&s->up))
-            rc = sess_burst(s);
         int errnum = errno;
+        sess_connacked(s);
+        if (rc == MOSQ_ERR_SUCCESS && atomic_load(&s->up)) {
+            errno = 0;
+            rc = sess_burst(s);
+            errnum = errno;
+        }
         char why[160];
         if (rc != MOSQ_ERR_SUCCESS) {
             if (s->why[0] == '\0')

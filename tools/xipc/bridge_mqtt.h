@@ -26,6 +26,7 @@ struct bridge_sess {
     pthread_mutex_t *lock;
     atomic_int up;       /* a CONNACK accepted the session, not lost since */
     int sock;            /* a socket exists: connecting or up */
+    int connack;         /* a CONNACK accepted, not yet seen by the loop: 1 | present << 1 */
     int ever_up;
     long backoff_ms;     /* the next wait after a failure */
     uint64_t retry_at;   /* when to try again (ms, bridge_now_ms) */
