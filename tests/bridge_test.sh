@@ -277,21 +277,27 @@ run() {
     ELAPSED_MS=$((($(date +%s%N) - t0) / 1000000))
 }
 
-# check_subs P COUNT DUPS_OK: B's `xipc sub`s have every message in order
+# check_subs P COUNT RESTART: B's `xipc sub`s have every message, and
+# without a broker restart (RESTART no) each once and in order. Across a
+# restart duplicates are MQTT's at least once, and the order is the
+# broker's (docs/bridge.md, "Order"): both counted, not asserted.
 check_subs() {
     for f in "$TMP/sub$1".*.out; do
         seq_check "$f" "$2"
         expect "phase $1: $(basename "$f"): missing" "$MISS" 0
-        expect "phase $1: $(basename "$f"): reordered" "$REORD" 0
-        [ "$3" = yes ] || expect "phase $1: $(basename "$f"): duplicates" "$DUPS" 0
-        echo "phase $1: $(basename "$f" .out): $UNIQ distinct, $DUPS duplicates"
+        if [ "$3" = no ]; then
+            expect "phase $1: $(basename "$f"): reordered" "$REORD" 0
+            expect "phase $1: $(basename "$f"): duplicates" "$DUPS" 0
+        fi
+        echo "phase $1: $(basename "$f" .out): $UNIQ distinct, $DUPS duplicates, $REORD out of order"
     done
 }
 
-# check_peer P: B's bridge_peer sub saw no corrupt message, no reordering
+# check_peer P [restart]: B's bridge_peer sub saw no corrupt message, and
+# no reordering unless the broker was restarted (then it is reported)
 check_peer() {
     expect "phase $1: corrupt" "$(field "$TMP/peer$1.out" corrupt)" 0
-    expect "phase $1: reordered" "$(field "$TMP/peer$1.out" reordered)" 0
+    [ "${2:-}" = restart ] || expect "phase $1: reordered" "$(field "$TMP/peer$1.out" reordered)" 0
     echo "phase $1: bridge_peer: $(cat "$TMP/peer$1.out")"
     echo "phase $1: A: $(grep -- '->' "$TMP/out$1.err")"
     echo "phase $1: B: $(grep -- '->' "$TMP/in$1.err")"
@@ -310,10 +316,10 @@ expect "phase 1: B's counters" "$(grep -o 'received.*' "$TMP/in1.err")" \
 echo "figure: latency qos1 500/s 64 B: p50 $(field "$TMP/peer1.out" p50_us) us," \
     "p99 $(field "$TMP/peer1.out" p99_us) us, max $(field "$TMP/peer1.out" max_us) us"
 
-# ---- 2. QoS 1 across a broker restart: nothing lost, in order ----
+# ---- 2. QoS 1 across a broker restart: nothing lost ----
 run 2 1 3000 1000 64 4096 2 all restart TERM
 check_subs 2 3000 yes
-check_peer 2
+check_peer 2 restart
 expect "phase 2: missing" "$(field "$TMP/peer2.out" missing)" 0
 expect "phase 2: A's lost" "$(field "$TMP/out2.err" lost)" 0
 expect "phase 2: A's sent" "$(field "$TMP/out2.err" sent)" 3000
@@ -327,23 +333,24 @@ grep -q "connection was lost\|connection refused" "$TMP/out2.err" && ok ||
 # the broker kept B's session across its restart (persistence)
 grep -q "connected (session present)" "$TMP/in2.err" && ok ||
     fail "phase 2: B's session did not survive the broker's restart"
-echo "figure: broker restart qos1: missing 0, duplicates $(field "$TMP/peer2.out" duplicates)" \
-    "(bridge_peer), $(field "$TMP/in2.err" received) received by B's bridge for 3000 sent"
+echo "figure: broker restart qos1: missing 0, duplicates $(field "$TMP/peer2.out" duplicates)," \
+    "out of order $(field "$TMP/peer2.out" reordered) (bridge_peer), $(field "$TMP/in2.err" received) received by B's bridge for 3000 sent"
 
 # ---- 2k. QoS 1 across a broker killed (SIGKILL): reported, not asserted.
 # The broker saves its state at exit and every autosave_interval (30 min
 # by default): killed, it comes back with the state of its last save, so
 # what it had acknowledged since, and the sessions made since, are gone.
 run 2k 1 3000 1000 64 4096 0 some restart KILL
-check_peer 2k
+check_peer 2k restart
 echo "figure: broker killed qos1: missing $(field "$TMP/peer2k.out" missing) of 3000," \
-    "duplicates $(field "$TMP/peer2k.out" duplicates); A: sent $(field "$TMP/out2k.err" sent)"
+    "duplicates $(field "$TMP/peer2k.out" duplicates), out of order $(field "$TMP/peer2k.out" reordered); A: sent $(field "$TMP/out2k.err" sent)"
 
 # ---- 3. QoS 0 across a broker restart: losses counted, not asserted ----
 run 3 0 3000 1000 64 4096 1 some restart TERM
-check_peer 3
+check_peer 3 restart
 expect "phase 3: duplicates" "$(field "$TMP/peer3.out" duplicates)" 0
-echo "figure: broker restart qos0: missing $(field "$TMP/peer3.out" missing) of 3000;" \
+echo "figure: broker restart qos0: missing $(field "$TMP/peer3.out" missing) of 3000," \
+    "out of order $(field "$TMP/peer3.out" reordered);" \
     "A: dropped $(field "$TMP/out3.err" dropped), sent $(field "$TMP/out3.err" sent)"
 
 # ---- 4. the publisher laps A's bridge: received + lost = published ----
