@@ -150,8 +150,13 @@ static int ow_close(bench_conn *c)
     if (c->tx != NULL && xipc_send(c->tx, c->p.buf, 0, 1000) == XIPC_EINVAL)
         xipc_send(c->tx, OW_END, OW_END_LEN, 1000); /* the end, where 0 bytes cannot go */
     xipc_close(c->tx);
-    xipc_close(c->rx);
-    return bench_pconn_end(&c->p, NULL);
+    /* Ours stays open until the peer has ended: it may still be answering
+     * a sync marker that was sent again, and that answer must not fail
+     * (a DDE server that is closing refuses a poke: DDE_FNOTPROCESSED). */
+    xipc_sock *rx = c->rx;
+    int rc = bench_pconn_end(&c->p, NULL); /* frees c */
+    xipc_close(rx);
+    return rc;
 }
 
 /* mq://: the system's message size limit (the platform layer's: a sysctl
