@@ -68,7 +68,8 @@ native: deps m32 win64 win32 asan
 native: tsan fuzz-build
 
 test: native
-	cd $(B)/native && ctest --output-on-failure -j$(JOBS)
+	cd $(B)/native && ctest --output-on-failure -j$(JOBS) || \
+		{ sh $(CURDIR)/scripts/test-failures.sh $(B)/native; exit 1; }
 
 # the Windows part needs only win64's xipc.exe, and only where wine64 can run
 # it (scripts/demo-windows.sh says why it skips otherwise)
