@@ -1,7 +1,9 @@
 /*
  * The raw baselines, with POSIX directly and CPU accounting: round trips
  * of a counter on one shared cache line with pure spinning (the hardware
- * floor), and round trips and streams of fixed-size messages over two
+ * floor); a spinning stream through a shared 1 MiB ring of 16 slots (the
+ * floor of copying messages from one process to another: memcpy in,
+ * memcpy out, one counter each way); and round trips and streams of fixed-size messages over two
  * pipes, an AF_UNIX stream socketpair and a TCP loopback connection
  * (TCP_NODELAY). The mechanism is set up before the fork; it is all the
  * child uses. No framing: the size is agreed in advance, so these are the
@@ -39,13 +41,26 @@ typedef struct raw_line {
     uint8_t pad[60];
 } raw_line;
 
+/* raw-spin's stream: RAW_RING_SLOTS slots of RAW_MAX_MSG bytes. The
+ * parent copies message number head into slot head % SLOTS and counts
+ * head; the child copies it out and counts tail; each waits spinning. */
+#define RAW_RING_SLOTS 16u
+#define RAW_RING_QUIT UINT64_MAX
+typedef struct raw_ring {
+    _Alignas(64) _Atomic uint64_t head; /* messages written; RAW_RING_QUIT: stop */
+    _Alignas(64) _Atomic uint64_t tail; /* messages read */
+    _Alignas(64) uint8_t slot[RAW_RING_SLOTS][RAW_MAX_MSG];
+} raw_ring;
+
 struct bench_conn {
     bench_peer peer;
     bench_cpu cpu;
     double *peer_cpu;
     size_t size;
     int rtt;
-    raw_line *line; /* raw-spin */
+    raw_line *line; /* raw-spin, round trips */
+    raw_ring *ring; /* raw-spin, the stream */
+    uint64_t head;  /* raw-spin stream: messages written */
     uint32_t next;  /* raw-spin: the next odd value to send */
     int rfd, wfd;   /* the parent's ends */
     int crfd, cwfd; /* the child's ends (closed in the parent after fork) */
@@ -104,11 +119,10 @@ static int raw_write_full(int fd, const uint8_t *p, size_t n)
 
 /* ---- a connection ------------------------------------------------------------------ */
 
-static bench_conn *raw_alloc(const bench_cfg *cfg, int stream_ok)
+static bench_conn *raw_alloc(const bench_cfg *cfg)
 {
-    if (cfg->size < 1 || cfg->size > RAW_MAX_MSG || (!cfg->rtt && !stream_ok)) {
-        bench_set_error(stream_ok ? "message size outside 1..65536"
-                                  : "this baseline measures round trips only");
+    if (cfg->size < 1 || cfg->size > RAW_MAX_MSG) {
+        bench_set_error("message size outside 1..65536");
         return NULL;
     }
     bench_conn *c = calloc(1, sizeof(*c));
@@ -134,6 +148,8 @@ static int raw_close(bench_conn *c)
         return 0;
     if (c->line != NULL)
         atomic_store(&c->line->word, RAW_SPIN_QUIT);
+    if (c->ring != NULL)
+        atomic_store(&c->ring->head, RAW_RING_QUIT);
     raw_close_ends(&c->rfd, &c->wfd); /* the child reads EOF and leaves */
     raw_close_ends(&c->crfd, &c->cwfd);
     raw_close_fd(&c->lfd);
@@ -143,15 +159,10 @@ static int raw_close(bench_conn *c)
         *c->peer_cpu = cpu;
     if (c->line != NULL)
         munmap(c->line, sizeof(*c->line));
+    if (c->ring != NULL)
+        munmap(c->ring, sizeof(*c->ring));
     free(c);
     return rc;
-}
-
-/* put() and sync() of a baseline that only measures round trips: fails. */
-static int raw_no_stream(bench_conn *c)
-{
-    bench_set_error("this baseline measures round trips only");
-    return -1;
 }
 
 /* ---- raw-spin ---------------------------------------------------------------------- */
@@ -184,11 +195,32 @@ static int raw_spin_serve(raw_line *l, const bench_peer *peer)
     }
 }
 
+/* Child side of the stream: copy each message out of its slot into @p buf
+ * until the parent writes RAW_RING_QUIT. @return 0 then, 1 when orphaned */
+static int raw_ring_serve(raw_ring *r, size_t size, uint8_t *buf, const bench_peer *peer)
+{
+    uint64_t tail = 0;
+    for (uint32_t i = 1;; i++) {
+        uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+        if (head == RAW_RING_QUIT)
+            return 0;
+        if (head != tail) {
+            memcpy(buf, r->slot[tail % RAW_RING_SLOTS], size);
+            atomic_store_explicit(&r->tail, ++tail, memory_order_release);
+            continue;
+        }
+        raw_relax();
+        if ((i & RAW_SPIN_CHECK) == 0 && bench_peer_orphaned(peer))
+            return 1;
+    }
+}
+
 static int raw_spin_peer(void *arg)
 {
-    bench_conn *c = arg; /* the child's copy; only c->line is shared */
+    bench_conn *c = arg; /* the child's copy; only c->line or c->ring is shared */
     bench_cpu_start(&c->cpu);
-    if (raw_spin_serve(c->line, &c->peer) != 0)
+    if ((c->ring != NULL ? raw_ring_serve(c->ring, c->size, c->buf, &c->peer)
+                         : raw_spin_serve(c->line, &c->peer)) != 0)
         return 1; /* orphaned: nobody to report to */
     bench_cpu_report(&c->cpu);
     return 0;
@@ -197,19 +229,24 @@ static int raw_spin_peer(void *arg)
 static int raw_spin_open(bench_conn **out, const bench_cfg *cfg)
 {
     *out = NULL;
-    bench_conn *c = raw_alloc(cfg, 0);
+    bench_conn *c = raw_alloc(cfg);
     if (c == NULL)
         return -1;
-    void *p = mmap(NULL, sizeof(raw_line), PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    size_t len = cfg->rtt ? sizeof(raw_line) : sizeof(raw_ring);
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
         bench_set_error("mmap: %s", strerror(errno));
         raw_close(c);
         return -1;
     }
-    c->line = p;
-    atomic_init(&c->line->word, 0);
-    c->next = 1;
+    if (cfg->rtt) {
+        c->line = p;
+        atomic_init(&c->line->word, 0);
+        c->next = 1;
+    } else {
+        c->ring = p; /* zero-filled: head = tail = 0 */
+        memset(c->buf, 0x5a, c->size);
+    }
     if (bench_peer_start(&c->peer, raw_spin_peer, c) != 0) {
         raw_close(c);
         return -1;
@@ -237,6 +274,36 @@ static int raw_spin_rtt(bench_conn *c)
             return -1;
         }
     }
+}
+
+/* Spin until the child has read all but @p room messages of the stream. */
+static int raw_ring_wait(bench_conn *c, uint64_t room)
+{
+    for (uint32_t i = 1;; i++) {
+        if (c->head - atomic_load_explicit(&c->ring->tail, memory_order_acquire) <= room)
+            return 0;
+        raw_relax();
+        if ((i & RAW_SPIN_CHECK) == 0 && bench_peer_gone(&c->peer)) {
+            bench_set_error("the spinning peer died");
+            return -1;
+        }
+    }
+}
+
+/* One message of the stream: wait for a free slot, copy in, count it. */
+static int raw_ring_put(bench_conn *c)
+{
+    if (raw_ring_wait(c, RAW_RING_SLOTS - 1) != 0)
+        return -1;
+    memcpy(c->ring->slot[c->head % RAW_RING_SLOTS], c->buf, c->size);
+    atomic_store_explicit(&c->ring->head, ++c->head, memory_order_release);
+    return 0;
+}
+
+/* The end of a throughput run: the child has read everything. */
+static int raw_ring_sync(bench_conn *c)
+{
+    return raw_ring_wait(c, 0);
 }
 
 /* ---- raw-pipe, raw-unix, raw-tcp: byte streams of fixed-size messages ------------ */
@@ -267,7 +334,7 @@ static int raw_stream_peer(void *arg)
 static int raw_stream_open(bench_conn **out, const bench_cfg *cfg, const int fds[4])
 {
     *out = NULL;
-    bench_conn *c = raw_alloc(cfg, 1);
+    bench_conn *c = raw_alloc(cfg);
     if (c == NULL) {
         int r = fds[0], w = fds[1], cr = fds[2], cw = fds[3];
         raw_close_ends(&r, &w);
@@ -407,7 +474,7 @@ static int raw_sync(bench_conn *c)
 
 const bench_drv bench_drv_raw_spin = {
     .transport = "raw-spin", .impl = "raw", .open = raw_spin_open,
-    .rtt = raw_spin_rtt, .put = raw_no_stream, .sync = raw_no_stream,
+    .rtt = raw_spin_rtt, .put = raw_ring_put, .sync = raw_ring_sync,
     .close = raw_close,
 };
 

@@ -39,6 +39,7 @@
 static const bench_case shm_suite_cases[] = {
     {.drv = &bench_drv_memcpy, .rtt = 0, .size = 65536},
     {.drv = &bench_drv_raw_spin, .rtt = 1, .size = 64},
+    {.drv = &bench_drv_raw_spin, .rtt = 0, .size = 65536},
     {.drv = &bench_drv_raw_pipe, .rtt = 1, .size = 64},
     {.drv = &bench_drv_raw_unix, .rtt = 1, .size = 64},
     {.drv = &bench_drv_x_shm, .rtt = 1, .size = 64},
@@ -160,6 +161,7 @@ static void shm_suite_verdicts(const shm_suite *s, FILE *f)
     double thr = shm_suite_get(s, "shm", "B/s", 65536);
     double zc = shm_suite_get(s, "shm-zc", "B/s", 65536);
     double mem = shm_suite_get(s, "memcpy", "B/s", 65536);
+    double spin_thr = shm_suite_get(s, "raw-spin", "B/s", 65536);
     double r_spin = shm_suite_ratio(shm, spin);
     double r_pipe = shm_suite_ratio(pipe, shm);
     double r_mem = shm_suite_ratio(thr, mem);
@@ -175,6 +177,12 @@ static void shm_suite_verdicts(const shm_suite *s, FILE *f)
     shm_suite_print_ratio(f, "shm 64 KiB B/s / memcpy 64 KiB B/s", r_mem, NULL);
     shm_suite_print_ratio(f, "shm-zc 64 KiB B/s / memcpy 64 KiB B/s",
                           shm_suite_ratio(zc, mem), NULL);
+    shm_suite_print_ratio(f, "raw-spin 64 KiB B/s / memcpy 64 KiB B/s",
+                          shm_suite_ratio(spin_thr, mem), NULL);
+    shm_suite_print_ratio(f, "shm 64 KiB B/s / raw-spin 64 KiB B/s",
+                          shm_suite_ratio(thr, spin_thr), NULL);
+    shm_suite_print_ratio(f, "shm-zc 64 KiB B/s / shm 64 KiB B/s", shm_suite_ratio(zc, thr),
+                          NULL);
     if (s->ncases > SHM_SUITE_NBASE) {
         /* what crossing the bitness costs; an emulated peer says nothing */
         const char *note = s->self_emu == NULL && s->peer_emu[0] != '\0'
@@ -188,13 +196,15 @@ static void shm_suite_verdicts(const shm_suite *s, FILE *f)
             shm_suite_ratio(shm_suite_get(s, "shm-xbit", "B/s", 65536), thr), note);
     }
     fprintf(f, "\ntargets:\n");
-    shm_suite_target(f, "shm rtt / raw-spin rtt", r_spin, 1, 2,
+    shm_suite_target(f, "shm rtt / raw-spin rtt", r_spin, 1, 1.5,
                      emu[0]                          ? emu
                      : spin > SHM_SUITE_SPIN_SANE_NS ? "VOID (raw-spin did not spin: "
                                                        "CPUs were busy)"
                                                      : NULL);
     shm_suite_target(f, "raw-pipe rtt / shm rtt", r_pipe, 0, 10, emu[0] ? emu : NULL);
-    shm_suite_target(f, "shm 64 KiB B/s / memcpy B/s", r_mem, 0, 0.5, emu[0] ? emu : NULL);
+    shm_suite_target(f, "shm 64 KiB B/s / memcpy B/s", r_mem, 0, 0.6, emu[0] ? emu : NULL);
+    shm_suite_target(f, "shm-zc 64 KiB B/s / shm 64 KiB B/s", shm_suite_ratio(zc, thr), 0, 1,
+                     emu[0] ? emu : NULL);
 }
 
 int bench_suite_shm(const bench_args *a, FILE *out, FILE *json)
