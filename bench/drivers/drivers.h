@@ -40,6 +40,10 @@ extern const bench_drv bench_drv_rpc_unix;
 extern const bench_drv bench_drv_rpc_tcp;
 extern const bench_drv bench_drv_rpc_shm_nospin; /* shm:// with spin_us = 0 */
 extern const bench_drv bench_drv_rpc_shm_inline; /* shm://, null and echo XIPC_RPC_INLINE */
+/* the same two, but call() from thread i uses a client of its own (up to
+ * RPCB_MAX_CLIENTS: one connection per calling thread) */
+extern const bench_drv bench_drv_rpc_shm_per;
+extern const bench_drv bench_drv_rpc_shm_inline_per;
 /* The raw baselines, with CPU accounting (posix/raw.c; on Windows
  * win32/raw.c skips them, saying so) */
 extern const bench_drv bench_drv_raw_spin; /* a counter on one cache line */

@@ -8,7 +8,8 @@
  *   sink(bin)   -> nil       a pipelined stream
  *   quit()                   a notification: the server stops
  * and the parent the client (one xipc_rpc_client, shared by all calling
- * threads, as rpc.h allows).
+ * threads, as rpc.h allows; in the *-per variants a client per calling
+ * thread, each its own connection to the one server).
  *   rtt:  xipc_rpc_call of echo (null at size 0)
  *   put:  xipc_rpc_call_async of sink, at most RPC_WINDOW calls in flight
  *   sync: wait for every answer
@@ -35,6 +36,7 @@
 #define RPC_DIAL_MS 5000
 #define RPC_WINDOW 64
 #define RPC_MAX_MSG 65536u
+#define RPCB_MAX_CLIENTS 8 /* the *-per variants: one client per calling thread */
 
 enum { RPC_SHM, RPC_UNIX, RPC_TCP, RPC_SHM_NOSPIN, RPC_SHM_INLINE };
 
@@ -47,6 +49,8 @@ typedef struct rpcb_args {
 
 struct bench_conn {
     xipc_rpc_client *cli;
+    xipc_rpc_client *per[RPCB_MAX_CLIENTS]; /* *-per: call() of thread i uses per[i] */
+    unsigned nper;
     bench_peer peer;
     bench_cpu cpu;
     double *peer_cpu;
@@ -140,6 +144,8 @@ static int rpcb_close(bench_conn *c)
 {
     if (c == NULL)
         return 0;
+    for (unsigned i = 0; i < c->nper; i++)
+        xipc_rpc_client_close(c->per[i]);
     if (c->cli != NULL) {
         xipc_rpc_notify(c->cli, "quit", NULL, 0, 1000);
         xipc_rpc_client_close(c->cli);
@@ -171,7 +177,7 @@ static int rpcb_url(char *url, size_t cap, int kind, const char *name)
     return 0;
 }
 
-static int rpcb_dial(bench_conn *c, const char *url, int nospin)
+static int rpcb_dial(xipc_rpc_client **cli, bench_conn *c, const char *url, int nospin)
 {
     xipc_rpc_client_opts o;
     xipc_rpc_client_opts_init(&o);
@@ -181,17 +187,22 @@ static int rpcb_dial(bench_conn *c, const char *url, int nospin)
         o.sock.spin_us = 0;
     uint64_t end = bench_now_ns() + (uint64_t)RPC_DIAL_MS * 1000000u;
     xipc_err rv;
-    while ((rv = xipc_rpc_client_dial(&c->cli, url, &o, 1000)) == XIPC_ECONNREFUSED &&
+    while ((rv = xipc_rpc_client_dial(cli, url, &o, 1000)) == XIPC_ECONNREFUSED &&
            bench_now_ns() < end && !bench_peer_gone(&c->peer))
         bench_nap_us(300);
     return rv == XIPC_OK ? 0 : rpcb_fail("xipc_rpc_client_dial", rv);
 }
 
-static int rpcb_open(bench_conn **out, const bench_cfg *cfg, int kind)
+static int rpcb_open(bench_conn **out, const bench_cfg *cfg, int kind, int per)
 {
     *out = NULL;
     if (cfg->size > RPC_MAX_MSG) {
         bench_set_error("message size %zu over %u", cfg->size, RPC_MAX_MSG);
+        return -1;
+    }
+    if (per && cfg->threads > RPCB_MAX_CLIENTS) {
+        bench_set_error("%u calling threads: a client each for at most %d", cfg->threads,
+                        RPCB_MAX_CLIENTS);
         return -1;
     }
     bench_conn *c = calloc(1, sizeof(*c));
@@ -229,8 +240,10 @@ static int rpcb_open(bench_conn **out, const bench_cfg *cfg, int kind)
              bench_peer_run(&c->peer, &bench_peer_rpc, args, &c->cpu) != 0;
     if (rc == 0) {
         bench_cpu_parent(&c->cpu);
-        rc = rpcb_dial(c, url, nospin);
+        rc = rpcb_dial(&c->cli, c, url, nospin);
     }
+    for (unsigned i = 0; rc == 0 && per && i < cfg->threads; i++, c->nper++)
+        rc = rpcb_dial(&c->per[i], c, url, nospin);
     if (rc != 0)
         return bench_close_failed(rpcb_close, c);
     *out = c;
@@ -309,20 +322,23 @@ static int rpcb_sync(bench_conn *c)
 
 static int rpcb_call(bench_conn *c, unsigned thread)
 {
-    xipc_err rv = xipc_rpc_call(c->cli, "null", NULL, 0, NULL, RPC_TIMEOUT_MS);
+    xipc_rpc_client *cli = c->nper > 0 ? c->per[thread % c->nper] : c->cli;
+    xipc_err rv = xipc_rpc_call(cli, "null", NULL, 0, NULL, RPC_TIMEOUT_MS);
     return rv == XIPC_OK ? 0 : rpcb_fail("xipc_rpc_call null", rv);
 }
 
-#define RPCB_OPEN(fn, kind)                                                     \
+#define RPCB_OPEN(fn, kind, per)                                                \
     static int fn(bench_conn **out, const bench_cfg *cfg)                        \
     {                                                                            \
-        return rpcb_open(out, cfg, kind);                                        \
+        return rpcb_open(out, cfg, kind, per);                                   \
     }
-RPCB_OPEN(rpcb_open_shm, RPC_SHM)
-RPCB_OPEN(rpcb_open_unix, RPC_UNIX)
-RPCB_OPEN(rpcb_open_tcp, RPC_TCP)
-RPCB_OPEN(rpcb_open_shm_nospin, RPC_SHM_NOSPIN)
-RPCB_OPEN(rpcb_open_shm_inline, RPC_SHM_INLINE)
+RPCB_OPEN(rpcb_open_shm, RPC_SHM, 0)
+RPCB_OPEN(rpcb_open_unix, RPC_UNIX, 0)
+RPCB_OPEN(rpcb_open_tcp, RPC_TCP, 0)
+RPCB_OPEN(rpcb_open_shm_nospin, RPC_SHM_NOSPIN, 0)
+RPCB_OPEN(rpcb_open_shm_inline, RPC_SHM_INLINE, 0)
+RPCB_OPEN(rpcb_open_shm_per, RPC_SHM, 1)
+RPCB_OPEN(rpcb_open_shm_inline_per, RPC_SHM_INLINE, 1)
 
 #define RPCB_DRV(var, name, fn, setup_fn)                                        \
     const bench_drv var = {.transport = name, .impl = "xipc", .open = fn,          \
@@ -333,3 +349,5 @@ RPCB_DRV(bench_drv_rpc_unix, "rpc-unix", rpcb_open_unix, xconn_unix_setup);
 RPCB_DRV(bench_drv_rpc_tcp, "rpc-tcp", rpcb_open_tcp, NULL);
 RPCB_DRV(bench_drv_rpc_shm_nospin, "rpc-shm-nospin", rpcb_open_shm_nospin, NULL);
 RPCB_DRV(bench_drv_rpc_shm_inline, "rpc-shm-inline", rpcb_open_shm_inline, NULL);
+RPCB_DRV(bench_drv_rpc_shm_per, "rpc-shm-per", rpcb_open_shm_per, NULL);
+RPCB_DRV(bench_drv_rpc_shm_inline_per, "rpc-shm-inline-per", rpcb_open_shm_inline_per, NULL);

@@ -19,6 +19,9 @@ static const cmp_row rpc_rows[] = {
     {"shm", "shm", &bench_drv_x_shm, CMP_T_RTT64, 0, RPC_P},
     {"rpc shm", "rpc-shm", &bench_drv_rpc_shm, RPC_CALLS, 0, RPC_P},
     {"rpc shm inline", "rpc-shm-inline", &bench_drv_rpc_shm_inline, RPC_CALLS, 0, RPC_P},
+    {"rpc shm 8cli", "rpc-shm-per", &bench_drv_rpc_shm_per, CMP_T_CALL8, 0, RPC_P},
+    {"rpc inline 8cli", "rpc-shm-inline-per", &bench_drv_rpc_shm_inline_per, CMP_T_CALL8, 0,
+     RPC_P},
     {"rpc shm spin0", "rpc-shm-nospin", &bench_drv_rpc_shm_nospin, RPC_CALLS, 0, RPC_P},
     {"rpc unix", "rpc-unix", &bench_drv_rpc_unix, RPC_CALLS, 0, RPC_P},
     {"rpc tcp", "rpc-tcp", &bench_drv_rpc_tcp, RPC_CALLS, 0, RPC_P},
@@ -31,9 +34,9 @@ static const cmp_row rpc_rows[] = {
 
 static void rpc_table(const cmp_suite *s, FILE *out)
 {
-    fprintf(out, "%-14s %-4s %10s %10s %10s %11s %11s %9s\n", "mechanism", "impl",
+    fprintf(out, "%-16s %-4s %10s %10s %10s %11s %11s %9s\n", "mechanism", "impl",
             "null call", "p50", "p99", "calls/s", "calls/s", "CPU/call");
-    fprintf(out, "%-14s %-4s %10s %10s %10s %11s %11s %9s\n", "", "", "median", "", "",
+    fprintf(out, "%-16s %-4s %10s %10s %10s %11s %11s %9s\n", "", "", "median", "", "",
             "1 thread", "8 threads", "1 thread");
     for (size_t r = 0; r < RPC_NROWS; r++) {
         const cmp_row *row = &rpc_rows[r];
@@ -53,9 +56,9 @@ static void rpc_table(const cmp_suite *s, FILE *out)
         }
         if (k8 != NULL && k8->state == BENCH_OK)
             cmp_fmt_rate(c[4], sizeof(c[4]), k8->value, "");
-        fprintf(out, "%-14s %-4s %10s %10s %10s %11s %11s %9s%s%s\n", row->row,
+        fprintf(out, "%-16s %-4s %10s %10s %10s %11s %11s %9s%s%s\n", row->row,
                 row->drv->impl, c[0], c[1], c[2], c[3], c[4], c[5],
-                row->tests & CMP_T_NULL ? "" : "  (shm transport, 64 B echo)",
+                row->tests & CMP_T_RTT64 ? "  (shm transport, 64 B echo)" : "",
                 bench_emulated() ? "  emulated" : "");
     }
 }
@@ -84,7 +87,8 @@ int bench_suite_rpc(const bench_args *a, FILE *out, FILE *json)
 {
     static const cmp_report r = {
         rpc_table,
-        "\nxipc: one client shared by the calling threads; nng: one REQ "
+        "\nxipc: one client shared by the calling threads (8cli: a client, and a "
+        "connection, per thread); nng: one REQ "
         "socket, a context per thread; D-Bus: a bus connection per thread "
         "(sd-bus objects are not thread-safe). CPU/call: every process of "
         "the case, the dbus-daemon included.\n",
