@@ -77,7 +77,7 @@ typedef struct fault_run {
     uint64_t seed;
     int kills_wanted;
     char exe[512];
-    char prefix[48]; /* "fault-<pid>": every name of this run starts so */
+    char prefix[48]; /* "fault-<pid>-<clock>": every name of this run starts so */
     unsigned pid;
     unsigned port[4]; /* fixed TCP ports of this run */
     fault_slot *slots; /* shared with every child (fault_util.c) */

@@ -204,7 +204,10 @@ int main(int argc, char **argv)
     F.pid = (unsigned)xipc_plat_getpid();
     F.seed = argc > 3 ? strtoull(argv[3], NULL, 10)
                       : (uint64_t)time(NULL) * 1000003u ^ F.pid;
-    snprintf(F.prefix, sizeof(F.prefix), "fault-%u", F.pid);
+    /* the clock too: under wine pids are small and come again, and a run
+     * that failed may have left names of its own behind */
+    snprintf(F.prefix, sizeof(F.prefix), "fault-%u-%x", F.pid,
+             (unsigned)(xipc_plat_now_ns() & 0xffffffu));
     fault_self_path();
     XT_ASSERT(F.kills_wanted > 0);
     void (*run)(void) = NULL;
