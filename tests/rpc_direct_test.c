@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "rpc/rpc_client.h"
+#include "rpc/rpc_server.h" /* xipc__rpc_server_rescues */
 #include "rpc_util.h"
 #include "run32.h"
 
@@ -217,6 +218,20 @@ static xipc_err t_nap(xipc_rpc_req *req, void *ud)
     return xipc_rpc_req_returnf(req, "i", tag);
 }
 
+/* conc(): 20 ms in the handler, counting how many run at once. */
+static atomic_int dt_conc_now, dt_conc_max;
+
+static xipc_err t_conc(xipc_rpc_req *req, void *ud)
+{
+    int now = atomic_fetch_add(&dt_conc_now, 1) + 1;
+    int max = atomic_load(&dt_conc_max);
+    while (now > max && !atomic_compare_exchange_weak(&dt_conc_max, &max, now))
+        ;
+    xipc_plat_sleep_us(20000);
+    atomic_fetch_sub(&dt_conc_now, 1);
+    return XIPC_OK;
+}
+
 /* hold(): return once dt_hold is 0 (bounded: 30 s). */
 static atomic_int dt_hold;
 
@@ -247,6 +262,7 @@ static xipc_rpc_server *dt_server(uint32_t workers, const xipc_rpc_server_opts *
     XT_OK(xipc_rpc_server_register_ex(srv, "iwho", "(int slot)", t_who, NULL, inl));
     XT_OK(xipc_rpc_server_register_ex(srv, "nap", "(int us, int tag) -> int", t_nap, NULL, 0));
     XT_OK(xipc_rpc_server_register_ex(srv, "hold", "()", t_hold, NULL, 0));
+    XT_OK(xipc_rpc_server_register_ex(srv, "conc", "()", t_conc, NULL, 0));
     return srv;
 }
 
@@ -332,10 +348,12 @@ static void t_inline_holds_connection(const char *kind, int inline_applies)
 }
 
 /*
- * The thread an inline handler runs on. One worker only: a handler run by
- * a worker would show the same thread for every connection. Inline over
- * shm://: one thread per connection, the same for consecutive calls, and
- * not the worker; over unix:// the inline method runs on the worker.
+ * The thread a handler runs on. One worker only: a handler run by a worker
+ * would show the same thread for every connection. Over shm:// an inline
+ * call runs on its connection's reader: one thread per connection, the
+ * same for consecutive calls, and not the worker; so does any other call
+ * in a 64-bit process (leader/follower, see t_leader_follower), while in a
+ * 32-bit one it runs on the worker. Over unix:// both run on the worker.
  */
 static void t_inline_thread(void)
 {
@@ -350,8 +368,8 @@ static void t_inline_thread(void)
         XT_OK(xipc_rpc_callf(c1, "iwho", "i", i, ""));     /* slots 0..2 */
         XT_OK(xipc_rpc_callf(c2, "iwho", "i", 3 + i, "")); /* slots 3..5 */
     }
-    XT_OK(xipc_rpc_callf(c1, "who", "i", 6, ""));  /* the worker */
-    XT_OK(xipc_rpc_callf(c2, "who", "i", 7, ""));  /* the worker again */
+    XT_OK(xipc_rpc_callf(c1, "who", "i", 6, ""));  /* c1's reader (leader/follower) */
+    XT_OK(xipc_rpc_callf(c2, "who", "i", 7, ""));  /* c2's reader */
     XT_OK(xipc_rpc_callf(c3, "iwho", "i", 8, "")); /* stream mode: the worker */
     uint64_t t[9];
     for (int i = 0; i < 9; i++) {
@@ -361,9 +379,12 @@ static void t_inline_thread(void)
     XT_ASSERT(t[0] == t[1] && t[1] == t[2]); /* one reader per connection */
     XT_ASSERT(t[3] == t[4] && t[4] == t[5]);
     XT_ASSERT(t[0] != t[3]);                 /* two connections, two readers */
-    XT_ASSERT(t[6] == t[7]);                 /* the one worker */
-    XT_ASSERT(t[0] != t[6] && t[3] != t[6]); /* inline: not on the worker */
-    XT_ASSERT(t[8] == t[6]);                 /* unix://: on the worker */
+    XT_ASSERT(t[8] != t[0] && t[8] != t[3]); /* unix://: on the worker */
+    if (XIPC_RPC_LEADER) {
+        XT_ASSERT(t[6] == t[0] && t[7] == t[3]); /* a worker method: on the reader too */
+    } else { /* 32-bit: readers run inline methods only */
+        XT_ASSERT(t[6] == t[7] && t[6] == t[8]); /* the one worker */
+    }
     xipc_rpc_client_close(c1);
     xipc_rpc_client_close(c2);
     xipc_rpc_client_close(c3);
@@ -1109,6 +1130,164 @@ static void t_direct_send_waits(void)
            "filled the ring)\n", OS_SEND_MS, (unsigned long long)ms, OS_TIMEOUT_MS, n);
 }
 
+/*
+ * Leader/follower (rpc_rescue.c): a message-mode reader runs the calls to
+ * worker methods it reads; one that runs past XIPC_RPC_RESCUE_US has a
+ * worker read the connection meanwhile.
+ *  1. A call blocked at the gate does not hold its connection: a call sent
+ *     after it on the same connection is answered while the gate is shut,
+ *     and a rescue was counted.
+ *  2. Two workers, one held at the gate by a call on another connection:
+ *     a nap of 100 ms on the reader takes the second slot and is rescued;
+ *     the rescuing worker reads the add sent after it and queues it, and
+ *     it runs once the nap has freed the slot, while the gate is still
+ *     shut; then the reader has its connection back.
+ *  3. One worker and a small queue (max_queued_bytes): the rescuing
+ *     worker fills the queue while the reader naps and waits for room;
+ *     when the nap ends it hands the connection back at once (it must
+ *     not wait for room that only it could make) and runs the calls.
+ * A rescue that no worker could begin before the reader's call ended is
+ * called off (SC_RESCUE_QUEUED back to NONE, the stale job then does
+ * nothing). That needs every worker busy while a slot is free, which
+ * only happens for the few milliseconds a rescuing worker takes to hand a
+ * connection back: no test forces it.
+ */
+static void t_leader_follower(const char *kind)
+{
+    if (!XIPC_RPC_LEADER) {
+        printf("leader/follower: %s: not in a 32-bit process (rpc_server.h)\n", kind);
+        return;
+    }
+    atomic_store(&rt_gate_open, 0);
+    xipc_rpc_server *srv = dt_server(2, NULL);
+    char url[512];
+    rt_serve(srv, kind, url, sizeof(url));
+    xipc_rpc_client *c = rt_dial(url);
+    uint64_t r0 = xipc__rpc_server_rescues(srv);
+    xipc_rpc_future *slow;
+    XT_OK(xipc_rpc_call_async(c, "wait_gate", NULL, 0, NULL, NULL, &slow));
+    rt_gate_wait_for(1);
+    int v = 0;
+    XT_OK(xipc_rpc_callf(c, "add", "ii", 40, 2, "i", &v));
+    XT_EQ(v, 42);
+    XT_EQ(atomic_load(&rt_gate_waiting), 1); /* still shut */
+    XT_ASSERT(xipc__rpc_server_rescues(srv) > r0);
+    atomic_store(&rt_gate_open, 1);
+    XT_OK(xipc_rpc_future_wait(slow, 30000));
+    dt_expect_str(slow, "opened");
+    xipc_rpc_future_free(slow);
+    xipc_rpc_client_close(c);
+    xipc_rpc_server_free(srv);
+
+    atomic_store(&rt_gate_open, 0);
+    srv = dt_server(2, NULL);
+    char unx[512];
+    rt_serve(srv, kind, url, sizeof(url));
+    rt_serve(srv, RT_STREAM, unx, sizeof(unx));
+    xipc_rpc_client *cu = rt_dial(unx);
+    c = rt_dial(url);
+    XT_OK(xipc_rpc_call_async(cu, "wait_gate", NULL, 0, NULL, NULL, &slow));
+    rt_gate_wait_for(1); /* a worker and one of the two slots are held */
+    r0 = xipc__rpc_server_rescues(srv);
+    xipc_rpc_future *nap, *add;
+    void *p;
+    size_t pl;
+    XT_OK(xipc_rpc_pack(&p, &pl, "ii", 100000, 7));
+    XT_OK(xipc_rpc_call_async(c, "nap", p, pl, NULL, NULL, &nap));
+    xipc_rpc_free(p);
+    XT_OK(xipc_rpc_pack(&p, &pl, "ii", 1, 2));
+    XT_OK(xipc_rpc_call_async(c, "add", p, pl, NULL, NULL, &add));
+    xipc_rpc_free(p);
+    XT_OK(xipc_rpc_future_wait(nap, 30000));
+    XT_OK(xipc_rpc_future_wait(add, 30000));
+    XT_EQ(dt_future_int(nap), 7);
+    XT_EQ(dt_future_int(add), 3);
+    XT_EQ(atomic_load(&rt_gate_waiting), 1); /* still shut */
+    XT_ASSERT(xipc__rpc_server_rescues(srv) > r0);
+    XT_OK(xipc_rpc_callf(c, "add", "ii", 2, 3, "i", &v)); /* the reader reads again */
+    XT_EQ(v, 5);
+    atomic_store(&rt_gate_open, 1);
+    XT_OK(xipc_rpc_future_wait(slow, 30000));
+    xipc_rpc_future_free(nap);
+    xipc_rpc_future_free(add);
+    xipc_rpc_future_free(slow);
+    xipc_rpc_client_close(cu);
+    xipc_rpc_client_close(c);
+    xipc_rpc_server_free(srv);
+
+    /* 3. one worker, a small queue: the rescuing worker fills it while the
+     * reader naps, and waits for room; the nap ends, the reader wants its
+     * connection back, the worker hands it back and runs what it queued */
+    xipc_rpc_server_opts o;
+    xipc_rpc_server_opts_init(&o);
+    o.max_queued_bytes = 4096;
+    srv = dt_server(1, &o);
+    rt_serve(srv, kind, url, sizeof(url));
+    c = rt_dial(url);
+    enum { NQ = 64 };
+    xipc_rpc_future *q[NQ];
+    uint8_t blob[256];
+    memset(blob, 0x61, sizeof(blob));
+    XT_OK(xipc_rpc_pack(&p, &pl, "ii", 50000, 9));
+    XT_OK(xipc_rpc_call_async(c, "nap", p, pl, NULL, NULL, &nap));
+    xipc_rpc_free(p);
+    XT_OK(xipc_rpc_pack(&p, &pl, "b", blob, sizeof(blob)));
+    for (int i = 0; i < NQ; i++)
+        XT_OK(xipc_rpc_call_async(c, "echo", p, pl, NULL, NULL, &q[i]));
+    xipc_rpc_free(p);
+    XT_OK(xipc_rpc_future_wait(nap, 30000));
+    XT_EQ(dt_future_int(nap), 9);
+    for (int i = 0; i < NQ; i++) {
+        XT_OK(xipc_rpc_future_wait(q[i], 30000));
+        XT_OK(xipc_rpc_future_result(q[i], NULL));
+        xipc_rpc_future_free(q[i]);
+    }
+    xipc_rpc_future_free(nap);
+    xipc_rpc_client_close(c);
+    xipc_rpc_server_free(srv);
+    printf("leader/follower: %s ok\n", kind);
+}
+
+/*
+ * opts.workers bounds the handlers that run at once, whoever runs them
+ * (readers run calls too: leader/follower): with 1 worker, calls from
+ * three connections of each kind at once never overlap (a library behind
+ * `xipc host --workers 1` need not be thread-safe); with 3, they do.
+ */
+static void t_workers_bound(void)
+{
+    for (uint32_t workers = 1; workers <= 3; workers += 2) {
+        atomic_store(&dt_conc_max, 0);
+        xipc_rpc_server *srv = dt_server(workers, NULL);
+        char urls[3][512];
+        rt_serve(srv, "shm", urls[0], sizeof(urls[0]));
+        rt_serve(srv, "pipe", urls[1], sizeof(urls[1]));
+        rt_serve(srv, RT_STREAM, urls[2], sizeof(urls[2]));
+        xipc_rpc_client *c[3];
+        xipc_rpc_future *f[3][4];
+        for (int i = 0; i < 3; i++)
+            c[i] = rt_dial(urls[i]);
+        for (int k = 0; k < 4; k++)
+            for (int i = 0; i < 3; i++)
+                XT_OK(xipc_rpc_call_async(c[i], "conc", NULL, 0, NULL, NULL, &f[i][k]));
+        for (int i = 0; i < 3; i++)
+            for (int k = 0; k < 4; k++) {
+                XT_OK(xipc_rpc_future_wait(f[i][k], 30000));
+                XT_OK(xipc_rpc_future_result(f[i][k], NULL));
+                xipc_rpc_future_free(f[i][k]);
+            }
+        if (workers == 1)
+            XT_EQ(atomic_load(&dt_conc_max), 1);
+        else
+            XT_ASSERT(atomic_load(&dt_conc_max) > 1);
+        XT_ASSERT(atomic_load(&dt_conc_max) <= (int)workers);
+        for (int i = 0; i < 3; i++)
+            xipc_rpc_client_close(c[i]);
+        xipc_rpc_server_free(srv);
+    }
+    printf("workers bound the handlers ok\n");
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "serve") == 0)
@@ -1120,6 +1299,9 @@ int main(int argc, char **argv)
     t_inline_holds_connection("unix", 0);
     t_inline_holds_connection("tcp", 0);
     t_inline_thread();
+    t_leader_follower("shm");
+    t_leader_follower("pipe");
+    t_workers_bound();
     t_inline_calls("shm");
     t_inline_calls("pipe");
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {

@@ -125,8 +125,10 @@ typedef struct xipc_rpc_req xipc_rpc_req;
  * A handler. Read the arguments (xipc_rpc_req_argsf, or the codec through
  * xipc_rpc_req_params), write the result (xipc_rpc_req_returnf, or the
  * codec through xipc_rpc_req_result) or an error (xipc_rpc_req_error).
- * Runs on a worker thread; several handlers run at once (or, registered
- * XIPC_RPC_INLINE, on the connection's reader thread).
+ * Runs on a worker thread, or on the thread that read the request (a
+ * shm:// or pipe:// connection's reader, in a 64-bit process, while fewer
+ * than opts.workers handlers run; or registered XIPC_RPC_INLINE). At most
+ * opts.workers run at once, plus inline ones.
  * @return XIPC_OK: the response carries the error set with
  *         xipc_rpc_req_error if any, else the result written (nil when
  *         nothing was written). Another code without an error set: the
@@ -145,7 +147,9 @@ typedef xipc_err (*xipc_rpc_handler)(xipc_rpc_req *req, void *userdata);
 typedef struct xipc_rpc_server_opts {
     uint32_t magic; /*!< set by init; do not touch */
     uint32_t size;  /*!< sizeof(xipc_rpc_server_opts) at the caller's build */
-    /*! Worker threads running handlers. Default: the number of processors. */
+    /*! Worker threads running handlers, and the most handlers (not
+     *  counting inline ones) that run at once, wherever they run.
+     *  Default: the number of processors. */
     uint32_t workers;
     /*! Largest message received, in bytes. Default 16 MiB. A larger one
      *  (or a header announcing one) closes that connection; a request
@@ -245,15 +249,17 @@ XIPC_API xipc_err xipc_rpc_server_register(xipc_rpc_server *srv,
 
 /*!
  * Flag of xipc_rpc_server_register_ex: run the handler on the thread that
- * read the request, not on a worker. This saves two thread hand-offs per
- * call (over shm:// a null call takes about a third of the time), and is
- * for handlers that return within microseconds and never block: while one
- * runs, its connection reads nothing else. It applies to message-mode
- * connections (shm://, pipe://...), where each connection has its own
- * reader thread; on unix:// and tcp://, whose one poller thread reads
- * every connection, the method runs on a worker as usual.
- * The reader's stack is 256 KiB (a worker's is the system default): an
- * inline handler must not need more.
+ * read the request, always, and let that connection read nothing else
+ * meanwhile. For handlers that return within microseconds and never
+ * block. It applies to message-mode connections (shm://, pipe://...),
+ * where each connection has its own reader thread; on unix:// and tcp://,
+ * whose one poller thread reads every connection, the method runs on a
+ * worker as usual. Without the flag, a 64-bit server's readers run calls
+ * too (leader/follower, docs/rpc.md), about as fast, but a call still
+ * running after 1-2 ms has a worker read its connection meanwhile, and
+ * opts.workers bounds them; in a 32-bit process they go to the workers.
+ * A reader's stack is the system default in a 64-bit process and
+ * 256 KiB in a 32-bit one: an inline handler there must not need more.
  */
 #define XIPC_RPC_INLINE 1u
 
@@ -271,7 +277,8 @@ XIPC_API xipc_err xipc_rpc_server_register_ex(xipc_rpc_server *srv,
  * Listen at @p url and serve it from now on; call again for more URLs (any
  * mix of schemes). Returns at once: a thread per URL accepts; one thread
  * reads every unix:// and tcp:// connection (epoll), a thread per
- * connection reads the others; the workers run the calls.
+ * connection reads the others (and, in a 64-bit process, runs their
+ * calls while it can: see xipc_rpc_handler); the workers run the rest.
  * "tcp://127.0.0.1:0" picks a free port: see xipc_rpc_server_url().
  * @return XIPC_OK, XIPC_EINVAL (bad URL), XIPC_ENOTSUP (a scheme without
  *         connections, e.g. mailslot://), XIPC_EADDRINUSE, XIPC_ESTATE

@@ -302,19 +302,53 @@ static srv_job *job_take(xipc_rpc_server *srv, srv_job **head, srv_job **tail)
     return job;
 }
 
+void xipc__rpc_job_run(xipc_rpc_server *srv, srv_job *job)
+{
+    call_run(srv, job, NULL, NULL, NULL);
+    xipc_plat_mutex_lock(&srv->mu);
+    job_done(srv, job);
+    xipc_plat_mutex_unlock(&srv->mu);
+}
+
+void xipc__rpc_handler_over(xipc_rpc_server *srv)
+{
+    srv->busy--;
+    if (srv->qhead != NULL) /* a worker may wait for this slot */
+        xipc_plat_cond_signal(&srv->work);
+}
+
+/* A job a worker may take now: a rescue job, or a call while fewer than
+ * nworkers handlers run; srv->mu held. */
+static srv_job *worker_job(xipc_rpc_server *srv)
+{
+    if (srv->rhead != NULL)
+        return job_take(srv, &srv->rhead, &srv->rtail);
+    if (srv->qhead != NULL && srv->busy < srv->nworkers) {
+        srv->busy++;
+        return job_take(srv, &srv->qhead, &srv->qtail);
+    }
+    return NULL;
+}
+
 void xipc__rpc_worker_main(void *arg)
 {
     xipc_rpc_server *srv = arg;
     xipc_plat_mutex_lock(&srv->mu);
     for (;;) {
-        while (srv->qhead == NULL && !srv->workers_exit)
+        srv_job *job;
+        while ((job = worker_job(srv)) == NULL &&
+               !(srv->workers_exit && srv->qhead == NULL && srv->rhead == NULL))
             xipc_plat_cond_wait(&srv->work, &srv->mu, UINT64_MAX);
-        srv_job *job = job_take(srv, &srv->qhead, &srv->qtail);
         if (job == NULL)
             break; /* exit, and nothing left to do */
         xipc_plat_mutex_unlock(&srv->mu);
-        call_run(srv, job, NULL, NULL, NULL);
+        if (job->rescue)
+            xipc__rpc_rescue_read(job->conn);
+        else
+            call_run(srv, job, NULL, NULL, NULL);
         xipc_plat_mutex_lock(&srv->mu);
+        if (!job->rescue)
+            xipc__rpc_handler_over(srv);
         job_done(srv, job);
     }
     xipc_plat_mutex_unlock(&srv->mu);

@@ -116,7 +116,7 @@ static void poll_conn(xipc_rpc_server *srv, srv_conn *sc, srv_conn **again)
         }
         if (rv == XIPC_EPROTO)
             xipc__rpc_fault(sc);
-        if (rv != XIPC_OK || xipc__rpc_dispatch(sc, msg, len) != XIPC_OK) {
+        if (rv != XIPC_OK || xipc__rpc_dispatch(sc, msg, len, NULL) != XIPC_OK) {
             poll_end(srv, sc);
             return;
         }

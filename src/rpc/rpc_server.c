@@ -83,6 +83,7 @@ static void srv_free_storage(xipc_rpc_server *srv)
     free(srv->peers);
     free(srv->workers);
     xipc_plat_poller_free(srv->poller);
+    xipc_plat_cond_fini(&srv->tick);
     xipc_plat_cond_fini(&srv->answers);
     xipc_plat_cond_fini(&srv->change);
     xipc_plat_cond_fini(&srv->work);
@@ -178,7 +179,7 @@ xipc_err xipc_rpc_server_alloc(xipc_rpc_server **out,
         free(srv);
         return XIPC_ENOMEM;
     }
-    xipc_plat_cond *conds[] = {&srv->work, &srv->change, &srv->answers};
+    xipc_plat_cond *conds[] = {&srv->work, &srv->change, &srv->answers, &srv->tick};
     for (size_t i = 0; i < sizeof(conds) / sizeof(conds[0]); i++) {
         if (xipc_plat_cond_init(conds[i]) != XIPC_OK) {
             while (i-- > 0)
@@ -202,6 +203,10 @@ xipc_err xipc_rpc_server_alloc(xipc_rpc_server **out,
         (rv = xipc_plat_thread_create(&srv->answerer, xipc__rpc_answerer_main, srv)) ==
             XIPC_OK)
         srv->answerer_started = 1;
+    if (rv == XIPC_OK && XIPC_RPC_LEADER &&
+        (rv = xipc_plat_thread_create(&srv->rescuer, xipc__rpc_rescuer_main, srv)) ==
+            XIPC_OK)
+        srv->rescuer_started = 1;
     if (rv != XIPC_OK) {
         xipc_rpc_server_free(srv);
         return rv;
@@ -353,8 +358,8 @@ xipc_err xipc_rpc_server_stop(xipc_rpc_server *srv)
     /* 2. every call received is answered; each reader leaves once its
      * connection has nothing in flight */
     xipc_plat_mutex_lock(&srv->mu);
-    while (srv->conns != NULL || srv->qhead != NULL || srv->ahead != NULL ||
-           srv->running > 0)
+    while (srv->conns != NULL || srv->qhead != NULL || srv->rhead != NULL ||
+           srv->ahead != NULL || srv->running > 0)
         xipc_plat_cond_wait(&srv->change, &srv->mu, UINT64_MAX);
     xipc_plat_mutex_unlock(&srv->mu);
     xipc__rpc_reap(srv);
@@ -364,11 +369,14 @@ xipc_err xipc_rpc_server_stop(xipc_rpc_server *srv)
     srv->poll_exit = 1;
     xipc_plat_cond_broadcast(&srv->work);
     xipc_plat_cond_broadcast(&srv->answers);
+    xipc_plat_cond_broadcast(&srv->tick);
     xipc_plat_mutex_unlock(&srv->mu);
     for (uint32_t i = 0; i < srv->nworkers; i++)
         xipc_plat_thread_join(&srv->workers[i]);
     if (srv->answerer_started)
         xipc_plat_thread_join(&srv->answerer);
+    if (srv->rescuer_started)
+        xipc_plat_thread_join(&srv->rescuer);
     if (srv->poll_started) {
         xipc_plat_poller_wake(srv->poller);
         xipc_plat_thread_join(&srv->poll_thread);
@@ -394,6 +402,14 @@ size_t xipc__rpc_server_conn_bytes(xipc_rpc_server *srv)
     xipc_plat_mutex_lock(&srv->mu);
     for (srv_conn *sc = srv->conns; sc != NULL; sc = sc->next)
         n += atomic_load(&sc->conn->held);
+    xipc_plat_mutex_unlock(&srv->mu);
+    return n;
+}
+
+uint64_t xipc__rpc_server_rescues(xipc_rpc_server *srv)
+{
+    xipc_plat_mutex_lock(&srv->mu);
+    uint64_t n = srv->rescues;
     xipc_plat_mutex_unlock(&srv->mu);
     return n;
 }

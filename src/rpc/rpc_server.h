@@ -18,6 +18,18 @@
  * registered XIPC_RPC_INLINE itself and sends their responses, blocking
  * only its own connection (the poller never does: it serves many).
  *
+ * Leader/follower on message-mode connections (rpc_rescue.c): such a
+ * reader also runs the other calls it reads itself, with no hand-off to
+ * a worker (a hand-off is a wake-up, 20-100 us), when fewer than
+ * opts.workers handlers run (srv->busy counts those of workers and
+ * readers: the option still bounds how many run at once; else the call
+ * is queued). If a call of its is
+ * still running XIPC_RPC_RESCUE_US later, the rescuer thread has a
+ * worker read the connection meanwhile (a rescue job), and that worker
+ * queues what it reads to the workers as usual, until the reader is back.
+ * So a call that blocks holds its connection's next request up for that
+ * long at most, and calls that wait on each other still all run.
+ *
  * Lifetimes: a connection holds one reference for its reader and one per
  * queued or running job; at zero it moves to the zombie list, where a
  * listener thread or stop joins its reader thread (if any) and frees it.
@@ -31,6 +43,8 @@
  */
 #ifndef XIPC_RPC_SERVER_H
 #define XIPC_RPC_SERVER_H
+
+#include <stdint.h>
 
 #include "rpc/rpc_conn.h"
 #include "rpc/rpc_fmt.h"
@@ -62,6 +76,7 @@ typedef struct srv_job {
     size_t params_len;
     size_t bytes;           /* counted against max_queued_bytes */
     int on_reader;          /* inline, on the reader: not in inflight */
+    int rescue;             /* a worker reads conn while its reader runs a call */
 } srv_job;
 
 /* Why a connection is refused (srv_conn.refused). */
@@ -77,6 +92,15 @@ enum {
     SC_PAUSED, /* not read: max_queued_bytes queued (back-pressure) */
     SC_KICKED, /* in srv->kicks: the poller must look at it */
     SC_ENDED   /* reading is over */
+};
+
+/* A message-mode connection's rescue (srv_conn.rescued; rpc_rescue.c). A
+ * worker reads only after it moved QUEUED to READING; the reader reads
+ * only at NONE. */
+enum {
+    SC_RESCUE_NONE,
+    SC_RESCUE_QUEUED,  /* a rescue job waits for a worker (the reader may cancel it) */
+    SC_RESCUE_READING  /* a worker reads the connection */
 };
 
 struct srv_conn {
@@ -100,6 +124,13 @@ struct srv_conn {
     size_t queued_bytes;
     xipc_mp_buf inl_out;     /* the reader's response buffer, kept */
     xipc_rpc_link *links;    /* links to it (rpc_link.c; srv->mu) */
+    /* leader/follower (rpc_rescue.c), message mode; srv->mu: */
+    int r_running;           /* its reader runs a call it read */
+    uint64_t r_seq;          /* calls its reader has run */
+    uint64_t r_seen;         /* r_seq at the rescuer's last look */
+    int rescued;             /* SC_RESCUE_*: a rescue job queued, or reading */
+    int want_back;           /* the reader's call is over: rescue, stop reading */
+    int read_end;            /* the rescuing reader met the end of input */
 };
 
 /* Connections served per peer (max_conns_per_peer): a hash table, in
@@ -130,6 +161,9 @@ struct xipc_rpc_server {
     srv_conn *conns;
     srv_conn *zombies;
     srv_job *qhead, *qtail;     /* calls, for the workers */
+    srv_job *rhead, *rtail;     /* rescue jobs, for the workers (rpc_rescue.c) */
+    uint32_t busy;              /* handlers running, on workers or readers: at
+                                   most nworkers, as opts.workers promises */
     srv_job *ahead, *atail;     /* answers readers queued, for the answerer */
     xipc_plat_cond answers;     /* the answerer: an answer or exit */
     xipc_plat_thread answerer;
@@ -153,14 +187,33 @@ struct xipc_rpc_server {
     atomic_int mem_freed;       /* a large buffer was freed since the last
                                    xipc__rpc_mem_tick that released */
     uint64_t mem_released_ns;   /* that release (srv->mu) */
+    /* the rescuer (rpc_rescue.c); srv->mu: */
+    xipc_plat_thread rescuer;
+    int rescuer_started, rescuer_idle;
+    xipc_plat_cond tick;        /* the rescuer: a reader runs a call, or exit */
+    uint32_t r_running;         /* readers running a call */
+    uint64_t r_calls;           /* calls readers have started, ever */
+    uint64_t rescues;           /* rescue jobs queued, ever (for tests) */
 };
 
 /* How long a refused connection may take to send its first request, and
  * how many may wait at once (more are closed at once). */
 #define XIPC_RPC_REFUSE_MS 1000
 #define XIPC_RPC_REFUSE_MAX 64
-/* Stack of a message-mode reader thread (it runs only library code). */
+/*
+ * Leader/follower (rpc_rescue.c) where the address space is 64-bit: a
+ * reader then runs any handler, so its stack is the system's default, as
+ * a worker's. In a 32-bit process a reader runs only inline handlers and
+ * library code on a 256 KiB stack, so that a thousand connections fit
+ * (docs/limits.md); other calls go to the workers.
+ */
+#if UINTPTR_MAX > 0xffffffffu
+#define XIPC_RPC_LEADER 1
+#define XIPC_RPC_READER_STACK 0u
+#else
+#define XIPC_RPC_LEADER 0
 #define XIPC_RPC_READER_STACK (256u << 10)
+#endif
 /* Freed buffers of at least this size are given back to the system, at
  * most once per XIPC_RPC_RELEASE_MS (xipc__rpc_mem_tick). */
 #define XIPC_RPC_RELEASE_MIN (1u << 20)
@@ -214,11 +267,13 @@ int xipc__rpc_conn_full(const srv_conn *sc);
 int xipc__rpc_conn_done(const srv_conn *sc);
 
 /*
- * Queue one message from a client. XIPC_OK: read on. XIPC_EPROTO: not a
+ * Queue one message from a client, or with @p run (a message-mode reader)
+ * leave a call to a worker method in *run for the caller to run with
+ * xipc__rpc_reader_run. XIPC_OK: read on. XIPC_EPROTO: not a
  * request or notification; XIPC_ECLOSED: a refused connection's request
  * was answered; XIPC_ENOMEM: stop reading (the connection then closes).
  */
-xipc_err xipc__rpc_dispatch(srv_conn *sc, const uint8_t *buf, size_t len);
+xipc_err xipc__rpc_dispatch(srv_conn *sc, const uint8_t *buf, size_t len, srv_job **run);
 
 /* Receiving from @p sc failed with XIPC_EPROTO: count it, and answer a
  * request over a limit whose msgid arrived. */
@@ -236,6 +291,44 @@ void xipc__rpc_call_inline(srv_conn *sc, const xipc_rpc_msg *m, xipc_rpc_handler
 
 /* The worker thread's body (rpc_call.c). */
 void xipc__rpc_worker_main(void *arg);
+
+/* How long a message-mode reader runs a call before a worker reads its
+ * connection meanwhile (rpc_rescue.c). */
+#define XIPC_RPC_RESCUE_US 1000
+/* How long the rescuer goes on looking after the last call a reader ran
+ * before it sleeps until the next one (and then needs a wake-up). */
+#define XIPC_RPC_RESCUE_LINGER_MS 200
+/* How often a rescuing worker looks whether the reader wants its
+ * connection back (the reader waits that long at most). */
+#define XIPC_RPC_RESCUE_POLL_MS 5
+
+/* A handler (a worker's or a reader's) is over: free its slot of
+ * srv->busy; srv->mu held (rpc_call.c). */
+void xipc__rpc_handler_over(xipc_rpc_server *srv);
+
+/* Run @p job (a call read by the reader of its connection) on this
+ * thread, as a worker would (rpc_call.c). Takes srv->mu: not held. */
+void xipc__rpc_job_run(xipc_rpc_server *srv, srv_job *job);
+
+/* The reader of @p sc runs @p job itself: account it, tell the rescuer,
+ * run it, then take the reading back from a rescuing worker. @return 0:
+ * read on; 1: the rescuing worker met the end of input (rpc_rescue.c).
+ * srv->mu not held. */
+int xipc__rpc_reader_run(srv_conn *sc, srv_job *job);
+
+/* The rescuer thread's body (rpc_rescue.c). */
+void xipc__rpc_rescuer_main(void *arg);
+
+/* Queue a rescue job for @p sc (a worker then reads it); srv->mu held
+ * (rpc_srvconn.c). */
+xipc_err xipc__rpc_rescue_queue(srv_conn *sc);
+
+/* Rescue jobs @p srv has queued so far (for tests). */
+uint64_t xipc__rpc_server_rescues(xipc_rpc_server *srv);
+
+/* A worker took @p job, a rescue job: read its connection until its
+ * reader wants it back (rpc_srvconn.c). srv->mu not held. */
+void xipc__rpc_rescue_read(srv_conn *sc);
 
 /* The answerer thread's body (rpc_call.c): sends the answers in
  * srv->ahead. */

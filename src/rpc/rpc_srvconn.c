@@ -297,6 +297,25 @@ static srv_job *srv_job_new(srv_conn *sc, uint32_t msgid, const char *name,
     return job;
 }
 
+xipc_err xipc__rpc_rescue_queue(srv_conn *sc)
+{
+    xipc_rpc_server *srv = sc->srv;
+    srv_job *job = srv_job_new(sc, 0, "", 0, NULL, 0);
+    if (job == NULL)
+        return XIPC_ENOMEM;
+    job->rescue = 1;
+    sc->rescued = SC_RESCUE_QUEUED;
+    sc->queued_bytes += job->bytes;
+    sc->refs++;
+    if (srv->rtail != NULL)
+        srv->rtail->next = job;
+    else
+        srv->rhead = job;
+    srv->rtail = job;
+    xipc_plat_cond_broadcast(&srv->work); /* the one that waits for a slot may not */
+    return XIPC_OK;
+}
+
 /* Queue the answer [code, message] to request @p msgid; srv->mu held. It
  * is sent by the answerer, so a reader never waits for a client to read,
  * and a refusal never waits for a worker. */
@@ -311,7 +330,7 @@ static xipc_err srv_answer(srv_conn *sc, uint32_t msgid, int64_t code,
     return XIPC_OK;
 }
 
-xipc_err xipc__rpc_dispatch(srv_conn *sc, const uint8_t *buf, size_t len)
+xipc_err xipc__rpc_dispatch(srv_conn *sc, const uint8_t *buf, size_t len, srv_job **run)
 {
     xipc_rpc_server *srv = sc->srv;
     xipc_rpc_msg m;
@@ -371,7 +390,12 @@ xipc_err xipc__rpc_dispatch(srv_conn *sc, const uint8_t *buf, size_t len)
         }
         if (job != NULL) {
             job->notify = notify;
-            srv_enqueue(sc, job);
+            if (run != NULL && srv->busy < srv->nworkers) {
+                srv->busy++; /* the reader runs it: xipc__rpc_reader_run */
+                *run = job;
+            } else {
+                srv_enqueue(sc, job);
+            }
         }
     } else if (!notify) {
         rv = srv_answer(sc, m.msgid, code, text);
@@ -437,7 +461,42 @@ static int srv_reader_idle(srv_conn *sc)
     return expired;
 }
 
-/* A message-mode connection's reader: parse and queue until the client
+/*
+ * Read one message of @p sc and act on it: XIPC_OK: read on (also after
+ * @p wait_ms without one, *idle set); else reading is over. With @p run,
+ * a call to a worker method is left there for the caller to run.
+ */
+static xipc_err srv_read_one(srv_conn *sc, srv_job **run, int *idle, int wait_ms)
+{
+    const uint8_t *msg;
+    size_t len;
+    xipc_err rv = xipc__rpc_conn_recv(sc->conn, &msg, &len, wait_ms);
+    if (rv == XIPC_ETIMEDOUT) {
+        *idle = 1;
+        return XIPC_OK;
+    }
+    if (rv == XIPC_EPROTO)
+        xipc__rpc_fault(sc);
+    /* a malformed message ends the reading; the calls received before
+     * it are answered, then the connection closes */
+    if (rv == XIPC_OK)
+        rv = xipc__rpc_dispatch(sc, msg, len, run);
+    return rv;
+}
+
+/* May a reader of @p sc go on? Waits while its queue is full (back-
+ * pressure); a rescuing worker (@p rescue) also stops waiting, and
+ * reading, once the reader wants its connection back. srv->mu held. */
+static int srv_may_read(srv_conn *sc, int rescue)
+{
+    xipc_rpc_server *srv = sc->srv;
+    while (!(rescue && sc->want_back) && !xipc__rpc_conn_done(sc) &&
+           xipc__rpc_conn_full(sc))
+        xipc_plat_cond_wait(&srv->change, &srv->mu, UINT64_MAX);
+    return !(rescue && sc->want_back) && !xipc__rpc_conn_done(sc);
+}
+
+/* A message-mode connection's reader: parse, run or queue until the client
  * leaves, the connection breaks, a timeout, or xipc__rpc_conn_done. */
 static void srv_reader_main(void *arg)
 {
@@ -445,30 +504,50 @@ static void srv_reader_main(void *arg)
     xipc_rpc_server *srv = sc->srv;
     for (;;) {
         xipc_plat_mutex_lock(&srv->mu);
-        /* back-pressure: read no more while the queue is full */
-        while (!xipc__rpc_conn_done(sc) && xipc__rpc_conn_full(sc))
-            xipc_plat_cond_wait(&srv->change, &srv->mu, UINT64_MAX);
-        int done = xipc__rpc_conn_done(sc);
+        int go = srv_may_read(sc, 0);
         xipc_plat_mutex_unlock(&srv->mu);
-        if (done)
+        if (!go)
             break;
-        const uint8_t *msg;
-        size_t len;
-        xipc_err rv = xipc__rpc_conn_recv(sc->conn, &msg, &len, XIPC_RPC_POLL_MS);
-        if (rv == XIPC_ETIMEDOUT) {
-            if (srv_reader_idle(sc))
-                break;
-            continue;
-        }
-        if (rv == XIPC_EPROTO)
-            xipc__rpc_fault(sc);
-        /* a malformed message ends the reading; the calls received before
-         * it are answered, then the connection closes */
-        if (rv != XIPC_OK || xipc__rpc_dispatch(sc, msg, len) != XIPC_OK)
+        srv_job *job = NULL;
+        int idle = 0;
+        xipc_err rv = srv_read_one(sc, XIPC_RPC_LEADER ? &job : NULL, &idle, XIPC_RPC_POLL_MS);
+        if (job != NULL && xipc__rpc_reader_run(sc, job) != 0)
+            break; /* the worker that read meanwhile met the end */
+        if (rv != XIPC_OK || (idle && srv_reader_idle(sc)))
             break;
     }
     xipc_plat_mutex_lock(&srv->mu);
     xipc__rpc_conn_unref(sc);
+    xipc_plat_mutex_unlock(&srv->mu);
+}
+
+void xipc__rpc_rescue_read(srv_conn *sc)
+{
+    xipc_rpc_server *srv = sc->srv;
+    xipc_plat_mutex_lock(&srv->mu);
+    int mine = sc->rescued == SC_RESCUE_QUEUED; /* else cancelled, or another job reads */
+    if (mine)
+        sc->rescued = SC_RESCUE_READING;
+    xipc_plat_mutex_unlock(&srv->mu);
+    if (!mine)
+        return;
+    for (;;) {
+        xipc_plat_mutex_lock(&srv->mu);
+        int go = srv_may_read(sc, 1);
+        xipc_plat_mutex_unlock(&srv->mu);
+        if (!go)
+            break;
+        int idle = 0;
+        if (srv_read_one(sc, NULL, &idle, XIPC_RPC_RESCUE_POLL_MS) != XIPC_OK) {
+            xipc_plat_mutex_lock(&srv->mu);
+            sc->read_end = 1;
+            xipc_plat_mutex_unlock(&srv->mu);
+            break;
+        }
+    }
+    xipc_plat_mutex_lock(&srv->mu);
+    sc->rescued = SC_RESCUE_NONE;
+    xipc_plat_cond_broadcast(&srv->change);
     xipc_plat_mutex_unlock(&srv->mu);
 }
 
