@@ -14,7 +14,9 @@
  *                 peek/release, the payload left untouched
  *     memcpy64k   N pairs of 64 KiB memcpy: the copies copy64k makes
  *     rpc-inline  N null calls over shm:// to an XIPC_RPC_INLINE method
- *     rpc-worker  N null calls over shm:// run by the server's worker
+ *     rpc-worker  N null calls over shm:// to an ordinary method (a 64-bit
+ *                 server's reader runs it, leader/follower; a 32-bit
+ *                 one's worker)
  *
  * Both ends of a channel are driven by this one thread wherever possible
  * (a message is always there when it is received), so no spinning or
