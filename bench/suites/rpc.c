@@ -70,7 +70,8 @@ static void rpc_targets(const cmp_suite *s, FILE *out)
     double dbus = cmp_value(s->cases, s->n, "dbus call", 1, 0, 0, 0);
     double nng = cmp_value(s->cases, s->n, "nng req ipc", 1, 0, 0, 0);
     fprintf(out, "\ntargets (ratios of medians from this run; rpc shm inline: the null "
-                 "method registered XIPC_RPC_INLINE, rpc shm: run by a worker):\n");
+                 "method registered XIPC_RPC_INLINE, rpc shm: an ordinary method, run by "
+                 "a worker or, in a 64-bit server, by the reader):\n");
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         double rs = cmp_value(s->cases, s->n, rows[i], 1, 0, 0, 0);
         char what[96];
