@@ -257,13 +257,14 @@ void xipc__rpc_srv_send_error(srv_conn *sc, uint32_t msgid, int64_t code,
 /* ---- jobs --------------------------------------------------------------------- */
 
 /* Queue @p job of @p sc: a call to the workers, an answer (err_code) to
- * the answerer; srv->mu held. */
+ * the answerer, a rescue job to the workers' own queue of those; srv->mu
+ * held. */
 static void srv_enqueue(srv_conn *sc, srv_job *job)
 {
     xipc_rpc_server *srv = sc->srv;
     int answer = job->err_code != 0;
-    srv_job **head = answer ? &srv->ahead : &srv->qhead;
-    srv_job **tail = answer ? &srv->atail : &srv->qtail;
+    srv_job **head = answer ? &srv->ahead : job->rescue ? &srv->rhead : &srv->qhead;
+    srv_job **tail = answer ? &srv->atail : job->rescue ? &srv->rtail : &srv->qtail;
     sc->queued_bytes += job->bytes;
     sc->refs++;
     if (*tail != NULL)
@@ -271,7 +272,12 @@ static void srv_enqueue(srv_conn *sc, srv_job *job)
     else
         *head = job;
     *tail = job;
-    xipc_plat_cond_signal(answer ? &srv->answers : &srv->work);
+    if (answer)
+        xipc_plat_cond_signal(&srv->answers);
+    else if (job->rescue) /* every worker: the one signalled may wait for a slot */
+        xipc_plat_cond_broadcast(&srv->work);
+    else
+        xipc_plat_cond_signal(&srv->work);
 }
 
 /* A job of @p sc: method or message @p name, params @p params. */
@@ -299,20 +305,12 @@ static srv_job *srv_job_new(srv_conn *sc, uint32_t msgid, const char *name,
 
 xipc_err xipc__rpc_rescue_queue(srv_conn *sc)
 {
-    xipc_rpc_server *srv = sc->srv;
     srv_job *job = srv_job_new(sc, 0, "", 0, NULL, 0);
     if (job == NULL)
         return XIPC_ENOMEM;
     job->rescue = 1;
     sc->rescued = SC_RESCUE_QUEUED;
-    sc->queued_bytes += job->bytes;
-    sc->refs++;
-    if (srv->rtail != NULL)
-        srv->rtail->next = job;
-    else
-        srv->rhead = job;
-    srv->rtail = job;
-    xipc_plat_cond_broadcast(&srv->work); /* the one that waits for a slot may not */
+    srv_enqueue(sc, job);
     return XIPC_OK;
 }
 
@@ -486,14 +484,17 @@ static xipc_err srv_read_one(srv_conn *sc, srv_job **run, int *idle, int wait_ms
 
 /* May a reader of @p sc go on? Waits while its queue is full (back-
  * pressure); a rescuing worker (@p rescue) also stops waiting, and
- * reading, once the reader wants its connection back. srv->mu held. */
+ * reading, once the reader wants its connection back. Takes srv->mu. */
 static int srv_may_read(srv_conn *sc, int rescue)
 {
     xipc_rpc_server *srv = sc->srv;
+    xipc_plat_mutex_lock(&srv->mu);
     while (!(rescue && sc->want_back) && !xipc__rpc_conn_done(sc) &&
            xipc__rpc_conn_full(sc))
         xipc_plat_cond_wait(&srv->change, &srv->mu, UINT64_MAX);
-    return !(rescue && sc->want_back) && !xipc__rpc_conn_done(sc);
+    int go = !(rescue && sc->want_back) && !xipc__rpc_conn_done(sc);
+    xipc_plat_mutex_unlock(&srv->mu);
+    return go;
 }
 
 /* A message-mode connection's reader: parse, run or queue until the client
@@ -502,15 +503,11 @@ static void srv_reader_main(void *arg)
 {
     srv_conn *sc = arg;
     xipc_rpc_server *srv = sc->srv;
-    for (;;) {
-        xipc_plat_mutex_lock(&srv->mu);
-        int go = srv_may_read(sc, 0);
-        xipc_plat_mutex_unlock(&srv->mu);
-        if (!go)
-            break;
+    while (srv_may_read(sc, 0)) {
         srv_job *job = NULL;
         int idle = 0;
-        xipc_err rv = srv_read_one(sc, XIPC_RPC_LEADER ? &job : NULL, &idle, XIPC_RPC_POLL_MS);
+        xipc_err rv =
+            srv_read_one(sc, XIPC_RPC_LEADER ? &job : NULL, &idle, XIPC_RPC_POLL_MS);
         if (job != NULL && xipc__rpc_reader_run(sc, job) != 0)
             break; /* the worker that read meanwhile met the end */
         if (rv != XIPC_OK || (idle && srv_reader_idle(sc)))
@@ -531,21 +528,14 @@ void xipc__rpc_rescue_read(srv_conn *sc)
     xipc_plat_mutex_unlock(&srv->mu);
     if (!mine)
         return;
-    for (;;) {
-        xipc_plat_mutex_lock(&srv->mu);
-        int go = srv_may_read(sc, 1);
-        xipc_plat_mutex_unlock(&srv->mu);
-        if (!go)
-            break;
+    int end = 0;
+    while (!end && srv_may_read(sc, 1)) {
         int idle = 0;
-        if (srv_read_one(sc, NULL, &idle, XIPC_RPC_RESCUE_POLL_MS) != XIPC_OK) {
-            xipc_plat_mutex_lock(&srv->mu);
-            sc->read_end = 1;
-            xipc_plat_mutex_unlock(&srv->mu);
-            break;
-        }
+        end = srv_read_one(sc, NULL, &idle, XIPC_RPC_RESCUE_POLL_MS) != XIPC_OK;
     }
     xipc_plat_mutex_lock(&srv->mu);
+    if (end)
+        sc->read_end = 1;
     sc->rescued = SC_RESCUE_NONE;
     xipc_plat_cond_broadcast(&srv->change);
     xipc_plat_mutex_unlock(&srv->mu);
