@@ -276,7 +276,7 @@ static void worker_kick(srv_conn *sc)
 
 /* @p job, taken from a queue, is over: its connection's accounting;
  * srv->mu held. */
-static void job_done(xipc_rpc_server *srv, srv_job *job)
+void xipc__rpc_job_done(xipc_rpc_server *srv, srv_job *job)
 {
     srv->running--;
     srv_conn *sc = job->conn; /* call_run counted the call out */
@@ -305,10 +305,8 @@ static srv_job *job_take(xipc_rpc_server *srv, srv_job **head, srv_job **tail)
 void xipc__rpc_job_run(xipc_rpc_server *srv, srv_job *job)
 {
     call_run(srv, job, NULL, NULL, NULL);
-    xipc_plat_mutex_lock(&srv->mu);
-    job_done(srv, job);
-    xipc_plat_mutex_unlock(&srv->mu);
 }
+
 
 void xipc__rpc_handler_over(xipc_rpc_server *srv)
 {
@@ -349,7 +347,7 @@ void xipc__rpc_worker_main(void *arg)
         xipc_plat_mutex_lock(&srv->mu);
         if (!job->rescue)
             xipc__rpc_handler_over(srv);
-        job_done(srv, job);
+        xipc__rpc_job_done(srv, job);
     }
     xipc_plat_mutex_unlock(&srv->mu);
 }
@@ -367,7 +365,7 @@ void xipc__rpc_answerer_main(void *arg)
         xipc_plat_mutex_unlock(&srv->mu);
         xipc__rpc_srv_send_error(job->conn, job->msgid, job->err_code, job->method);
         xipc_plat_mutex_lock(&srv->mu);
-        job_done(srv, job);
+        xipc__rpc_job_done(srv, job);
     }
     xipc_plat_mutex_unlock(&srv->mu);
 }

@@ -18,7 +18,7 @@ int xipc__rpc_reader_run(srv_conn *sc, srv_job *job)
 {
     xipc_rpc_server *srv = sc->srv;
     xipc_plat_mutex_lock(&srv->mu);
-    /* as if queued and taken by a worker: job_done undoes it */
+    /* as if queued and taken by a worker: xipc__rpc_job_done undoes it */
     sc->queued_bytes += job->bytes;
     sc->refs++;
     srv->running++;
@@ -35,6 +35,7 @@ int xipc__rpc_reader_run(srv_conn *sc, srv_job *job)
     xipc__rpc_job_run(srv, job);
 
     xipc_plat_mutex_lock(&srv->mu);
+    xipc__rpc_job_done(srv, job);
     xipc__rpc_handler_over(srv); /* dispatch took the slot */
     sc->r_running = 0;
     srv->r_running--;

@@ -307,8 +307,10 @@ void xipc__rpc_worker_main(void *arg);
 void xipc__rpc_handler_over(xipc_rpc_server *srv);
 
 /* Run @p job (a call read by the reader of its connection) on this
- * thread, as a worker would (rpc_call.c). Takes srv->mu: not held. */
+ * thread, as a worker would; srv->mu not held. Then, with srv->mu held,
+ * xipc__rpc_job_done does a worker's accounting and frees it (rpc_call.c). */
 void xipc__rpc_job_run(xipc_rpc_server *srv, srv_job *job);
+void xipc__rpc_job_done(xipc_rpc_server *srv, srv_job *job);
 
 /* The reader of @p sc runs @p job itself: account it, tell the rescuer,
  * run it, then take the reading back from a rescuing worker. @return 0:
