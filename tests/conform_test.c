@@ -53,7 +53,7 @@ static void make_url(char *buf, size_t cap)
 static size_t max_msg(void)
 {
     if (strcmp(scheme, "shm") == 0)
-        return (1u << 20) - 8; /* default ring capacity minus the record header */
+        return (1u << 20) - 16; /* default ring capacity: xipc_ring_max_msg */
     return 16u << 20;
 }
 

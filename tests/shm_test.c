@@ -195,11 +195,11 @@ static void test_sizes_and_timeouts(void)
     local_pair(&l, &srv, &cli);
     static uint8_t buf[8192];
     size_t n;
-    /* ring of 4096: the largest message is 4088 bytes */
-    XT_ERR(xipc_send(cli, buf, 4089, 0), XIPC_EMSGSIZE);
+    /* ring of 4096: the largest message is 4080 bytes (ring.h) */
+    XT_ERR(xipc_send(cli, buf, 4081, 0), XIPC_EMSGSIZE);
     XT_ERR(xipc_send(cli, buf, 100000, -1), XIPC_EMSGSIZE);
-    memset(buf, 0xab, 4088);
-    XT_OK(xipc_send(cli, buf, 4088, 0));
+    memset(buf, 0xab, 4080);
+    XT_OK(xipc_send(cli, buf, 4080, 0));
     /* the ring is full now: a send blocks until its timeout */
     uint64_t t0 = now_ms();
     XT_ERR(xipc_send(cli, buf, 1, 150), XIPC_ETIMEDOUT);
@@ -207,9 +207,9 @@ static void test_sizes_and_timeouts(void)
     XT_ERR(xipc_send(cli, buf, 1, 0), XIPC_ETIMEDOUT);
     memset(buf, 0, sizeof(buf));
     XT_OK(xipc_recv(srv, buf, sizeof(buf), &n, 0));
-    XT_EQ(n, 4088);
+    XT_EQ(n, 4080);
     XT_EQ(buf[0], 0xab);
-    XT_EQ(buf[4087], 0xab);
+    XT_EQ(buf[4079], 0xab);
     /* empty: recv times out */
     t0 = now_ms();
     XT_ERR(xipc_recv(srv, buf, sizeof(buf), &n, 120), XIPC_ETIMEDOUT);

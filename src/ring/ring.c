@@ -81,22 +81,25 @@ static xipc_err ring_fail(xipc_ring *r)
     return XIPC_EPROTO;
 }
 
-/* Consumer: is there a record? Validates the producer's head. */
+/* The tag of the record header at position @p pos: the commit word. */
+static _Atomic uint32_t *ring_tag(xipc_ring *r, uint64_t pos)
+{
+    return (_Atomic uint32_t *)(r->data + (pos & (r->cap - 1)) +
+                                offsetof(xipc_rec_hdr, tag));
+}
+
+/* Consumer: is there a record? The tag at the tail says; peek checks the
+ * record itself. */
 static xipc_err ring_poll_data(xipc_ring *r)
 {
     xipc_ring_hdr *h = r->hdr;
-    uint64_t head = atomic_load_explicit(&h->head, memory_order_acquire);
-    if (head == r->pos) {
-        if (!atomic_load_explicit(&h->prod_closed, memory_order_acquire))
-            return RING_NOT_READY;
-        head = atomic_load_explicit(&h->head, memory_order_acquire);
-        if (head == r->pos)
-            return XIPC_ECLOSED;
-    }
-    if (head < r->pos || head - r->pos > r->cap || head % 8 != 0)
-        return ring_fail(r);
-    r->seen = head;
-    return XIPC_OK;
+    if (atomic_load_explicit(ring_tag(r, r->pos), memory_order_acquire) != XIPC_REC_NONE)
+        return XIPC_OK;
+    if (!atomic_load_explicit(&h->prod_closed, memory_order_acquire))
+        return RING_NOT_READY;
+    if (atomic_load_explicit(ring_tag(r, r->pos), memory_order_acquire) != XIPC_REC_NONE)
+        return XIPC_OK;
+    return XIPC_ECLOSED;
 }
 
 /* Producer: are @p need bytes free? Validates the consumer's tail. */
@@ -197,10 +200,18 @@ static void ring_publish(xipc_ring *r)
     }
 }
 
-static void ring_put_hdr(xipc_ring *r, uint64_t idx, uint32_t len, uint32_t tag)
+/* Producer: write the record of @p rec bytes at r->pos, whose payload is
+ * in place, and publish it. Its successor's tag is emptied first, and the
+ * record's tag is stored last: a consumer polling the tag sees either
+ * nothing or the whole record, never a stale header from an earlier lap
+ * (or payload bytes that look like one). */
+static void ring_put_rec(xipc_ring *r, uint64_t rec, uint32_t len, uint32_t tag)
 {
-    xipc_rec_hdr rh = {len, tag};
-    memcpy(r->data + idx, &rh, sizeof(rh));
+    atomic_store_explicit(ring_tag(r, r->pos + rec), XIPC_REC_NONE, memory_order_relaxed);
+    memcpy(r->data + (r->pos & (r->cap - 1)), &len, sizeof(len));
+    atomic_store_explicit(ring_tag(r, r->pos), tag, memory_order_release);
+    r->pos += rec;
+    ring_publish(r);
 }
 
 xipc_err xipc_ring_reserve(xipc_ring *r, size_t len, void **buf, int timeout_ms)
@@ -216,16 +227,15 @@ xipc_err xipc_ring_reserve(xipc_ring *r, size_t len, void **buf, int timeout_ms)
     uint64_t idx = r->pos & (r->cap - 1);
     uint64_t to_end = r->cap - idx;
     xipc_err rv;
+    /* each record also needs the empty header after it (ring_put_rec) */
     if (rec > to_end) {
         /* fill the end with a PAD record; the message starts at 0 */
-        if ((rv = ring_wait(r, to_end, &d)) != XIPC_OK)
+        if ((rv = ring_wait(r, to_end + XIPC_REC_HDR, &d)) != XIPC_OK)
             return rv;
-        ring_put_hdr(r, idx, (uint32_t)(to_end - XIPC_REC_HDR), XIPC_REC_PAD);
-        r->pos += to_end;
-        ring_publish(r);
+        ring_put_rec(r, to_end, (uint32_t)(to_end - XIPC_REC_HDR), XIPC_REC_PAD);
         idx = 0;
     }
-    if ((rv = ring_wait(r, rec, &d)) != XIPC_OK)
+    if ((rv = ring_wait(r, rec + XIPC_REC_HDR, &d)) != XIPC_OK)
         return rv;
     r->pending = rec;
     r->pend_max = len;
@@ -241,10 +251,8 @@ xipc_err xipc_ring_commit(xipc_ring *r, size_t len)
         return XIPC_ESTATE;
     if ((uint64_t)len > r->pend_max)
         return XIPC_EINVAL;
-    ring_put_hdr(r, r->pos & (r->cap - 1), (uint32_t)len, XIPC_REC_MSG);
-    r->pos += ring_align8(XIPC_REC_HDR + (uint64_t)len);
     r->pending = 0;
-    ring_publish(r);
+    ring_put_rec(r, ring_align8(XIPC_REC_HDR + (uint64_t)len), (uint32_t)len, XIPC_REC_MSG);
     return XIPC_OK;
 }
 
@@ -285,10 +293,12 @@ xipc_err xipc_ring_peek(xipc_ring *r, const void **buf, size_t *len,
         xipc_err rv = ring_wait(r, 1, &d);
         if (rv != XIPC_OK)
             return rv;
-        uint64_t avail = r->seen - r->pos;
+        /* the tag was seen with acquire: the length and payload are there */
         memcpy(&rh, r->data + idx, sizeof(rh));
         if (rh.tag == XIPC_REC_PAD) {
-            if ((uint64_t)rh.len != to_end - XIPC_REC_HDR || to_end > avail)
+            /* a PAD at 0 is never needed (every record fits there), and
+             * would let a hostile producer keep this loop going forever */
+            if ((uint64_t)rh.len != to_end - XIPC_REC_HDR || idx == 0)
                 return ring_fail(r);
             r->pos += to_end;
             ring_publish(r);
@@ -297,7 +307,7 @@ xipc_err xipc_ring_peek(xipc_ring *r, const void **buf, size_t *len,
         if (rh.tag != XIPC_REC_MSG || (uint64_t)rh.len > xipc_ring_max_msg(r->cap))
             return ring_fail(r);
         uint64_t rec = ring_align8(XIPC_REC_HDR + (uint64_t)rh.len);
-        if (rec > to_end || rec > avail)
+        if (rec > to_end)
             return ring_fail(r);
         r->pending = rec;
         *buf = r->data + idx + XIPC_REC_HDR;

@@ -2,10 +2,11 @@
  * A process-local handle on one end of a shared-memory SPSC ring.
  *
  * The handle keeps private copies of everything it must trust (capacity,
- * data pointer, its own position); the shared header is read only for the
- * other side's position and the signal words, and every value read from
- * it is checked before use: a corrupt or hostile ring yields XIPC_EPROTO,
- * which is sticky.
+ * data pointer, its own position). After attach the producer reads only
+ * the consumer's tail and the signal words, the consumer only the record
+ * headers in the data area and the signal words; every value read is
+ * checked before use: a corrupt or hostile ring yields XIPC_EPROTO, which
+ * is sticky.
  *
  * Threading: one thread drives the producer end and one the consumer end.
  */
@@ -25,7 +26,7 @@ typedef struct xipc_ring {
     uint8_t *data;
     uint64_t cap;     /* validated private copy */
     uint64_t pos;     /* producer: head; consumer: tail (private) */
-    uint64_t seen;    /* producer: last tail read; consumer: last head */
+    uint64_t seen;    /* producer: last tail read; consumer: head at attach */
     uint64_t pending; /* bytes of the open reservation / peeked record */
     uint64_t pend_max;   /* producer: largest length of the reservation */
     uint32_t spin_us;
@@ -34,10 +35,11 @@ typedef struct xipc_ring {
     xipc_plat_proc *peer; /* the other end's process, or NULL */
 } xipc_ring;
 
-/* Largest message a ring of @p cap bytes carries. */
+/* Largest message a ring of @p cap bytes carries: its record and the
+ * empty header after it fill the area. */
 static inline uint64_t xipc_ring_max_msg(uint64_t cap)
 {
-    return cap - XIPC_REC_HDR;
+    return cap - 2 * XIPC_REC_HDR;
 }
 
 /*

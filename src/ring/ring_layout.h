@@ -11,6 +11,15 @@
  * A record never wraps; when one does not fit before the end, the
  * producer first writes a PAD record that fills the rest of the area.
  *
+ * The tag is the record's commit word (version 2). The 8 bytes at head
+ * always hold tag XIPC_REC_NONE: before it publishes a record the
+ * producer stores NONE into the tag after it (so it keeps 8 bytes free
+ * beyond every record), then the record's own tag with release. The
+ * consumer polls the tag at its tail, the line the payload is in, and
+ * never reads head after attach: a message costs one cache line less
+ * to cross (docs/design.md, "Header polling"). head is still published,
+ * for attach, inspection and the tests.
+ *
  * Written by whom (nothing else may write a field):
  *   line 0  creator, before the ring is published
  *   line 1  producer (head)
@@ -25,8 +34,9 @@
 #include <stdint.h>
 
 #define XIPC_RING_MAGIC 0x676e6952u /* "Ring" */
-#define XIPC_RING_VERSION 1u
+#define XIPC_RING_VERSION 2u
 
+#define XIPC_REC_NONE 0u         /* not written yet: the slot at head */
 #define XIPC_REC_MSG 0x3167734du /* "Msg1" */
 #define XIPC_REC_PAD 0x31646150u /* "Pad1" */
 #define XIPC_REC_HDR 8u

@@ -188,8 +188,8 @@ def ring_seeds():
     recv = lambda n: b"\x05" + u16le(n)
     s["spsc-honest"] = b"\x00" + send(5) + send(0) + b"\x02\x02\x04" + recv(5) + recv(0) + recv(9)
     s["spsc-wrap"] = b"\x00" + (send(1000) + recv(1000)) * 6 + send(3000) + b"\x02\x04"
-    s["spsc-full"] = b"\x00" + send(4088) + send(1) + recv(10) + recv(4088) + send(1) + recv(1)
-    s["spsc-8k"] = b"\x02" + send(8184) + recv(8184) + send(8185)
+    s["spsc-full"] = b"\x00" + send(4080) + send(1) + recv(10) + recv(4080) + send(1) + recv(1)
+    s["spsc-8k"] = b"\x02" + send(8176) + recv(8176) + send(8177)
     s["spsc-head-jump"] = b"\x00" + send(16) + b"\x87" + u64le(1 << 40) + b"\x02" + recv(100)
     s["spsc-head-near"] = b"\x00" + send(16) + b"\x07" + u64le(8) + b"\x02\x04" + recv(100)
     s["spsc-tail"] = b"\x00" + send(16) + b"\x88" + u64le(3) + send(16) + recv(16)
