@@ -107,7 +107,8 @@ typedef struct xipc_opts {
     uint32_t size;  /*!< sizeof(xipc_opts) at the caller's build */
     /*! Capacity in bytes of each shared-memory ring (one per direction),
      *  rounded up to a power of two, 4 KiB .. 1 GiB. Default 1 MiB. The
-     *  largest message is this minus 8 bytes of record header. */
+     *  largest message is this minus 16 bytes: its record header and the
+     *  empty one after it. */
     uint32_t ring_capacity;
     /*! How long a blocked shm call spins, in microseconds, before it sleeps
      *  on a futex. Spinning burns one core but answers within ~0.5 us;

@@ -10,7 +10,8 @@
  *    size the offer implies (xipc_plat_shm_adopt), so it can never shrink
  *    under our mapping; its header is checked once, then never read again;
  *  - the rings' headers: xipc_ring_attach copies capacity and placement
- *    once; head and tail are re-validated at each use (ring.c);
+ *    once; after that a producer re-validates tail at each use and a
+ *    consumer reads only record headers, each checked (ring.c);
  *  - who the peer is and whether it lives: from the kernel only (the
  *    connection socket: SO_PEERCRED, hang-up).
  */
