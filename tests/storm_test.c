@@ -19,7 +19,6 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,10 +84,7 @@ static void storm_sleep_ms(unsigned ms)
 /* CPU time (user + system) of the calling thread, in ms. */
 static double storm_thread_cpu_ms(void)
 {
-    struct rusage ru;
-    XT_ASSERT(getrusage(RUSAGE_THREAD, &ru) == 0);
-    return ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 +
-           ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
+    return xt_cpu_ms(RUSAGE_THREAD);
 }
 
 /* One case: the blocking call the sleeper makes, and what it got. */

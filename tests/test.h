@@ -52,6 +52,20 @@
     } while (0)
 #endif
 
+#ifndef _WIN32
+#include <sys/resource.h>
+
+/* CPU time, user and system, of @p who (getrusage's RUSAGE_*), in ms. */
+static inline double xt_cpu_ms(int who)
+{
+    struct rusage ru;
+    if (getrusage(who, &ru) != 0)
+        XT_FAIL("getrusage: %s", strerror(errno));
+    return ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 +
+           ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
+}
+#endif
+
 #define XT_EQ(a, b)                                                            \
     do {                                                                       \
         long long xt_a_ = (long long)(a), xt_b_ = (long long)(b);              \

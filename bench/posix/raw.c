@@ -6,9 +6,10 @@
  * memcpy out, one counter each way); and round trips and streams of
  * fixed-size messages over two pipes, an AF_UNIX stream socketpair and a
  * TCP loopback connection (TCP_NODELAY). The mechanism is set up before
- * the fork; it is all the child uses. No framing: the size is agreed in advance, so these are the
- * floors xipc's transports are judged against (bench shm: raw-spin,
- * raw-pipe, raw-unix round trips; the comparison suites: all four).
+ * the fork; it is all the child uses. No framing: the size is agreed in
+ * advance, so these are the floors xipc's transports are judged against
+ * (bench shm: raw-spin, raw-pipe, raw-unix round trips; the comparison
+ * suites: all four).
  * Streams: the first byte of a message says data (0) or sync (1,
  * answered by one byte); end of file ends.
  */

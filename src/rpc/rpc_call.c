@@ -307,7 +307,6 @@ void xipc__rpc_job_run(xipc_rpc_server *srv, srv_job *job)
     call_run(srv, job, NULL, NULL, NULL);
 }
 
-
 void xipc__rpc_handler_over(xipc_rpc_server *srv)
 {
     srv->busy--;
