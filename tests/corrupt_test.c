@@ -43,6 +43,15 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* A record header with a random length and tag at @p off of the area. */
+static void junk_header(uint8_t *seg, uint32_t off, uint32_t *seed)
+{
+    uint32_t v[2] = {rnd(seed) % (2 * CAP), rnd(seed) & 1 ? XIPC_REC_PAD : rnd(seed)};
+    if (rnd(seed) & 1)
+        v[1] = XIPC_REC_MSG;
+    memcpy(seg + DATA_OFF + off, v, sizeof(v));
+}
+
 /* The hostile producer: valid sends mixed with random writes. */
 static void hostile_writer(uint8_t *seg, uint32_t seed)
 {
@@ -58,18 +67,14 @@ static void hostile_writer(uint8_t *seg, uint32_t seed)
         case 0: /* head anywhere */
             atomic_store(&h->head, ((uint64_t)rnd(&seed) << 32 | rnd(&seed)) % (4 * CAP));
             break;
-        case 1: { /* a record header: random length and tag, anywhere or
-                   * where the next record goes (the slot the reader polls:
-                   * it ignores head, docs/design.md "Header polling") */
-            uint32_t off = rnd(&seed) & 1 ? (uint32_t)(w.pos & (CAP - 1))
-                                          : (rnd(&seed) % (CAP / 8)) * 8;
-            uint32_t v[2] = {rnd(&seed) % (2 * CAP),
-                             rnd(&seed) & 1 ? XIPC_REC_PAD : rnd(&seed)};
-            if (rnd(&seed) & 1)
-                v[1] = XIPC_REC_MSG;
-            memcpy(seg + DATA_OFF + off, v, sizeof(v));
+        case 1: /* a record header anywhere, or where the next record goes
+                 * (the slot the reader polls: it ignores head, docs/design.md
+                 * "Header polling"; the next send may overwrite it first) */
+            junk_header(seg,
+                        rnd(&seed) & 1 ? (uint32_t)(w.pos & (CAP - 1))
+                                       : (rnd(&seed) % (CAP / 8)) * 8,
+                        &seed);
             break;
-        }
         case 2: /* the fixed line: the reader must not re-read it */
             h->capacity = rnd(&seed);
             h->data_off = rnd(&seed);
@@ -85,6 +90,10 @@ static void hostile_writer(uint8_t *seg, uint32_t seed)
         if (r & 0x100)
             usleep(r % 300);
     }
+    /* in every other round the last write is a header where the reader
+     * will look once it has read the rest, whatever the timing */
+    if (rnd(&seed) & 1)
+        junk_header(seg, (uint32_t)(w.pos & (CAP - 1)), &seed);
     _exit(0);
 }
 
